@@ -1,0 +1,128 @@
+//! Assuming a customer's role: the port, its STS adapter, and the session naming that makes
+//! every call attributable in the customer's CloudTrail.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata};
+use chrono::{DateTime, Utc};
+
+use crate::domain::{ExternalId, RoleArn, TenantId};
+
+/// `costradar-<tenant>-<unix-time>`: what the customer sees in CloudTrail as the session name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionName(String);
+
+impl SessionName {
+    pub fn new(tenant: &TenantId, at: DateTime<Utc>) -> Self {
+        let s = format!("costradar-{}-{}", tenant, at.timestamp());
+        // STS allows 2..=64 of [\w+=,.@-]; tenant ids are 18 characters, so this always fits.
+        debug_assert!(s.len() <= 64);
+        Self(s)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Sessions are short: 15 minutes, the STS minimum.
+pub const SESSION_SECONDS: i32 = 900;
+
+pub struct AssumeRequest<'a> {
+    pub role_arn: &'a RoleArn,
+    /// `None` only for the verifier's negative check.
+    pub external_id: Option<&'a ExternalId>,
+    pub session_name: &'a SessionName,
+    /// Inline session policy that narrows the session to one task's actions.
+    pub policy: Option<&'a str>,
+}
+
+pub struct TemporaryCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+    pub expiration: DateTime<Utc>,
+}
+
+impl fmt::Debug for TemporaryCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TemporaryCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("expiration", &self.expiration)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AssumeError {
+    /// The trust policy refused us (or the role does not exist: STS does not say which).
+    #[error("access denied: {0}")]
+    AccessDenied(String),
+    #[error("throttled: {0}")]
+    Throttled(String),
+    /// Network or service trouble: worth retrying.
+    #[error("STS unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else (a malformed policy, a disabled region): retrying will not help.
+    #[error("{0}")]
+    Other(String),
+}
+
+#[async_trait]
+pub trait RoleAssumer: Send + Sync {
+    async fn assume(&self, req: &AssumeRequest<'_>) -> Result<TemporaryCredentials, AssumeError>;
+}
+
+pub struct StsRoleAssumer {
+    client: aws_sdk_sts::Client,
+}
+
+impl StsRoleAssumer {
+    pub fn new(client: aws_sdk_sts::Client) -> Self {
+        Self { client }
+    }
+}
+
+#[async_trait]
+impl RoleAssumer for StsRoleAssumer {
+    async fn assume(&self, req: &AssumeRequest<'_>) -> Result<TemporaryCredentials, AssumeError> {
+        let out = self
+            .client
+            .assume_role()
+            .role_arn(req.role_arn.as_str())
+            .set_external_id(req.external_id.map(|e| e.as_str().to_owned()))
+            .role_session_name(req.session_name.as_str())
+            .duration_seconds(SESSION_SECONDS)
+            .set_policy(req.policy.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|e| {
+                let detail = format!("{}", DisplayErrorContext(&e));
+                match e.code() {
+                    Some("AccessDenied" | "AccessDeniedException") => {
+                        AssumeError::AccessDenied(detail)
+                    }
+                    Some("Throttling" | "ThrottlingException" | "RequestLimitExceeded") => {
+                        AssumeError::Throttled(detail)
+                    }
+                    Some("InternalFailure" | "ServiceUnavailable" | "InternalError") => {
+                        AssumeError::Unavailable(detail)
+                    }
+                    Some(_) => AssumeError::Other(detail),
+                    None => AssumeError::Unavailable(detail),
+                }
+            })?;
+        let c = out
+            .credentials
+            .ok_or_else(|| AssumeError::Other("STS answered without credentials".into()))?;
+        let expiration =
+            DateTime::<Utc>::from_timestamp(c.expiration.secs(), 0).unwrap_or_else(Utc::now);
+        Ok(TemporaryCredentials {
+            access_key_id: c.access_key_id,
+            secret_access_key: c.secret_access_key,
+            session_token: c.session_token,
+            expiration,
+        })
+    }
+}

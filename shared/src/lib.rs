@@ -1,0 +1,7 @@
+//! costradar's library crate: everything that is not a Lambda entry point. The map is in the
+//! README; each module's first lines say what it is for.
+
+pub mod aws;
+pub mod domain;
+pub mod onboarding;
+pub mod store;

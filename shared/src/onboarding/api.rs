@@ -1,0 +1,279 @@
+//! The operator's HTTP API (API Gateway HTTP API with IAM auth in production), independent of
+//! the Lambda event types so it can be tested directly. Errors are JSON with a stable `code`;
+//! a 4xx names the bad `field`.
+//!
+//! | method | path | |
+//! |---|---|---|
+//! | POST | /tenants | create; the ingest token is in this response only |
+//! | GET | /tenants | list (`limit`, `cursor`) |
+//! | GET, DELETE | /tenants/{id} | show, delete |
+//! | POST | /tenants/{id}/rotate-token | new token; the old one works for the overlap window |
+//! | POST, GET | /tenants/{id}/accounts | connect (verifies the role), list |
+//! | GET, DELETE | /tenants/{id}/accounts/{account} | show, disconnect |
+//! | POST | /tenants/{id}/accounts/{account}/verify | verify again |
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{AccountRequest, Onboarding, OnboardingError, TenantView};
+use crate::domain::{AccountId, CurSettings, InvalidInput, Registration, TenantId};
+use crate::store::PageRequest;
+
+pub const BODY_MAX: usize = 16 * 1024;
+
+pub struct ApiRequest<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: &'a str,
+    pub content_type: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+#[derive(Debug, PartialEq)]
+pub struct ApiResponse {
+    pub status: u16,
+    pub body: Value,
+}
+
+fn error(status: u16, code: &str, message: &str, field: Option<&str>) -> ApiResponse {
+    let mut e = json!({ "code": code, "message": message });
+    if let Some(f) = field {
+        e["field"] = json!(f);
+    }
+    ApiResponse {
+        status,
+        body: json!({ "error": e }),
+    }
+}
+
+impl From<OnboardingError> for ApiResponse {
+    fn from(e: OnboardingError) -> Self {
+        match &e {
+            OnboardingError::Invalid(i) => error(400, e.code(), &i.message, Some(&i.field)),
+            OnboardingError::UnsupportedPartition(_) => {
+                error(400, e.code(), &e.to_string(), Some("role_arn"))
+            }
+            // Internals go to the log, never to the client.
+            OnboardingError::Unavailable(detail) | OnboardingError::Internal(detail) => {
+                tracing::error!(code = e.code(), detail, "request failed");
+                error(e.http_status(), e.code(), &e.to_string(), None)
+            }
+            _ => error(e.http_status(), e.code(), &e.to_string(), None),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateTenant {
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConnectAccount {
+    role_arn: String,
+    #[serde(default)]
+    regions: Vec<String>,
+    #[serde(default)]
+    cur: Option<CurSettings>,
+}
+
+/// Parses a JSON body, turning serde's message into the field it is about.
+fn parse_body<T: DeserializeOwned>(req: &ApiRequest<'_>) -> Result<T, ApiResponse> {
+    let json_type = req
+        .content_type
+        .and_then(|c| c.split(';').next())
+        .is_some_and(|c| c.trim().eq_ignore_ascii_case("application/json"));
+    if !json_type {
+        return Err(error(
+            415,
+            "unsupported_media_type",
+            "send Content-Type: application/json",
+            None,
+        ));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(req.body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let msg = inner.to_string();
+        let named = msg
+            .split('`')
+            .nth(1)
+            .filter(|_| msg.starts_with("missing field") || msg.starts_with("unknown field"));
+        let field = match (named, path.as_str()) {
+            (Some(f), ".") => f.to_owned(),
+            (Some(f), p) => format!("{p}.{f}"),
+            (None, ".") => "body".to_owned(),
+            (None, p) => p.to_owned(),
+        };
+        let message = msg.split(" at line").next().unwrap_or(&msg).to_owned();
+        error(400, "invalid_request", &message, Some(&field))
+    })
+}
+
+fn page_request(query: &str) -> Result<PageRequest, ApiResponse> {
+    let mut page = PageRequest::default();
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        match &*k {
+            "limit" => {
+                page.limit =
+                    Some(v.parse().map_err(|_| {
+                        error(400, "invalid_request", "a whole number", Some("limit"))
+                    })?);
+            }
+            "cursor" => page.cursor = Some(v.into_owned()),
+            other => {
+                return Err(error(
+                    400,
+                    "invalid_request",
+                    "unknown query parameter",
+                    Some(other),
+                ))
+            }
+        }
+    }
+    page.limit()
+        .map_err(|e| ApiResponse::from(OnboardingError::from(e)))?;
+    Ok(page)
+}
+
+fn tenant_id(s: &str) -> Result<TenantId, ApiResponse> {
+    TenantId::parse(s).map_err(|e| OnboardingError::from(e).into())
+}
+
+fn account_id(s: &str) -> Result<AccountId, ApiResponse> {
+    AccountId::parse(s).map_err(|e| OnboardingError::from(e).into())
+}
+
+fn ok(status: u16, body: Value) -> Result<ApiResponse, ApiResponse> {
+    Ok(ApiResponse { status, body })
+}
+
+pub async fn handle(svc: &Onboarding, req: ApiRequest<'_>) -> ApiResponse {
+    if req.body.len() > BODY_MAX {
+        return error(
+            413,
+            "payload_too_large",
+            &format!("the body is limited to {BODY_MAX} bytes"),
+            None,
+        );
+    }
+    match route(svc, &req).await {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+async fn route(svc: &Onboarding, req: &ApiRequest<'_>) -> Result<ApiResponse, ApiResponse> {
+    let segments: Vec<&str> = req.path.trim_end_matches('/').split('/').skip(1).collect();
+    let interactive = &svc.settings().verify_interactive;
+    let account = |a: crate::domain::Account| serde_json::to_value(a).expect("account serialises");
+    match (req.method, segments.as_slice()) {
+        ("POST", ["tenants"]) => {
+            let body: CreateTenant = parse_body(req)?;
+            let created = svc.create_tenant(&body.name).await?;
+            ok(
+                201,
+                json!({
+                    "tenant": TenantView::from(&created.tenant),
+                    "ingest_token": created.ingest_token.expose(),
+                    "notice": "The ingest token is shown once and costradar keeps only its hash. Give it to the customer for the IngestToken parameter of their stack.",
+                    "quick_create_url": created.quick_create_url,
+                }),
+            )
+        }
+        ("GET", ["tenants"]) => {
+            let page = svc.list_tenants(&page_request(req.query)?).await?;
+            let tenants: Vec<TenantView> = page.items.iter().map(TenantView::from).collect();
+            ok(
+                200,
+                json!({ "tenants": tenants, "next_cursor": page.next_cursor }),
+            )
+        }
+        ("GET", ["tenants", id]) => {
+            let t = svc.tenant(&tenant_id(id)?).await?;
+            ok(
+                200,
+                json!({ "tenant": TenantView::from(&t), "quick_create_url": svc.quick_create_url(&t) }),
+            )
+        }
+        ("DELETE", ["tenants", id]) => {
+            let d = svc.delete_tenant(&tenant_id(id)?).await?;
+            ok(200, serde_json::to_value(d).expect("serialises"))
+        }
+        ("POST", ["tenants", id, "rotate-token"]) => {
+            let r = svc.rotate_token(&tenant_id(id)?).await?;
+            ok(
+                200,
+                json!({ "ingest_token": r.ingest_token.expose(), "previous_token_expires_at": r.previous_expires_at }),
+            )
+        }
+        ("POST", ["tenants", id, "accounts"]) => {
+            let id = tenant_id(id)?;
+            let body: ConnectAccount = parse_body(req)?;
+            let a = svc
+                .connect_account(
+                    &id,
+                    AccountRequest {
+                        role_arn: body.role_arn,
+                        regions: body.regions,
+                        cur: body.cur,
+                        registration: Registration::Manual,
+                    },
+                    interactive,
+                )
+                .await?;
+            ok(201, account(a))
+        }
+        ("GET", ["tenants", id, "accounts"]) => {
+            let id = tenant_id(id)?;
+            let page = svc.list_accounts(&id, &page_request(req.query)?).await?;
+            ok(
+                200,
+                json!({ "accounts": page.items, "next_cursor": page.next_cursor }),
+            )
+        }
+        ("GET", ["tenants", id, "accounts", acct]) => ok(
+            200,
+            account(svc.account(&tenant_id(id)?, &account_id(acct)?).await?),
+        ),
+        ("DELETE", ["tenants", id, "accounts", acct]) => {
+            let a = svc
+                .disconnect_account(
+                    &tenant_id(id)?,
+                    &account_id(acct)?,
+                    "removed by the operator",
+                )
+                .await?;
+            ok(200, account(a))
+        }
+        ("POST", ["tenants", id, "accounts", acct, "verify"]) => {
+            let a = svc
+                .verify_account(&tenant_id(id)?, &account_id(acct)?, interactive)
+                .await?;
+            ok(200, account(a))
+        }
+        (
+            _,
+            ["tenants"]
+            | ["tenants", _]
+            | ["tenants", _, "rotate-token" | "accounts"]
+            | ["tenants", _, "accounts", _]
+            | ["tenants", _, "accounts", _, "verify"],
+        ) => Err(error(
+            405,
+            "method_not_allowed",
+            "method not allowed on this path",
+            None,
+        )),
+        _ => Err(error(404, "route_not_found", "no such route", None)),
+    }
+}
+
+impl From<InvalidInput> for ApiResponse {
+    fn from(e: InvalidInput) -> Self {
+        OnboardingError::from(e).into()
+    }
+}

@@ -1,0 +1,701 @@
+//! The customer stack's custom resource. CloudFormation publishes the request to costradar's
+//! SNS topic; we verify and register the account, then PUT the answer to the request's
+//! presigned S3 `ResponseURL`.
+//!
+//! Anyone allowed by the topic policy can publish, so the message grants nothing by itself:
+//! - the ResponseURL must be an `https` presigned URL of CloudFormation's response buckets
+//!   (no IP literals, no other ports, no redirects): otherwise we never call it (SSRF);
+//! - the tenant id and ExternalId must match (constant-time), else a generic FAILED;
+//! - access is proved only by AssumeRole with the ExternalId;
+//! - SNS delivers at least once: the request id is recorded and a repeat replays the answer.
+//!
+//! Delete always answers SUCCESS: we never block a customer's stack deletion.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_lambda_events::cloudformation::{
+    CloudFormationCustomResourceRequest as CfnRequest,
+    CloudFormationCustomResourceResponse as CfnResponse,
+    CloudFormationCustomResourceResponseStatus as CfnStatus,
+};
+use serde::Deserialize;
+use serde_json::Value;
+use url::{Host, Url};
+
+use super::{AccountRequest, Onboarding, OnboardingError};
+use crate::domain::{AccountId, CurSettings, Registration, RoleArn, TenantId};
+use crate::store::RequestState;
+
+/// What `FAILED` says when the tenant or ExternalId is wrong: nothing about which.
+pub const GENERIC_REASON: &str =
+    "costradar could not verify this connection. Check the TenantId and ExternalId \
+parameters against the values your costradar operator gave you.";
+
+/// CloudFormation refuses responses over 4096 bytes; keep the reason well inside.
+const REASON_MAX: usize = 1000;
+const MESSAGE_MAX: usize = 64 * 1024;
+
+#[derive(Clone, Debug, Default)]
+pub struct ResponseUrlPolicy {
+    /// Test and local-demo configuration only (see `OnboardingSettings::from_lookup`).
+    pub allow_loopback_http: bool,
+}
+
+impl ResponseUrlPolicy {
+    /// Accepts only `https://cloudformation-custom-resource-response-<region>.s3[.-]…amazonaws.com`
+    /// on the default port, presigned.
+    pub fn check(&self, raw: &str) -> Result<Url, &'static str> {
+        if raw.len() > 8192 {
+            return Err("response URL too long");
+        }
+        let url = Url::parse(raw).map_err(|_| "response URL does not parse")?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("response URL carries credentials");
+        }
+        if url.fragment().is_some() {
+            return Err("response URL has a fragment");
+        }
+        if self.allow_loopback_http && url.scheme() == "http" {
+            return match url.host() {
+                Some(Host::Ipv4(ip)) if ip.is_loopback() => Ok(url),
+                Some(Host::Ipv6(ip)) if ip.is_loopback() => Ok(url),
+                _ => Err("response URL is not https"),
+            };
+        }
+        if url.scheme() != "https" {
+            return Err("response URL is not https");
+        }
+        if url.port().is_some_and(|p| p != 443) {
+            return Err("response URL uses a non-standard port");
+        }
+        let Some(Host::Domain(host)) = url.host() else {
+            return Err("response URL host is not a domain name");
+        };
+        let Some((first, rest)) = host.split_once('.') else {
+            return Err("response URL host is not CloudFormation's response bucket");
+        };
+        let bucket_ok = first
+            .strip_prefix("cloudformation-custom-resource-response-")
+            .is_some_and(|r| {
+                !r.is_empty()
+                    && r.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            });
+        let region_label = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        };
+        let endpoint_ok = rest == "s3.amazonaws.com"
+            || rest
+                .strip_suffix(".amazonaws.com")
+                .and_then(|m| m.strip_prefix("s3.").or_else(|| m.strip_prefix("s3-")))
+                .is_some_and(|r| r.split('.').all(region_label) && !r.contains(".."));
+        if !bucket_ok || !endpoint_ok {
+            return Err("response URL host is not CloudFormation's response bucket");
+        }
+        let signed = url
+            .query_pairs()
+            .any(|(k, _)| k == "X-Amz-Signature" || k == "Signature");
+        if !signed {
+            return Err("response URL is not presigned");
+        }
+        Ok(url)
+    }
+}
+
+/// Sends the answer to CloudFormation.
+#[async_trait]
+pub trait ResponseSender: Send + Sync {
+    async fn put(&self, url: &Url, body: &str) -> Result<(), String>;
+}
+
+/// PUT over HTTPS with reqwest: no redirects, short timeout, https only outside emulator mode.
+pub struct HttpResponseSender {
+    client: reqwest::Client,
+}
+
+impl HttpResponseSender {
+    pub fn new(policy: &ResponseUrlPolicy) -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(10))
+            .https_only(!policy.allow_loopback_http)
+            .build()
+            .expect("HTTP client");
+        Self { client }
+    }
+}
+
+#[async_trait]
+impl ResponseSender for HttpResponseSender {
+    async fn put(&self, url: &Url, body: &str) -> Result<(), String> {
+        // The presigned URL was signed without a content type: send an empty one.
+        let resp = self
+            .client
+            .put(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "")
+            .body(body.to_owned())
+            .send()
+            .await
+            .map_err(|e| format!("PUT to the response URL failed: {e}"))?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("the response URL answered {}", resp.status()))
+        }
+    }
+}
+
+/// The custom resource's properties, as `cfn/costradar-role.yaml` sends them.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ConnectionProperties {
+    tenant_id: String,
+    account_id: String,
+    role_arn: String,
+    external_id: String,
+    #[serde(default)]
+    regions: Vec<String>,
+    #[serde(default)]
+    cur_bucket: Option<String>,
+    #[serde(default)]
+    cur_database: Option<String>,
+    #[serde(default)]
+    cur_table: Option<String>,
+    #[serde(default)]
+    cur_workgroup: Option<String>,
+}
+
+impl ConnectionProperties {
+    fn cur(&self) -> Result<Option<CurSettings>, String> {
+        let parts = [
+            &self.cur_bucket,
+            &self.cur_database,
+            &self.cur_table,
+            &self.cur_workgroup,
+        ];
+        let given: Vec<&str> = parts
+            .iter()
+            .filter_map(|p| p.as_deref())
+            .filter(|s| !s.is_empty())
+            .collect();
+        match given.len() {
+            0 => Ok(None),
+            4 => {
+                let cur = CurSettings {
+                    bucket: given[0].into(),
+                    database: given[1].into(),
+                    table: given[2].into(),
+                    workgroup: given[3].into(),
+                };
+                cur.validate().map_err(|e| e.to_string())?;
+                Ok(Some(cur))
+            }
+            _ => Err("CurBucket, CurDatabase, CurTable and CurWorkgroup are given together or not at all".into()),
+        }
+    }
+}
+
+/// What happened to one message, for logs and tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// We answered CloudFormation.
+    Answered { success: bool, reason: String },
+    /// A repeat delivery: the stored answer was sent again.
+    Replayed,
+    /// A concurrent delivery is handling it.
+    InProgress,
+    /// Not answered: the message had no response URL we are willing to call.
+    Refused(String),
+}
+
+/// A failure worth a retry (the Lambda fails and SNS delivers again).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Transient(pub String);
+
+struct Common {
+    request_id: String,
+    stack_id: String,
+    logical_resource_id: String,
+    physical_resource_id: Option<String>,
+    response_url: Url,
+}
+
+fn check_field(
+    name: &str,
+    value: &str,
+    max: usize,
+    allowed: impl Fn(u8) -> bool,
+) -> Result<(), String> {
+    if value.is_empty() || value.len() > max || !value.bytes().all(allowed) {
+        return Err(format!("malformed {name}"));
+    }
+    Ok(())
+}
+
+/// `arn:aws:cloudformation:<region>:<account>:stack/<name>/<id>` → the stack's account.
+fn stack_account(stack_id: &str) -> Option<AccountId> {
+    let mut parts = stack_id.splitn(6, ':');
+    let (Some("arn"), Some("aws"), Some("cloudformation"), Some(_region), Some(account), Some(res)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    res.starts_with("stack/").then_some(())?;
+    AccountId::parse(account).ok()
+}
+
+fn response(
+    common: &Common,
+    physical: &str,
+    success: bool,
+    reason: &str,
+    data: HashMap<String, String>,
+) -> String {
+    let mut r = CfnResponse::default();
+    r.status = if success {
+        CfnStatus::Success
+    } else {
+        CfnStatus::Failed
+    };
+    let mut reason = reason.to_owned();
+    if reason.len() > REASON_MAX {
+        let mut cut = REASON_MAX;
+        while !reason.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        reason.truncate(cut);
+    }
+    r.reason = Some(reason);
+    r.physical_resource_id = physical.to_owned();
+    r.stack_id = common.stack_id.clone();
+    r.request_id = common.request_id.clone();
+    r.logical_resource_id = common.logical_resource_id.clone();
+    r.data = data;
+    serde_json::to_string(&r).expect("response serialises")
+}
+
+impl Onboarding {
+    /// Handles one SNS message. `Ok` whenever the message needs no retry (including refusals);
+    /// `Err` only for a transient failure before CloudFormation was answered.
+    pub async fn handle_custom_resource(
+        &self,
+        sender: &dyn ResponseSender,
+        message: &str,
+    ) -> Result<Outcome, Transient> {
+        if message.len() > MESSAGE_MAX {
+            tracing::warn!(
+                len = message.len(),
+                "custom-resource message too large; refused"
+            );
+            return Ok(Outcome::Refused("message too large".into()));
+        }
+        let Ok(raw) = serde_json::from_str::<Value>(message) else {
+            tracing::warn!("custom-resource message is not JSON; refused");
+            return Ok(Outcome::Refused("message is not JSON".into()));
+        };
+        let Some(url) = raw.get("ResponseURL").and_then(Value::as_str) else {
+            tracing::warn!("custom-resource message without ResponseURL; refused");
+            return Ok(Outcome::Refused("no ResponseURL".into()));
+        };
+        let response_url = match self.settings().response_urls.check(url) {
+            Ok(u) => u,
+            Err(why) => {
+                // Possible SSRF attempt: log the host only, never call it.
+                let host = Url::parse(url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_owned))
+                    .unwrap_or_default();
+                tracing::warn!(host, why, "custom-resource ResponseURL refused");
+                return Ok(Outcome::Refused(why.into()));
+            }
+        };
+        let str_field = |k: &str| {
+            raw.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let common = Common {
+            request_id: str_field("RequestId"),
+            stack_id: str_field("StackId"),
+            logical_resource_id: str_field("LogicalResourceId"),
+            physical_resource_id: raw
+                .get("PhysicalResourceId")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            response_url,
+        };
+        let is_delete = raw.get("RequestType").and_then(Value::as_str) == Some("Delete");
+        // CloudFormation needs an answer even to a malformed request; a FAILED (or, for
+        // Delete, SUCCESS) that changes nothing.
+        let header_ok = check_field("RequestId", &common.request_id, 128, |b| {
+            b.is_ascii_alphanumeric() || b == b'-'
+        })
+        .and_then(|_| check_field("StackId", &common.stack_id, 1024, |b| b.is_ascii_graphic()))
+        .and_then(|_| {
+            check_field("LogicalResourceId", &common.logical_resource_id, 255, |b| {
+                b.is_ascii_alphanumeric()
+            })
+        })
+        .and_then(|_| match &common.physical_resource_id {
+            Some(p) => check_field("PhysicalResourceId", p, 1024, |b| b.is_ascii_graphic()),
+            None => Ok(()),
+        });
+        let fallback_physical = common
+            .physical_resource_id
+            .clone()
+            .unwrap_or_else(|| "costradar-invalid-request".into());
+        if let Err(why) = header_ok {
+            return self
+                .answer(
+                    sender,
+                    &common,
+                    &fallback_physical,
+                    is_delete,
+                    &why,
+                    HashMap::new(),
+                )
+                .await;
+        }
+        let request: CfnRequest<Value, Value> = match serde_json::from_value(raw.clone()) {
+            Ok(r) => r,
+            Err(_) => {
+                return self
+                    .answer(
+                        sender,
+                        &common,
+                        &fallback_physical,
+                        is_delete,
+                        "malformed custom-resource request",
+                        HashMap::new(),
+                    )
+                    .await
+            }
+        };
+        let (props, is_delete) = match &request {
+            CfnRequest::Create(r) => (&r.resource_properties, false),
+            CfnRequest::Update(r) => (&r.resource_properties, false),
+            CfnRequest::Delete(r) => (&r.resource_properties, true),
+            _ => {
+                return self
+                    .answer(
+                        sender,
+                        &common,
+                        &fallback_physical,
+                        false,
+                        "unknown RequestType",
+                        HashMap::new(),
+                    )
+                    .await
+            }
+        };
+        let props: ConnectionProperties = match serde_json::from_value(props.clone()) {
+            Ok(p) => p,
+            Err(e) => {
+                let why = format!("malformed ResourceProperties: {e}");
+                return self
+                    .answer(
+                        sender,
+                        &common,
+                        &fallback_physical,
+                        is_delete,
+                        &why,
+                        HashMap::new(),
+                    )
+                    .await;
+            }
+        };
+
+        // Authenticate before anything is written: the tenant exists and the ExternalId matches.
+        let tenant = match TenantId::parse(&props.tenant_id) {
+            Ok(id) => match self.tenant(&id).await {
+                Ok(t) if t.external_id.ct_eq(&props.external_id) => Some(t),
+                Ok(_) | Err(OnboardingError::TenantNotFound) => None,
+                Err(e) if is_delete => {
+                    tracing::error!(error = %e, "store unavailable on Delete; answering SUCCESS, the next assume will mark the account revoked");
+                    None
+                }
+                Err(e) => return Err(Transient(e.to_string())),
+            },
+            Err(_) => None,
+        };
+        let Some(tenant) = tenant else {
+            tracing::warn!(request_id = %common.request_id, "custom resource for an unknown tenant or with a wrong ExternalId");
+            return self
+                .answer(
+                    sender,
+                    &common,
+                    &fallback_physical,
+                    is_delete,
+                    GENERIC_REASON,
+                    HashMap::new(),
+                )
+                .await;
+        };
+
+        let role = match RoleArn::parse(&props.role_arn) {
+            Ok(r) => r,
+            Err(e) => {
+                return self
+                    .answer(
+                        sender,
+                        &common,
+                        &fallback_physical,
+                        is_delete,
+                        &e.to_string(),
+                        HashMap::new(),
+                    )
+                    .await
+            }
+        };
+        let same_account = AccountId::parse(&props.account_id).ok().as_ref()
+            == Some(role.account_id())
+            && stack_account(&common.stack_id).as_ref() == Some(role.account_id());
+        if !same_account {
+            let why = "the AccountId parameter, the RoleArn's account and the stack's account must be the same account";
+            return self
+                .answer(
+                    sender,
+                    &common,
+                    &fallback_physical,
+                    is_delete,
+                    why,
+                    HashMap::new(),
+                )
+                .await;
+        }
+        let physical = format!("costradar-{}-{}", tenant.id, role.account_id());
+
+        match self
+            .store()
+            .begin_request(
+                &tenant.id,
+                &common.request_id,
+                self.now(),
+                chrono::Duration::minutes(5),
+            )
+            .await
+        {
+            Ok(RequestState::Started) => {}
+            Ok(RequestState::InProgress) => return Ok(Outcome::InProgress),
+            Ok(RequestState::Done(body)) => {
+                sender
+                    .put(&common.response_url, &body)
+                    .await
+                    .map_err(Transient)?;
+                return Ok(Outcome::Replayed);
+            }
+            Err(e) if is_delete => {
+                tracing::error!(error = %e, "store unavailable on Delete; answering SUCCESS");
+                return self
+                    .answer(
+                        sender,
+                        &common,
+                        &physical,
+                        true,
+                        "costradar will detect the removal on its next access",
+                        HashMap::new(),
+                    )
+                    .await;
+            }
+            Err(e) => return Err(Transient(e.to_string())),
+        }
+
+        let (success, reason, data) = if is_delete {
+            // Only the stack that connected the account disconnects it.
+            let reason = match self.account(&tenant.id, role.account_id()).await {
+                Ok(a) if a.role_arn == role => match self
+                    .disconnect_account(
+                        &tenant.id,
+                        role.account_id(),
+                        "the customer deleted the costradar stack",
+                    )
+                    .await
+                {
+                    Ok(_) => "disconnected".to_owned(),
+                    Err(e) => {
+                        tracing::error!(error = %e, "disconnect failed; answering SUCCESS, the next assume will mark the account revoked");
+                        "costradar will detect the removal on its next access".to_owned()
+                    }
+                },
+                _ => "nothing to disconnect".to_owned(),
+            };
+            (true, reason, HashMap::new())
+        } else {
+            let cur = match props.cur() {
+                Ok(c) => c,
+                Err(why) => {
+                    return self
+                        .finish(
+                            sender,
+                            &tenant.id,
+                            &common,
+                            &physical,
+                            false,
+                            &why,
+                            HashMap::new(),
+                        )
+                        .await
+                }
+            };
+            let req = AccountRequest {
+                role_arn: props.role_arn.clone(),
+                regions: props.regions.clone(),
+                cur,
+                registration: Registration::CustomResource {
+                    stack_id: common.stack_id.clone(),
+                },
+            };
+            match self
+                .connect_account(&tenant.id, req, &self.settings().verify)
+                .await
+            {
+                Ok(a) => {
+                    let data = HashMap::from([
+                        ("AccountStatus".to_owned(), a.status.as_str().to_owned()),
+                        ("TenantId".to_owned(), tenant.id.to_string()),
+                    ]);
+                    (a.is_usable(), a.status_reason.clone(), data)
+                }
+                Err(
+                    e @ (OnboardingError::Unavailable(_)
+                    | OnboardingError::Internal(_)
+                    | OnboardingError::Conflict),
+                ) => {
+                    if let Err(abandon) = self
+                        .store()
+                        .abandon_request(&tenant.id, &common.request_id)
+                        .await
+                    {
+                        tracing::error!(error = %abandon, "could not release the request for a retry");
+                    }
+                    return Err(Transient(e.to_string()));
+                }
+                Err(e) => (false, e.to_string(), HashMap::new()),
+            }
+        };
+        self.finish(
+            sender, &tenant.id, &common, &physical, success, &reason, data,
+        )
+        .await
+    }
+
+    /// Records the answer, then sends it: a repeat delivery replays exactly this body.
+    #[allow(clippy::too_many_arguments)]
+    async fn finish(
+        &self,
+        sender: &dyn ResponseSender,
+        tenant: &TenantId,
+        common: &Common,
+        physical: &str,
+        success: bool,
+        reason: &str,
+        data: HashMap<String, String>,
+    ) -> Result<Outcome, Transient> {
+        let body = response(common, physical, success, reason, data);
+        self.store()
+            .finish_request(tenant, &common.request_id, &body, self.now())
+            .await
+            .map_err(|e| Transient(e.to_string()))?;
+        sender
+            .put(&common.response_url, &body)
+            .await
+            .map_err(Transient)?;
+        tracing::info!(request_id = %common.request_id, success, "custom resource answered");
+        Ok(Outcome::Answered {
+            success,
+            reason: reason.to_owned(),
+        })
+    }
+
+    /// Answers without recording anything (requests we refuse before authentication).
+    async fn answer(
+        &self,
+        sender: &dyn ResponseSender,
+        common: &Common,
+        physical: &str,
+        success: bool,
+        reason: &str,
+        data: HashMap<String, String>,
+    ) -> Result<Outcome, Transient> {
+        let body = response(common, physical, success, reason, data);
+        sender
+            .put(&common.response_url, &body)
+            .await
+            .map_err(Transient)?;
+        tracing::info!(request_id = %common.request_id, success, "custom resource answered without state change");
+        Ok(Outcome::Answered {
+            success,
+            reason: reason.to_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn response_url_allow_list() {
+        let p = ResponseUrlPolicy::default();
+        let ok = [
+            "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws%3Acloudformation%3Aus-east-1%3A123456789012%3Astack/s/1%7CRes%7C2?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abc",
+            "https://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/x?X-Amz-Signature=abc",
+            "https://cloudformation-custom-resource-response-apsoutheast2.s3-ap-southeast-2.amazonaws.com/x?AWSAccessKeyId=A&Expires=1&Signature=abc",
+            "https://CLOUDFORMATION-custom-resource-response-useast1.s3.amazonaws.com:443/x?X-Amz-Signature=abc",
+        ];
+        for u in ok {
+            assert!(p.check(u).is_ok(), "{u}: {:?}", p.check(u));
+        }
+        let bad = [
+            "http://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x?X-Amz-Signature=a",
+            "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com:8443/x?X-Amz-Signature=a",
+            "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x",
+            "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com.evil.com/x?X-Amz-Signature=a",
+            "https://evil.com/cloudformation-custom-resource-response-useast1.s3.amazonaws.com?X-Amz-Signature=a",
+            "https://user:pw@cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x?X-Amz-Signature=a",
+            "https://169.254.169.254/latest/meta-data?X-Amz-Signature=a",
+            "https://[::1]/x?X-Amz-Signature=a",
+            "http://127.0.0.1:8080/x",
+            "https://my-bucket.s3.amazonaws.com/x?X-Amz-Signature=a",
+            "https://cloudformation-custom-resource-response-.s3.amazonaws.com/x?X-Amz-Signature=a",
+            "file:///etc/passwd",
+            "gopher://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/",
+            "not a url",
+        ];
+        for u in bad {
+            assert!(p.check(u).is_err(), "{u} was accepted");
+        }
+        let test = ResponseUrlPolicy {
+            allow_loopback_http: true,
+        };
+        assert!(test.check("http://127.0.0.1:8080/x").is_ok());
+        assert!(test.check("http://10.0.0.1:8080/x").is_err());
+        assert!(test.check("http://example.com/x").is_err());
+    }
+
+    #[test]
+    fn stack_account_comes_from_the_stack_arn() {
+        assert_eq!(
+            stack_account("arn:aws:cloudformation:eu-west-1:123456789012:stack/costradar/1e2f")
+                .unwrap()
+                .as_str(),
+            "123456789012"
+        );
+        assert!(
+            stack_account("arn:aws-cn:cloudformation:cn-north-1:123456789012:stack/x/y").is_none()
+        );
+        assert!(
+            stack_account("arn:aws:cloudformation:eu-west-1:123456789012:changeSet/x/y").is_none()
+        );
+    }
+}

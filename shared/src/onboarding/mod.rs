@@ -1,0 +1,495 @@
+//! Onboarding: tenants and their secrets, connecting accounts (manual and through the customer
+//! stack's custom resource), role verification, revocation. Entry points (the onboarding Lambda,
+//! the CLI) call [`Onboarding`]; it holds no SDK type, only ports.
+
+pub mod api;
+pub mod custom_resource;
+mod settings;
+pub mod verify;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::aws::{RoleAssumer, SessionName};
+use crate::domain::{
+    check_text, parse_regions, Account, AccountId, AccountStatus, Clock, CurSettings, ExternalId,
+    IngestToken, InvalidInput, Registration, RoleArn, RoleArnError, Tenant, TenantId, TenantStatus,
+};
+use crate::store::{Claim, OnboardingStore, Page, PageRequest, StoreError};
+
+pub use settings::{OnboardingSettings, SettingsError};
+pub use verify::{verify_role, Verdict, VerifyOptions};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OnboardingError {
+    #[error("{0}")]
+    Invalid(#[from] InvalidInput),
+    #[error("the {0} partition is not supported: costradar works with commercial AWS accounts (partition 'aws') only")]
+    UnsupportedPartition(String),
+    #[error("no such tenant")]
+    TenantNotFound,
+    #[error("no such account for this tenant")]
+    AccountNotFound,
+    #[error("this AWS account is already connected to another costradar tenant")]
+    AccountClaimed,
+    #[error("the item was changed by another request; retry")]
+    Conflict,
+    #[error("the store is unavailable; retry later")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl OnboardingError {
+    /// Stable machine-readable code for API clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid(_) => "invalid_request",
+            Self::UnsupportedPartition(_) => "unsupported_partition",
+            Self::TenantNotFound => "tenant_not_found",
+            Self::AccountNotFound => "account_not_found",
+            Self::AccountClaimed => "account_claimed",
+            Self::Conflict => "conflict",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::Invalid(_) | Self::UnsupportedPartition(_) => 400,
+            Self::TenantNotFound | Self::AccountNotFound => 404,
+            Self::AccountClaimed | Self::Conflict => 409,
+            Self::Unavailable(_) => 503,
+            Self::Internal(_) => 500,
+        }
+    }
+}
+
+impl From<StoreError> for OnboardingError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::AlreadyExists | StoreError::VersionConflict | StoreError::NotFound => {
+                Self::Conflict
+            }
+            StoreError::AccountClaimedByAnotherTenant => Self::AccountClaimed,
+            StoreError::InvalidCursor => Self::Invalid(InvalidInput::new(
+                "cursor",
+                "not a cursor this API returned",
+            )),
+            StoreError::Unavailable(m) => Self::Unavailable(m),
+            e @ (StoreError::Corrupt(_) | StoreError::ExternalIdTaken) => {
+                Self::Internal(e.to_string())
+            }
+        }
+    }
+}
+
+impl From<RoleArnError> for OnboardingError {
+    fn from(e: RoleArnError) -> Self {
+        match e {
+            RoleArnError::Invalid(i) => Self::Invalid(i),
+            RoleArnError::UnsupportedPartition { partition } => {
+                Self::UnsupportedPartition(partition)
+            }
+        }
+    }
+}
+
+/// Where new identifiers and secrets come from; replaced in tests to force collisions.
+pub trait IdSource: Send + Sync {
+    fn tenant_id(&self) -> TenantId {
+        TenantId::generate()
+    }
+    fn external_id(&self) -> ExternalId {
+        ExternalId::generate()
+    }
+    fn ingest_token(&self) -> IngestToken {
+        IngestToken::generate()
+    }
+}
+
+/// The operating system's CSPRNG.
+pub struct OsIds;
+impl IdSource for OsIds {}
+
+/// What the API shows of a tenant: never the token hashes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TenantView {
+    pub id: TenantId,
+    pub name: String,
+    pub external_id: String,
+    pub status: TenantStatus,
+    pub created_at: DateTime<Utc>,
+    pub tokens: Vec<TokenView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TokenView {
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<&Tenant> for TenantView {
+    fn from(t: &Tenant) -> Self {
+        Self {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            external_id: t.external_id.as_str().to_owned(),
+            status: t.status,
+            created_at: t.created_at,
+            tokens: t
+                .tokens
+                .iter()
+                .map(|c| TokenView {
+                    created_at: c.created_at,
+                    expires_at: c.expires_at,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A new tenant. `ingest_token` exists here and nowhere else: show it once.
+#[derive(Debug)]
+pub struct CreatedTenant {
+    pub tenant: Tenant,
+    pub ingest_token: IngestToken,
+    pub quick_create_url: String,
+}
+
+#[derive(Debug)]
+pub struct RotatedToken {
+    pub ingest_token: IngestToken,
+    pub previous_expires_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DeletedTenant {
+    pub accounts_disconnected: usize,
+    pub items_expiring: usize,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What to connect: from the API, the CLI or the custom resource.
+#[derive(Clone, Debug)]
+pub struct AccountRequest {
+    pub role_arn: String,
+    pub regions: Vec<String>,
+    pub cur: Option<CurSettings>,
+    pub registration: Registration,
+}
+
+pub const TENANT_NAME_MAX: usize = 128;
+const ID_ATTEMPTS: usize = 5;
+
+pub struct Onboarding {
+    store: Arc<dyn OnboardingStore>,
+    assumer: Arc<dyn RoleAssumer>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdSource>,
+    settings: OnboardingSettings,
+}
+
+impl Onboarding {
+    pub fn new(
+        store: Arc<dyn OnboardingStore>,
+        assumer: Arc<dyn RoleAssumer>,
+        clock: Arc<dyn Clock>,
+        settings: OnboardingSettings,
+    ) -> Self {
+        Self {
+            store,
+            assumer,
+            clock,
+            ids: Arc::new(OsIds),
+            settings,
+        }
+    }
+
+    pub fn with_ids(mut self, ids: Arc<dyn IdSource>) -> Self {
+        self.ids = ids;
+        self
+    }
+
+    pub fn settings(&self) -> &OnboardingSettings {
+        &self.settings
+    }
+
+    pub(crate) fn store(&self) -> &dyn OnboardingStore {
+        &*self.store
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub async fn create_tenant(&self, name: &str) -> Result<CreatedTenant, OnboardingError> {
+        check_text("name", name, TENANT_NAME_MAX)?;
+        let token = self.ids.ingest_token();
+        for _ in 0..ID_ATTEMPTS {
+            let mut tenant = Tenant::new(
+                self.ids.tenant_id(),
+                name.trim().to_owned(),
+                self.ids.external_id(),
+                token.hash(),
+                self.now(),
+            );
+            match self.store.save_tenant(&mut tenant).await {
+                Ok(()) => {
+                    let quick_create_url = self.settings.quick_create_url(&tenant);
+                    tracing::info!(tenant = %tenant.id, "tenant created");
+                    return Ok(CreatedTenant {
+                        tenant,
+                        ingest_token: token,
+                        quick_create_url,
+                    });
+                }
+                // Astronomically unlikely with 82- and 206-bit ids; a fresh draw fixes it.
+                Err(StoreError::AlreadyExists | StoreError::ExternalIdTaken) => {
+                    tracing::warn!("identifier collision on tenant creation; drawing again");
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(OnboardingError::Internal(
+            "could not draw a unique tenant id and ExternalId".into(),
+        ))
+    }
+
+    /// An active tenant; deleted tenants are not found.
+    pub async fn tenant(&self, id: &TenantId) -> Result<Tenant, OnboardingError> {
+        match self.store.get_tenant(id).await? {
+            Some(t) if t.status == TenantStatus::Active => Ok(t),
+            _ => Err(OnboardingError::TenantNotFound),
+        }
+    }
+
+    pub fn quick_create_url(&self, tenant: &Tenant) -> String {
+        self.settings.quick_create_url(tenant)
+    }
+
+    pub async fn list_tenants(&self, page: &PageRequest) -> Result<Page<Tenant>, OnboardingError> {
+        page.limit()?;
+        Ok(self.store.list_tenants(page).await?)
+    }
+
+    pub async fn rotate_token(&self, id: &TenantId) -> Result<RotatedToken, OnboardingError> {
+        let mut tenant = self.tenant(id).await?;
+        let token = self.ids.ingest_token();
+        let now = self.now();
+        tenant.rotate_token(token.hash(), now, self.settings.token_overlap);
+        self.store.save_tenant(&mut tenant).await?;
+        tracing::info!(tenant = %id, "ingest token rotated");
+        Ok(RotatedToken {
+            ingest_token: token,
+            previous_expires_at: now + self.settings.token_overlap,
+        })
+    }
+
+    /// Tokens stop working at once, accounts are disconnected (their claims released), and
+    /// every item of the tenant gets a TTL.
+    pub async fn delete_tenant(&self, id: &TenantId) -> Result<DeletedTenant, OnboardingError> {
+        let mut tenant = self.tenant(id).await?;
+        let mut accounts_disconnected = 0;
+        let mut page = PageRequest::first(crate::store::MAX_PAGE);
+        loop {
+            let p = self.store.list_accounts(id, &page).await?;
+            for mut a in p.items {
+                if a.status != AccountStatus::Disconnected {
+                    a.transition(
+                        AccountStatus::Disconnected,
+                        "tenant deleted by the operator",
+                        self.now(),
+                    )
+                    .expect("any status can disconnect");
+                    self.store.save_account(&mut a, Claim::Release).await?;
+                    accounts_disconnected += 1;
+                }
+            }
+            match p.next_cursor {
+                Some(c) => page.cursor = Some(c),
+                None => break,
+            }
+        }
+        let now = self.now();
+        tenant.status = TenantStatus::Deleted;
+        tenant.deleted_at = Some(now);
+        self.store.save_tenant(&mut tenant).await?;
+        let expires_at = now + self.settings.data_retention;
+        let items_expiring = self.store.expire_tenant_data(id, expires_at).await?;
+        tracing::info!(tenant = %id, accounts_disconnected, items_expiring, "tenant deleted");
+        Ok(DeletedTenant {
+            accounts_disconnected,
+            items_expiring,
+            expires_at,
+        })
+    }
+
+    pub async fn account(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+    ) -> Result<Account, OnboardingError> {
+        self.tenant(tenant).await?;
+        self.store
+            .get_account(tenant, account)
+            .await?
+            .ok_or(OnboardingError::AccountNotFound)
+    }
+
+    pub async fn list_accounts(
+        &self,
+        tenant: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<Account>, OnboardingError> {
+        page.limit()?;
+        self.tenant(tenant).await?;
+        Ok(self.store.list_accounts(tenant, page).await?)
+    }
+
+    /// Registers (or re-registers) an account and verifies its role. `opts` bounds how long
+    /// verification may wait for IAM propagation.
+    pub async fn connect_account(
+        &self,
+        tenant_id: &TenantId,
+        req: AccountRequest,
+        opts: &VerifyOptions,
+    ) -> Result<Account, OnboardingError> {
+        let role = RoleArn::parse(&req.role_arn)?;
+        let regions = parse_regions("regions", &req.regions)?;
+        if let Some(cur) = &req.cur {
+            cur.validate()?;
+        }
+        let tenant = self.tenant(tenant_id).await?;
+        let now = self.now();
+        let account = match self.store.get_account(tenant_id, role.account_id()).await? {
+            None => {
+                let mut a = Account::new_pending(
+                    tenant_id.clone(),
+                    role,
+                    regions,
+                    req.cur,
+                    req.registration,
+                    now,
+                );
+                self.store.save_account(&mut a, Claim::Acquire).await?;
+                a
+            }
+            Some(mut a) => {
+                let claim = if a.status == AccountStatus::Disconnected {
+                    a.transition(AccountStatus::Pending, "registered again", now)
+                        .expect("disconnected can become pending");
+                    Claim::Acquire
+                } else {
+                    Claim::Keep
+                };
+                let changed = a.role_arn != role
+                    || a.regions != regions
+                    || a.cur != req.cur
+                    || a.registration != req.registration;
+                if changed || claim == Claim::Acquire {
+                    a.role_arn = role;
+                    a.regions = regions;
+                    a.cur = req.cur;
+                    a.registration = req.registration;
+                    self.store.save_account(&mut a, claim).await?;
+                }
+                a
+            }
+        };
+        self.verify_and_record(&tenant, account, opts).await
+    }
+
+    pub async fn verify_account(
+        &self,
+        tenant_id: &TenantId,
+        account_id: &AccountId,
+        opts: &VerifyOptions,
+    ) -> Result<Account, OnboardingError> {
+        let tenant = self.tenant(tenant_id).await?;
+        let account = self
+            .store
+            .get_account(tenant_id, account_id)
+            .await?
+            .ok_or(OnboardingError::AccountNotFound)?;
+        if account.status == AccountStatus::Disconnected {
+            return Err(InvalidInput::new(
+                "account_id",
+                "the account is disconnected: register it again",
+            )
+            .into());
+        }
+        self.verify_and_record(&tenant, account, opts).await
+    }
+
+    async fn verify_and_record(
+        &self,
+        tenant: &Tenant,
+        mut account: Account,
+        opts: &VerifyOptions,
+    ) -> Result<Account, OnboardingError> {
+        let session = SessionName::new(&tenant.id, self.now());
+        let verdict = verify_role(
+            &*self.assumer,
+            &account.role_arn,
+            &tenant.external_id,
+            &session,
+            opts,
+        )
+        .await;
+        let now = self.now();
+        let to = match (account.status, verdict.status) {
+            // A role that worked and is now refused was revoked by the customer.
+            (AccountStatus::Active | AccountStatus::Revoked, AccountStatus::Failed)
+                if verdict.access_denied =>
+            {
+                AccountStatus::Revoked
+            }
+            // STS trouble says nothing about the role: an active account stays active.
+            (AccountStatus::Active, AccountStatus::Failed) => {
+                tracing::warn!(account = %account.account_id, reason = %verdict.reason, "verification inconclusive");
+                return Ok(account);
+            }
+            (_, s) => s,
+        };
+        if to == account.status {
+            account.status_reason = verdict.reason;
+        } else {
+            account
+                .transition(to, verdict.reason, now)
+                .map_err(|e| OnboardingError::Internal(e.to_string()))?;
+        }
+        if to == AccountStatus::Active {
+            account.last_verified_at = Some(now);
+        }
+        self.store.save_account(&mut account, Claim::Keep).await?;
+        tracing::info!(tenant = %tenant.id, account = %account.account_id, status = account.status.as_str(), "account verified");
+        Ok(account)
+    }
+
+    /// Disconnects an account (the customer deleted the stack, or the operator removed it).
+    /// Idempotent.
+    pub async fn disconnect_account(
+        &self,
+        tenant_id: &TenantId,
+        account_id: &AccountId,
+        reason: &str,
+    ) -> Result<Account, OnboardingError> {
+        self.tenant(tenant_id).await?;
+        let mut a = self
+            .store
+            .get_account(tenant_id, account_id)
+            .await?
+            .ok_or(OnboardingError::AccountNotFound)?;
+        if a.status != AccountStatus::Disconnected {
+            a.transition(AccountStatus::Disconnected, reason, self.now())
+                .expect("any status can disconnect");
+            self.store.save_account(&mut a, Claim::Release).await?;
+            tracing::info!(tenant = %tenant_id, account = %account_id, reason, "account disconnected");
+        }
+        Ok(a)
+    }
+}

@@ -1,0 +1,52 @@
+//! Item keys, shared by both adapters so they cannot disagree. Tenant data lives under
+//! `TENANT#<id>`; the only items outside a tenant's partition are the uniqueness claims (they
+//! hold nothing but the owning tenant's id).
+
+use base64::Engine as _;
+
+use super::StoreError;
+use crate::domain::{AccountId, TenantId};
+
+pub const TENANT_META: &str = "META";
+pub const ACCOUNT_PREFIX: &str = "ACCOUNT#";
+pub const REQUEST_PREFIX: &str = "CFNREQ#";
+pub const CLAIM_SK: &str = "CLAIM";
+/// GSI1 partition holding one entry per tenant, for listing tenants.
+pub const TENANTS_GSI_PK: &str = "TENANTS";
+
+pub fn tenant_pk(id: &TenantId) -> String {
+    format!("TENANT#{id}")
+}
+
+pub fn account_sk(id: &AccountId) -> String {
+    format!("{ACCOUNT_PREFIX}{id}")
+}
+
+pub fn request_sk(request_id: &str) -> String {
+    format!("{REQUEST_PREFIX}{request_id}")
+}
+
+pub fn account_claim_pk(id: &AccountId) -> String {
+    format!("CLAIM#ACCOUNT#{id}")
+}
+
+pub fn external_id_claim_pk(external_id: &str) -> String {
+    format!("CLAIM#EXTERNALID#{external_id}")
+}
+
+/// Cursors carry only the last sort-key value of a page, never a partition key, so a forged
+/// cursor cannot move a query into another tenant's partition.
+pub fn encode_cursor(last: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last)
+}
+
+pub fn decode_cursor<T>(cursor: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, StoreError> {
+    if cursor.len() > 200 {
+        return Err(StoreError::InvalidCursor);
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| StoreError::InvalidCursor)?;
+    let s = String::from_utf8(bytes).map_err(|_| StoreError::InvalidCursor)?;
+    parse(&s).ok_or(StoreError::InvalidCursor)
+}

@@ -1,0 +1,154 @@
+//! The `Store` port: small traits, one per kind of item, with a DynamoDB adapter and an
+//! in-memory adapter that behave the same (conditional-write failures, pagination). The table
+//! design is in `schema` and ARCHITECTURE.md.
+//!
+//! Versioning: every item carries `version`. Saving an item whose `version` is 0 creates it and
+//! fails with [`StoreError::AlreadyExists`] if it exists; saving version `n` succeeds only if the
+//! stored version is still `n`, else [`StoreError::VersionConflict`]. On success the adapter
+//! sets the caller's copy to the stored version.
+
+pub mod dynamodb;
+mod keys;
+pub mod memory;
+pub mod schema;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Account, AccountId, InvalidInput, Tenant, TenantId};
+
+pub use dynamodb::DynamoStore;
+pub use memory::MemoryStore;
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("the item already exists")]
+    AlreadyExists,
+    #[error("the item changed since it was read")]
+    VersionConflict,
+    #[error("the item does not exist")]
+    NotFound,
+    #[error("the AWS account is connected to another tenant")]
+    AccountClaimedByAnotherTenant,
+    #[error("the ExternalId is already in use")]
+    ExternalIdTaken,
+    #[error("invalid page cursor")]
+    InvalidCursor,
+    /// Transient: throttling, a network error, the table missing. Callers answer 5xx.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    /// An item that does not deserialise: a bug or a manual edit, never the caller's fault.
+    #[error("a stored item is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// What a save does with the account's uniqueness claim (one tenant per AWS account).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    Keep,
+    /// Take the claim, failing with `AccountClaimedByAnotherTenant` if another tenant holds it.
+    Acquire,
+    /// Give it up (the account is disconnected).
+    Release,
+}
+
+pub const MAX_PAGE: u32 = 100;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+impl PageRequest {
+    pub fn first(limit: u32) -> Self {
+        Self {
+            limit: Some(limit),
+            cursor: None,
+        }
+    }
+
+    pub fn limit(&self) -> Result<u32, InvalidInput> {
+        match self.limit {
+            None => Ok(50),
+            Some(n @ 1..=MAX_PAGE) => Ok(n),
+            Some(_) => Err(InvalidInput::new(
+                "limit",
+                format!("between 1 and {MAX_PAGE}"),
+            )),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Present when the page was full: there may be more.
+    pub next_cursor: Option<String>,
+}
+
+#[async_trait]
+pub trait TenantStore: Send + Sync {
+    /// Creating a tenant also claims its ExternalId ([`StoreError::ExternalIdTaken`]).
+    async fn save_tenant(&self, tenant: &mut Tenant) -> Result<(), StoreError>;
+    async fn get_tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError>;
+    async fn list_tenants(&self, page: &PageRequest) -> Result<Page<Tenant>, StoreError>;
+    /// Sets the TTL attribute on every item of the tenant; returns how many were marked.
+    async fn expire_tenant_data(
+        &self,
+        id: &TenantId,
+        at: DateTime<Utc>,
+    ) -> Result<usize, StoreError>;
+}
+
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    async fn save_account(&self, account: &mut Account, claim: Claim) -> Result<(), StoreError>;
+    async fn get_account(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+    ) -> Result<Option<Account>, StoreError>;
+    async fn list_accounts(
+        &self,
+        tenant: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<Account>, StoreError>;
+}
+
+/// What the ledger knows about a custom-resource request id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RequestState {
+    /// First delivery (or a stale attempt taken over): the caller does the work.
+    Started,
+    /// Another delivery is working on it right now.
+    InProgress,
+    /// Already answered; this is the response body that was sent.
+    Done(String),
+}
+
+/// De-duplicates CloudFormation custom-resource requests, which SNS delivers at least once.
+#[async_trait]
+pub trait RequestLedger: Send + Sync {
+    /// `stale_after`: an attempt started longer ago than this is taken over (its Lambda died).
+    async fn begin_request(
+        &self,
+        tenant: &TenantId,
+        request_id: &str,
+        now: DateTime<Utc>,
+        stale_after: chrono::Duration,
+    ) -> Result<RequestState, StoreError>;
+    async fn finish_request(
+        &self,
+        tenant: &TenantId,
+        request_id: &str,
+        response: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Forgets an unanswered attempt so that a retry starts afresh.
+    async fn abandon_request(&self, tenant: &TenantId, request_id: &str) -> Result<(), StoreError>;
+}
+
+/// Everything onboarding needs, for code that wants one handle.
+pub trait OnboardingStore: TenantStore + AccountStore + RequestLedger {}
+impl<T: TenantStore + AccountStore + RequestLedger> OnboardingStore for T {}
