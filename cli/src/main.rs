@@ -1,1 +1,205 @@
-fn main() {}
+//! `costradar`: the operator's command line, and local runs. Tenant and account commands go
+//! through the same API layer as the onboarding Lambda, straight against the table, so their
+//! JSON and their validation are the Lambda's.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use costradar::aws::{sdk_config, StsRoleAssumer};
+use costradar::domain::SystemClock;
+use costradar::onboarding::api::{self, ApiRequest};
+use costradar::onboarding::{Onboarding, OnboardingSettings};
+use costradar::store::DynamoStore;
+use serde_json::{json, Value};
+
+#[derive(Parser)]
+#[command(name = "costradar", version, about = "costradar: real-time and scheduled FinOps for AWS")]
+struct Cli {
+    /// DynamoDB table (the stack's TableName output).
+    #[arg(long, env = "TABLE_NAME", global = true, default_value = "costradar")]
+    table: String,
+    /// Send every AWS call here instead of AWS (moto on loopback for local runs).
+    #[arg(long, env = "AWS_ENDPOINT_URL", global = true)]
+    endpoint_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The DynamoDB table (local runs; production tables come from the SAM template).
+    #[command(subcommand)]
+    Table(TableCommand),
+    /// Tenants: create (prints the ingest token once), list, show, delete, rotate-token.
+    #[command(subcommand)]
+    Tenants(TenantCommand),
+    /// Customer accounts of a tenant: add (and verify), list, show, verify, remove.
+    #[command(subcommand)]
+    Accounts(AccountCommand),
+}
+
+#[derive(Subcommand)]
+enum TableCommand {
+    Create,
+}
+
+#[derive(Args)]
+struct PageArgs {
+    #[arg(long)]
+    limit: Option<u32>,
+    #[arg(long)]
+    cursor: Option<String>,
+}
+
+impl PageArgs {
+    fn query(&self) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(l) = self.limit {
+            q.append_pair("limit", &l.to_string());
+        }
+        if let Some(c) = &self.cursor {
+            q.append_pair("cursor", c);
+        }
+        q.finish()
+    }
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+    List(PageArgs),
+    Show { tenant: String },
+    Delete { tenant: String },
+    RotateToken { tenant: String },
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    Add {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        role_arn: String,
+        /// Comma-separated; empty means every enabled region.
+        #[arg(long, value_delimiter = ',')]
+        regions: Vec<String>,
+    },
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    Show {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        account_id: String,
+    },
+    Verify {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        account_id: String,
+    },
+    Remove {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        account_id: String,
+    },
+}
+
+/// Path segments from the command line are percent-encoded so that nothing typed can change the
+/// route (`../`, `?`, `/`).
+fn seg(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn request(cmd: &Command) -> (&'static str, String, String, Option<Value>) {
+    match cmd {
+        Command::Table(_) => unreachable!("handled before"),
+        Command::Tenants(t) => match t {
+            TenantCommand::Create { name } => ("POST", "/tenants".into(), String::new(), Some(json!({ "name": name }))),
+            TenantCommand::List(p) => ("GET", "/tenants".into(), p.query(), None),
+            TenantCommand::Show { tenant } => ("GET", format!("/tenants/{}", seg(tenant)), String::new(), None),
+            TenantCommand::Delete { tenant } => ("DELETE", format!("/tenants/{}", seg(tenant)), String::new(), None),
+            TenantCommand::RotateToken { tenant } => ("POST", format!("/tenants/{}/rotate-token", seg(tenant)), String::new(), None),
+        },
+        Command::Accounts(a) => match a {
+            AccountCommand::Add { tenant, role_arn, regions } => (
+                "POST",
+                format!("/tenants/{}/accounts", seg(tenant)),
+                String::new(),
+                Some(json!({ "role_arn": role_arn, "regions": regions })),
+            ),
+            AccountCommand::List { tenant, page } => ("GET", format!("/tenants/{}/accounts", seg(tenant)), page.query(), None),
+            AccountCommand::Show { tenant, account_id } => {
+                ("GET", format!("/tenants/{}/accounts/{}", seg(tenant), seg(account_id)), String::new(), None)
+            }
+            AccountCommand::Verify { tenant, account_id } => {
+                ("POST", format!("/tenants/{}/accounts/{}/verify", seg(tenant), seg(account_id)), String::new(), None)
+            }
+            AccountCommand::Remove { tenant, account_id } => {
+                ("DELETE", format!("/tenants/{}/accounts/{}", seg(tenant), seg(account_id)), String::new(), None)
+            }
+        },
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let sdk = sdk_config(cli.endpoint_url.as_deref()).await;
+    let store = DynamoStore::from_sdk(&sdk, &cli.table);
+    if let Command::Table(TableCommand::Create) = cli.command {
+        return match store.create_table().await {
+            Ok(()) => {
+                println!("{}", json!({ "table": cli.table, "created": true }));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("costradar: could not create table {}: {e}", cli.table);
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let endpoint = cli.endpoint_url.clone();
+    let settings = match OnboardingSettings::from_lookup(|k| match (k, &endpoint) {
+        ("AWS_ENDPOINT_URL", Some(e)) => Some(e.clone()),
+        _ => std::env::var(k).ok(),
+    }) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("costradar: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let svc = Onboarding::new(Arc::new(store), Arc::new(StsRoleAssumer::from_sdk(&sdk)), Arc::new(SystemClock), settings);
+    let (method, path, query, body) = request(&cli.command);
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let resp = api::handle(
+        &svc,
+        ApiRequest { method, path: &path, query: &query, content_type: Some("application/json"), body: body.as_bytes() },
+    )
+    .await;
+    let text = serde_json::to_string_pretty(&resp.body).expect("JSON");
+    match resp.status {
+        200..=299 => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        400..=499 => {
+            eprintln!("{text}");
+            ExitCode::from(2)
+        }
+        _ => {
+            eprintln!("{text}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,33 @@
-fn main() {}
+//! Onboarding Lambda. Builds configuration and clients once, then serves two triggers: the
+//! operator HTTP API (API Gateway HTTP API, IAM auth) and the custom-resource SNS topic.
+
+mod handler;
+
+use std::sync::Arc;
+
+use costradar::aws::{sdk_config, StsRoleAssumer};
+use costradar::domain::SystemClock;
+use costradar::onboarding::custom_resource::HttpResponseSender;
+use costradar::onboarding::{Onboarding, OnboardingSettings};
+use costradar::store::DynamoStore;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let settings = OnboardingSettings::from_env()?;
+    let table = std::env::var("TABLE_NAME").map_err(|_| "configuration: TABLE_NAME: must be set")?;
+    let sdk = sdk_config(None).await;
+    let sender = HttpResponseSender::new(&settings.response_urls);
+    let svc = Onboarding::new(
+        Arc::new(DynamoStore::from_sdk(&sdk, table)),
+        Arc::new(StsRoleAssumer::from_sdk(&sdk)),
+        Arc::new(SystemClock),
+        settings,
+    );
+    let (svc, sender) = (&svc, &sender);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
+        handler::handle(svc, sender, event.payload).await
+    }))
+    .await
+}

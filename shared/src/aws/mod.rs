@@ -2,6 +2,7 @@
 //! issues, the per-service scanners. The only module besides `store::dynamodb` that touches
 //! the SDK.
 
+pub mod permissions;
 pub mod sts;
 
 pub use sts::{

@@ -82,6 +82,10 @@ impl StsRoleAssumer {
     pub fn new(client: aws_sdk_sts::Client) -> Self {
         Self { client }
     }
+
+    pub fn from_sdk(config: &aws_config::SdkConfig) -> Self {
+        Self::new(aws_sdk_sts::Client::new(config))
+    }
 }
 
 #[async_trait]

@@ -66,6 +66,10 @@ impl DynamoStore {
         }
     }
 
+    pub fn from_sdk(config: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
+        Self::new(Client::new(config), table)
+    }
+
     pub fn table(&self) -> &str {
         &self.table
     }
