@@ -1,0 +1,260 @@
+//! The store contract, run unchanged against the in-memory adapter and against DynamoDB on
+//! moto: both must give the same conditional-write failures, version conflicts and pages.
+
+use chrono::{Duration, Utc};
+use costradar::domain::*;
+use costradar::store::*;
+
+fn tenant(name: &str) -> Tenant {
+    Tenant::new(
+        TenantId::generate(),
+        name.into(),
+        ExternalId::generate(),
+        IngestToken::generate().hash(),
+        Utc::now(),
+    )
+}
+
+fn account(t: &TenantId, n: u64) -> Account {
+    let role = RoleArn::parse(&format!(
+        "arn:aws:iam::{:012}:role/CostradarReadOnly",
+        100_000_000_000 + n
+    ))
+    .unwrap();
+    Account::new_pending(
+        t.clone(),
+        role,
+        vec!["us-east-1".into()],
+        None,
+        Registration::Manual,
+        Utc::now(),
+    )
+}
+
+async fn collect_tenants(s: &dyn OnboardingStore, limit: u32) -> (Vec<TenantId>, usize) {
+    let mut ids = Vec::new();
+    let mut pages = 0;
+    let mut req = PageRequest::first(limit);
+    loop {
+        let p = s.list_tenants(&req).await.unwrap();
+        pages += 1;
+        assert!(p.items.len() <= limit as usize);
+        ids.extend(p.items.into_iter().map(|t| t.id));
+        match p.next_cursor {
+            Some(c) => req.cursor = Some(c),
+            None => return (ids, pages),
+        }
+    }
+}
+
+async fn contract(s: &dyn OnboardingStore) {
+    // Conditional creation.
+    let mut a = tenant("A");
+    s.save_tenant(&mut a).await.unwrap();
+    assert_eq!(a.version, 1);
+    let mut again = a.clone();
+    again.version = 0;
+    assert_eq!(
+        s.save_tenant(&mut again).await,
+        Err(StoreError::AlreadyExists)
+    );
+    let mut same_external_id = tenant("B");
+    same_external_id.external_id = a.external_id.clone();
+    assert_eq!(
+        s.save_tenant(&mut same_external_id).await,
+        Err(StoreError::ExternalIdTaken)
+    );
+    assert_eq!(
+        s.get_tenant(&same_external_id.id).await.unwrap(),
+        None,
+        "a refused create writes nothing"
+    );
+
+    // Optimistic concurrency.
+    let mut first = s.get_tenant(&a.id).await.unwrap().unwrap();
+    let mut second = first.clone();
+    first.name = "A renamed".into();
+    s.save_tenant(&mut first).await.unwrap();
+    assert_eq!(first.version, 2);
+    second.name = "lost update".into();
+    assert_eq!(
+        s.save_tenant(&mut second).await,
+        Err(StoreError::VersionConflict)
+    );
+    assert_eq!(
+        s.get_tenant(&a.id).await.unwrap().unwrap().name,
+        "A renamed"
+    );
+
+    // Pagination over more than one page, no duplicates, nothing missing.
+    let mut created = vec![a.id.clone()];
+    for i in 0..6 {
+        let mut t = tenant(&format!("T{i}"));
+        s.save_tenant(&mut t).await.unwrap();
+        created.push(t.id);
+    }
+    let (mut listed, pages) = collect_tenants(s, 3).await;
+    assert!(pages >= 3, "7 tenants in pages of 3 took {pages} pages");
+    listed.sort();
+    created.sort();
+    assert_eq!(listed, created);
+    assert_eq!(
+        s.list_tenants(&PageRequest {
+            limit: Some(3),
+            cursor: Some("%%%".into())
+        })
+        .await,
+        Err(StoreError::InvalidCursor)
+    );
+
+    // Accounts: one tenant per AWS account.
+    let mut b = tenant("B2");
+    s.save_tenant(&mut b).await.unwrap();
+    let mut acc = account(&a.id, 1);
+    s.save_account(&mut acc, Claim::Acquire).await.unwrap();
+    let mut stolen = account(&b.id, 1);
+    assert_eq!(
+        s.save_account(&mut stolen, Claim::Acquire).await,
+        Err(StoreError::AccountClaimedByAnotherTenant)
+    );
+    assert_eq!(
+        s.get_account(&b.id, &stolen.account_id).await.unwrap(),
+        None,
+        "nothing written for the refused tenant"
+    );
+    let mut dup = account(&a.id, 1);
+    assert_eq!(
+        s.save_account(&mut dup, Claim::Acquire).await,
+        Err(StoreError::AlreadyExists)
+    );
+
+    // Account status changes are versioned.
+    let mut one = s
+        .get_account(&a.id, &acc.account_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut two = one.clone();
+    one.transition(AccountStatus::Active, "verified", Utc::now())
+        .unwrap();
+    s.save_account(&mut one, Claim::Keep).await.unwrap();
+    two.transition(AccountStatus::Failed, "stale writer", Utc::now())
+        .unwrap();
+    assert_eq!(
+        s.save_account(&mut two, Claim::Keep).await,
+        Err(StoreError::VersionConflict)
+    );
+    assert_eq!(
+        s.get_account(&a.id, &acc.account_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        AccountStatus::Active
+    );
+
+    // Releasing the claim lets another tenant connect the account.
+    one.transition(AccountStatus::Disconnected, "stack deleted", Utc::now())
+        .unwrap();
+    s.save_account(&mut one, Claim::Release).await.unwrap();
+    s.save_account(&mut stolen, Claim::Acquire).await.unwrap();
+
+    // Account pages are tenant-scoped.
+    for n in 2..=8 {
+        s.save_account(&mut account(&a.id, n), Claim::Acquire)
+            .await
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut req = PageRequest::first(3);
+    loop {
+        let p = s.list_accounts(&a.id, &req).await.unwrap();
+        assert!(
+            p.items.iter().all(|x| x.tenant_id == a.id),
+            "another tenant's account leaked into the page"
+        );
+        seen.extend(p.items.into_iter().map(|x| x.account_id));
+        match p.next_cursor {
+            Some(c) => req.cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 8, "{seen:?}");
+    let b_accounts = s
+        .list_accounts(&b.id, &PageRequest::first(50))
+        .await
+        .unwrap();
+    assert_eq!(b_accounts.items.len(), 1);
+    assert_eq!(b_accounts.next_cursor, None);
+
+    // Custom-resource request ledger.
+    let now = Utc::now();
+    let stale = Duration::minutes(5);
+    assert_eq!(
+        s.begin_request(&a.id, "req-1", now, stale).await.unwrap(),
+        RequestState::Started
+    );
+    assert_eq!(
+        s.begin_request(&a.id, "req-1", now, stale).await.unwrap(),
+        RequestState::InProgress
+    );
+    s.finish_request(&a.id, "req-1", "{\"Status\":\"SUCCESS\"}", now)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.begin_request(&a.id, "req-1", now, stale).await.unwrap(),
+        RequestState::Done("{\"Status\":\"SUCCESS\"}".into())
+    );
+    s.abandon_request(&a.id, "req-1").await.unwrap();
+    assert!(
+        matches!(
+            s.begin_request(&a.id, "req-1", now, stale).await.unwrap(),
+            RequestState::Done(_)
+        ),
+        "abandon never drops an answered request"
+    );
+    assert_eq!(
+        s.begin_request(&a.id, "req-2", now, stale).await.unwrap(),
+        RequestState::Started
+    );
+    assert_eq!(
+        s.begin_request(&a.id, "req-2", now + Duration::minutes(6), stale)
+            .await
+            .unwrap(),
+        RequestState::Started,
+        "a stale attempt is taken over"
+    );
+    s.abandon_request(&a.id, "req-2").await.unwrap();
+    assert_eq!(
+        s.begin_request(&a.id, "req-2", now, stale).await.unwrap(),
+        RequestState::Started
+    );
+
+    // Tenant data expiry marks every item under the tenant.
+    let n = s
+        .expire_tenant_data(&a.id, now + Duration::days(30))
+        .await
+        .unwrap();
+    assert_eq!(n, 1 + 8 + 2, "META, 8 accounts, 2 requests");
+}
+
+#[tokio::test]
+async fn memory_store_keeps_the_contract() {
+    contract(&MemoryStore::new()).await;
+}
+
+#[tokio::test]
+async fn dynamodb_store_keeps_the_contract_on_moto() {
+    let store = costradar_tests::fresh_table("contract").await;
+    contract(&store).await;
+}
+
+#[tokio::test]
+async fn unavailable_table_is_a_transient_error() {
+    let sdk = costradar_tests::sdk_config().await;
+    let store = DynamoStore::from_sdk(&sdk, "no-such-table");
+    match store.get_tenant(&TenantId::generate()).await {
+        Err(StoreError::Unavailable(_)) => {}
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+}
