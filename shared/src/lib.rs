@@ -5,3 +5,6 @@ pub mod aws;
 pub mod domain;
 pub mod onboarding;
 pub mod store;
+
+#[cfg(feature = "test-support")]
+pub mod testing;
