@@ -14,11 +14,7 @@ use costradar::store::DynamoStore;
 use serde_json::{json, Value};
 
 #[derive(Parser)]
-#[command(
-    name = "costradar",
-    version,
-    about = "costradar: real-time and scheduled FinOps for AWS"
-)]
+#[command(name = "costradar", version, about = "costradar: real-time and scheduled FinOps for AWS")]
 struct Cli {
     /// DynamoDB table (the stack's TableName output).
     #[arg(long, env = "TABLE_NAME", global = true, default_value = "costradar")]
@@ -134,71 +130,33 @@ fn request(cmd: &Command) -> (&'static str, String, String, Option<Value>) {
     match cmd {
         Command::Table(_) => unreachable!("handled before"),
         Command::Tenants(t) => match t {
-            TenantCommand::Create { name } => (
-                "POST",
-                "/tenants".into(),
-                String::new(),
-                Some(json!({ "name": name })),
-            ),
+            TenantCommand::Create { name } => ("POST", "/tenants".into(), String::new(), Some(json!({ "name": name }))),
             TenantCommand::List(p) => ("GET", "/tenants".into(), p.query(), None),
-            TenantCommand::Show { tenant } => (
-                "GET",
-                format!("/tenants/{}", seg(tenant)),
-                String::new(),
-                None,
-            ),
-            TenantCommand::Delete { tenant } => (
-                "DELETE",
-                format!("/tenants/{}", seg(tenant)),
-                String::new(),
-                None,
-            ),
-            TenantCommand::RotateToken { tenant } => (
-                "POST",
-                format!("/tenants/{}/rotate-token", seg(tenant)),
-                String::new(),
-                None,
-            ),
+            TenantCommand::Show { tenant } => ("GET", format!("/tenants/{}", seg(tenant)), String::new(), None),
+            TenantCommand::Delete { tenant } => ("DELETE", format!("/tenants/{}", seg(tenant)), String::new(), None),
+            TenantCommand::RotateToken { tenant } => {
+                ("POST", format!("/tenants/{}/rotate-token", seg(tenant)), String::new(), None)
+            }
         },
         Command::Accounts(a) => match a {
-            AccountCommand::Add {
-                tenant,
-                role_arn,
-                regions,
-            } => (
+            AccountCommand::Add { tenant, role_arn, regions } => (
                 "POST",
                 format!("/tenants/{}/accounts", seg(tenant)),
                 String::new(),
                 Some(json!({ "role_arn": role_arn, "regions": regions })),
             ),
-            AccountCommand::List { tenant, page } => (
-                "GET",
-                format!("/tenants/{}/accounts", seg(tenant)),
-                page.query(),
-                None,
-            ),
-            AccountCommand::Show { tenant, account_id } => (
-                "GET",
-                format!("/tenants/{}/accounts/{}", seg(tenant), seg(account_id)),
-                String::new(),
-                None,
-            ),
-            AccountCommand::Verify { tenant, account_id } => (
-                "POST",
-                format!(
-                    "/tenants/{}/accounts/{}/verify",
-                    seg(tenant),
-                    seg(account_id)
-                ),
-                String::new(),
-                None,
-            ),
-            AccountCommand::Remove { tenant, account_id } => (
-                "DELETE",
-                format!("/tenants/{}/accounts/{}", seg(tenant), seg(account_id)),
-                String::new(),
-                None,
-            ),
+            AccountCommand::List { tenant, page } => {
+                ("GET", format!("/tenants/{}/accounts", seg(tenant)), page.query(), None)
+            }
+            AccountCommand::Show { tenant, account_id } => {
+                ("GET", format!("/tenants/{}/accounts/{}", seg(tenant), seg(account_id)), String::new(), None)
+            }
+            AccountCommand::Verify { tenant, account_id } => {
+                ("POST", format!("/tenants/{}/accounts/{}/verify", seg(tenant), seg(account_id)), String::new(), None)
+            }
+            AccountCommand::Remove { tenant, account_id } => {
+                ("DELETE", format!("/tenants/{}/accounts/{}", seg(tenant), seg(account_id)), String::new(), None)
+            }
         },
     }
 }
@@ -231,12 +189,8 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let svc = Onboarding::new(
-        Arc::new(store),
-        Arc::new(StsRoleAssumer::from_sdk(&sdk)),
-        Arc::new(SystemClock),
-        settings,
-    );
+    let svc =
+        Onboarding::new(Arc::new(store), Arc::new(StsRoleAssumer::from_sdk(&sdk)), Arc::new(SystemClock), settings);
     let (method, path, query, body) = request(&cli.command);
     let body = body.map(|b| b.to_string()).unwrap_or_default();
     let resp = api::handle(

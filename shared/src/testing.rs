@@ -21,33 +21,20 @@ pub struct FakeAssumer {
 
 impl FakeAssumer {
     pub fn enforcing() -> Self {
-        Self {
-            with_id: true,
-            without_id: false,
-        }
+        Self { with_id: true, without_id: false }
     }
     pub fn open() -> Self {
-        Self {
-            with_id: true,
-            without_id: true,
-        }
+        Self { with_id: true, without_id: true }
     }
     pub fn denying() -> Self {
-        Self {
-            with_id: false,
-            without_id: false,
-        }
+        Self { with_id: false, without_id: false }
     }
 }
 
 #[async_trait]
 impl RoleAssumer for FakeAssumer {
     async fn assume(&self, req: &AssumeRequest<'_>) -> Result<TemporaryCredentials, AssumeError> {
-        let allowed = if req.external_id.is_some() {
-            self.with_id
-        } else {
-            self.without_id
-        };
+        let allowed = if req.external_id.is_some() { self.with_id } else { self.without_id };
         if allowed {
             Ok(TemporaryCredentials {
                 access_key_id: "ASIAFAKE".into(),
@@ -56,9 +43,7 @@ impl RoleAssumer for FakeAssumer {
                 expiration: Utc::now() + Duration::minutes(15),
             })
         } else {
-            Err(AssumeError::AccessDenied(
-                "not authorized to perform sts:AssumeRole".into(),
-            ))
+            Err(AssumeError::AccessDenied("not authorized to perform sts:AssumeRole".into()))
         }
     }
 }
@@ -72,10 +57,7 @@ pub struct RecordingSender {
 #[async_trait]
 impl ResponseSender for RecordingSender {
     async fn put(&self, url: &Url, body: &str) -> Result<(), String> {
-        self.sent
-            .lock()
-            .unwrap()
-            .push((url.clone(), body.to_owned()));
+        self.sent.lock().unwrap().push((url.clone(), body.to_owned()));
         Ok(())
     }
 }
@@ -83,12 +65,7 @@ impl ResponseSender for RecordingSender {
 impl RecordingSender {
     /// The bodies sent so far, parsed.
     pub fn bodies(&self) -> Vec<serde_json::Value> {
-        self.sent
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(_, b)| serde_json::from_str(b).expect("JSON body"))
-            .collect()
+        self.sent.lock().unwrap().iter().map(|(_, b)| serde_json::from_str(b).expect("JSON body")).collect()
     }
 }
 
@@ -103,9 +80,7 @@ pub fn settings(emulator: bool) -> OnboardingSettings {
                 "COSTRADAR_TOPIC_ARN" => {
                     "arn:aws:sns:us-east-1:111122223333:costradar-CustomResourceTopic-9XyZ1AbC2dEf"
                 }
-                "COSTRADAR_TEMPLATE_URL" => {
-                    "https://costradar-artifacts.s3.amazonaws.com/costradar-role.yaml"
-                }
+                "COSTRADAR_TEMPLATE_URL" => "https://costradar-artifacts.s3.amazonaws.com/costradar-role.yaml",
                 "COSTRADAR_RECEIVER_URL" => "https://abc.lambda-url.us-east-1.on.aws",
                 "COSTRADAR_LOCAL_EMULATOR" if emulator => "1",
                 "AWS_ENDPOINT_URL" if emulator => "http://127.0.0.1:5000",

@@ -15,13 +15,7 @@ pub fn endpoint() -> String {
 
 /// SDK configuration pointed at moto with throwaway credentials.
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    let creds = aws_sdk_dynamodb::config::Credentials::new(
-        "testing",
-        "testing",
-        None,
-        None,
-        "costradar-tests",
-    );
+    let creds = aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "costradar-tests");
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint())
         .region(aws_config::Region::new("us-east-1"))
@@ -33,11 +27,7 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 /// A table of our schema with a name no other test uses.
 pub async fn fresh_table(prefix: &str) -> DynamoStore {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let name = format!(
-        "{prefix}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    );
+    let name = format!("{prefix}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
     let store = DynamoStore::from_sdk(&sdk_config().await, name);
     store.create_table().await.expect("create table in moto");
     store
@@ -45,10 +35,7 @@ pub async fn fresh_table(prefix: &str) -> DynamoStore {
 
 /// Repository root, for tests that read templates and fixtures.
 pub fn repo_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("repo root")
-        .to_path_buf()
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_path_buf()
 }
 
 /// A loopback HTTP server standing in for CloudFormation's presigned response URL: it records
@@ -96,14 +83,11 @@ impl CaptureServer {
                     let head = String::from_utf8_lossy(&buf[..header_end]).to_string();
                     let mut lines = head.split("\r\n");
                     let mut first = lines.next().unwrap_or_default().split(' ');
-                    let (method, path) = (
-                        first.next().unwrap_or_default().to_owned(),
-                        first.next().unwrap_or_default().to_owned(),
-                    );
+                    let (method, path) =
+                        (first.next().unwrap_or_default().to_owned(), first.next().unwrap_or_default().to_owned());
                     let headers: Vec<(String, String)> = lines
                         .filter_map(|l| {
-                            l.split_once(':')
-                                .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+                            l.split_once(':').map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
                         })
                         .collect();
                     let len: usize = headers
@@ -119,17 +103,9 @@ impl CaptureServer {
                         buf.extend_from_slice(&chunk[..n]);
                     }
                     let body = String::from_utf8_lossy(&buf[header_end..]).to_string();
-                    log.lock().unwrap().push(Captured {
-                        method,
-                        path,
-                        headers,
-                        body,
-                    });
-                    let extra = if (300..400).contains(&status) {
-                        "Location: http://127.0.0.1:9/elsewhere\r\n"
-                    } else {
-                        ""
-                    };
+                    log.lock().unwrap().push(Captured { method, path, headers, body });
+                    let extra =
+                        if (300..400).contains(&status) { "Location: http://127.0.0.1:9/elsewhere\r\n" } else { "" };
                     let resp = format!("HTTP/1.1 {status} X\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n");
                     let _ = sock.write_all(resp.as_bytes()).await;
                 });
@@ -145,8 +121,8 @@ impl CaptureServer {
 
 /// Loads `events/<path>`.
 pub fn event(path: &str) -> serde_json::Value {
-    let text = std::fs::read_to_string(repo_root().join("events").join(path))
-        .unwrap_or_else(|e| panic!("events/{path}: {e}"));
+    let text =
+        std::fs::read_to_string(repo_root().join("events").join(path)).unwrap_or_else(|e| panic!("events/{path}: {e}"));
     serde_json::from_str(&text).unwrap()
 }
 

@@ -44,15 +44,9 @@ async fn custom_resource_create_replay_update_delete() {
     let url = format!("{}/cfn-response?X-Amz-Signature=abc", server.url);
 
     // Create: verified, registered, answered SUCCESS through a real HTTP PUT.
-    let msg = custom_resource_message(
-        "onboarding/custom-resource-create.sns.json",
-        with_tenant(&t, &url),
-    );
+    let msg = custom_resource_message("onboarding/custom-resource-create.sns.json", with_tenant(&t, &url));
     let out = svc.handle_custom_resource(&sender, &msg).await.unwrap();
-    assert!(
-        matches!(out, Outcome::Answered { success: true, .. }),
-        "{out:?}"
-    );
+    assert!(matches!(out, Outcome::Answered { success: true, .. }), "{out:?}");
     let puts = server.captured();
     assert_eq!(puts.len(), 1);
     assert_eq!(puts[0].method, "PUT");
@@ -61,23 +55,13 @@ async fn custom_resource_create_replay_update_delete() {
     assert_eq!(body["Status"], "SUCCESS");
     assert_eq!(body["RequestId"], "8e4b2c1a-7d3f-4a5b-9c6d-1e2f3a4b5c6d");
     assert_eq!(body["LogicalResourceId"], "CostradarConnection");
-    assert_eq!(
-        body["PhysicalResourceId"],
-        format!("costradar-{}-123456789012", t.id)
-    );
+    assert_eq!(body["PhysicalResourceId"], format!("costradar-{}-123456789012", t.id));
     assert_eq!(body["Data"]["AccountStatus"], "active");
     let account_id = AccountId::parse("123456789012").unwrap();
-    let a = store
-        .get_account(&t.id, &account_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let a = store.get_account(&t.id, &account_id).await.unwrap().unwrap();
     assert_eq!(a.status, AccountStatus::Active);
     assert_eq!(a.regions, vec!["us-east-1", "eu-west-1"]);
-    assert!(matches!(
-        a.registration,
-        Registration::CustomResource { .. }
-    ));
+    assert!(matches!(a.registration, Registration::CustomResource { .. }));
 
     // SNS delivers again: the same answer is replayed and nothing changes.
     let out = svc.handle_custom_resource(&sender, &msg).await.unwrap();
@@ -85,14 +69,7 @@ async fn custom_resource_create_replay_update_delete() {
     let puts = server.captured();
     assert_eq!(puts.len(), 2);
     assert_eq!(puts[1].body, puts[0].body);
-    assert_eq!(
-        store
-            .get_account(&t.id, &account_id)
-            .await
-            .unwrap()
-            .unwrap(),
-        a
-    );
+    assert_eq!(store.get_account(&t.id, &account_id).await.unwrap().unwrap(), a);
 
     // Update: a region list change is recorded.
     let msg = custom_resource_message("onboarding/custom-resource-update.sns.json", |m| {
@@ -100,40 +77,16 @@ async fn custom_resource_create_replay_update_delete() {
         m["ResourceProperties"]["Regions"] = serde_json::json!(["eu-west-1"]);
     });
     let out = svc.handle_custom_resource(&sender, &msg).await.unwrap();
-    assert!(
-        matches!(out, Outcome::Answered { success: true, .. }),
-        "{out:?}"
-    );
-    assert_eq!(
-        store
-            .get_account(&t.id, &account_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .regions,
-        vec!["eu-west-1"]
-    );
+    assert!(matches!(out, Outcome::Answered { success: true, .. }), "{out:?}");
+    assert_eq!(store.get_account(&t.id, &account_id).await.unwrap().unwrap().regions, vec!["eu-west-1"]);
 
     // Delete: SUCCESS, the account is disconnected and another tenant may now connect it.
-    let msg = custom_resource_message(
-        "onboarding/custom-resource-delete.sns.json",
-        with_tenant(&t, &url),
-    );
+    let msg = custom_resource_message("onboarding/custom-resource-delete.sns.json", with_tenant(&t, &url));
     let out = svc.handle_custom_resource(&sender, &msg).await.unwrap();
-    assert!(
-        matches!(out, Outcome::Answered { success: true, .. }),
-        "{out:?}"
-    );
-    let a = store
-        .get_account(&t.id, &account_id)
-        .await
-        .unwrap()
-        .unwrap();
+    assert!(matches!(out, Outcome::Answered { success: true, .. }), "{out:?}");
+    let a = store.get_account(&t.id, &account_id).await.unwrap().unwrap();
     assert_eq!(a.status, AccountStatus::Disconnected);
-    assert_eq!(
-        a.history.last().unwrap().reason,
-        "the customer deleted the costradar stack"
-    );
+    assert_eq!(a.history.last().unwrap().reason, "the customer deleted the costradar stack");
     let other = svc.create_tenant("Other").await.unwrap().tenant;
     let req = AccountRequest {
         role_arn: a.role_arn.to_string(),
@@ -141,10 +94,7 @@ async fn custom_resource_create_replay_update_delete() {
         cur: None,
         registration: Registration::Manual,
     };
-    let b = svc
-        .connect_account(&other.id, req, &svc.settings().verify)
-        .await
-        .unwrap();
+    let b = svc.connect_account(&other.id, req, &svc.settings().verify).await.unwrap();
     assert_eq!(b.status, AccountStatus::Active);
 }
 
@@ -155,10 +105,7 @@ async fn response_url_redirects_are_not_followed() {
     let server = CaptureServer::start(302).await;
     let sender = HttpResponseSender::new(&svc.settings().response_urls);
     let url = format!("{}/r?X-Amz-Signature=abc", server.url);
-    let msg = custom_resource_message(
-        "onboarding/custom-resource-create.sns.json",
-        with_tenant(&t, &url),
-    );
+    let msg = custom_resource_message("onboarding/custom-resource-create.sns.json", with_tenant(&t, &url));
     // The PUT got a 302: that is a failure to answer (SNS will retry), and the Location was
     // never requested (the capture server would have logged a second request).
     let err = svc.handle_custom_resource(&sender, &msg).await.unwrap_err();
@@ -177,29 +124,20 @@ async fn delete_tenant_disconnects_accounts_and_sets_ttl() {
     let t = svc.create_tenant("Acme").await.unwrap().tenant;
     for n in 0..3 {
         let req = AccountRequest {
-            role_arn: format!(
-                "arn:aws:iam::{:012}:role/CostradarReadOnly",
-                200_000_000_000u64 + n
-            ),
+            role_arn: format!("arn:aws:iam::{:012}:role/CostradarReadOnly", 200_000_000_000u64 + n),
             regions: vec!["us-east-1".into()],
             cur: None,
             registration: Registration::Manual,
         };
         assert_eq!(
-            svc.connect_account(&t.id, req, &svc.settings().verify)
-                .await
-                .unwrap()
-                .status,
+            svc.connect_account(&t.id, req, &svc.settings().verify).await.unwrap().status,
             AccountStatus::Active
         );
     }
     let d = svc.delete_tenant(&t.id).await.unwrap();
     assert_eq!(d.accounts_disconnected, 3);
     assert_eq!(d.items_expiring, 4);
-    assert!(matches!(
-        svc.tenant(&t.id).await,
-        Err(OnboardingError::TenantNotFound)
-    ));
+    assert!(matches!(svc.tenant(&t.id).await, Err(OnboardingError::TenantNotFound)));
     let stored = store.get_tenant(&t.id).await.unwrap().unwrap();
     assert_eq!(stored.status, TenantStatus::Deleted);
     // Every item of the tenant carries the TTL attribute DynamoDB expires on.
@@ -208,10 +146,7 @@ async fn delete_tenant_disconnects_accounts_and_sets_ttl() {
         .query()
         .table_name(store.table())
         .key_condition_expression("PK = :p")
-        .expression_attribute_values(
-            ":p",
-            aws_sdk_dynamodb::types::AttributeValue::S(format!("TENANT#{}", t.id)),
-        )
+        .expression_attribute_values(":p", aws_sdk_dynamodb::types::AttributeValue::S(format!("TENANT#{}", t.id)))
         .send()
         .await
         .unwrap()
@@ -231,10 +166,7 @@ async fn delete_tenant_disconnects_accounts_and_sets_ttl() {
         registration: Registration::Manual,
     };
     assert_eq!(
-        svc.connect_account(&other.id, req, &svc.settings().verify)
-            .await
-            .unwrap()
-            .status,
+        svc.connect_account(&other.id, req, &svc.settings().verify).await.unwrap().status,
         AccountStatus::Active
     );
 }
@@ -251,10 +183,7 @@ async fn token_rotation_keeps_both_hashes_for_the_overlap() {
     assert!(!t.accepts_token(&created.ingest_token.hash(), rotated.previous_expires_at));
     // Only hashes are stored.
     let raw = format!("{t:?}");
-    assert!(
-        !raw.contains(created.ingest_token.expose())
-            && !raw.contains(rotated.ingest_token.expose())
-    );
+    assert!(!raw.contains(created.ingest_token.expose()) && !raw.contains(rotated.ingest_token.expose()));
 }
 
 #[tokio::test]
@@ -265,19 +194,9 @@ async fn quick_create_link_carries_the_parameters_but_not_the_token() {
     assert_eq!(url.host_str(), Some("us-east-1.console.aws.amazon.com"));
     let link = &created.quick_create_url;
     assert!(link.contains(&format!("param_TenantId={}", created.tenant.id)));
-    assert!(link.contains(&format!(
-        "param_ExternalId={}",
-        created.tenant.external_id.as_str()
-    )));
+    assert!(link.contains(&format!("param_ExternalId={}", created.tenant.external_id.as_str())));
     assert!(link.contains("param_CostradarAccountId=111122223333"));
-    assert!(
-        link.contains("param_CustomResourceTopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A111122223333%3A")
-    );
-    assert!(link.contains(
-        "templateURL=https%3A%2F%2Fcostradar-artifacts.s3.amazonaws.com%2Fcostradar-role.yaml"
-    ));
-    assert!(
-        !link.contains(created.ingest_token.expose()),
-        "the token never goes into a URL"
-    );
+    assert!(link.contains("param_CustomResourceTopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A111122223333%3A"));
+    assert!(link.contains("templateURL=https%3A%2F%2Fcostradar-artifacts.s3.amazonaws.com%2Fcostradar-role.yaml"));
+    assert!(!link.contains(created.ingest_token.expose()), "the token never goes into a URL");
 }

@@ -6,29 +6,12 @@ use costradar::domain::*;
 use costradar::store::*;
 
 fn tenant(name: &str) -> Tenant {
-    Tenant::new(
-        TenantId::generate(),
-        name.into(),
-        ExternalId::generate(),
-        IngestToken::generate().hash(),
-        Utc::now(),
-    )
+    Tenant::new(TenantId::generate(), name.into(), ExternalId::generate(), IngestToken::generate().hash(), Utc::now())
 }
 
 fn account(t: &TenantId, n: u64) -> Account {
-    let role = RoleArn::parse(&format!(
-        "arn:aws:iam::{:012}:role/CostradarReadOnly",
-        100_000_000_000 + n
-    ))
-    .unwrap();
-    Account::new_pending(
-        t.clone(),
-        role,
-        vec!["us-east-1".into()],
-        None,
-        Registration::Manual,
-        Utc::now(),
-    )
+    let role = RoleArn::parse(&format!("arn:aws:iam::{:012}:role/CostradarReadOnly", 100_000_000_000 + n)).unwrap();
+    Account::new_pending(t.clone(), role, vec!["us-east-1".into()], None, Registration::Manual, Utc::now())
 }
 
 async fn collect_tenants(s: &dyn OnboardingStore, limit: u32) -> (Vec<TenantId>, usize) {
@@ -54,21 +37,11 @@ async fn contract(s: &dyn OnboardingStore) {
     assert_eq!(a.version, 1);
     let mut again = a.clone();
     again.version = 0;
-    assert_eq!(
-        s.save_tenant(&mut again).await,
-        Err(StoreError::AlreadyExists)
-    );
+    assert_eq!(s.save_tenant(&mut again).await, Err(StoreError::AlreadyExists));
     let mut same_external_id = tenant("B");
     same_external_id.external_id = a.external_id.clone();
-    assert_eq!(
-        s.save_tenant(&mut same_external_id).await,
-        Err(StoreError::ExternalIdTaken)
-    );
-    assert_eq!(
-        s.get_tenant(&same_external_id.id).await.unwrap(),
-        None,
-        "a refused create writes nothing"
-    );
+    assert_eq!(s.save_tenant(&mut same_external_id).await, Err(StoreError::ExternalIdTaken));
+    assert_eq!(s.get_tenant(&same_external_id.id).await.unwrap(), None, "a refused create writes nothing");
 
     // Optimistic concurrency.
     let mut first = s.get_tenant(&a.id).await.unwrap().unwrap();
@@ -77,14 +50,8 @@ async fn contract(s: &dyn OnboardingStore) {
     s.save_tenant(&mut first).await.unwrap();
     assert_eq!(first.version, 2);
     second.name = "lost update".into();
-    assert_eq!(
-        s.save_tenant(&mut second).await,
-        Err(StoreError::VersionConflict)
-    );
-    assert_eq!(
-        s.get_tenant(&a.id).await.unwrap().unwrap().name,
-        "A renamed"
-    );
+    assert_eq!(s.save_tenant(&mut second).await, Err(StoreError::VersionConflict));
+    assert_eq!(s.get_tenant(&a.id).await.unwrap().unwrap().name, "A renamed");
 
     // Pagination over more than one page, no duplicates, nothing missing.
     let mut created = vec![a.id.clone()];
@@ -99,11 +66,7 @@ async fn contract(s: &dyn OnboardingStore) {
     created.sort();
     assert_eq!(listed, created);
     assert_eq!(
-        s.list_tenants(&PageRequest {
-            limit: Some(3),
-            cursor: Some("%%%".into())
-        })
-        .await,
+        s.list_tenants(&PageRequest { limit: Some(3), cursor: Some("%%%".into()) }).await,
         Err(StoreError::InvalidCursor)
     );
 
@@ -113,66 +76,34 @@ async fn contract(s: &dyn OnboardingStore) {
     let mut acc = account(&a.id, 1);
     s.save_account(&mut acc, Claim::Acquire).await.unwrap();
     let mut stolen = account(&b.id, 1);
-    assert_eq!(
-        s.save_account(&mut stolen, Claim::Acquire).await,
-        Err(StoreError::AccountClaimedByAnotherTenant)
-    );
-    assert_eq!(
-        s.get_account(&b.id, &stolen.account_id).await.unwrap(),
-        None,
-        "nothing written for the refused tenant"
-    );
+    assert_eq!(s.save_account(&mut stolen, Claim::Acquire).await, Err(StoreError::AccountClaimedByAnotherTenant));
+    assert_eq!(s.get_account(&b.id, &stolen.account_id).await.unwrap(), None, "nothing written for the refused tenant");
     let mut dup = account(&a.id, 1);
-    assert_eq!(
-        s.save_account(&mut dup, Claim::Acquire).await,
-        Err(StoreError::AlreadyExists)
-    );
+    assert_eq!(s.save_account(&mut dup, Claim::Acquire).await, Err(StoreError::AlreadyExists));
 
     // Account status changes are versioned.
-    let mut one = s
-        .get_account(&a.id, &acc.account_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let mut one = s.get_account(&a.id, &acc.account_id).await.unwrap().unwrap();
     let mut two = one.clone();
-    one.transition(AccountStatus::Active, "verified", Utc::now())
-        .unwrap();
+    one.transition(AccountStatus::Active, "verified", Utc::now()).unwrap();
     s.save_account(&mut one, Claim::Keep).await.unwrap();
-    two.transition(AccountStatus::Failed, "stale writer", Utc::now())
-        .unwrap();
-    assert_eq!(
-        s.save_account(&mut two, Claim::Keep).await,
-        Err(StoreError::VersionConflict)
-    );
-    assert_eq!(
-        s.get_account(&a.id, &acc.account_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
-        AccountStatus::Active
-    );
+    two.transition(AccountStatus::Failed, "stale writer", Utc::now()).unwrap();
+    assert_eq!(s.save_account(&mut two, Claim::Keep).await, Err(StoreError::VersionConflict));
+    assert_eq!(s.get_account(&a.id, &acc.account_id).await.unwrap().unwrap().status, AccountStatus::Active);
 
     // Releasing the claim lets another tenant connect the account.
-    one.transition(AccountStatus::Disconnected, "stack deleted", Utc::now())
-        .unwrap();
+    one.transition(AccountStatus::Disconnected, "stack deleted", Utc::now()).unwrap();
     s.save_account(&mut one, Claim::Release).await.unwrap();
     s.save_account(&mut stolen, Claim::Acquire).await.unwrap();
 
     // Account pages are tenant-scoped.
     for n in 2..=8 {
-        s.save_account(&mut account(&a.id, n), Claim::Acquire)
-            .await
-            .unwrap();
+        s.save_account(&mut account(&a.id, n), Claim::Acquire).await.unwrap();
     }
     let mut seen = Vec::new();
     let mut req = PageRequest::first(3);
     loop {
         let p = s.list_accounts(&a.id, &req).await.unwrap();
-        assert!(
-            p.items.iter().all(|x| x.tenant_id == a.id),
-            "another tenant's account leaked into the page"
-        );
+        assert!(p.items.iter().all(|x| x.tenant_id == a.id), "another tenant's account leaked into the page");
         seen.extend(p.items.into_iter().map(|x| x.account_id));
         match p.next_cursor {
             Some(c) => req.cursor = Some(c),
@@ -180,61 +111,36 @@ async fn contract(s: &dyn OnboardingStore) {
         }
     }
     assert_eq!(seen.len(), 8, "{seen:?}");
-    let b_accounts = s
-        .list_accounts(&b.id, &PageRequest::first(50))
-        .await
-        .unwrap();
+    let b_accounts = s.list_accounts(&b.id, &PageRequest::first(50)).await.unwrap();
     assert_eq!(b_accounts.items.len(), 1);
     assert_eq!(b_accounts.next_cursor, None);
 
     // Custom-resource request ledger.
     let now = Utc::now();
     let stale = Duration::minutes(5);
-    assert_eq!(
-        s.begin_request(&a.id, "req-1", now, stale).await.unwrap(),
-        RequestState::Started
-    );
-    assert_eq!(
-        s.begin_request(&a.id, "req-1", now, stale).await.unwrap(),
-        RequestState::InProgress
-    );
-    s.finish_request(&a.id, "req-1", "{\"Status\":\"SUCCESS\"}", now)
-        .await
-        .unwrap();
+    assert_eq!(s.begin_request(&a.id, "req-1", now, stale).await.unwrap(), RequestState::Started);
+    assert_eq!(s.begin_request(&a.id, "req-1", now, stale).await.unwrap(), RequestState::InProgress);
+    s.finish_request(&a.id, "req-1", "{\"Status\":\"SUCCESS\"}", now).await.unwrap();
     assert_eq!(
         s.begin_request(&a.id, "req-1", now, stale).await.unwrap(),
         RequestState::Done("{\"Status\":\"SUCCESS\"}".into())
     );
     s.abandon_request(&a.id, "req-1").await.unwrap();
     assert!(
-        matches!(
-            s.begin_request(&a.id, "req-1", now, stale).await.unwrap(),
-            RequestState::Done(_)
-        ),
+        matches!(s.begin_request(&a.id, "req-1", now, stale).await.unwrap(), RequestState::Done(_)),
         "abandon never drops an answered request"
     );
+    assert_eq!(s.begin_request(&a.id, "req-2", now, stale).await.unwrap(), RequestState::Started);
     assert_eq!(
-        s.begin_request(&a.id, "req-2", now, stale).await.unwrap(),
-        RequestState::Started
-    );
-    assert_eq!(
-        s.begin_request(&a.id, "req-2", now + Duration::minutes(6), stale)
-            .await
-            .unwrap(),
+        s.begin_request(&a.id, "req-2", now + Duration::minutes(6), stale).await.unwrap(),
         RequestState::Started,
         "a stale attempt is taken over"
     );
     s.abandon_request(&a.id, "req-2").await.unwrap();
-    assert_eq!(
-        s.begin_request(&a.id, "req-2", now, stale).await.unwrap(),
-        RequestState::Started
-    );
+    assert_eq!(s.begin_request(&a.id, "req-2", now, stale).await.unwrap(), RequestState::Started);
 
     // Tenant data expiry marks every item under the tenant.
-    let n = s
-        .expire_tenant_data(&a.id, now + Duration::days(30))
-        .await
-        .unwrap();
+    let n = s.expire_tenant_data(&a.id, now + Duration::days(30)).await.unwrap();
     assert_eq!(n, 1 + 8 + 2, "META, 8 accounts, 2 requests");
 }
 

@@ -16,8 +16,7 @@ use lambda_runtime::{service_fn, Error, LambdaEvent};
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let settings = OnboardingSettings::from_env()?;
-    let table =
-        std::env::var("TABLE_NAME").map_err(|_| "configuration: TABLE_NAME: must be set")?;
+    let table = std::env::var("TABLE_NAME").map_err(|_| "configuration: TABLE_NAME: must be set")?;
     let sdk = sdk_config(None).await;
     let sender = HttpResponseSender::new(&settings.response_urls);
     let svc = Onboarding::new(
@@ -27,10 +26,8 @@ async fn main() -> Result<(), Error> {
         settings,
     );
     let (svc, sender) = (&svc, &sender);
-    lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<serde_json::Value>| async move {
-            handler::handle(svc, sender, event.payload).await
-        },
-    ))
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
+        handler::handle(svc, sender, event.payload).await
+    }))
     .await
 }

@@ -104,9 +104,7 @@ impl RoleAssumer for StsRoleAssumer {
             .map_err(|e| {
                 let detail = format!("{}", DisplayErrorContext(&e));
                 match e.code() {
-                    Some("AccessDenied" | "AccessDeniedException") => {
-                        AssumeError::AccessDenied(detail)
-                    }
+                    Some("AccessDenied" | "AccessDeniedException") => AssumeError::AccessDenied(detail),
                     Some("Throttling" | "ThrottlingException" | "RequestLimitExceeded") => {
                         AssumeError::Throttled(detail)
                     }
@@ -117,11 +115,8 @@ impl RoleAssumer for StsRoleAssumer {
                     None => AssumeError::Unavailable(detail),
                 }
             })?;
-        let c = out
-            .credentials
-            .ok_or_else(|| AssumeError::Other("STS answered without credentials".into()))?;
-        let expiration =
-            DateTime::<Utc>::from_timestamp(c.expiration.secs(), 0).unwrap_or_else(Utc::now);
+        let c = out.credentials.ok_or_else(|| AssumeError::Other("STS answered without credentials".into()))?;
+        let expiration = DateTime::<Utc>::from_timestamp(c.expiration.secs(), 0).unwrap_or_else(Utc::now);
         Ok(TemporaryCredentials {
             access_key_id: c.access_key_id,
             secret_access_key: c.secret_access_key,

@@ -79,40 +79,23 @@ pub struct CurSettings {
 impl CurSettings {
     pub fn validate(&self) -> Result<(), InvalidInput> {
         let bucket_ok = (3..=63).contains(&self.bucket.len())
-            && self
-                .bucket
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+            && self.bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
             && !self.bucket.starts_with(['-', '.'])
             && !self.bucket.ends_with(['-', '.']);
         if !bucket_ok {
-            return Err(InvalidInput::new(
-                "cur.bucket",
-                "not a valid S3 bucket name",
-            ));
+            return Err(InvalidInput::new("cur.bucket", "not a valid S3 bucket name"));
         }
         let glue_ok = |s: &str| {
-            (1..=255).contains(&s.len())
-                && s.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            (1..=255).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         };
         if !glue_ok(&self.database) {
-            return Err(InvalidInput::new(
-                "cur.database",
-                "a Glue database name is 1-255 of a-z, 0-9 and _",
-            ));
+            return Err(InvalidInput::new("cur.database", "a Glue database name is 1-255 of a-z, 0-9 and _"));
         }
         if !glue_ok(&self.table) {
-            return Err(InvalidInput::new(
-                "cur.table",
-                "a Glue table name is 1-255 of a-z, 0-9 and _",
-            ));
+            return Err(InvalidInput::new("cur.table", "a Glue table name is 1-255 of a-z, 0-9 and _"));
         }
         let wg_ok = (1..=128).contains(&self.workgroup.len())
-            && self
-                .workgroup
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+            && self.workgroup.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
         if !wg_ok {
             return Err(InvalidInput::new(
                 "cur.workgroup",
@@ -186,18 +169,10 @@ impl Account {
         now: DateTime<Utc>,
     ) -> Result<(), InvalidTransition> {
         if !self.status.can_become(to) {
-            return Err(InvalidTransition {
-                from: self.status,
-                to,
-            });
+            return Err(InvalidTransition { from: self.status, to });
         }
         let reason = reason.into();
-        self.history.push(Transition {
-            from: self.status,
-            to,
-            at: now,
-            reason: reason.clone(),
-        });
+        self.history.push(Transition { from: self.status, to, at: now, reason: reason.clone() });
         if self.history.len() > Self::HISTORY_LIMIT {
             let excess = self.history.len() - Self::HISTORY_LIMIT;
             self.history.drain(..excess);
@@ -260,8 +235,7 @@ mod tests {
     #[test]
     fn insecure_is_never_usable() {
         let mut a = account();
-        a.transition(Insecure, "assumable without ExternalId", Utc::now())
-            .unwrap();
+        a.transition(Insecure, "assumable without ExternalId", Utc::now()).unwrap();
         assert!(!a.is_usable());
         a.transition(Active, "fixed", Utc::now()).unwrap();
         assert!(a.is_usable());
@@ -289,34 +263,10 @@ mod tests {
         };
         assert!(ok.validate().is_ok());
         for (f, bad) in [
-            (
-                "cur.bucket",
-                CurSettings {
-                    bucket: "Bad_Bucket".into(),
-                    ..ok.clone()
-                },
-            ),
-            (
-                "cur.database",
-                CurSettings {
-                    database: "x; DROP TABLE".into(),
-                    ..ok.clone()
-                },
-            ),
-            (
-                "cur.table",
-                CurSettings {
-                    table: "".into(),
-                    ..ok.clone()
-                },
-            ),
-            (
-                "cur.workgroup",
-                CurSettings {
-                    workgroup: "a b".into(),
-                    ..ok.clone()
-                },
-            ),
+            ("cur.bucket", CurSettings { bucket: "Bad_Bucket".into(), ..ok.clone() }),
+            ("cur.database", CurSettings { database: "x; DROP TABLE".into(), ..ok.clone() }),
+            ("cur.table", CurSettings { table: "".into(), ..ok.clone() }),
+            ("cur.workgroup", CurSettings { workgroup: "a b".into(), ..ok.clone() }),
         ] {
             assert_eq!(bad.validate().unwrap_err().field, f);
         }

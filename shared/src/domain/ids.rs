@@ -45,26 +45,17 @@ impl TenantId {
     const RANDOM_LEN: usize = 16;
 
     pub fn generate() -> Self {
-        Self(format!(
-            "{}{}",
-            Self::PREFIX,
-            random_alnum(Self::RANDOM_LEN)
-        ))
+        Self(format!("{}{}", Self::PREFIX, random_alnum(Self::RANDOM_LEN)))
     }
 
     pub fn parse(s: &str) -> Result<Self, InvalidInput> {
         let ok = s.len() == Self::PREFIX.len() + Self::RANDOM_LEN
             && s.starts_with(Self::PREFIX)
-            && s[Self::PREFIX.len()..]
-                .bytes()
-                .all(|b| ALPHABET.contains(&b));
+            && s[Self::PREFIX.len()..].bytes().all(|b| ALPHABET.contains(&b));
         if ok {
             Ok(Self(s.to_owned()))
         } else {
-            Err(InvalidInput::new(
-                "tenant_id",
-                "a tenant id is 't-' followed by 16 lowercase letters or digits",
-            ))
+            Err(InvalidInput::new("tenant_id", "a tenant id is 't-' followed by 16 lowercase letters or digits"))
         }
     }
 
@@ -83,10 +74,7 @@ impl AccountId {
         if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
             Ok(Self(s.to_owned()))
         } else {
-            Err(InvalidInput::new(
-                "account_id",
-                "an AWS account id is exactly 12 digits",
-            ))
+            Err(InvalidInput::new("account_id", "an AWS account id is exactly 12 digits"))
         }
     }
 
@@ -107,26 +95,17 @@ impl ExternalId {
     const RANDOM_LEN: usize = 40;
 
     pub fn generate() -> Self {
-        Self(format!(
-            "{}{}",
-            Self::PREFIX,
-            random_alnum(Self::RANDOM_LEN)
-        ))
+        Self(format!("{}{}", Self::PREFIX, random_alnum(Self::RANDOM_LEN)))
     }
 
     pub fn parse(s: &str) -> Result<Self, InvalidInput> {
         let ok = s.len() == Self::PREFIX.len() + Self::RANDOM_LEN
             && s.starts_with(Self::PREFIX)
-            && s[Self::PREFIX.len()..]
-                .bytes()
-                .all(|b| ALPHABET.contains(&b));
+            && s[Self::PREFIX.len()..].bytes().all(|b| ALPHABET.contains(&b));
         if ok {
             Ok(Self(s.to_owned()))
         } else {
-            Err(InvalidInput::new(
-                "external_id",
-                "not an ExternalId issued by costradar",
-            ))
+            Err(InvalidInput::new("external_id", "not an ExternalId issued by costradar"))
         }
     }
 
@@ -160,11 +139,7 @@ impl IngestToken {
         use base64::Engine as _;
         let mut bytes = [0u8; 32];
         os_random(&mut bytes);
-        Self(format!(
-            "{}{}",
-            Self::PREFIX,
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-        ))
+        Self(format!("{}{}", Self::PREFIX, base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)))
     }
 
     pub fn expose(&self) -> &str {
@@ -229,42 +204,26 @@ impl RoleArn {
             return Err(bad("a role ARN is at most 2048 characters"));
         }
         let mut parts = s.splitn(6, ':');
-        let (Some("arn"), Some(partition), Some(service), Some(region), Some(account), Some(res)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            return Err(bad(
-                "expected arn:aws:iam::<12-digit account id>:role/<optional path/><role name>",
-            ));
+        let (Some("arn"), Some(partition), Some(service), Some(region), Some(account), Some(res)) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad("expected arn:aws:iam::<12-digit account id>:role/<optional path/><role name>"));
         };
         match partition {
             "aws" => {}
-            "aws-us-gov" | "aws-cn" | "aws-iso" | "aws-iso-b" | "aws-iso-e" | "aws-iso-f"
-            | "aws-eusc" => {
-                return Err(RoleArnError::UnsupportedPartition {
-                    partition: partition.to_owned(),
-                })
+            "aws-us-gov" | "aws-cn" | "aws-iso" | "aws-iso-b" | "aws-iso-e" | "aws-iso-f" | "aws-eusc" => {
+                return Err(RoleArnError::UnsupportedPartition { partition: partition.to_owned() })
             }
-            _ => {
-                return Err(bad(
-                    "unknown partition: a role ARN starts with arn:aws:iam::",
-                ))
-            }
+            _ => return Err(bad("unknown partition: a role ARN starts with arn:aws:iam::")),
         }
         if service != "iam" {
             return Err(bad("not an IAM ARN: expected arn:aws:iam::..."));
         }
         if !region.is_empty() {
-            return Err(bad(
-                "IAM ARNs have no region: expected arn:aws:iam::<account>:role/...",
-            ));
+            return Err(bad("IAM ARNs have no region: expected arn:aws:iam::<account>:role/..."));
         }
-        let account_id = AccountId::parse(account)
-            .map_err(|_| bad("the account id in a role ARN is exactly 12 digits"))?;
+        let account_id =
+            AccountId::parse(account).map_err(|_| bad("the account id in a role ARN is exactly 12 digits"))?;
         let Some(path_and_name) = res.strip_prefix("role/") else {
             return Err(bad("not a role ARN: the resource must start with role/"));
         };
@@ -272,27 +231,15 @@ impl RoleArn {
             Some(i) => (&path_and_name[..=i], &path_and_name[i + 1..]),
             None => ("", path_and_name),
         };
-        if path.len() > 511
-            || !path.bytes().all(|b| (0x21..=0x7e).contains(&b))
-            || path.contains("//")
-        {
-            return Err(bad(
-                "the role path must be printable ASCII without spaces, at most 512 characters",
-            ));
+        if path.len() > 511 || !path.bytes().all(|b| (0x21..=0x7e).contains(&b)) || path.contains("//") {
+            return Err(bad("the role path must be printable ASCII without spaces, at most 512 characters"));
         }
         let name_ok = (1..=64).contains(&name.len())
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
         if !name_ok {
-            return Err(bad(
-                "a role name is 1 to 64 characters of letters, digits and +=,.@_-",
-            ));
+            return Err(bad("a role name is 1 to 64 characters of letters, digits and +=,.@_-"));
         }
-        Ok(Self {
-            arn: s.to_owned(),
-            account_id,
-        })
+        Ok(Self { arn: s.to_owned(), account_id })
     }
 
     pub fn account_id(&self) -> &AccountId {
@@ -345,11 +292,7 @@ mod tests {
         assert_eq!(TenantId::parse(a.as_str()).unwrap(), a);
         assert_ne!(a, TenantId::generate());
         let e = ExternalId::generate();
-        assert!(
-            e.as_str().len() >= 32,
-            "ExternalId too short: {}",
-            e.as_str().len()
-        );
+        assert!(e.as_str().len() >= 32, "ExternalId too short: {}", e.as_str().len());
         assert!(e.as_str().starts_with("costradar-"));
         assert_eq!(ExternalId::parse(e.as_str()).unwrap(), e);
         assert_ne!(e, ExternalId::generate());
@@ -360,9 +303,7 @@ mod tests {
         let t = IngestToken::generate();
         let raw = t.expose().strip_prefix(IngestToken::PREFIX).unwrap();
         use base64::Engine as _;
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(raw)
-            .unwrap();
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).unwrap();
         assert_eq!(bytes.len(), 32);
         assert_eq!(format!("{t:?}"), "IngestToken(<redacted>)");
         let h = t.hash();
@@ -402,10 +343,7 @@ mod tests {
                 }
                 other => panic!("{s}: {other:?}"),
             }
-            assert!(RoleArn::parse(s)
-                .unwrap_err()
-                .to_string()
-                .contains("not supported"));
+            assert!(RoleArn::parse(s).unwrap_err().to_string().contains("not supported"));
         }
         let bad = [
             "",
@@ -424,32 +362,16 @@ mod tests {
             "arn:aws:iam::123456789012:role/R\n",
         ];
         for s in bad {
-            assert!(
-                matches!(RoleArn::parse(s), Err(RoleArnError::Invalid(_))),
-                "{s:?} was accepted"
-            );
+            assert!(matches!(RoleArn::parse(s), Err(RoleArnError::Invalid(_))), "{s:?} was accepted");
         }
     }
 
     #[test]
     fn account_and_tenant_ids_reject_lookalikes() {
-        for s in [
-            "",
-            "12345678901",
-            "1234567890123",
-            "１２３４５６７８９０１２",
-            "12345678901 ",
-        ] {
+        for s in ["", "12345678901", "1234567890123", "１２３４５６７８９０１２", "12345678901 "] {
             assert!(AccountId::parse(s).is_err(), "{s:?}");
         }
-        for s in [
-            "",
-            "t-",
-            "T-AAAAAAAAAAAAAAAA",
-            "t-aaaaaaaaaaaaaaa",
-            "t-aaaaaaaaaaaaaaa/",
-            "../etc/passwd",
-        ] {
+        for s in ["", "t-", "T-AAAAAAAAAAAAAAAA", "t-aaaaaaaaaaaaaaa", "t-aaaaaaaaaaaaaaa/", "../etc/passwd"] {
             assert!(TenantId::parse(s).is_err(), "{s:?}");
         }
     }

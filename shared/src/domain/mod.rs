@@ -22,10 +22,7 @@ pub struct InvalidInput {
 
 impl InvalidInput {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -35,16 +32,10 @@ pub fn check_text(field: &str, value: &str, max_chars: usize) -> Result<(), Inva
         return Err(InvalidInput::new(field, "must not be empty"));
     }
     if value.chars().count() > max_chars {
-        return Err(InvalidInput::new(
-            field,
-            format!("at most {max_chars} characters"),
-        ));
+        return Err(InvalidInput::new(field, format!("at most {max_chars} characters")));
     }
     if value.chars().any(char::is_control) {
-        return Err(InvalidInput::new(
-            field,
-            "must not contain control characters",
-        ));
+        return Err(InvalidInput::new(field, "must not contain control characters"));
     }
     Ok(())
 }
@@ -68,25 +59,15 @@ pub fn parse_region(field: &str, s: &str) -> Result<String, InvalidInput> {
     let shape_ok = s.len() <= 25
         && parts.len() >= 3
         && parts[0].len() == 2
-        && parts
-            .iter()
-            .take(parts.len() - 1)
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts.last().is_some_and(|p| {
-            !p.is_empty() && p.len() <= 2 && p.bytes().all(|b| b.is_ascii_digit())
-        });
+        && parts.iter().take(parts.len() - 1).all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts.last().is_some_and(|p| !p.is_empty() && p.len() <= 2 && p.bytes().all(|b| b.is_ascii_digit()));
     if !shape_ok {
-        return Err(InvalidInput::new(
-            field,
-            format!("{s:?} is not an AWS region name such as eu-west-1"),
-        ));
+        return Err(InvalidInput::new(field, format!("{s:?} is not an AWS region name such as eu-west-1")));
     }
     if s.starts_with("us-gov-") || s.starts_with("cn-") || s.starts_with("us-iso") {
         return Err(InvalidInput::new(
             field,
-            format!(
-                "{s} is outside the commercial partition, which is the only one costradar supports"
-            ),
+            format!("{s} is outside the commercial partition, which is the only one costradar supports"),
         ));
     }
     Ok(s.to_owned())
@@ -113,13 +94,7 @@ mod tests {
 
     #[test]
     fn regions() {
-        for ok in [
-            "us-east-1",
-            "eu-west-3",
-            "ap-southeast-4",
-            "il-central-1",
-            "ca-west-1",
-        ] {
+        for ok in ["us-east-1", "eu-west-3", "ap-southeast-4", "il-central-1", "ca-west-1"] {
             assert_eq!(parse_region("r", ok).unwrap(), ok);
         }
         for bad in [

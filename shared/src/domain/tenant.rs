@@ -43,22 +43,12 @@ pub struct Tenant {
 }
 
 impl Tenant {
-    pub fn new(
-        id: TenantId,
-        name: String,
-        external_id: ExternalId,
-        token: TokenHash,
-        now: DateTime<Utc>,
-    ) -> Self {
+    pub fn new(id: TenantId, name: String, external_id: ExternalId, token: TokenHash, now: DateTime<Utc>) -> Self {
         Self {
             id,
             name,
             external_id,
-            tokens: vec![TokenCredential {
-                hash: token,
-                created_at: now,
-                expires_at: None,
-            }],
+            tokens: vec![TokenCredential { hash: token, created_at: now, expires_at: None }],
             status: TenantStatus::Active,
             created_at: now,
             deleted_at: None,
@@ -72,9 +62,7 @@ impl Tenant {
         if self.status != TenantStatus::Active {
             return false;
         }
-        self.tokens.iter().fold(false, |acc, t| {
-            acc | (t.hash.matches(presented) & t.valid_at(now))
-        })
+        self.tokens.iter().fold(false, |acc, t| acc | (t.hash.matches(presented) & t.valid_at(now)))
     }
 
     /// Installs a new token. The current one stays valid for `overlap`; any token already
@@ -84,11 +72,7 @@ impl Tenant {
         for t in &mut self.tokens {
             t.expires_at = Some(now + overlap);
         }
-        self.tokens.push(TokenCredential {
-            hash: new,
-            created_at: now,
-            expires_at: None,
-        });
+        self.tokens.push(TokenCredential { hash: new, created_at: now, expires_at: None });
     }
 }
 
@@ -99,13 +83,7 @@ mod tests {
 
     fn tenant(now: DateTime<Utc>) -> (Tenant, IngestToken) {
         let tok = IngestToken::generate();
-        let t = Tenant::new(
-            TenantId::generate(),
-            "Acme".into(),
-            ExternalId::generate(),
-            tok.hash(),
-            now,
-        );
+        let t = Tenant::new(TenantId::generate(), "Acme".into(), ExternalId::generate(), tok.hash(), now);
         (t, tok)
     }
 
@@ -130,11 +108,7 @@ mod tests {
         let second = IngestToken::generate();
         let third = IngestToken::generate();
         t.rotate_token(second.hash(), now, Duration::hours(24));
-        t.rotate_token(
-            third.hash(),
-            now + Duration::minutes(1),
-            Duration::hours(24),
-        );
+        t.rotate_token(third.hash(), now + Duration::minutes(1), Duration::hours(24));
         assert_eq!(t.tokens.len(), 2);
         assert!(!t.accepts_token(&first.hash(), now + Duration::minutes(2)));
         assert!(t.accepts_token(&second.hash(), now + Duration::minutes(2)));

@@ -41,19 +41,14 @@ fn error(status: u16, code: &str, message: &str, field: Option<&str>) -> ApiResp
     if let Some(f) = field {
         e["field"] = json!(f);
     }
-    ApiResponse {
-        status,
-        body: json!({ "error": e }),
-    }
+    ApiResponse { status, body: json!({ "error": e }) }
 }
 
 impl From<OnboardingError> for ApiResponse {
     fn from(e: OnboardingError) -> Self {
         match &e {
             OnboardingError::Invalid(i) => error(400, e.code(), &i.message, Some(&i.field)),
-            OnboardingError::UnsupportedPartition(_) => {
-                error(400, e.code(), &e.to_string(), Some("role_arn"))
-            }
+            OnboardingError::UnsupportedPartition(_) => error(400, e.code(), &e.to_string(), Some("role_arn")),
             // Internals go to the log, never to the client.
             OnboardingError::Unavailable(detail) | OnboardingError::Internal(detail) => {
                 tracing::error!(code = e.code(), detail, "request failed");
@@ -87,26 +82,19 @@ fn parse_body<T: DeserializeOwned>(req: &ApiRequest<'_>) -> Result<T, ApiRespons
         .and_then(|c| c.split(';').next())
         .is_some_and(|c| c.trim().eq_ignore_ascii_case("application/json"));
     if !json_type {
-        return Err(error(
-            415,
-            "unsupported_media_type",
-            "send Content-Type: application/json",
-            None,
-        ));
+        return Err(error(415, "unsupported_media_type", "send Content-Type: application/json", None));
     }
     let de = &mut serde_json::Deserializer::from_slice(req.body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let msg = inner.to_string();
-        let named = msg
-            .split('`')
-            .nth(1)
-            .filter(|_| msg.starts_with("missing field") || msg.starts_with("unknown field"));
-        let field = match (named, path.as_str()) {
-            (Some(f), ".") => f.to_owned(),
+        // serde names a missing field in its message; an unknown one is already the path.
+        let missing = msg.strip_prefix("missing field `").and_then(|m| m.split('`').next());
+        let field = match (missing, path.as_str()) {
+            (Some(f), "." | "?") => f.to_owned(),
             (Some(f), p) => format!("{p}.{f}"),
-            (None, ".") => "body".to_owned(),
+            (None, "." | "?") => "body".to_owned(),
             (None, p) => p.to_owned(),
         };
         let message = msg.split(" at line").next().unwrap_or(&msg).to_owned();
@@ -120,23 +108,13 @@ fn page_request(query: &str) -> Result<PageRequest, ApiResponse> {
         match &*k {
             "limit" => {
                 page.limit =
-                    Some(v.parse().map_err(|_| {
-                        error(400, "invalid_request", "a whole number", Some("limit"))
-                    })?);
+                    Some(v.parse().map_err(|_| error(400, "invalid_request", "a whole number", Some("limit")))?);
             }
             "cursor" => page.cursor = Some(v.into_owned()),
-            other => {
-                return Err(error(
-                    400,
-                    "invalid_request",
-                    "unknown query parameter",
-                    Some(other),
-                ))
-            }
+            other => return Err(error(400, "invalid_request", "unknown query parameter", Some(other))),
         }
     }
-    page.limit()
-        .map_err(|e| ApiResponse::from(OnboardingError::from(e)))?;
+    page.limit().map_err(|e| ApiResponse::from(OnboardingError::from(e)))?;
     Ok(page)
 }
 
@@ -154,12 +132,7 @@ fn ok(status: u16, body: Value) -> Result<ApiResponse, ApiResponse> {
 
 pub async fn handle(svc: &Onboarding, req: ApiRequest<'_>) -> ApiResponse {
     if req.body.len() > BODY_MAX {
-        return error(
-            413,
-            "payload_too_large",
-            &format!("the body is limited to {BODY_MAX} bytes"),
-            None,
-        );
+        return error(413, "payload_too_large", &format!("the body is limited to {BODY_MAX} bytes"), None);
     }
     match route(svc, &req).await {
         Ok(r) | Err(r) => r,
@@ -187,17 +160,11 @@ async fn route(svc: &Onboarding, req: &ApiRequest<'_>) -> Result<ApiResponse, Ap
         ("GET", ["tenants"]) => {
             let page = svc.list_tenants(&page_request(req.query)?).await?;
             let tenants: Vec<TenantView> = page.items.iter().map(TenantView::from).collect();
-            ok(
-                200,
-                json!({ "tenants": tenants, "next_cursor": page.next_cursor }),
-            )
+            ok(200, json!({ "tenants": tenants, "next_cursor": page.next_cursor }))
         }
         ("GET", ["tenants", id]) => {
             let t = svc.tenant(&tenant_id(id)?).await?;
-            ok(
-                200,
-                json!({ "tenant": TenantView::from(&t), "quick_create_url": svc.quick_create_url(&t) }),
-            )
+            ok(200, json!({ "tenant": TenantView::from(&t), "quick_create_url": svc.quick_create_url(&t) }))
         }
         ("DELETE", ["tenants", id]) => {
             let d = svc.delete_tenant(&tenant_id(id)?).await?;
@@ -230,29 +197,17 @@ async fn route(svc: &Onboarding, req: &ApiRequest<'_>) -> Result<ApiResponse, Ap
         ("GET", ["tenants", id, "accounts"]) => {
             let id = tenant_id(id)?;
             let page = svc.list_accounts(&id, &page_request(req.query)?).await?;
-            ok(
-                200,
-                json!({ "accounts": page.items, "next_cursor": page.next_cursor }),
-            )
+            ok(200, json!({ "accounts": page.items, "next_cursor": page.next_cursor }))
         }
-        ("GET", ["tenants", id, "accounts", acct]) => ok(
-            200,
-            account(svc.account(&tenant_id(id)?, &account_id(acct)?).await?),
-        ),
+        ("GET", ["tenants", id, "accounts", acct]) => {
+            ok(200, account(svc.account(&tenant_id(id)?, &account_id(acct)?).await?))
+        }
         ("DELETE", ["tenants", id, "accounts", acct]) => {
-            let a = svc
-                .disconnect_account(
-                    &tenant_id(id)?,
-                    &account_id(acct)?,
-                    "removed by the operator",
-                )
-                .await?;
+            let a = svc.disconnect_account(&tenant_id(id)?, &account_id(acct)?, "removed by the operator").await?;
             ok(200, account(a))
         }
         ("POST", ["tenants", id, "accounts", acct, "verify"]) => {
-            let a = svc
-                .verify_account(&tenant_id(id)?, &account_id(acct)?, interactive)
-                .await?;
+            let a = svc.verify_account(&tenant_id(id)?, &account_id(acct)?, interactive).await?;
             ok(200, account(a))
         }
         (
@@ -262,12 +217,7 @@ async fn route(svc: &Onboarding, req: &ApiRequest<'_>) -> Result<ApiResponse, Ap
             | ["tenants", _, "rotate-token" | "accounts"]
             | ["tenants", _, "accounts", _]
             | ["tenants", _, "accounts", _, "verify"],
-        ) => Err(error(
-            405,
-            "method_not_allowed",
-            "method not allowed on this path",
-            None,
-        )),
+        ) => Err(error(405, "method_not_allowed", "method not allowed on this path", None)),
         _ => Err(error(404, "route_not_found", "no such route", None)),
     }
 }

@@ -15,8 +15,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_lambda_events::cloudformation::{
-    CloudFormationCustomResourceRequest as CfnRequest,
-    CloudFormationCustomResourceResponse as CfnResponse,
+    CloudFormationCustomResourceRequest as CfnRequest, CloudFormationCustomResourceResponse as CfnResponse,
     CloudFormationCustomResourceResponseStatus as CfnStatus,
 };
 use serde::Deserialize;
@@ -24,12 +23,11 @@ use serde_json::Value;
 use url::{Host, Url};
 
 use super::{AccountRequest, Onboarding, OnboardingError};
-use crate::domain::{AccountId, CurSettings, Registration, RoleArn, TenantId};
+use crate::domain::{parse_regions, AccountId, CurSettings, Registration, RoleArn, TenantId};
 use crate::store::RequestState;
 
 /// What `FAILED` says when the tenant or ExternalId is wrong: nothing about which.
-pub const GENERIC_REASON: &str =
-    "costradar could not verify this connection. Check the TenantId and ExternalId \
+pub const GENERIC_REASON: &str = "costradar could not verify this connection. Check the TenantId and ExternalId \
 parameters against the values your costradar operator gave you.";
 
 /// CloudFormation refuses responses over 4096 bytes; keep the reason well inside.
@@ -77,16 +75,9 @@ impl ResponseUrlPolicy {
         };
         let bucket_ok = first
             .strip_prefix("cloudformation-custom-resource-response-")
-            .is_some_and(|r| {
-                !r.is_empty()
-                    && r.bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-            });
-        let region_label = |s: &str| {
-            !s.is_empty()
-                && s.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        };
+            .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        let region_label =
+            |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         let endpoint_ok = rest == "s3.amazonaws.com"
             || rest
                 .strip_suffix(".amazonaws.com")
@@ -95,9 +86,7 @@ impl ResponseUrlPolicy {
         if !bucket_ok || !endpoint_ok {
             return Err("response URL host is not CloudFormation's response bucket");
         }
-        let signed = url
-            .query_pairs()
-            .any(|(k, _)| k == "X-Amz-Signature" || k == "Signature");
+        let signed = url.query_pairs().any(|(k, _)| k == "X-Amz-Signature" || k == "Signature");
         if !signed {
             return Err("response URL is not presigned");
         }
@@ -170,17 +159,8 @@ struct ConnectionProperties {
 
 impl ConnectionProperties {
     fn cur(&self) -> Result<Option<CurSettings>, String> {
-        let parts = [
-            &self.cur_bucket,
-            &self.cur_database,
-            &self.cur_table,
-            &self.cur_workgroup,
-        ];
-        let given: Vec<&str> = parts
-            .iter()
-            .filter_map(|p| p.as_deref())
-            .filter(|s| !s.is_empty())
-            .collect();
+        let parts = [&self.cur_bucket, &self.cur_database, &self.cur_table, &self.cur_workgroup];
+        let given: Vec<&str> = parts.iter().filter_map(|p| p.as_deref()).filter(|s| !s.is_empty()).collect();
         match given.len() {
             0 => Ok(None),
             4 => {
@@ -224,12 +204,7 @@ struct Common {
     response_url: Url,
 }
 
-fn check_field(
-    name: &str,
-    value: &str,
-    max: usize,
-    allowed: impl Fn(u8) -> bool,
-) -> Result<(), String> {
+fn check_field(name: &str, value: &str, max: usize, allowed: impl Fn(u8) -> bool) -> Result<(), String> {
     if value.is_empty() || value.len() > max || !value.bytes().all(allowed) {
         return Err(format!("malformed {name}"));
     }
@@ -239,33 +214,18 @@ fn check_field(
 /// `arn:aws:cloudformation:<region>:<account>:stack/<name>/<id>` → the stack's account.
 fn stack_account(stack_id: &str) -> Option<AccountId> {
     let mut parts = stack_id.splitn(6, ':');
-    let (Some("arn"), Some("aws"), Some("cloudformation"), Some(_region), Some(account), Some(res)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let (Some("arn"), Some("aws"), Some("cloudformation"), Some(_region), Some(account), Some(res)) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return None;
     };
     res.starts_with("stack/").then_some(())?;
     AccountId::parse(account).ok()
 }
 
-fn response(
-    common: &Common,
-    physical: &str,
-    success: bool,
-    reason: &str,
-    data: HashMap<String, String>,
-) -> String {
+fn response(common: &Common, physical: &str, success: bool, reason: &str, data: HashMap<String, String>) -> String {
     let mut r = CfnResponse::default();
-    r.status = if success {
-        CfnStatus::Success
-    } else {
-        CfnStatus::Failed
-    };
+    r.status = if success { CfnStatus::Success } else { CfnStatus::Failed };
     let mut reason = reason.to_owned();
     if reason.len() > REASON_MAX {
         let mut cut = REASON_MAX;
@@ -292,10 +252,7 @@ impl Onboarding {
         message: &str,
     ) -> Result<Outcome, Transient> {
         if message.len() > MESSAGE_MAX {
-            tracing::warn!(
-                len = message.len(),
-                "custom-resource message too large; refused"
-            );
+            tracing::warn!(len = message.len(), "custom-resource message too large; refused");
             return Ok(Outcome::Refused("message too large".into()));
         }
         let Ok(raw) = serde_json::from_str::<Value>(message) else {
@@ -310,61 +267,35 @@ impl Onboarding {
             Ok(u) => u,
             Err(why) => {
                 // Possible SSRF attempt: log the host only, never call it.
-                let host = Url::parse(url)
-                    .ok()
-                    .and_then(|u| u.host_str().map(str::to_owned))
-                    .unwrap_or_default();
+                let host = Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
                 tracing::warn!(host, why, "custom-resource ResponseURL refused");
                 return Ok(Outcome::Refused(why.into()));
             }
         };
-        let str_field = |k: &str| {
-            raw.get(k)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
+        let str_field = |k: &str| raw.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
         let common = Common {
             request_id: str_field("RequestId"),
             stack_id: str_field("StackId"),
             logical_resource_id: str_field("LogicalResourceId"),
-            physical_resource_id: raw
-                .get("PhysicalResourceId")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
+            physical_resource_id: raw.get("PhysicalResourceId").and_then(Value::as_str).map(str::to_owned),
             response_url,
         };
         let is_delete = raw.get("RequestType").and_then(Value::as_str) == Some("Delete");
         // CloudFormation needs an answer even to a malformed request; a FAILED (or, for
         // Delete, SUCCESS) that changes nothing.
-        let header_ok = check_field("RequestId", &common.request_id, 128, |b| {
-            b.is_ascii_alphanumeric() || b == b'-'
-        })
-        .and_then(|_| check_field("StackId", &common.stack_id, 1024, |b| b.is_ascii_graphic()))
-        .and_then(|_| {
-            check_field("LogicalResourceId", &common.logical_resource_id, 255, |b| {
-                b.is_ascii_alphanumeric()
+        let header_ok = check_field("RequestId", &common.request_id, 128, |b| b.is_ascii_alphanumeric() || b == b'-')
+            .and_then(|_| check_field("StackId", &common.stack_id, 1024, |b| b.is_ascii_graphic()))
+            .and_then(|_| {
+                check_field("LogicalResourceId", &common.logical_resource_id, 255, |b| b.is_ascii_alphanumeric())
             })
-        })
-        .and_then(|_| match &common.physical_resource_id {
-            Some(p) => check_field("PhysicalResourceId", p, 1024, |b| b.is_ascii_graphic()),
-            None => Ok(()),
-        });
-        let fallback_physical = common
-            .physical_resource_id
-            .clone()
-            .unwrap_or_else(|| "costradar-invalid-request".into());
+            .and_then(|_| match &common.physical_resource_id {
+                Some(p) => check_field("PhysicalResourceId", p, 1024, |b| b.is_ascii_graphic()),
+                None => Ok(()),
+            });
+        let fallback_physical =
+            common.physical_resource_id.clone().unwrap_or_else(|| "costradar-invalid-request".into());
         if let Err(why) = header_ok {
-            return self
-                .answer(
-                    sender,
-                    &common,
-                    &fallback_physical,
-                    is_delete,
-                    &why,
-                    HashMap::new(),
-                )
-                .await;
+            return self.answer(sender, &common, &fallback_physical, is_delete, &why, HashMap::new()).await;
         }
         let request: CfnRequest<Value, Value> = match serde_json::from_value(raw.clone()) {
             Ok(r) => r,
@@ -387,14 +318,7 @@ impl Onboarding {
             CfnRequest::Delete(r) => (&r.resource_properties, true),
             _ => {
                 return self
-                    .answer(
-                        sender,
-                        &common,
-                        &fallback_physical,
-                        false,
-                        "unknown RequestType",
-                        HashMap::new(),
-                    )
+                    .answer(sender, &common, &fallback_physical, false, "unknown RequestType", HashMap::new())
                     .await
             }
         };
@@ -402,16 +326,7 @@ impl Onboarding {
             Ok(p) => p,
             Err(e) => {
                 let why = format!("malformed ResourceProperties: {e}");
-                return self
-                    .answer(
-                        sender,
-                        &common,
-                        &fallback_physical,
-                        is_delete,
-                        &why,
-                        HashMap::new(),
-                    )
-                    .await;
+                return self.answer(sender, &common, &fallback_physical, is_delete, &why, HashMap::new()).await;
             }
         };
 
@@ -430,163 +345,88 @@ impl Onboarding {
         };
         let Some(tenant) = tenant else {
             tracing::warn!(request_id = %common.request_id, "custom resource for an unknown tenant or with a wrong ExternalId");
-            return self
-                .answer(
-                    sender,
-                    &common,
-                    &fallback_physical,
-                    is_delete,
-                    GENERIC_REASON,
-                    HashMap::new(),
-                )
-                .await;
+            return self.answer(sender, &common, &fallback_physical, is_delete, GENERIC_REASON, HashMap::new()).await;
         };
 
         let role = match RoleArn::parse(&props.role_arn) {
             Ok(r) => r,
             Err(e) => {
                 return self
-                    .answer(
-                        sender,
-                        &common,
-                        &fallback_physical,
-                        is_delete,
-                        &e.to_string(),
-                        HashMap::new(),
-                    )
+                    .answer(sender, &common, &fallback_physical, is_delete, &e.to_string(), HashMap::new())
                     .await
             }
         };
-        let same_account = AccountId::parse(&props.account_id).ok().as_ref()
-            == Some(role.account_id())
+        let same_account = AccountId::parse(&props.account_id).ok().as_ref() == Some(role.account_id())
             && stack_account(&common.stack_id).as_ref() == Some(role.account_id());
         if !same_account {
             let why = "the AccountId parameter, the RoleArn's account and the stack's account must be the same account";
-            return self
-                .answer(
-                    sender,
-                    &common,
-                    &fallback_physical,
-                    is_delete,
-                    why,
-                    HashMap::new(),
-                )
-                .await;
+            return self.answer(sender, &common, &fallback_physical, is_delete, why, HashMap::new()).await;
         }
         let physical = format!("costradar-{}-{}", tenant.id, role.account_id());
 
-        match self
-            .store()
-            .begin_request(
-                &tenant.id,
-                &common.request_id,
-                self.now(),
-                chrono::Duration::minutes(5),
-            )
-            .await
+        if is_delete {
+            // Idempotent by nature, so not recorded. Only the stack that connected the account
+            // disconnects it; whatever happens, the answer is SUCCESS.
+            let reason = match self.account(&tenant.id, role.account_id()).await {
+                Ok(a) if a.role_arn == role && a.status != crate::domain::AccountStatus::Disconnected => {
+                    match self
+                        .disconnect_account(&tenant.id, role.account_id(), "the customer deleted the costradar stack")
+                        .await
+                    {
+                        Ok(_) => "disconnected",
+                        Err(e) => {
+                            tracing::error!(error = %e, "disconnect failed; answering SUCCESS, the next assume will mark the account revoked");
+                            "costradar will detect the removal on its next access"
+                        }
+                    }
+                }
+                _ => "nothing to disconnect",
+            };
+            return self.answer(sender, &common, &physical, true, reason, HashMap::new()).await;
+        }
+
+        // Everything that can be refused is checked before the request is recorded, so a bad
+        // request leaves no trace.
+        let cur = match props
+            .cur()
+            .and_then(|c| parse_regions("Regions", &props.regions).map(|_| c).map_err(|e| e.to_string()))
+        {
+            Ok(c) => c,
+            Err(why) => return self.answer(sender, &common, &physical, false, &why, HashMap::new()).await,
+        };
+        match self.store().begin_request(&tenant.id, &common.request_id, self.now(), chrono::Duration::minutes(5)).await
         {
             Ok(RequestState::Started) => {}
             Ok(RequestState::InProgress) => return Ok(Outcome::InProgress),
             Ok(RequestState::Done(body)) => {
-                sender
-                    .put(&common.response_url, &body)
-                    .await
-                    .map_err(Transient)?;
+                sender.put(&common.response_url, &body).await.map_err(Transient)?;
                 return Ok(Outcome::Replayed);
-            }
-            Err(e) if is_delete => {
-                tracing::error!(error = %e, "store unavailable on Delete; answering SUCCESS");
-                return self
-                    .answer(
-                        sender,
-                        &common,
-                        &physical,
-                        true,
-                        "costradar will detect the removal on its next access",
-                        HashMap::new(),
-                    )
-                    .await;
             }
             Err(e) => return Err(Transient(e.to_string())),
         }
-
-        let (success, reason, data) = if is_delete {
-            // Only the stack that connected the account disconnects it.
-            let reason = match self.account(&tenant.id, role.account_id()).await {
-                Ok(a) if a.role_arn == role => match self
-                    .disconnect_account(
-                        &tenant.id,
-                        role.account_id(),
-                        "the customer deleted the costradar stack",
-                    )
-                    .await
-                {
-                    Ok(_) => "disconnected".to_owned(),
-                    Err(e) => {
-                        tracing::error!(error = %e, "disconnect failed; answering SUCCESS, the next assume will mark the account revoked");
-                        "costradar will detect the removal on its next access".to_owned()
-                    }
-                },
-                _ => "nothing to disconnect".to_owned(),
-            };
-            (true, reason, HashMap::new())
-        } else {
-            let cur = match props.cur() {
-                Ok(c) => c,
-                Err(why) => {
-                    return self
-                        .finish(
-                            sender,
-                            &tenant.id,
-                            &common,
-                            &physical,
-                            false,
-                            &why,
-                            HashMap::new(),
-                        )
-                        .await
-                }
-            };
-            let req = AccountRequest {
-                role_arn: props.role_arn.clone(),
-                regions: props.regions.clone(),
-                cur,
-                registration: Registration::CustomResource {
-                    stack_id: common.stack_id.clone(),
-                },
-            };
-            match self
-                .connect_account(&tenant.id, req, &self.settings().verify)
-                .await
-            {
-                Ok(a) => {
-                    let data = HashMap::from([
-                        ("AccountStatus".to_owned(), a.status.as_str().to_owned()),
-                        ("TenantId".to_owned(), tenant.id.to_string()),
-                    ]);
-                    (a.is_usable(), a.status_reason.clone(), data)
-                }
-                Err(
-                    e @ (OnboardingError::Unavailable(_)
-                    | OnboardingError::Internal(_)
-                    | OnboardingError::Conflict),
-                ) => {
-                    if let Err(abandon) = self
-                        .store()
-                        .abandon_request(&tenant.id, &common.request_id)
-                        .await
-                    {
-                        tracing::error!(error = %abandon, "could not release the request for a retry");
-                    }
-                    return Err(Transient(e.to_string()));
-                }
-                Err(e) => (false, e.to_string(), HashMap::new()),
-            }
+        let req = AccountRequest {
+            role_arn: props.role_arn.clone(),
+            regions: props.regions.clone(),
+            cur,
+            registration: Registration::CustomResource { stack_id: common.stack_id.clone() },
         };
-        self.finish(
-            sender, &tenant.id, &common, &physical, success, &reason, data,
-        )
-        .await
+        let (success, reason, data) = match self.connect_account(&tenant.id, req, &self.settings().verify).await {
+            Ok(a) => {
+                let data = HashMap::from([
+                    ("AccountStatus".to_owned(), a.status.as_str().to_owned()),
+                    ("TenantId".to_owned(), tenant.id.to_string()),
+                ]);
+                (a.is_usable(), a.status_reason.clone(), data)
+            }
+            Err(e @ (OnboardingError::Unavailable(_) | OnboardingError::Internal(_) | OnboardingError::Conflict)) => {
+                if let Err(abandon) = self.store().abandon_request(&tenant.id, &common.request_id).await {
+                    tracing::error!(error = %abandon, "could not release the request for a retry");
+                }
+                return Err(Transient(e.to_string()));
+            }
+            Err(e) => (false, e.to_string(), HashMap::new()),
+        };
+        self.finish(sender, &tenant.id, &common, &physical, success, &reason, data).await
     }
 
     /// Records the answer, then sends it: a repeat delivery replays exactly this body.
@@ -606,15 +446,9 @@ impl Onboarding {
             .finish_request(tenant, &common.request_id, &body, self.now())
             .await
             .map_err(|e| Transient(e.to_string()))?;
-        sender
-            .put(&common.response_url, &body)
-            .await
-            .map_err(Transient)?;
+        sender.put(&common.response_url, &body).await.map_err(Transient)?;
         tracing::info!(request_id = %common.request_id, success, "custom resource answered");
-        Ok(Outcome::Answered {
-            success,
-            reason: reason.to_owned(),
-        })
+        Ok(Outcome::Answered { success, reason: reason.to_owned() })
     }
 
     /// Answers without recording anything (requests we refuse before authentication).
@@ -628,15 +462,9 @@ impl Onboarding {
         data: HashMap<String, String>,
     ) -> Result<Outcome, Transient> {
         let body = response(common, physical, success, reason, data);
-        sender
-            .put(&common.response_url, &body)
-            .await
-            .map_err(Transient)?;
+        sender.put(&common.response_url, &body).await.map_err(Transient)?;
         tracing::info!(request_id = %common.request_id, success, "custom resource answered without state change");
-        Ok(Outcome::Answered {
-            success,
-            reason: reason.to_owned(),
-        })
+        Ok(Outcome::Answered { success, reason: reason.to_owned() })
     }
 }
 
@@ -675,9 +503,7 @@ mod tests {
         for u in bad {
             assert!(p.check(u).is_err(), "{u} was accepted");
         }
-        let test = ResponseUrlPolicy {
-            allow_loopback_http: true,
-        };
+        let test = ResponseUrlPolicy { allow_loopback_http: true };
         assert!(test.check("http://127.0.0.1:8080/x").is_ok());
         assert!(test.check("http://10.0.0.1:8080/x").is_err());
         assert!(test.check("http://example.com/x").is_err());
@@ -686,16 +512,10 @@ mod tests {
     #[test]
     fn stack_account_comes_from_the_stack_arn() {
         assert_eq!(
-            stack_account("arn:aws:cloudformation:eu-west-1:123456789012:stack/costradar/1e2f")
-                .unwrap()
-                .as_str(),
+            stack_account("arn:aws:cloudformation:eu-west-1:123456789012:stack/costradar/1e2f").unwrap().as_str(),
             "123456789012"
         );
-        assert!(
-            stack_account("arn:aws-cn:cloudformation:cn-north-1:123456789012:stack/x/y").is_none()
-        );
-        assert!(
-            stack_account("arn:aws:cloudformation:eu-west-1:123456789012:changeSet/x/y").is_none()
-        );
+        assert!(stack_account("arn:aws-cn:cloudformation:cn-north-1:123456789012:stack/x/y").is_none());
+        assert!(stack_account("arn:aws:cloudformation:eu-west-1:123456789012:changeSet/x/y").is_none());
     }
 }

@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use crate::aws::{RoleAssumer, SessionName};
 use crate::domain::{
-    check_text, parse_regions, Account, AccountId, AccountStatus, Clock, CurSettings, ExternalId,
-    IngestToken, InvalidInput, Registration, RoleArn, RoleArnError, Tenant, TenantId, TenantStatus,
+    check_text, parse_regions, Account, AccountId, AccountStatus, Clock, CurSettings, ExternalId, IngestToken,
+    InvalidInput, Registration, RoleArn, RoleArnError, Tenant, TenantId, TenantStatus,
 };
 use crate::store::{Claim, OnboardingStore, Page, PageRequest, StoreError};
 
@@ -71,18 +71,11 @@ impl OnboardingError {
 impl From<StoreError> for OnboardingError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::AlreadyExists | StoreError::VersionConflict | StoreError::NotFound => {
-                Self::Conflict
-            }
+            StoreError::AlreadyExists | StoreError::VersionConflict | StoreError::NotFound => Self::Conflict,
             StoreError::AccountClaimedByAnotherTenant => Self::AccountClaimed,
-            StoreError::InvalidCursor => Self::Invalid(InvalidInput::new(
-                "cursor",
-                "not a cursor this API returned",
-            )),
+            StoreError::InvalidCursor => Self::Invalid(InvalidInput::new("cursor", "not a cursor this API returned")),
             StoreError::Unavailable(m) => Self::Unavailable(m),
-            e @ (StoreError::Corrupt(_) | StoreError::ExternalIdTaken) => {
-                Self::Internal(e.to_string())
-            }
+            e @ (StoreError::Corrupt(_) | StoreError::ExternalIdTaken) => Self::Internal(e.to_string()),
         }
     }
 }
@@ -91,9 +84,7 @@ impl From<RoleArnError> for OnboardingError {
     fn from(e: RoleArnError) -> Self {
         match e {
             RoleArnError::Invalid(i) => Self::Invalid(i),
-            RoleArnError::UnsupportedPartition { partition } => {
-                Self::UnsupportedPartition(partition)
-            }
+            RoleArnError::UnsupportedPartition { partition } => Self::UnsupportedPartition(partition),
         }
     }
 }
@@ -140,14 +131,7 @@ impl From<&Tenant> for TenantView {
             external_id: t.external_id.as_str().to_owned(),
             status: t.status,
             created_at: t.created_at,
-            tokens: t
-                .tokens
-                .iter()
-                .map(|c| TokenView {
-                    created_at: c.created_at,
-                    expires_at: c.expires_at,
-                })
-                .collect(),
+            tokens: t.tokens.iter().map(|c| TokenView { created_at: c.created_at, expires_at: c.expires_at }).collect(),
         }
     }
 }
@@ -200,13 +184,7 @@ impl Onboarding {
         clock: Arc<dyn Clock>,
         settings: OnboardingSettings,
     ) -> Self {
-        Self {
-            store,
-            assumer,
-            clock,
-            ids: Arc::new(OsIds),
-            settings,
-        }
+        Self { store, assumer, clock, ids: Arc::new(OsIds), settings }
     }
 
     pub fn with_ids(mut self, ids: Arc<dyn IdSource>) -> Self {
@@ -241,11 +219,7 @@ impl Onboarding {
                 Ok(()) => {
                     let quick_create_url = self.settings.quick_create_url(&tenant);
                     tracing::info!(tenant = %tenant.id, "tenant created");
-                    return Ok(CreatedTenant {
-                        tenant,
-                        ingest_token: token,
-                        quick_create_url,
-                    });
+                    return Ok(CreatedTenant { tenant, ingest_token: token, quick_create_url });
                 }
                 // Astronomically unlikely with 82- and 206-bit ids; a fresh draw fixes it.
                 Err(StoreError::AlreadyExists | StoreError::ExternalIdTaken) => {
@@ -254,9 +228,7 @@ impl Onboarding {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(OnboardingError::Internal(
-            "could not draw a unique tenant id and ExternalId".into(),
-        ))
+        Err(OnboardingError::Internal("could not draw a unique tenant id and ExternalId".into()))
     }
 
     /// An active tenant; deleted tenants are not found.
@@ -283,10 +255,7 @@ impl Onboarding {
         tenant.rotate_token(token.hash(), now, self.settings.token_overlap);
         self.store.save_tenant(&mut tenant).await?;
         tracing::info!(tenant = %id, "ingest token rotated");
-        Ok(RotatedToken {
-            ingest_token: token,
-            previous_expires_at: now + self.settings.token_overlap,
-        })
+        Ok(RotatedToken { ingest_token: token, previous_expires_at: now + self.settings.token_overlap })
     }
 
     /// Tokens stop working at once, accounts are disconnected (their claims released), and
@@ -299,12 +268,8 @@ impl Onboarding {
             let p = self.store.list_accounts(id, &page).await?;
             for mut a in p.items {
                 if a.status != AccountStatus::Disconnected {
-                    a.transition(
-                        AccountStatus::Disconnected,
-                        "tenant deleted by the operator",
-                        self.now(),
-                    )
-                    .expect("any status can disconnect");
+                    a.transition(AccountStatus::Disconnected, "tenant deleted by the operator", self.now())
+                        .expect("any status can disconnect");
                     self.store.save_account(&mut a, Claim::Release).await?;
                     accounts_disconnected += 1;
                 }
@@ -321,30 +286,15 @@ impl Onboarding {
         let expires_at = now + self.settings.data_retention;
         let items_expiring = self.store.expire_tenant_data(id, expires_at).await?;
         tracing::info!(tenant = %id, accounts_disconnected, items_expiring, "tenant deleted");
-        Ok(DeletedTenant {
-            accounts_disconnected,
-            items_expiring,
-            expires_at,
-        })
+        Ok(DeletedTenant { accounts_disconnected, items_expiring, expires_at })
     }
 
-    pub async fn account(
-        &self,
-        tenant: &TenantId,
-        account: &AccountId,
-    ) -> Result<Account, OnboardingError> {
+    pub async fn account(&self, tenant: &TenantId, account: &AccountId) -> Result<Account, OnboardingError> {
         self.tenant(tenant).await?;
-        self.store
-            .get_account(tenant, account)
-            .await?
-            .ok_or(OnboardingError::AccountNotFound)
+        self.store.get_account(tenant, account).await?.ok_or(OnboardingError::AccountNotFound)
     }
 
-    pub async fn list_accounts(
-        &self,
-        tenant: &TenantId,
-        page: &PageRequest,
-    ) -> Result<Page<Account>, OnboardingError> {
+    pub async fn list_accounts(&self, tenant: &TenantId, page: &PageRequest) -> Result<Page<Account>, OnboardingError> {
         page.limit()?;
         self.tenant(tenant).await?;
         Ok(self.store.list_accounts(tenant, page).await?)
@@ -367,14 +317,7 @@ impl Onboarding {
         let now = self.now();
         let account = match self.store.get_account(tenant_id, role.account_id()).await? {
             None => {
-                let mut a = Account::new_pending(
-                    tenant_id.clone(),
-                    role,
-                    regions,
-                    req.cur,
-                    req.registration,
-                    now,
-                );
+                let mut a = Account::new_pending(tenant_id.clone(), role, regions, req.cur, req.registration, now);
                 self.store.save_account(&mut a, Claim::Acquire).await?;
                 a
             }
@@ -410,17 +353,9 @@ impl Onboarding {
         opts: &VerifyOptions,
     ) -> Result<Account, OnboardingError> {
         let tenant = self.tenant(tenant_id).await?;
-        let account = self
-            .store
-            .get_account(tenant_id, account_id)
-            .await?
-            .ok_or(OnboardingError::AccountNotFound)?;
+        let account = self.store.get_account(tenant_id, account_id).await?.ok_or(OnboardingError::AccountNotFound)?;
         if account.status == AccountStatus::Disconnected {
-            return Err(InvalidInput::new(
-                "account_id",
-                "the account is disconnected: register it again",
-            )
-            .into());
+            return Err(InvalidInput::new("account_id", "the account is disconnected: register it again").into());
         }
         self.verify_and_record(&tenant, account, opts).await
     }
@@ -432,20 +367,11 @@ impl Onboarding {
         opts: &VerifyOptions,
     ) -> Result<Account, OnboardingError> {
         let session = SessionName::new(&tenant.id, self.now());
-        let verdict = verify_role(
-            &*self.assumer,
-            &account.role_arn,
-            &tenant.external_id,
-            &session,
-            opts,
-        )
-        .await;
+        let verdict = verify_role(&*self.assumer, &account.role_arn, &tenant.external_id, &session, opts).await;
         let now = self.now();
         let to = match (account.status, verdict.status) {
             // A role that worked and is now refused was revoked by the customer.
-            (AccountStatus::Active | AccountStatus::Revoked, AccountStatus::Failed)
-                if verdict.access_denied =>
-            {
+            (AccountStatus::Active | AccountStatus::Revoked, AccountStatus::Failed) if verdict.access_denied => {
                 AccountStatus::Revoked
             }
             // STS trouble says nothing about the role: an active account stays active.
@@ -458,9 +384,7 @@ impl Onboarding {
         if to == account.status {
             account.status_reason = verdict.reason;
         } else {
-            account
-                .transition(to, verdict.reason, now)
-                .map_err(|e| OnboardingError::Internal(e.to_string()))?;
+            account.transition(to, verdict.reason, now).map_err(|e| OnboardingError::Internal(e.to_string()))?;
         }
         if to == AccountStatus::Active {
             account.last_verified_at = Some(now);
@@ -479,14 +403,9 @@ impl Onboarding {
         reason: &str,
     ) -> Result<Account, OnboardingError> {
         self.tenant(tenant_id).await?;
-        let mut a = self
-            .store
-            .get_account(tenant_id, account_id)
-            .await?
-            .ok_or(OnboardingError::AccountNotFound)?;
+        let mut a = self.store.get_account(tenant_id, account_id).await?.ok_or(OnboardingError::AccountNotFound)?;
         if a.status != AccountStatus::Disconnected {
-            a.transition(AccountStatus::Disconnected, reason, self.now())
-                .expect("any status can disconnect");
+            a.transition(AccountStatus::Disconnected, reason, self.now()).expect("any status can disconnect");
             self.store.save_account(&mut a, Claim::Release).await?;
             tracing::info!(tenant = %tenant_id, account = %account_id, reason, "account disconnected");
         }

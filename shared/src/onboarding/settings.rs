@@ -40,10 +40,7 @@ pub struct SettingsError {
 }
 
 fn err(var: &'static str, message: impl Into<String>) -> SettingsError {
-    SettingsError {
-        var,
-        message: message.into(),
-    }
+    SettingsError { var, message: message.into() }
 }
 
 impl OnboardingSettings {
@@ -56,24 +53,15 @@ impl OnboardingSettings {
     /// and `http://127.0.0.1` response URLs are accepted. It is refused unless every AWS call
     /// goes to a loopback endpoint (`AWS_ENDPOINT_URL`), so it cannot be switched on in AWS.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        let need = |k: &'static str| {
-            get(k)
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| err(k, "must be set"))
-        };
-        let costradar_account_id = AccountId::parse(&need("COSTRADAR_ACCOUNT_ID")?)
-            .map_err(|e| err("COSTRADAR_ACCOUNT_ID", e.message))?;
-        let region = get("AWS_REGION")
-            .or_else(|| get("AWS_DEFAULT_REGION"))
-            .ok_or_else(|| err("AWS_REGION", "must be set"))?;
+        let need = |k: &'static str| get(k).filter(|v| !v.is_empty()).ok_or_else(|| err(k, "must be set"));
+        let costradar_account_id =
+            AccountId::parse(&need("COSTRADAR_ACCOUNT_ID")?).map_err(|e| err("COSTRADAR_ACCOUNT_ID", e.message))?;
         let region =
-            parse_region("AWS_REGION", &region).map_err(|e| err("AWS_REGION", e.message))?;
+            get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")).ok_or_else(|| err("AWS_REGION", "must be set"))?;
+        let region = parse_region("AWS_REGION", &region).map_err(|e| err("AWS_REGION", e.message))?;
         let topic = need("COSTRADAR_TOPIC_ARN")?;
         if !topic.starts_with(&format!("arn:aws:sns:{region}:{costradar_account_id}:")) {
-            return Err(err(
-                "COSTRADAR_TOPIC_ARN",
-                "must be an SNS topic ARN in this account and region",
-            ));
+            return Err(err("COSTRADAR_TOPIC_ARN", "must be an SNS topic ARN in this account and region"));
         }
         let template_url = need("COSTRADAR_TEMPLATE_URL")?;
         if !template_url.starts_with("https://") {
@@ -95,9 +83,8 @@ impl OnboardingSettings {
             None | Some("") | Some("0") => false,
             Some("1") => {
                 let endpoint = get("AWS_ENDPOINT_URL").unwrap_or_default();
-                let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"]
-                    .iter()
-                    .any(|p| endpoint.starts_with(p));
+                let loopback =
+                    ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"].iter().any(|p| endpoint.starts_with(p));
                 if !loopback {
                     return Err(err(
                         "COSTRADAR_LOCAL_EMULATOR",
@@ -108,10 +95,7 @@ impl OnboardingSettings {
             }
             Some(_) => return Err(err("COSTRADAR_LOCAL_EMULATOR", "0 or 1")),
         };
-        let verify = VerifyOptions {
-            check_refused_without_external_id: !emulator,
-            ..VerifyOptions::default()
-        };
+        let verify = VerifyOptions { check_refused_without_external_id: !emulator, ..VerifyOptions::default() };
         Ok(Self {
             costradar_account_id,
             region,
@@ -120,14 +104,9 @@ impl OnboardingSettings {
             receiver_url,
             token_overlap: hours("COSTRADAR_TOKEN_OVERLAP_HOURS", 24)?,
             data_retention: hours("COSTRADAR_DATA_RETENTION_HOURS", 24 * 30)?,
-            verify_interactive: VerifyOptions {
-                budget: StdDuration::from_secs(20),
-                ..verify.clone()
-            },
+            verify_interactive: VerifyOptions { budget: StdDuration::from_secs(20), ..verify.clone() },
             verify,
-            response_urls: ResponseUrlPolicy {
-                allow_loopback_http: emulator,
-            },
+            response_urls: ResponseUrlPolicy { allow_loopback_http: emulator },
         })
     }
 
@@ -140,14 +119,8 @@ impl OnboardingSettings {
         let mut params = vec![
             ("TenantId", tenant.id.as_str().to_owned()),
             ("ExternalId", tenant.external_id.as_str().to_owned()),
-            (
-                "CostradarAccountId",
-                self.costradar_account_id.as_str().to_owned(),
-            ),
-            (
-                "CustomResourceTopicArn",
-                self.custom_resource_topic_arn.clone(),
-            ),
+            ("CostradarAccountId", self.costradar_account_id.as_str().to_owned()),
+            ("CustomResourceTopicArn", self.custom_resource_topic_arn.clone()),
         ];
         if let Some(r) = &self.receiver_url {
             params.push(("ReceiverUrl", r.clone()));
@@ -173,14 +146,8 @@ mod tests {
         let mut m: HashMap<String, String> = [
             ("COSTRADAR_ACCOUNT_ID", "111122223333"),
             ("AWS_REGION", "eu-west-1"),
-            (
-                "COSTRADAR_TOPIC_ARN",
-                "arn:aws:sns:eu-west-1:111122223333:costradar-custom-resource",
-            ),
-            (
-                "COSTRADAR_TEMPLATE_URL",
-                "https://bucket.s3.amazonaws.com/costradar-role.yaml",
-            ),
+            ("COSTRADAR_TOPIC_ARN", "arn:aws:sns:eu-west-1:111122223333:costradar-custom-resource"),
+            ("COSTRADAR_TEMPLATE_URL", "https://bucket.s3.amazonaws.com/costradar-role.yaml"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -201,15 +168,11 @@ mod tests {
 
     #[test]
     fn emulator_mode_needs_a_loopback_endpoint() {
-        let e =
-            OnboardingSettings::from_lookup(env(&[("COSTRADAR_LOCAL_EMULATOR", "1")])).unwrap_err();
+        let e = OnboardingSettings::from_lookup(env(&[("COSTRADAR_LOCAL_EMULATOR", "1")])).unwrap_err();
         assert_eq!(e.var, "COSTRADAR_LOCAL_EMULATOR");
         let e = OnboardingSettings::from_lookup(env(&[
             ("COSTRADAR_LOCAL_EMULATOR", "1"),
-            (
-                "AWS_ENDPOINT_URL",
-                "https://dynamodb.eu-west-1.amazonaws.com",
-            ),
+            ("AWS_ENDPOINT_URL", "https://dynamodb.eu-west-1.amazonaws.com"),
         ]))
         .unwrap_err();
         assert_eq!(e.var, "COSTRADAR_LOCAL_EMULATOR");
@@ -226,10 +189,7 @@ mod tests {
         for (k, v) in [
             ("COSTRADAR_ACCOUNT_ID", "1234"),
             ("AWS_REGION", "cn-north-1"),
-            (
-                "COSTRADAR_TOPIC_ARN",
-                "arn:aws:sns:us-east-1:999999999999:other",
-            ),
+            ("COSTRADAR_TOPIC_ARN", "arn:aws:sns:us-east-1:999999999999:other"),
             ("COSTRADAR_TEMPLATE_URL", "http://insecure"),
             ("COSTRADAR_TOKEN_OVERLAP_HOURS", "-3"),
         ] {

@@ -41,7 +41,8 @@ pub struct Verdict {
     pub access_denied: bool,
 }
 
-pub const INSECURE_REASON: &str = "the role can be assumed WITHOUT the ExternalId, so it is open to the confused-deputy problem. \
+pub const INSECURE_REASON: &str =
+    "the role can be assumed WITHOUT the ExternalId, so it is open to the confused-deputy problem. \
 Add `\"Condition\": {\"StringEquals\": {\"sts:ExternalId\": \"<your ExternalId>\"}}` to the role's trust policy \
 (the costradar stack does this for you), then verify again. costradar will not use this account until then.";
 
@@ -54,20 +55,11 @@ pub async fn verify_role(
 ) -> Verdict {
     let started = Instant::now();
     let mut backoff = opts.first_backoff;
-    let with_id = AssumeRequest {
-        role_arn: role,
-        external_id: Some(external_id),
-        session_name: session,
-        policy: None,
-    };
+    let with_id = AssumeRequest { role_arn: role, external_id: Some(external_id), session_name: session, policy: None };
     loop {
         match assumer.assume(&with_id).await {
             Ok(_) => break,
-            Err(
-                e @ (AssumeError::AccessDenied(_)
-                | AssumeError::Throttled(_)
-                | AssumeError::Unavailable(_)),
-            ) => {
+            Err(e @ (AssumeError::AccessDenied(_) | AssumeError::Throttled(_) | AssumeError::Unavailable(_))) => {
                 if started.elapsed() + backoff > opts.budget {
                     let access_denied = matches!(e, AssumeError::AccessDenied(_));
                     let reason = if access_denied {
@@ -80,11 +72,7 @@ pub async fn verify_role(
                     } else {
                         format!("costradar could not reach AWS STS to verify {role}; verify again later ({e})")
                     };
-                    return Verdict {
-                        status: AccountStatus::Failed,
-                        reason,
-                        access_denied,
-                    };
+                    return Verdict { status: AccountStatus::Failed, reason, access_denied };
                 }
                 tracing::info!(role = %role, error = %e, backoff_ms = backoff.as_millis() as u64, "assume refused; retrying (IAM propagation)");
                 tokio::time::sleep(backoff).await;
@@ -102,16 +90,11 @@ pub async fn verify_role(
     if !opts.check_refused_without_external_id {
         return Verdict {
             status: AccountStatus::Active,
-            reason:
-                "verified with the ExternalId (the check without it was skipped: emulator mode)"
-                    .into(),
+            reason: "verified with the ExternalId (the check without it was skipped: emulator mode)".into(),
             access_denied: false,
         };
     }
-    let without_id = AssumeRequest {
-        external_id: None,
-        ..with_id
-    };
+    let without_id = AssumeRequest { external_id: None, ..with_id };
     let mut backoff = opts.first_backoff;
     loop {
         match assumer.assume(&without_id).await {
@@ -122,8 +105,16 @@ pub async fn verify_role(
                     access_denied: false,
                 }
             }
-            Ok(_) => return Verdict { status: AccountStatus::Insecure, reason: INSECURE_REASON.into(), access_denied: false },
-            Err(e @ (AssumeError::Throttled(_) | AssumeError::Unavailable(_))) if started.elapsed() + backoff <= opts.budget => {
+            Ok(_) => {
+                return Verdict {
+                    status: AccountStatus::Insecure,
+                    reason: INSECURE_REASON.into(),
+                    access_denied: false,
+                }
+            }
+            Err(e @ (AssumeError::Throttled(_) | AssumeError::Unavailable(_)))
+                if started.elapsed() + backoff <= opts.budget =>
+            {
                 tracing::info!(role = %role, error = %e, "negative check inconclusive; retrying");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(opts.max_backoff);
@@ -131,7 +122,9 @@ pub async fn verify_role(
             Err(e) => {
                 return Verdict {
                     status: AccountStatus::Failed,
-                    reason: format!("costradar could not confirm that {role} refuses sessions without the ExternalId: {e}"),
+                    reason: format!(
+                        "costradar could not confirm that {role} refuses sessions without the ExternalId: {e}"
+                    ),
                     access_denied: false,
                 }
             }

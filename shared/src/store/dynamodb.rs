@@ -5,9 +5,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, Delete, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType,
-    TimeToLiveSpecification, TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, Delete, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+    Projection, ProjectionType, Put, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
@@ -44,9 +43,7 @@ where
     StoreError::Unavailable(format!("{}", DisplayErrorContext(&e)))
 }
 
-fn is_conditional_failure<E: ProvideErrorMetadata, R>(
-    e: &aws_sdk_dynamodb::error::SdkError<E, R>,
-) -> bool {
+fn is_conditional_failure<E: ProvideErrorMetadata, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool {
     e.code() == Some("ConditionalCheckFailedException")
 }
 
@@ -60,10 +57,7 @@ fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
+        Self { client, table: table.into() }
     }
 
     pub fn from_sdk(config: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
@@ -80,11 +74,7 @@ impl DynamoStore {
     pub async fn create_table(&self) -> Result<(), StoreError> {
         let t = &schema::TABLE;
         let key = |name: &str, kind: KeyType| {
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(kind)
-                .build()
-                .expect("key")
+            KeySchemaElement::builder().attribute_name(name).key_type(kind).build().expect("key")
         };
         let mut req = self
             .client
@@ -108,11 +98,7 @@ impl DynamoStore {
                     .index_name(g.name)
                     .key_schema(key(g.hash_key, KeyType::Hash))
                     .key_schema(key(g.range_key, KeyType::Range))
-                    .projection(
-                        Projection::builder()
-                            .projection_type(ProjectionType::All)
-                            .build(),
-                    )
+                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
                     .build()
                     .expect("index"),
             );
@@ -122,11 +108,7 @@ impl DynamoStore {
             .update_time_to_live()
             .table_name(&self.table)
             .time_to_live_specification(
-                TimeToLiveSpecification::builder()
-                    .attribute_name(t.ttl_attribute)
-                    .enabled(true)
-                    .build()
-                    .expect("ttl"),
+                TimeToLiveSpecification::builder().attribute_name(t.ttl_attribute).enabled(true).build().expect("ttl"),
             )
             .send()
             .await
@@ -138,8 +120,7 @@ impl DynamoStore {
         item.insert(VERSION.into(), n(version + 1));
         let b = Put::builder().table_name(&self.table).set_item(Some(item));
         let b = if version == 0 {
-            b.condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", PK)
+            b.condition_expression("attribute_not_exists(#pk)").expression_attribute_names("#pk", PK)
         } else {
             b.condition_expression("#v = :v")
                 .expression_attribute_names("#v", VERSION)
@@ -166,17 +147,8 @@ impl DynamoStore {
 
     /// Runs a transaction; a cancelled one is explained by the index of the first item whose
     /// condition failed.
-    async fn transact(
-        &self,
-        items: Vec<TransactWriteItem>,
-    ) -> Result<(), Result<usize, StoreError>> {
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), Result<usize, StoreError>> {
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => Ok(()),
             Err(e) => {
                 if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) =
@@ -254,15 +226,9 @@ impl TenantStore for DynamoStore {
         item.insert(GSI1SK.into(), s(tenant.id.as_str()));
         if tenant.version == 0 {
             let items = vec![
+                TransactWriteItem::builder().put(self.versioned_put(item, 0)).build(),
                 TransactWriteItem::builder()
-                    .put(self.versioned_put(item, 0))
-                    .build(),
-                TransactWriteItem::builder()
-                    .put(self.claim_put(
-                        external_id_claim_pk(tenant.external_id.as_str()),
-                        &tenant.id,
-                        false,
-                    ))
+                    .put(self.claim_put(external_id_claim_pk(tenant.external_id.as_str()), &tenant.id, false))
                     .build(),
             ];
             match self.transact(items).await {
@@ -279,19 +245,12 @@ impl TenantStore for DynamoStore {
     }
 
     async fn get_tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
-        self.get(tenant_pk(id), TENANT_META.into())
-            .await?
-            .map(from_item)
-            .transpose()
+        self.get(tenant_pk(id), TENANT_META.into()).await?.map(from_item).transpose()
     }
 
     async fn list_tenants(&self, req: &PageRequest) -> Result<Page<Tenant>, StoreError> {
         let limit = req.limit().map_err(|_| StoreError::InvalidCursor)?;
-        let start = req
-            .cursor
-            .as_deref()
-            .map(|c| decode_cursor(c, |s| TenantId::parse(s).ok()))
-            .transpose()?;
+        let start = req.cursor.as_deref().map(|c| decode_cursor(c, |s| TenantId::parse(s).ok())).transpose()?;
         let mut q = self
             .client
             .query()
@@ -310,20 +269,11 @@ impl TenantStore for DynamoStore {
         }
         let out = q.send().await.map_err(unavailable)?;
         let next_cursor = cursor_value(out.last_evaluated_key(), GSI1SK, "");
-        let items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?;
+        let items = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
         Ok(Page { items, next_cursor })
     }
 
-    async fn expire_tenant_data(
-        &self,
-        id: &TenantId,
-        at: DateTime<Utc>,
-    ) -> Result<usize, StoreError> {
+    async fn expire_tenant_data(&self, id: &TenantId, at: DateTime<Utc>) -> Result<usize, StoreError> {
         let mut keys = Vec::new();
         let mut pages = self
             .client
@@ -367,11 +317,9 @@ impl AccountStore for DynamoStore {
         let claim_pk = account_claim_pk(&account.account_id);
         let claim_item = match claim {
             Claim::Keep => None,
-            Claim::Acquire => Some(
-                TransactWriteItem::builder()
-                    .put(self.claim_put(claim_pk, &account.tenant_id, true))
-                    .build(),
-            ),
+            Claim::Acquire => {
+                Some(TransactWriteItem::builder().put(self.claim_put(claim_pk, &account.tenant_id, true)).build())
+            }
             Claim::Release => Some(
                 TransactWriteItem::builder()
                     .delete(
@@ -391,24 +339,14 @@ impl AccountStore for DynamoStore {
         match claim_item {
             None => self.put_versioned(item, version).await?,
             Some(c) => {
-                let items = vec![
-                    TransactWriteItem::builder()
-                        .put(self.versioned_put(item, version))
-                        .build(),
-                    c,
-                ];
+                let items = vec![TransactWriteItem::builder().put(self.versioned_put(item, version)).build(), c];
                 match self.transact(items).await {
                     Ok(()) => {}
                     Err(Ok(0)) => return Err(conflict_for(version)),
-                    Err(Ok(_)) if claim == Claim::Acquire => {
-                        return Err(StoreError::AccountClaimedByAnotherTenant)
-                    }
+                    Err(Ok(_)) if claim == Claim::Acquire => return Err(StoreError::AccountClaimedByAnotherTenant),
                     // Releasing a claim another tenant holds: the account is ours to save, the
                     // claim is not ours to drop.
-                    Err(Ok(_)) => {
-                        self.put_versioned(to_account_item(account), version)
-                            .await?
-                    }
+                    Err(Ok(_)) => self.put_versioned(to_account_item(account), version).await?,
                     Err(Err(e)) => return Err(e),
                 }
             }
@@ -417,28 +355,13 @@ impl AccountStore for DynamoStore {
         Ok(())
     }
 
-    async fn get_account(
-        &self,
-        tenant: &TenantId,
-        account: &AccountId,
-    ) -> Result<Option<Account>, StoreError> {
-        self.get(tenant_pk(tenant), account_sk(account))
-            .await?
-            .map(from_item)
-            .transpose()
+    async fn get_account(&self, tenant: &TenantId, account: &AccountId) -> Result<Option<Account>, StoreError> {
+        self.get(tenant_pk(tenant), account_sk(account)).await?.map(from_item).transpose()
     }
 
-    async fn list_accounts(
-        &self,
-        tenant: &TenantId,
-        req: &PageRequest,
-    ) -> Result<Page<Account>, StoreError> {
+    async fn list_accounts(&self, tenant: &TenantId, req: &PageRequest) -> Result<Page<Account>, StoreError> {
         let limit = req.limit().map_err(|_| StoreError::InvalidCursor)?;
-        let start = req
-            .cursor
-            .as_deref()
-            .map(|c| decode_cursor(c, |s| AccountId::parse(s).ok()))
-            .transpose()?;
+        let start = req.cursor.as_deref().map(|c| decode_cursor(c, |s| AccountId::parse(s).ok())).transpose()?;
         let pk = tenant_pk(tenant);
         let mut q = self
             .client
@@ -452,18 +375,11 @@ impl AccountStore for DynamoStore {
             .consistent_read(true)
             .limit(limit as i32);
         if let Some(a) = start {
-            q = q
-                .exclusive_start_key(PK, s(&pk))
-                .exclusive_start_key(SK, s(account_sk(&a)));
+            q = q.exclusive_start_key(PK, s(&pk)).exclusive_start_key(SK, s(account_sk(&a)));
         }
         let out = q.send().await.map_err(unavailable)?;
         let next_cursor = cursor_value(out.last_evaluated_key(), SK, ACCOUNT_PREFIX);
-        let items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?;
+        let items = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
         Ok(Page { items, next_cursor })
     }
 }
@@ -494,9 +410,7 @@ impl RequestLedger for DynamoStore {
             .item(SK, s(&sk))
             .item("started_at", n(now.timestamp()))
             .item(TTL, n((now + chrono::Duration::days(7)).timestamp()))
-            .condition_expression(
-                "attribute_not_exists(#pk) OR (attribute_not_exists(#r) AND started_at < :stale)",
-            )
+            .condition_expression("attribute_not_exists(#pk) OR (attribute_not_exists(#r) AND started_at < :stale)")
             .expression_attribute_names("#pk", PK)
             .expression_attribute_names("#r", "response")
             .expression_attribute_values(":stale", n((now - stale_after).timestamp()))

@@ -44,9 +44,8 @@ pub fn decode_cursor<T>(cursor: &str, parse: impl Fn(&str) -> Option<T>) -> Resu
     if cursor.len() > 200 {
         return Err(StoreError::InvalidCursor);
     }
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .map_err(|_| StoreError::InvalidCursor)?;
+    let bytes =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| StoreError::InvalidCursor)?;
     let s = String::from_utf8(bytes).map_err(|_| StoreError::InvalidCursor)?;
     parse(&s).ok_or(StoreError::InvalidCursor)
 }

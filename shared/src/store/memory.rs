@@ -53,9 +53,7 @@ impl MemoryStore {
             .collect()
     }
 
-    fn guard(
-        &self,
-    ) -> Result<std::sync::MutexGuard<'_, BTreeMap<(String, String), Item>>, StoreError> {
+    fn guard(&self) -> Result<std::sync::MutexGuard<'_, BTreeMap<(String, String), Item>>, StoreError> {
         if self.unavailable.load(Ordering::SeqCst) {
             return Err(StoreError::Unavailable("injected failure".into()));
         }
@@ -93,11 +91,7 @@ fn page<T>(all: Vec<(String, T)>, limit: u32, cursor_of: impl Fn(&str) -> String
         last = Some(k);
         items.push(v);
     }
-    let next_cursor = if items.len() == limit as usize {
-        last.map(|k| cursor_of(&k))
-    } else {
-        None
-    };
+    let next_cursor = if items.len() == limit as usize { last.map(|k| cursor_of(&k)) } else { None };
     Page { items, next_cursor }
 }
 
@@ -107,10 +101,7 @@ impl TenantStore for MemoryStore {
         let mut items = self.guard()?;
         let key = (tenant_pk(&tenant.id), TENANT_META.to_owned());
         check_version(&items, &key, tenant.version)?;
-        let claim = (
-            external_id_claim_pk(tenant.external_id.as_str()),
-            CLAIM_SK.to_owned(),
-        );
+        let claim = (external_id_claim_pk(tenant.external_id.as_str()), CLAIM_SK.to_owned());
         if tenant.version == 0 && items.contains_key(&claim) {
             return Err(StoreError::ExternalIdTaken);
         }
@@ -120,40 +111,22 @@ impl TenantStore for MemoryStore {
         if tenant.version == 0 {
             items.insert(
                 claim,
-                Item {
-                    body: serde_json::json!({ "tenant_id": tenant.id }),
-                    version: 1,
-                    expires_at: None,
-                },
+                Item { body: serde_json::json!({ "tenant_id": tenant.id }), version: 1, expires_at: None },
             );
         }
-        items.insert(
-            key,
-            Item {
-                body: to_body(&stored),
-                version: new_version,
-                expires_at: None,
-            },
-        );
+        items.insert(key, Item { body: to_body(&stored), version: new_version, expires_at: None });
         tenant.version = new_version;
         Ok(())
     }
 
     async fn get_tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
         let items = self.guard()?;
-        items
-            .get(&(tenant_pk(id), TENANT_META.to_owned()))
-            .map(|i| from_body(&i.body))
-            .transpose()
+        items.get(&(tenant_pk(id), TENANT_META.to_owned())).map(|i| from_body(&i.body)).transpose()
     }
 
     async fn list_tenants(&self, req: &PageRequest) -> Result<Page<Tenant>, StoreError> {
         let limit = req.limit().map_err(|_| StoreError::InvalidCursor)?;
-        let start = req
-            .cursor
-            .as_deref()
-            .map(|c| decode_cursor(c, |s| TenantId::parse(s).ok()))
-            .transpose()?;
+        let start = req.cursor.as_deref().map(|c| decode_cursor(c, |s| TenantId::parse(s).ok())).transpose()?;
         let items = self.guard()?;
         let mut all = Vec::new();
         for ((_, sk), item) in items.iter() {
@@ -169,11 +142,7 @@ impl TenantStore for MemoryStore {
         Ok(page(all, limit, encode_cursor))
     }
 
-    async fn expire_tenant_data(
-        &self,
-        id: &TenantId,
-        at: DateTime<Utc>,
-    ) -> Result<usize, StoreError> {
+    async fn expire_tenant_data(&self, id: &TenantId, at: DateTime<Utc>) -> Result<usize, StoreError> {
         let mut items = self.guard()?;
         let pk = tenant_pk(id);
         let mut n = 0;
@@ -191,31 +160,18 @@ impl TenantStore for MemoryStore {
 impl AccountStore for MemoryStore {
     async fn save_account(&self, account: &mut Account, claim: Claim) -> Result<(), StoreError> {
         let mut items = self.guard()?;
-        let key = (
-            tenant_pk(&account.tenant_id),
-            account_sk(&account.account_id),
-        );
+        let key = (tenant_pk(&account.tenant_id), account_sk(&account.account_id));
         check_version(&items, &key, account.version)?;
         let claim_key = (account_claim_pk(&account.account_id), CLAIM_SK.to_owned());
-        let owner = items.get(&claim_key).and_then(|i| {
-            i.body
-                .get("tenant_id")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        });
+        let owner =
+            items.get(&claim_key).and_then(|i| i.body.get("tenant_id").and_then(Value::as_str).map(str::to_owned));
         let mine = owner.as_deref() == Some(account.tenant_id.as_str());
         match claim {
-            Claim::Acquire if owner.is_some() && !mine => {
-                return Err(StoreError::AccountClaimedByAnotherTenant)
-            }
+            Claim::Acquire if owner.is_some() && !mine => return Err(StoreError::AccountClaimedByAnotherTenant),
             Claim::Acquire => {
                 items.insert(
                     claim_key,
-                    Item {
-                        body: serde_json::json!({ "tenant_id": account.tenant_id }),
-                        version: 1,
-                        expires_at: None,
-                    },
+                    Item { body: serde_json::json!({ "tenant_id": account.tenant_id }), version: 1, expires_at: None },
                 );
             }
             Claim::Release if mine || owner.is_none() => {
@@ -226,41 +182,19 @@ impl AccountStore for MemoryStore {
         let new_version = account.version + 1;
         let mut stored = account.clone();
         stored.version = new_version;
-        items.insert(
-            key,
-            Item {
-                body: to_body(&stored),
-                version: new_version,
-                expires_at: None,
-            },
-        );
+        items.insert(key, Item { body: to_body(&stored), version: new_version, expires_at: None });
         account.version = new_version;
         Ok(())
     }
 
-    async fn get_account(
-        &self,
-        tenant: &TenantId,
-        account: &AccountId,
-    ) -> Result<Option<Account>, StoreError> {
+    async fn get_account(&self, tenant: &TenantId, account: &AccountId) -> Result<Option<Account>, StoreError> {
         let items = self.guard()?;
-        items
-            .get(&(tenant_pk(tenant), account_sk(account)))
-            .map(|i| from_body(&i.body))
-            .transpose()
+        items.get(&(tenant_pk(tenant), account_sk(account))).map(|i| from_body(&i.body)).transpose()
     }
 
-    async fn list_accounts(
-        &self,
-        tenant: &TenantId,
-        req: &PageRequest,
-    ) -> Result<Page<Account>, StoreError> {
+    async fn list_accounts(&self, tenant: &TenantId, req: &PageRequest) -> Result<Page<Account>, StoreError> {
         let limit = req.limit().map_err(|_| StoreError::InvalidCursor)?;
-        let start = req
-            .cursor
-            .as_deref()
-            .map(|c| decode_cursor(c, |s| AccountId::parse(s).ok()))
-            .transpose()?;
+        let start = req.cursor.as_deref().map(|c| decode_cursor(c, |s| AccountId::parse(s).ok())).transpose()?;
         let items = self.guard()?;
         let pk = tenant_pk(tenant);
         let from = match &start {
@@ -294,11 +228,7 @@ impl RequestLedger for MemoryStore {
             if let Some(resp) = item.body.get("response").and_then(Value::as_str) {
                 return Ok(RequestState::Done(resp.to_owned()));
             }
-            let started = item
-                .body
-                .get("started_at")
-                .and_then(Value::as_i64)
-                .unwrap_or(0);
+            let started = item.body.get("started_at").and_then(Value::as_i64).unwrap_or(0);
             if started >= (now - stale_after).timestamp() {
                 return Ok(RequestState::InProgress);
             }
@@ -324,14 +254,9 @@ impl RequestLedger for MemoryStore {
     ) -> Result<(), StoreError> {
         let mut items = self.guard()?;
         let key = (tenant_pk(tenant), request_sk(request_id));
-        let item = items.entry(key).or_insert(Item {
-            body: serde_json::json!({}),
-            version: 0,
-            expires_at: None,
-        });
+        let item = items.entry(key).or_insert(Item { body: serde_json::json!({}), version: 0, expires_at: None });
         item.body["response"] = Value::String(response.to_owned());
-        item.expires_at
-            .get_or_insert((now + chrono::Duration::days(7)).timestamp());
+        item.expires_at.get_or_insert((now + chrono::Duration::days(7)).timestamp());
         item.version += 1;
         Ok(())
     }
@@ -339,10 +264,7 @@ impl RequestLedger for MemoryStore {
     async fn abandon_request(&self, tenant: &TenantId, request_id: &str) -> Result<(), StoreError> {
         let mut items = self.guard()?;
         let key = (tenant_pk(tenant), request_sk(request_id));
-        if items
-            .get(&key)
-            .is_some_and(|i| i.body.get("response").is_none())
-        {
+        if items.get(&key).is_some_and(|i| i.body.get("response").is_none()) {
             items.remove(&key);
         }
         Ok(())

@@ -62,20 +62,14 @@ pub struct PageRequest {
 
 impl PageRequest {
     pub fn first(limit: u32) -> Self {
-        Self {
-            limit: Some(limit),
-            cursor: None,
-        }
+        Self { limit: Some(limit), cursor: None }
     }
 
     pub fn limit(&self) -> Result<u32, InvalidInput> {
         match self.limit {
             None => Ok(50),
             Some(n @ 1..=MAX_PAGE) => Ok(n),
-            Some(_) => Err(InvalidInput::new(
-                "limit",
-                format!("between 1 and {MAX_PAGE}"),
-            )),
+            Some(_) => Err(InvalidInput::new("limit", format!("between 1 and {MAX_PAGE}"))),
         }
     }
 }
@@ -94,26 +88,14 @@ pub trait TenantStore: Send + Sync {
     async fn get_tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError>;
     async fn list_tenants(&self, page: &PageRequest) -> Result<Page<Tenant>, StoreError>;
     /// Sets the TTL attribute on every item of the tenant; returns how many were marked.
-    async fn expire_tenant_data(
-        &self,
-        id: &TenantId,
-        at: DateTime<Utc>,
-    ) -> Result<usize, StoreError>;
+    async fn expire_tenant_data(&self, id: &TenantId, at: DateTime<Utc>) -> Result<usize, StoreError>;
 }
 
 #[async_trait]
 pub trait AccountStore: Send + Sync {
     async fn save_account(&self, account: &mut Account, claim: Claim) -> Result<(), StoreError>;
-    async fn get_account(
-        &self,
-        tenant: &TenantId,
-        account: &AccountId,
-    ) -> Result<Option<Account>, StoreError>;
-    async fn list_accounts(
-        &self,
-        tenant: &TenantId,
-        page: &PageRequest,
-    ) -> Result<Page<Account>, StoreError>;
+    async fn get_account(&self, tenant: &TenantId, account: &AccountId) -> Result<Option<Account>, StoreError>;
+    async fn list_accounts(&self, tenant: &TenantId, page: &PageRequest) -> Result<Page<Account>, StoreError>;
 }
 
 /// What the ledger knows about a custom-resource request id.

@@ -35,27 +35,11 @@ pub const TABLE: TableSchema = TableSchema {
     hash_key: PK,
     range_key: SK,
     attributes: &[
-        AttributeDefinition {
-            name: PK,
-            kind: "S",
-        },
-        AttributeDefinition {
-            name: SK,
-            kind: "S",
-        },
-        AttributeDefinition {
-            name: GSI1PK,
-            kind: "S",
-        },
-        AttributeDefinition {
-            name: GSI1SK,
-            kind: "S",
-        },
+        AttributeDefinition { name: PK, kind: "S" },
+        AttributeDefinition { name: SK, kind: "S" },
+        AttributeDefinition { name: GSI1PK, kind: "S" },
+        AttributeDefinition { name: GSI1SK, kind: "S" },
     ],
-    global_indexes: &[GlobalIndex {
-        name: GSI1,
-        hash_key: GSI1PK,
-        range_key: GSI1SK,
-    }],
+    global_indexes: &[GlobalIndex { name: GSI1, hash_key: GSI1PK, range_key: GSI1SK }],
     ttl_attribute: TTL,
 };
