@@ -135,3 +135,14 @@ pub fn custom_resource_message(fixture: &str, edit: impl FnOnce(&mut serde_json:
     edit(&mut msg);
     msg.to_string()
 }
+
+/// Number of items in a table (a full scan; test tables are small).
+pub async fn item_count(table: &str) -> usize {
+    let client = aws_sdk_dynamodb::Client::new(&sdk_config().await);
+    let mut n = 0;
+    let mut pages = client.scan().table_name(table).select(aws_sdk_dynamodb::types::Select::Count).into_paginator().send();
+    while let Some(p) = pages.next().await {
+        n += p.expect("scan").count as usize;
+    }
+    n
+}

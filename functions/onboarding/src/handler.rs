@@ -58,29 +58,128 @@ pub async fn handle(svc: &Onboarding, sender: &dyn ResponseSender, event: Value)
 
 async fn http(svc: &Onboarding, req: ApiGatewayV2httpRequest) -> Value {
     let body = match (req.body.as_deref(), req.is_base64_encoded) {
-        (None, _) => Vec::new(),
-        (Some(b), false) => b.as_bytes().to_vec(),
-        (Some(b), true) => {
-            base64::engine::general_purpose::STANDARD.decode(b).unwrap_or_else(|_| b.as_bytes().to_vec())
-        }
+        (None, _) => Ok(Vec::new()),
+        (Some(b), false) => Ok(b.as_bytes().to_vec()),
+        (Some(b), true) => base64::engine::general_purpose::STANDARD.decode(b),
     };
-    let method = req.request_context.http.method.as_str().to_owned();
-    let path = req.raw_path.clone().or(req.request_context.http.path.clone()).unwrap_or_default();
-    let content_type = req.headers.get("content-type").and_then(|v| v.to_str().ok());
-    let resp = api::handle(
-        svc,
-        ApiRequest {
-            method: &method,
-            path: &path,
-            query: req.raw_query_string.as_deref().unwrap_or(""),
-            content_type,
-            body: &body,
+    let resp = match body {
+        Ok(body) => {
+            let path = req.raw_path.as_deref().or(req.request_context.http.path.as_deref()).unwrap_or_default();
+            let content_type = req.headers.get("content-type").and_then(|v| v.to_str().ok());
+            let query = req.raw_query_string.as_deref().unwrap_or_default();
+            let method = req.request_context.http.method.as_str();
+            api::handle(svc, ApiRequest { method, path, query, content_type, body: &body }).await
+        }
+        Err(_) => api::ApiResponse {
+            status: 400,
+            body: serde_json::json!({"error": {"code": "invalid_request", "message": "the body is not valid base64", "field": "body"}}),
         },
-    )
-    .await;
+    };
     let mut out = ApiGatewayV2httpResponse::default();
     out.status_code = i64::from(resp.status);
     out.headers.insert("content-type", "application/json".parse().expect("header"));
     out.body = Some(Body::Text(resp.body.to_string()));
     serde_json::to_value(out).expect("response serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use costradar::domain::SystemClock;
+    use costradar::onboarding::Onboarding;
+    use costradar::store::MemoryStore;
+    use costradar::testing::{settings, FakeAssumer, RecordingSender};
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    fn svc() -> Onboarding {
+        Onboarding::new(
+            Arc::new(MemoryStore::new()),
+            Arc::new(FakeAssumer::enforcing()),
+            Arc::new(SystemClock),
+            settings(false),
+        )
+    }
+
+    fn fixture(text: &str) -> Value {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[tokio::test]
+    async fn http_api_create_then_list() {
+        let svc = svc();
+        let sender = RecordingSender::default();
+        let out = handle(&svc, &sender, fixture(include_str!("../../../events/onboarding/api-create-tenant.json")))
+            .await
+            .unwrap();
+        assert_eq!(out["statusCode"], 201);
+        assert_eq!(out["headers"]["content-type"], "application/json");
+        let body: Value = serde_json::from_str(out["body"].as_str().unwrap()).unwrap();
+        assert_eq!(body["tenant"]["name"], "Acme Corp");
+        assert!(body["ingest_token"].as_str().unwrap().starts_with("crt_"));
+        assert!(body["tenant"].get("tokens").unwrap()[0].get("hash").is_none(), "hashes never leave the store");
+
+        let out = handle(&svc, &sender, fixture(include_str!("../../../events/onboarding/api-list-tenants.json")))
+            .await
+            .unwrap();
+        assert_eq!(out["statusCode"], 200);
+        let body: Value = serde_json::from_str(out["body"].as_str().unwrap()).unwrap();
+        assert_eq!(body["tenants"].as_array().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn sns_custom_resource_for_an_unknown_tenant_is_answered_failed() {
+        let svc = svc();
+        let sender = RecordingSender::default();
+        let out =
+            handle(&svc, &sender, fixture(include_str!("../../../events/onboarding/custom-resource-create.sns.json")))
+                .await
+                .unwrap();
+        assert_eq!(out["outcomes"].as_array().unwrap().len(), 1);
+        let sent = sender.bodies();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0]["Status"], "FAILED");
+        assert_eq!(sent[0]["Reason"], costradar::onboarding::custom_resource::GENERIC_REASON);
+        let (url, _) = &sender.sent.lock().unwrap()[0];
+        assert_eq!(url.host_str(), Some("cloudformation-custom-resource-response-useast1.s3.amazonaws.com"));
+    }
+
+    #[tokio::test]
+    async fn sns_from_another_topic_is_ignored() {
+        let svc = svc();
+        let sender = RecordingSender::default();
+        let mut event = fixture(include_str!("../../../events/onboarding/custom-resource-create.sns.json"));
+        event["Records"][0]["Sns"]["TopicArn"] = json!("arn:aws:sns:us-east-1:999999999999:someone-else");
+        let out = handle(&svc, &sender, event).await.unwrap();
+        assert_eq!(out["outcomes"], json!([]));
+        assert!(sender.bodies().is_empty());
+    }
+
+    #[tokio::test]
+    async fn other_events_are_refused_with_a_typed_error() {
+        let svc = svc();
+        let sender = RecordingSender::default();
+        for event in [json!({}), json!({"detail-type": "Scheduled Event"}), json!({"Records": "nope"})] {
+            let err = handle(&svc, &sender, event).await.unwrap_err();
+            let d: lambda_runtime::Diagnostic = err.into();
+            assert_eq!(d.error_type, "UnsupportedEvent");
+        }
+    }
+
+    #[tokio::test]
+    async fn base64_bodies_are_decoded() {
+        let svc = svc();
+        let sender = RecordingSender::default();
+        let mut event = fixture(include_str!("../../../events/onboarding/api-create-tenant.json"));
+        use base64::Engine as _;
+        event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(r#"{"name":"B64 Inc"}"#));
+        event["isBase64Encoded"] = json!(true);
+        let out = handle(&svc, &sender, event.clone()).await.unwrap();
+        assert_eq!(out["statusCode"], 201, "{out}");
+        event["body"] = json!("not base64!");
+        let out = handle(&svc, &sender, event).await.unwrap();
+        assert_eq!(out["statusCode"], 400, "{out}");
+    }
 }
