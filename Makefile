@@ -22,7 +22,7 @@ $(VENV)/.installed: tests/requirements.txt
 venv: $(VENV)/.installed
 
 test: venv
-	tools/with-moto.sh $(CARGO) test --workspace --locked
+	tools/with-moto.sh tools/test.sh
 
 demo: venv
 	$(CARGO) build --locked -p costradar-cli

@@ -38,7 +38,11 @@ async fn operator_flow_and_bad_arguments() {
     let tenant = created["tenant"]["id"].as_str().unwrap().to_owned();
     assert!(created["ingest_token"].as_str().unwrap().starts_with("crt_"));
     assert!(created["quick_create_url"].as_str().unwrap().contains(&format!("param_TenantId={tenant}")));
-    let account = json(&costradar(&table, &["accounts", "add", "--tenant", &tenant, "--role-arn", ROLE, "--regions", "us-east-1,eu-west-1"], &[]));
+    let account = json(&costradar(
+        &table,
+        &["accounts", "add", "--tenant", &tenant, "--role-arn", ROLE, "--regions", "us-east-1,eu-west-1"],
+        &[],
+    ));
     assert_eq!(account["status"], "active", "{account}");
     assert_eq!(account["regions"], serde_json::json!(["us-east-1", "eu-west-1"]));
     let listed = json(&costradar(&table, &["accounts", "list", "--tenant", &tenant], &[]));
@@ -50,17 +54,52 @@ async fn operator_flow_and_bad_arguments() {
     let t = tenant.as_str();
     let bad: Vec<(&str, Vec<&str>, Vec<(&str, &str)>, &str)> = vec![
         ("empty name", vec!["tenants", "create", "--name", ""], vec![], "\"field\": \"name\""),
-        ("path traversal as tenant id", vec!["tenants", "show", "../../etc/passwd"], vec![], "\"field\": \"tenant_id\""),
-        ("GovCloud role", vec!["accounts", "add", "--tenant", t, "--role-arn", "arn:aws-us-gov:iam::123456789012:role/R"], vec![], "unsupported_partition"),
-        ("China role", vec!["accounts", "add", "--tenant", t, "--role-arn", "arn:aws-cn:iam::123456789012:role/R"], vec![], "not supported"),
-        ("bad region", vec!["accounts", "add", "--tenant", t, "--role-arn", ROLE, "--regions", "mars-1"], vec![], "\"field\": \"regions\""),
+        (
+            "path traversal as tenant id",
+            vec!["tenants", "show", "../../etc/passwd"],
+            vec![],
+            "\"field\": \"tenant_id\"",
+        ),
+        (
+            "GovCloud role",
+            vec!["accounts", "add", "--tenant", t, "--role-arn", "arn:aws-us-gov:iam::123456789012:role/R"],
+            vec![],
+            "unsupported_partition",
+        ),
+        (
+            "China role",
+            vec!["accounts", "add", "--tenant", t, "--role-arn", "arn:aws-cn:iam::123456789012:role/R"],
+            vec![],
+            "not supported",
+        ),
+        (
+            "bad region",
+            vec!["accounts", "add", "--tenant", t, "--role-arn", ROLE, "--regions", "mars-1"],
+            vec![],
+            "\"field\": \"regions\"",
+        ),
         ("page too large", vec!["tenants", "list", "--limit", "1000"], vec![], "\"field\": \"limit\""),
-        ("short account id", vec!["accounts", "verify", "--tenant", t, "--account-id", "123"], vec![], "\"field\": \"account_id\""),
+        (
+            "short account id",
+            vec!["accounts", "verify", "--tenant", t, "--account-id", "123"],
+            vec![],
+            "\"field\": \"account_id\"",
+        ),
         ("unknown tenant", vec!["accounts", "list", "--tenant", "t-0000000000000000"], vec![], "tenant_not_found"),
         ("missing argument", vec!["accounts", "add", "--tenant", t], vec![], "--role-arn"),
         ("unknown subcommand", vec!["tenants", "explode"], vec![], "unrecognized subcommand"),
-        ("missing configuration", vec!["tenants", "create", "--name", "X"], vec![("COSTRADAR_ACCOUNT_ID", "")], "COSTRADAR_ACCOUNT_ID"),
-        ("emulator mode against AWS", vec!["tenants", "create", "--name", "X", "--endpoint-url", "https://dynamodb.us-east-1.amazonaws.com"], vec![], "COSTRADAR_LOCAL_EMULATOR"),
+        (
+            "missing configuration",
+            vec!["tenants", "create", "--name", "X"],
+            vec![("COSTRADAR_ACCOUNT_ID", "")],
+            "COSTRADAR_ACCOUNT_ID",
+        ),
+        (
+            "emulator mode against AWS",
+            vec!["tenants", "create", "--name", "X", "--endpoint-url", "https://dynamodb.us-east-1.amazonaws.com"],
+            vec![],
+            "COSTRADAR_LOCAL_EMULATOR",
+        ),
     ];
     for (name, args, env, expect) in bad {
         let out = costradar(&table, &args, &env);

@@ -140,7 +140,8 @@ pub fn custom_resource_message(fixture: &str, edit: impl FnOnce(&mut serde_json:
 pub async fn item_count(table: &str) -> usize {
     let client = aws_sdk_dynamodb::Client::new(&sdk_config().await);
     let mut n = 0;
-    let mut pages = client.scan().table_name(table).select(aws_sdk_dynamodb::types::Select::Count).into_paginator().send();
+    let mut pages =
+        client.scan().table_name(table).select(aws_sdk_dynamodb::types::Select::Count).into_paginator().send();
     while let Some(p) = pages.next().await {
         n += p.expect("scan").count as usize;
     }

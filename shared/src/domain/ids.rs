@@ -35,6 +35,15 @@ fn random_alnum(len: usize) -> String {
     out
 }
 
+/// `prefix` followed by `len` characters of [`ALPHABET`].
+fn prefixed_random(prefix: &str, len: usize) -> String {
+    format!("{prefix}{}", random_alnum(len))
+}
+
+fn is_prefixed_random(s: &str, prefix: &str, len: usize) -> bool {
+    s.len() == prefix.len() + len && s.starts_with(prefix) && s[prefix.len()..].bytes().all(|b| ALPHABET.contains(&b))
+}
+
 /// A tenant of the operator: `t-` and 16 lowercase alphanumerics (82 bits).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -45,14 +54,11 @@ impl TenantId {
     const RANDOM_LEN: usize = 16;
 
     pub fn generate() -> Self {
-        Self(format!("{}{}", Self::PREFIX, random_alnum(Self::RANDOM_LEN)))
+        Self(prefixed_random(Self::PREFIX, Self::RANDOM_LEN))
     }
 
     pub fn parse(s: &str) -> Result<Self, InvalidInput> {
-        let ok = s.len() == Self::PREFIX.len() + Self::RANDOM_LEN
-            && s.starts_with(Self::PREFIX)
-            && s[Self::PREFIX.len()..].bytes().all(|b| ALPHABET.contains(&b));
-        if ok {
+        if is_prefixed_random(s, Self::PREFIX, Self::RANDOM_LEN) {
             Ok(Self(s.to_owned()))
         } else {
             Err(InvalidInput::new("tenant_id", "a tenant id is 't-' followed by 16 lowercase letters or digits"))
@@ -95,14 +101,11 @@ impl ExternalId {
     const RANDOM_LEN: usize = 40;
 
     pub fn generate() -> Self {
-        Self(format!("{}{}", Self::PREFIX, random_alnum(Self::RANDOM_LEN)))
+        Self(prefixed_random(Self::PREFIX, Self::RANDOM_LEN))
     }
 
     pub fn parse(s: &str) -> Result<Self, InvalidInput> {
-        let ok = s.len() == Self::PREFIX.len() + Self::RANDOM_LEN
-            && s.starts_with(Self::PREFIX)
-            && s[Self::PREFIX.len()..].bytes().all(|b| ALPHABET.contains(&b));
-        if ok {
+        if is_prefixed_random(s, Self::PREFIX, Self::RANDOM_LEN) {
             Ok(Self(s.to_owned()))
         } else {
             Err(InvalidInput::new("external_id", "not an ExternalId issued by costradar"))

@@ -295,7 +295,7 @@ impl Onboarding {
         let fallback_physical =
             common.physical_resource_id.clone().unwrap_or_else(|| "costradar-invalid-request".into());
         if let Err(why) = header_ok {
-            return self.answer(sender, &common, &fallback_physical, is_delete, &why, HashMap::new()).await;
+            return self.answer(sender, None, &common, &fallback_physical, is_delete, &why, HashMap::new()).await;
         }
         let request: CfnRequest<Value, Value> = match serde_json::from_value(raw.clone()) {
             Ok(r) => r,
@@ -303,6 +303,7 @@ impl Onboarding {
                 return self
                     .answer(
                         sender,
+                        None,
                         &common,
                         &fallback_physical,
                         is_delete,
@@ -318,7 +319,7 @@ impl Onboarding {
             CfnRequest::Delete(r) => (&r.resource_properties, true),
             _ => {
                 return self
-                    .answer(sender, &common, &fallback_physical, false, "unknown RequestType", HashMap::new())
+                    .answer(sender, None, &common, &fallback_physical, false, "unknown RequestType", HashMap::new())
                     .await
             }
         };
@@ -326,7 +327,7 @@ impl Onboarding {
             Ok(p) => p,
             Err(e) => {
                 let why = format!("malformed ResourceProperties: {e}");
-                return self.answer(sender, &common, &fallback_physical, is_delete, &why, HashMap::new()).await;
+                return self.answer(sender, None, &common, &fallback_physical, is_delete, &why, HashMap::new()).await;
             }
         };
 
@@ -345,14 +346,16 @@ impl Onboarding {
         };
         let Some(tenant) = tenant else {
             tracing::warn!(request_id = %common.request_id, "custom resource for an unknown tenant or with a wrong ExternalId");
-            return self.answer(sender, &common, &fallback_physical, is_delete, GENERIC_REASON, HashMap::new()).await;
+            return self
+                .answer(sender, None, &common, &fallback_physical, is_delete, GENERIC_REASON, HashMap::new())
+                .await;
         };
 
         let role = match RoleArn::parse(&props.role_arn) {
             Ok(r) => r,
             Err(e) => {
                 return self
-                    .answer(sender, &common, &fallback_physical, is_delete, &e.to_string(), HashMap::new())
+                    .answer(sender, None, &common, &fallback_physical, is_delete, &e.to_string(), HashMap::new())
                     .await
             }
         };
@@ -360,7 +363,7 @@ impl Onboarding {
             && stack_account(&common.stack_id).as_ref() == Some(role.account_id());
         if !same_account {
             let why = "the AccountId parameter, the RoleArn's account and the stack's account must be the same account";
-            return self.answer(sender, &common, &fallback_physical, is_delete, why, HashMap::new()).await;
+            return self.answer(sender, None, &common, &fallback_physical, is_delete, why, HashMap::new()).await;
         }
         let physical = format!("costradar-{}-{}", tenant.id, role.account_id());
 
@@ -382,7 +385,7 @@ impl Onboarding {
                 }
                 _ => "nothing to disconnect",
             };
-            return self.answer(sender, &common, &physical, true, reason, HashMap::new()).await;
+            return self.answer(sender, None, &common, &physical, true, reason, HashMap::new()).await;
         }
 
         // Everything that can be refused is checked before the request is recorded, so a bad
@@ -392,7 +395,7 @@ impl Onboarding {
             .and_then(|c| parse_regions("Regions", &props.regions).map(|_| c).map_err(|e| e.to_string()))
         {
             Ok(c) => c,
-            Err(why) => return self.answer(sender, &common, &physical, false, &why, HashMap::new()).await,
+            Err(why) => return self.answer(sender, None, &common, &physical, false, &why, HashMap::new()).await,
         };
         match self.store().begin_request(&tenant.id, &common.request_id, self.now(), chrono::Duration::minutes(5)).await
         {
@@ -426,35 +429,16 @@ impl Onboarding {
             }
             Err(e) => (false, e.to_string(), HashMap::new()),
         };
-        self.finish(sender, &tenant.id, &common, &physical, success, &reason, data).await
+        self.answer(sender, Some(&tenant.id), &common, &physical, success, &reason, data).await
     }
 
-    /// Records the answer, then sends it: a repeat delivery replays exactly this body.
+    /// Sends the answer; with `record`, first records it so that a repeat delivery replays
+    /// exactly this body. Requests refused before authentication are never recorded.
     #[allow(clippy::too_many_arguments)]
-    async fn finish(
-        &self,
-        sender: &dyn ResponseSender,
-        tenant: &TenantId,
-        common: &Common,
-        physical: &str,
-        success: bool,
-        reason: &str,
-        data: HashMap<String, String>,
-    ) -> Result<Outcome, Transient> {
-        let body = response(common, physical, success, reason, data);
-        self.store()
-            .finish_request(tenant, &common.request_id, &body, self.now())
-            .await
-            .map_err(|e| Transient(e.to_string()))?;
-        sender.put(&common.response_url, &body).await.map_err(Transient)?;
-        tracing::info!(request_id = %common.request_id, success, "custom resource answered");
-        Ok(Outcome::Answered { success, reason: reason.to_owned() })
-    }
-
-    /// Answers without recording anything (requests we refuse before authentication).
     async fn answer(
         &self,
         sender: &dyn ResponseSender,
+        record: Option<&TenantId>,
         common: &Common,
         physical: &str,
         success: bool,
@@ -462,8 +446,12 @@ impl Onboarding {
         data: HashMap<String, String>,
     ) -> Result<Outcome, Transient> {
         let body = response(common, physical, success, reason, data);
+        if let Some(tenant) = record {
+            let recorded = self.store().finish_request(tenant, &common.request_id, &body, self.now()).await;
+            recorded.map_err(|e| Transient(e.to_string()))?;
+        }
         sender.put(&common.response_url, &body).await.map_err(Transient)?;
-        tracing::info!(request_id = %common.request_id, success, "custom resource answered without state change");
+        tracing::info!(request_id = %common.request_id, success, recorded = record.is_some(), "custom resource answered");
         Ok(Outcome::Answered { success, reason: reason.to_owned() })
     }
 }

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Everything `make test` runs, under tools/with-moto.sh. Every suite runs even if an earlier
+# one failed; the last line is the plain total: "tests: N passed, N failed".
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+mkdir -p target
+log=target/test-cargo.log
+status=0
+
+cargo test --workspace --locked 2>&1 | tee "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+totals=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { printf "%d %d", p, f }' "$log")
+passed=${totals% *}
+failed=${totals#* }
+[ "$status" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1   # a build failure runs no test but fails
+echo "tests: $passed passed, $failed failed"
+exit "$status"
