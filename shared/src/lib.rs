@@ -4,6 +4,7 @@
 pub mod aws;
 pub mod domain;
 pub mod onboarding;
+pub mod pricing;
 pub mod store;
 
 #[cfg(feature = "test-support")]

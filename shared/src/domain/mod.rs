@@ -2,6 +2,7 @@
 //! type appears here.
 
 pub mod account;
+pub mod event;
 pub mod ids;
 pub mod tenant;
 

@@ -1,0 +1,753 @@
+//! The real-time event catalogue: which EventBridge events costradar understands, and the
+//! cost-relevant change each one describes. Pure: parsing and classification only; prices
+//! come from `pricing`, decisions from `rules::realtime`.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::InvalidInput;
+
+/// The envelope an API destination posts: one EventBridge event.
+pub type Envelope = aws_lambda_events::eventbridge::EventBridgeEvent<Value>;
+
+macro_rules! kinds {
+    ($($variant:ident => $name:literal),* $(,)?) => {
+        /// Every kind of event costradar recognises.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum EventKind { $(#[serde(rename = $name)] $variant),* }
+
+        impl EventKind {
+            pub const ALL: &'static [EventKind] = &[$(EventKind::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(EventKind::$variant => $name),* }
+            }
+        }
+    };
+}
+
+kinds! {
+    Ec2RunInstances => "ec2.run-instances",
+    Ec2StartInstances => "ec2.start-instances",
+    Ec2StopInstances => "ec2.stop-instances",
+    Ec2TerminateInstances => "ec2.terminate-instances",
+    Ec2StateRunning => "ec2.state-running",
+    Ec2StateStopped => "ec2.state-stopped",
+    Ec2StateTerminated => "ec2.state-terminated",
+    Ec2ModifyInstanceType => "ec2.modify-instance-type",
+    EbsCreateVolume => "ebs.create-volume",
+    EbsModifyVolume => "ebs.modify-volume",
+    Ec2AllocateAddress => "ec2.allocate-address",
+    Ec2ReleaseAddress => "ec2.release-address",
+    Ec2CreateNatGateway => "ec2.create-nat-gateway",
+    Ec2DeleteNatGateway => "ec2.delete-nat-gateway",
+    ElbCreateLoadBalancer => "elb.create-load-balancer",
+    RdsCreateDbInstance => "rds.create-db-instance",
+    RdsModifyDbInstance => "rds.modify-db-instance",
+    RdsCreateDbCluster => "rds.create-db-cluster",
+    RdsStartDbInstance => "rds.start-db-instance",
+    ElasticacheCreateCacheCluster => "elasticache.create-cache-cluster",
+    ElasticacheCreateReplicationGroup => "elasticache.create-replication-group",
+    EksCreateCluster => "eks.create-cluster",
+    EksCreateNodegroup => "eks.create-nodegroup",
+    LambdaProvisionedConcurrency => "lambda.provisioned-concurrency",
+    SagemakerCreateEndpoint => "sagemaker.create-endpoint",
+    SagemakerCreateNotebookInstance => "sagemaker.create-notebook-instance",
+    SagemakerCreateTrainingJob => "sagemaker.create-training-job",
+    RedshiftCreateCluster => "redshift.create-cluster",
+    OpensearchCreateDomain => "opensearch.create-domain",
+    MskCreateCluster => "msk.create-cluster",
+    BillingAlarm => "cloudwatch.billing-alarm",
+    Unknown => "unknown",
+}
+
+/// Who made the change and where, from the CloudTrail record when there is one.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Actor {
+    pub arn: Option<String>,
+    pub source_ip: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstanceOp {
+    Launch,
+    Start,
+    Stop,
+    Terminate,
+}
+
+/// An EBS volume's billable configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolumeSpec {
+    pub volume_type: String,
+    pub size_gib: u32,
+    pub iops: Option<u32>,
+    pub throughput_mibps: Option<u32>,
+}
+
+/// The cost-relevant change an event describes, normalised across its sources.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Change {
+    Instances {
+        op: InstanceOp,
+        ids: Vec<String>,
+        /// Known from RunInstances; other operations need enrichment.
+        instance_type: Option<String>,
+        count: u32,
+        tenancy: Option<String>,
+        platform: Option<String>,
+    },
+    InstanceType {
+        instance_id: String,
+        new_type: String,
+    },
+    Volume {
+        volume_id: Option<String>,
+        before: Option<VolumeSpec>,
+        after: VolumeSpec,
+    },
+    PublicIpv4 {
+        allocated: bool,
+        id: Option<String>,
+    },
+    NatGateway {
+        created: bool,
+        id: Option<String>,
+    },
+    LoadBalancer {
+        kind: String,
+        name: Option<String>,
+    },
+    DbInstance {
+        id: Option<String>,
+        engine: Option<String>,
+        class: Option<String>,
+        previous_class: Option<String>,
+        multi_az: bool,
+        storage_type: Option<String>,
+        storage_gib: Option<u32>,
+        non_production: bool,
+    },
+    DbCluster {
+        id: Option<String>,
+        engine: Option<String>,
+        class: Option<String>,
+        storage_type: Option<String>,
+        storage_gib: Option<u32>,
+    },
+    CacheNodes {
+        id: Option<String>,
+        node_type: Option<String>,
+        nodes: u32,
+    },
+    EksCluster {
+        name: Option<String>,
+    },
+    NodeGroup {
+        name: Option<String>,
+        instance_type: Option<String>,
+        nodes: u32,
+    },
+    ProvisionedConcurrency {
+        function: Option<String>,
+        units: u32,
+    },
+    SageMaker {
+        name: Option<String>,
+        instance_type: Option<String>,
+        instances: u32,
+        max_runtime_seconds: Option<u64>,
+    },
+    Redshift {
+        id: Option<String>,
+        node_type: Option<String>,
+        nodes: u32,
+    },
+    OpenSearch {
+        domain: Option<String>,
+        instance_type: Option<String>,
+        instances: u32,
+        volume_gib: Option<u32>,
+    },
+    Msk {
+        name: Option<String>,
+        broker_type: Option<String>,
+        brokers: u32,
+        volume_gib: Option<u32>,
+    },
+    BillingAlarm {
+        alarm: Option<String>,
+        state: Option<String>,
+        threshold_usd: Option<Decimal>,
+    },
+    Unknown,
+}
+
+/// A parsed and classified event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Classified {
+    pub id: String,
+    pub kind: EventKind,
+    pub account: String,
+    pub region: String,
+    pub time: Option<chrono::DateTime<chrono::Utc>>,
+    pub detail_type: String,
+    pub source: String,
+    pub actor: Actor,
+    pub change: Change,
+}
+
+/// Upper bounds on counts taken from events, so a hostile event cannot ask us to price a
+/// million instances (RunInstances accepts at most a few thousand per call anyway).
+pub const MAX_COUNT: u64 = 10_000;
+
+fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    let mut cur = v;
+    for p in path {
+        cur = cur.get(p)?;
+    }
+    cur.as_str()
+}
+
+/// A non-negative integer at `path`, whether JSON gave it as a number or a string (CloudTrail
+/// does both). Out-of-range values are an error, not a silent clamp.
+fn count_at(v: &Value, path: &[&str], field: &str) -> Result<Option<u64>, InvalidInput> {
+    let mut cur = v;
+    for p in path {
+        match cur.get(p) {
+            Some(x) => cur = x,
+            None => return Ok(None),
+        }
+    }
+    let n = match cur {
+        Value::Null => return Ok(None),
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse::<u64>().ok(),
+        _ => None,
+    };
+    match n {
+        Some(n) if n <= MAX_COUNT => Ok(Some(n)),
+        _ => Err(InvalidInput::new(format!("detail.{field}"), format!("must be a whole number from 0 to {MAX_COUNT}"))),
+    }
+}
+
+fn u32_at(v: &Value, path: &[&str], field: &str) -> Result<Option<u32>, InvalidInput> {
+    // Sizes (GiB, IOPS) may exceed MAX_COUNT; bound them by what AWS allows (64 TiB, 256k IOPS).
+    let mut cur = v;
+    for p in path {
+        match cur.get(p) {
+            Some(x) => cur = x,
+            None => return Ok(None),
+        }
+    }
+    let n = match cur {
+        Value::Null => return Ok(None),
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse::<u64>().ok(),
+        _ => None,
+    };
+    match n {
+        Some(n) if n <= 1_000_000 => Ok(Some(n as u32)),
+        _ => Err(InvalidInput::new(format!("detail.{field}"), "must be a whole number from 0 to 1000000")),
+    }
+}
+
+fn bool_at(v: &Value, path: &[&str]) -> bool {
+    let mut cur = v;
+    for p in path {
+        match cur.get(p) {
+            Some(x) => cur = x,
+            None => return false,
+        }
+    }
+    matches!(cur, Value::Bool(true)) || cur.as_str() == Some("true")
+}
+
+/// `items` of a CloudTrail EC2 list (`{"items": [...]}`), or the array itself.
+fn items<'a>(v: Option<&'a Value>) -> &'a [Value] {
+    match v {
+        Some(Value::Array(a)) => a,
+        Some(o) => o.get("items").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]),
+        None => &[],
+    }
+}
+
+/// Tags in either CloudTrail shape (`[{key, value}]` or `[{Key, Value}]`) or a map.
+fn tag_value<'a>(tags: Option<&'a Value>, key: &str) -> Option<&'a str> {
+    match tags? {
+        Value::Array(list) => list.iter().find_map(|t| {
+            let k = t.get("key").or_else(|| t.get("Key"))?.as_str()?;
+            if k.eq_ignore_ascii_case(key) {
+                t.get("value").or_else(|| t.get("Value"))?.as_str()
+            } else {
+                None
+            }
+        }),
+        Value::Object(map) => map.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).and_then(|(_, v)| v.as_str()),
+        _ => None,
+    }
+}
+
+/// Tag values that mark a resource as not production (case-insensitive).
+pub fn is_non_production(value: &str) -> bool {
+    matches!(
+        value.to_ascii_lowercase().as_str(),
+        "dev"
+            | "development"
+            | "test"
+            | "testing"
+            | "qa"
+            | "staging"
+            | "stage"
+            | "sandbox"
+            | "nonprod"
+            | "non-prod"
+            | "preprod"
+    )
+}
+
+fn non_production(tags: Option<&Value>) -> bool {
+    ["environment", "env", "stage"].iter().any(|k| tag_value(tags, k).is_some_and(is_non_production))
+}
+
+/// Validates the envelope and classifies the event. Unknown events are not an error: they are
+/// accepted and recorded without a price.
+pub fn classify(e: &Envelope) -> Result<Classified, InvalidInput> {
+    let id = e.id.as_deref().ok_or_else(|| InvalidInput::new("id", "missing"))?;
+    if id.is_empty() || id.len() > 128 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(InvalidInput::new("id", "an EventBridge event id is 1 to 128 letters, digits and dashes"));
+    }
+    let account = e.account.as_deref().ok_or_else(|| InvalidInput::new("account", "missing"))?;
+    super::AccountId::parse(account)
+        .map_err(|_| InvalidInput::new("account", "an AWS account id is exactly 12 digits"))?;
+    let region = e.region.as_deref().ok_or_else(|| InvalidInput::new("region", "missing"))?;
+    super::parse_region("region", region)?;
+    if e.detail_type.is_empty() || e.detail_type.len() > 256 || e.source.is_empty() || e.source.len() > 256 {
+        return Err(InvalidInput::new("detail-type", "detail-type and source are 1 to 256 characters"));
+    }
+    if !e.detail.is_object() {
+        return Err(InvalidInput::new("detail", "must be a JSON object"));
+    }
+    let d = &e.detail;
+    let actor = Actor {
+        arn: str_at(d, &["userIdentity", "arn"]).map(str::to_owned),
+        source_ip: str_at(d, &["sourceIPAddress"]).map(str::to_owned),
+    };
+    let (kind, change) = match e.detail_type.as_str() {
+        "AWS API Call via CloudTrail" => cloudtrail(d)?,
+        "EC2 Instance State-change Notification" => {
+            let id = str_at(d, &["instance-id"]).map(str::to_owned);
+            let op = match str_at(d, &["state"]) {
+                Some("running") => Some((EventKind::Ec2StateRunning, InstanceOp::Start)),
+                Some("stopped") => Some((EventKind::Ec2StateStopped, InstanceOp::Stop)),
+                Some("terminated") => Some((EventKind::Ec2StateTerminated, InstanceOp::Terminate)),
+                _ => None,
+            };
+            match (op, id) {
+                (Some((kind, op)), Some(id)) => (
+                    kind,
+                    Change::Instances {
+                        op,
+                        ids: vec![id],
+                        instance_type: None,
+                        count: 1,
+                        tenancy: None,
+                        platform: None,
+                    },
+                ),
+                // pending, stopping, shutting-down: transitions with no cost change of their own.
+                _ => (EventKind::Unknown, Change::Unknown),
+            }
+        }
+        "CloudWatch Alarm State Change" if is_billing_alarm(d) => (
+            EventKind::BillingAlarm,
+            Change::BillingAlarm {
+                alarm: str_at(d, &["alarmName"]).map(str::to_owned),
+                state: str_at(d, &["state", "value"]).map(str::to_owned),
+                threshold_usd: billing_threshold(d),
+            },
+        ),
+        _ => (EventKind::Unknown, Change::Unknown),
+    };
+    Ok(Classified {
+        id: id.to_owned(),
+        kind,
+        account: account.to_owned(),
+        region: region.to_owned(),
+        time: e.time,
+        detail_type: e.detail_type.clone(),
+        source: e.source.clone(),
+        actor,
+        change,
+    })
+}
+
+fn is_billing_alarm(d: &Value) -> bool {
+    let metrics = d.pointer("/configuration/metrics").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
+    metrics.iter().any(|m| {
+        m.pointer("/metricStat/metric/name").and_then(Value::as_str) == Some("EstimatedCharges")
+            && m.pointer("/metricStat/metric/namespace").and_then(Value::as_str) == Some("AWS/Billing")
+    })
+}
+
+fn billing_threshold(d: &Value) -> Option<Decimal> {
+    // The state-change event carries no threshold field of its own; CloudWatch writes it into
+    // the reason data as JSON ("threshold": 5000.0).
+    let reason_data = d.pointer("/state/reasonData").and_then(Value::as_str)?;
+    let data: Value = serde_json::from_str(reason_data).ok()?;
+    Decimal::from_str_exact(&data.get("threshold")?.to_string()).ok()
+}
+
+fn cloudtrail(d: &Value) -> Result<(EventKind, Change), InvalidInput> {
+    let source = str_at(d, &["eventSource"]).unwrap_or_default();
+    let name = str_at(d, &["eventName"]).unwrap_or_default();
+    // A failed API call changed nothing.
+    if d.get("errorCode").is_some_and(|e| !e.is_null()) {
+        return Ok((EventKind::Unknown, Change::Unknown));
+    }
+    let req = d.get("requestParameters").unwrap_or(&Value::Null);
+    let resp = d.get("responseElements").unwrap_or(&Value::Null);
+    let s = |v: &Value, p: &[&str]| str_at(v, p).map(str::to_owned);
+    let instance_ids = |v: &Value| -> Vec<String> {
+        items(v.get("instancesSet"))
+            .iter()
+            .filter_map(|i| i.get("instanceId").and_then(Value::as_str))
+            .map(str::to_owned)
+            .collect()
+    };
+    Ok(match (source, name) {
+        ("ec2.amazonaws.com", "RunInstances") => {
+            let launched = items(resp.get("instancesSet"));
+            let requested = items(req.get("instancesSet"));
+            let min = requested
+                .first()
+                .map(|i| count_at(i, &["minCount"], "requestParameters.instancesSet.minCount"))
+                .transpose()?
+                .flatten();
+            let count = if launched.is_empty() { min.unwrap_or(1) } else { launched.len() as u64 };
+            let count = u32::try_from(count).unwrap_or(u32::MAX);
+            let first = launched.first();
+            (
+                EventKind::Ec2RunInstances,
+                Change::Instances {
+                    op: InstanceOp::Launch,
+                    ids: instance_ids(resp),
+                    instance_type: s(req, &["instanceType"]).or_else(|| first.and_then(|i| s(i, &["instanceType"]))),
+                    count,
+                    tenancy: first
+                        .and_then(|i| s(i, &["placement", "tenancy"]))
+                        .or_else(|| s(req, &["placement", "tenancy"])),
+                    platform: first.and_then(|i| s(i, &["platform"])),
+                },
+            )
+        }
+        ("ec2.amazonaws.com", op @ ("StartInstances" | "StopInstances" | "TerminateInstances")) => {
+            let ids = {
+                let r = instance_ids(resp);
+                if r.is_empty() {
+                    instance_ids(req)
+                } else {
+                    r
+                }
+            };
+            let (kind, op) = match op {
+                "StartInstances" => (EventKind::Ec2StartInstances, InstanceOp::Start),
+                "StopInstances" => (EventKind::Ec2StopInstances, InstanceOp::Stop),
+                _ => (EventKind::Ec2TerminateInstances, InstanceOp::Terminate),
+            };
+            let count = ids.len() as u32;
+            (kind, Change::Instances { op, ids, instance_type: None, count, tenancy: None, platform: None })
+        }
+        ("ec2.amazonaws.com", "ModifyInstanceAttribute") => {
+            match (s(req, &["instanceId"]), s(req, &["instanceType", "value"])) {
+                (Some(instance_id), Some(new_type)) => {
+                    (EventKind::Ec2ModifyInstanceType, Change::InstanceType { instance_id, new_type })
+                }
+                _ => (EventKind::Unknown, Change::Unknown),
+            }
+        }
+        ("ec2.amazonaws.com", "CreateVolume") => {
+            let spec = VolumeSpec {
+                volume_type: s(resp, &["volumeType"])
+                    .or_else(|| s(req, &["volumeType"]))
+                    .unwrap_or_else(|| "gp2".into()),
+                size_gib: u32_at(resp, &["size"], "responseElements.size")?
+                    .or(u32_at(req, &["size"], "requestParameters.size")?)
+                    .unwrap_or(0),
+                iops: u32_at(resp, &["iops"], "responseElements.iops")?.or(u32_at(
+                    req,
+                    &["iops"],
+                    "requestParameters.iops",
+                )?),
+                throughput_mibps: u32_at(resp, &["throughput"], "responseElements.throughput")?.or(u32_at(
+                    req,
+                    &["throughput"],
+                    "requestParameters.throughput",
+                )?),
+            };
+            (
+                EventKind::EbsCreateVolume,
+                Change::Volume { volume_id: s(resp, &["volumeId"]), before: None, after: spec },
+            )
+        }
+        ("ec2.amazonaws.com", "ModifyVolume") => {
+            let m = resp
+                .pointer("/ModifyVolumeResponse/volumeModification")
+                .or_else(|| resp.get("volumeModification"))
+                .unwrap_or(&Value::Null);
+            let spec = |prefix: &str| -> Result<Option<VolumeSpec>, InvalidInput> {
+                let t = s(m, &[&format!("{prefix}VolumeType")]);
+                let size = u32_at(m, &[&format!("{prefix}Size")], "volumeModification.size")?;
+                Ok(match (t, size) {
+                    (Some(volume_type), Some(size_gib)) => Some(VolumeSpec {
+                        volume_type,
+                        size_gib,
+                        iops: u32_at(m, &[&format!("{prefix}Iops")], "volumeModification.iops")?,
+                        throughput_mibps: u32_at(
+                            m,
+                            &[&format!("{prefix}Throughput")],
+                            "volumeModification.throughput",
+                        )?,
+                    }),
+                    _ => None,
+                })
+            };
+            match spec("target")? {
+                Some(after) => (
+                    EventKind::EbsModifyVolume,
+                    Change::Volume { volume_id: s(m, &["volumeId"]), before: spec("original")?, after },
+                ),
+                None => (EventKind::Unknown, Change::Unknown),
+            }
+        }
+        ("ec2.amazonaws.com", "AllocateAddress") => {
+            (EventKind::Ec2AllocateAddress, Change::PublicIpv4 { allocated: true, id: s(resp, &["allocationId"]) })
+        }
+        ("ec2.amazonaws.com", "ReleaseAddress") => {
+            (EventKind::Ec2ReleaseAddress, Change::PublicIpv4 { allocated: false, id: s(req, &["allocationId"]) })
+        }
+        ("ec2.amazonaws.com", "CreateNatGateway") => {
+            let id = resp
+                .pointer("/CreateNatGatewayResponse/natGateway/natGatewayId")
+                .or_else(|| resp.pointer("/natGateway/natGatewayId"));
+            (
+                EventKind::Ec2CreateNatGateway,
+                Change::NatGateway { created: true, id: id.and_then(Value::as_str).map(str::to_owned) },
+            )
+        }
+        ("ec2.amazonaws.com", "DeleteNatGateway") => (
+            EventKind::Ec2DeleteNatGateway,
+            Change::NatGateway {
+                created: false,
+                id: s(req, &["DeleteNatGatewayRequest", "NatGatewayId"]).or_else(|| s(req, &["natGatewayId"])),
+            },
+        ),
+        ("elasticloadbalancing.amazonaws.com", "CreateLoadBalancer") => {
+            let kind = s(req, &["type"]).unwrap_or_else(|| "application".into());
+            (EventKind::ElbCreateLoadBalancer, Change::LoadBalancer { kind, name: s(req, &["name"]) })
+        }
+        ("rds.amazonaws.com", op @ ("CreateDBInstance" | "ModifyDBInstance" | "StartDBInstance")) => {
+            let kind = match op {
+                "CreateDBInstance" => EventKind::RdsCreateDbInstance,
+                "ModifyDBInstance" => EventKind::RdsModifyDbInstance,
+                _ => EventKind::RdsStartDbInstance,
+            };
+            let pending = resp.get("pendingModifiedValues").unwrap_or(&Value::Null);
+            let (class, previous_class) = if kind == EventKind::RdsModifyDbInstance {
+                let new = s(req, &["dBInstanceClass"]).or_else(|| s(pending, &["dBInstanceClass"]));
+                let current = s(resp, &["dBInstanceClass"]);
+                // Applied immediately, the response already shows the new class.
+                (new.clone().or(current.clone()), current.filter(|c| Some(c) != new.as_ref()))
+            } else {
+                (s(resp, &["dBInstanceClass"]).or_else(|| s(req, &["dBInstanceClass"])), None)
+            };
+            let multi_az =
+                if resp.get("multiAZ").is_some() { bool_at(resp, &["multiAZ"]) } else { bool_at(req, &["multiAZ"]) };
+            (
+                kind,
+                Change::DbInstance {
+                    id: s(resp, &["dBInstanceIdentifier"]).or_else(|| s(req, &["dBInstanceIdentifier"])),
+                    engine: s(resp, &["engine"]).or_else(|| s(req, &["engine"])),
+                    class,
+                    previous_class,
+                    multi_az,
+                    storage_type: s(resp, &["storageType"]).or_else(|| s(req, &["storageType"])),
+                    storage_gib: u32_at(resp, &["allocatedStorage"], "responseElements.allocatedStorage")?.or(u32_at(
+                        req,
+                        &["allocatedStorage"],
+                        "requestParameters.allocatedStorage",
+                    )?),
+                    non_production: non_production(req.get("tags")) || non_production(resp.get("tagList")),
+                },
+            )
+        }
+        ("rds.amazonaws.com", "CreateDBCluster") => (
+            EventKind::RdsCreateDbCluster,
+            Change::DbCluster {
+                id: s(resp, &["dBClusterIdentifier"]).or_else(|| s(req, &["dBClusterIdentifier"])),
+                engine: s(resp, &["engine"]).or_else(|| s(req, &["engine"])),
+                class: s(req, &["dBClusterInstanceClass"]),
+                storage_type: s(req, &["storageType"]),
+                storage_gib: u32_at(req, &["allocatedStorage"], "requestParameters.allocatedStorage")?,
+            },
+        ),
+        ("elasticache.amazonaws.com", "CreateCacheCluster") => (
+            EventKind::ElasticacheCreateCacheCluster,
+            Change::CacheNodes {
+                id: s(req, &["cacheClusterId"]),
+                node_type: s(req, &["cacheNodeType"]),
+                nodes: count_at(req, &["numCacheNodes"], "requestParameters.numCacheNodes")?.unwrap_or(1) as u32,
+            },
+        ),
+        ("elasticache.amazonaws.com", "CreateReplicationGroup") => {
+            let groups = count_at(req, &["numNodeGroups"], "requestParameters.numNodeGroups")?.unwrap_or(1);
+            let replicas = count_at(req, &["replicasPerNodeGroup"], "requestParameters.replicasPerNodeGroup")?;
+            let clusters = count_at(req, &["numCacheClusters"], "requestParameters.numCacheClusters")?;
+            let nodes = match (clusters, replicas) {
+                (Some(c), _) => c,
+                (None, Some(r)) => groups * (1 + r),
+                (None, None) => groups,
+            };
+            (
+                EventKind::ElasticacheCreateReplicationGroup,
+                Change::CacheNodes {
+                    id: s(req, &["replicationGroupId"]),
+                    node_type: s(req, &["cacheNodeType"]),
+                    nodes: nodes.min(MAX_COUNT) as u32,
+                },
+            )
+        }
+        ("eks.amazonaws.com", "CreateCluster") => {
+            (EventKind::EksCreateCluster, Change::EksCluster { name: s(req, &["name"]) })
+        }
+        ("eks.amazonaws.com", "CreateNodegroup") => (
+            EventKind::EksCreateNodegroup,
+            Change::NodeGroup {
+                name: s(req, &["nodegroupName"]),
+                instance_type: req
+                    .get("instanceTypes")
+                    .and_then(Value::as_array)
+                    .and_then(|a| a.first())
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                nodes: count_at(req, &["scalingConfig", "desiredSize"], "requestParameters.scalingConfig.desiredSize")?
+                    .unwrap_or(1) as u32,
+            },
+        ),
+        ("lambda.amazonaws.com", n) if n.starts_with("PutProvisionedConcurrencyConfig") => (
+            EventKind::LambdaProvisionedConcurrency,
+            Change::ProvisionedConcurrency {
+                function: s(req, &["functionName"]),
+                units: count_at(
+                    req,
+                    &["provisionedConcurrentExecutions"],
+                    "requestParameters.provisionedConcurrentExecutions",
+                )?
+                .unwrap_or(0) as u32,
+            },
+        ),
+        ("sagemaker.amazonaws.com", "CreateEndpoint") => (
+            EventKind::SagemakerCreateEndpoint,
+            Change::SageMaker {
+                name: s(req, &["endpointName"]),
+                instance_type: None,
+                instances: 0,
+                max_runtime_seconds: None,
+            },
+        ),
+        ("sagemaker.amazonaws.com", "CreateNotebookInstance") => (
+            EventKind::SagemakerCreateNotebookInstance,
+            Change::SageMaker {
+                name: s(req, &["notebookInstanceName"]),
+                instance_type: s(req, &["instanceType"]),
+                instances: 1,
+                max_runtime_seconds: None,
+            },
+        ),
+        ("sagemaker.amazonaws.com", "CreateTrainingJob") => (
+            EventKind::SagemakerCreateTrainingJob,
+            Change::SageMaker {
+                name: s(req, &["trainingJobName"]),
+                instance_type: s(req, &["resourceConfig", "instanceType"]),
+                instances: count_at(
+                    req,
+                    &["resourceConfig", "instanceCount"],
+                    "requestParameters.resourceConfig.instanceCount",
+                )?
+                .unwrap_or(1) as u32,
+                max_runtime_seconds: count_at(
+                    req,
+                    &["stoppingCondition", "maxRuntimeInSeconds"],
+                    "requestParameters.stoppingCondition.maxRuntimeInSeconds",
+                )
+                .ok()
+                .flatten()
+                .or_else(|| {
+                    req.pointer("/stoppingCondition/maxRuntimeInSeconds")
+                        .and_then(Value::as_u64)
+                        .filter(|s| *s <= 28 * 24 * 3600)
+                }),
+            },
+        ),
+        ("redshift.amazonaws.com", "CreateCluster") => {
+            let single = s(req, &["clusterType"]).as_deref() == Some("single-node");
+            let nodes = if single {
+                1
+            } else {
+                count_at(req, &["numberOfNodes"], "requestParameters.numberOfNodes")?.unwrap_or(1)
+            };
+            (
+                EventKind::RedshiftCreateCluster,
+                Change::Redshift {
+                    id: s(req, &["clusterIdentifier"]),
+                    node_type: s(req, &["nodeType"]),
+                    nodes: nodes as u32,
+                },
+            )
+        }
+        ("es.amazonaws.com", "CreateDomain" | "CreateElasticsearchDomain") => {
+            let cfg =
+                req.get("clusterConfig").or_else(|| req.get("elasticsearchClusterConfig")).unwrap_or(&Value::Null);
+            (
+                EventKind::OpensearchCreateDomain,
+                Change::OpenSearch {
+                    domain: s(req, &["domainName"]),
+                    instance_type: s(cfg, &["instanceType"]),
+                    instances: count_at(cfg, &["instanceCount"], "requestParameters.clusterConfig.instanceCount")?
+                        .unwrap_or(1) as u32,
+                    volume_gib: u32_at(req, &["eBSOptions", "volumeSize"], "requestParameters.eBSOptions.volumeSize")?,
+                },
+            )
+        }
+        ("kafka.amazonaws.com", "CreateCluster" | "CreateClusterV2") => {
+            let info = req
+                .get("brokerNodeGroupInfo")
+                .or_else(|| req.pointer("/provisioned/brokerNodeGroupInfo"))
+                .unwrap_or(&Value::Null);
+            let brokers = count_at(req, &["numberOfBrokerNodes"], "requestParameters.numberOfBrokerNodes")?
+                .or(count_at(
+                    req,
+                    &["provisioned", "numberOfBrokerNodes"],
+                    "requestParameters.provisioned.numberOfBrokerNodes",
+                )?)
+                .unwrap_or(1);
+            (
+                EventKind::MskCreateCluster,
+                Change::Msk {
+                    name: s(req, &["clusterName"]),
+                    broker_type: s(info, &["instanceType"]),
+                    brokers: brokers as u32,
+                    volume_gib: u32_at(
+                        info,
+                        &["storageInfo", "ebsStorageInfo", "volumeSize"],
+                        "brokerNodeGroupInfo.storageInfo.ebsStorageInfo.volumeSize",
+                    )?,
+                },
+            )
+        }
+        _ => (EventKind::Unknown, Change::Unknown),
+    })
+}

@@ -1,0 +1,151 @@
+//! The price catalogue. Sources, best first:
+//! 1. the tenant's effective rates learned from its CUR (`TenantRates`, filled by CUR analysis);
+//! 2. AWS Price List API prices cached by a refresh job (`PriceListCache`);
+//! 3. the bundled snapshot (`shared/data/pricing-snapshot.json`), for offline and local runs.
+//!
+//! Every rate carries its source and date, and so does everything priced from it.
+
+pub mod snapshot;
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Hours in a month, as AWS's own calculators use it.
+pub const HOURS_PER_MONTH: Decimal = Decimal::from_parts(730, 0, 0, false, 0);
+
+/// A priced unit of some AWS resource in one region.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "sku", rename_all = "snake_case")]
+pub enum Sku {
+    /// Linux, shared tenancy, on-demand: $/hour.
+    Ec2Instance {
+        instance_type: String,
+    },
+    /// $/GB-month.
+    EbsStorage {
+        volume_type: String,
+    },
+    /// $/provisioned IOPS-month (gp3: above the free 3000; io1: all; io2: the first 32,000).
+    EbsIops {
+        volume_type: String,
+    },
+    /// io2 IOPS tiers: tier 1 is 32,001 to 64,000, tier 2 above 64,000.
+    EbsIopsTier {
+        volume_type: String,
+        tier: u8,
+    },
+    /// $/GB-month of EBS snapshot storage (standard tier).
+    EbsSnapshot,
+    /// gp3 $/MiB/s-month above the free 125.
+    EbsThroughput,
+    /// $/hour, any public IPv4 address (Elastic IPs included since February 2024).
+    PublicIpv4,
+    /// $/hour, plus data processed (not priced in real time).
+    NatGateway,
+    /// $/hour for `application`, `network` or `gateway` (capacity units not priced).
+    LoadBalancer {
+        kind: String,
+    },
+    /// Single-AZ $/hour for `mysql` or `postgres`.
+    RdsInstance {
+        engine: String,
+        class: String,
+    },
+    /// $/GB-month.
+    RdsStorage {
+        storage_type: String,
+    },
+    CacheNode {
+        node_type: String,
+    },
+    EksCluster,
+    /// $/GB-second for `x86_64` or `arm64`.
+    LambdaProvisioned {
+        arch: String,
+    },
+    SageMaker {
+        instance_type: String,
+    },
+    Redshift {
+        node_type: String,
+    },
+    OpenSearch {
+        instance_type: String,
+    },
+    Msk {
+        broker_type: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceSource {
+    TenantRates,
+    PriceListApi,
+    Snapshot,
+}
+
+impl PriceSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TenantRates => "tenant_rates",
+            Self::PriceListApi => "price_list_api",
+            Self::Snapshot => "snapshot",
+        }
+    }
+}
+
+/// A unit price with its provenance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rate {
+    pub usd: Decimal,
+    pub source: PriceSource,
+    /// The date the price was true (snapshot date, cache refresh, CUR period end).
+    pub as_of: String,
+}
+
+/// A set of rates keyed by region and SKU: what each source provides.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RateTable {
+    regions: HashMap<String, HashMap<Sku, Rate>>,
+}
+
+impl RateTable {
+    pub fn insert(&mut self, region: &str, sku: Sku, rate: Rate) {
+        self.regions.entry(region.to_owned()).or_default().insert(sku, rate);
+    }
+
+    pub fn get(&self, region: &str, sku: &Sku) -> Option<&Rate> {
+        self.regions.get(region)?.get(sku)
+    }
+
+    pub fn len(&self) -> usize {
+        self.regions.values().map(HashMap::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn regions(&self) -> impl Iterator<Item = &str> {
+        self.regions.keys().map(String::as_str)
+    }
+}
+
+/// Looks rates up across the three sources, best first.
+pub struct PriceBook<'a> {
+    pub tenant: Option<&'a RateTable>,
+    pub price_list: Option<&'a RateTable>,
+    pub snapshot: &'a RateTable,
+}
+
+impl PriceBook<'_> {
+    pub fn rate(&self, region: &str, sku: &Sku) -> Option<&Rate> {
+        self.tenant
+            .and_then(|t| t.get(region, sku))
+            .or_else(|| self.price_list.and_then(|p| p.get(region, sku)))
+            .or_else(|| self.snapshot.get(region, sku))
+    }
+}
