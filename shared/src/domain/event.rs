@@ -122,6 +122,8 @@ pub enum Change {
         name: Option<String>,
     },
     DbInstance {
+        /// Created (storage is new) rather than modified or started.
+        created: bool,
         id: Option<String>,
         engine: Option<String>,
         class: Option<String>,
@@ -569,6 +571,7 @@ fn cloudtrail(d: &Value) -> Result<(EventKind, Change), InvalidInput> {
             (
                 kind,
                 Change::DbInstance {
+                    created: kind == EventKind::RdsCreateDbInstance,
                     id: s(resp, &["dBInstanceIdentifier"]).or_else(|| s(req, &["dBInstanceIdentifier"])),
                     engine: s(resp, &["engine"]).or_else(|| s(req, &["engine"])),
                     class,

@@ -5,6 +5,7 @@
 //!
 //! Every rate carries its source and date, and so does everything priced from it.
 
+pub mod model;
 pub mod snapshot;
 
 use std::collections::HashMap;
