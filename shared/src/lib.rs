@@ -5,6 +5,8 @@ pub mod aws;
 pub mod domain;
 pub mod onboarding;
 pub mod pricing;
+pub mod receiver;
+pub mod rules;
 pub mod store;
 
 #[cfg(feature = "test-support")]

@@ -1,0 +1,124 @@
+//! Pricing one EventBridge event: parse, classify, price, decide. The receiver and
+//! `costradar events price` both call [`price_event`], so the CLI shows exactly what the
+//! receiver would record. The serialised [`PricedEvent`] is a stable contract.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::domain::event::{classify, Classified, Envelope, EventKind};
+use crate::domain::InvalidInput;
+use crate::pricing::model::{estimate, Estimate};
+use crate::pricing::PriceBook;
+use crate::rules::realtime::{evaluate, RealtimeFinding};
+
+/// The API destination's largest event is 256 KB; anything bigger is refused (413).
+pub const BODY_MAX: usize = 256 * 1024;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FindingView {
+    pub rule: &'static str,
+    pub title: String,
+    #[serde(with = "rust_decimal::serde::float_option")]
+    pub monthly_cost_usd: Option<Decimal>,
+    pub alternative: Option<AlternativeView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AlternativeView {
+    pub description: String,
+    #[serde(with = "rust_decimal::serde::float")]
+    pub monthly_cost_usd: Decimal,
+    #[serde(with = "rust_decimal::serde::float")]
+    pub monthly_savings_usd: Decimal,
+}
+
+/// What an event costs and whether it is a finding.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PricedEvent {
+    pub event_id: String,
+    pub kind: EventKind,
+    pub account: String,
+    pub region: String,
+    /// The CloudTrail identity that made the change, when the event says.
+    pub actor: Option<String>,
+    /// Signed monthly change; negative for a saving; null when unpriced.
+    #[serde(with = "rust_decimal::serde::float_option")]
+    pub monthly_cost_usd: Option<Decimal>,
+    /// `tenant_rates`, `price_list_api` or `snapshot`: the least specific source used.
+    pub price_source: Option<&'static str>,
+    pub price_as_of: Option<String>,
+    pub breakdown: Vec<String>,
+    pub assumptions: Vec<String>,
+    pub unpriced_reason: Option<String>,
+    pub finding: Option<FindingView>,
+}
+
+impl PricedEvent {
+    fn new(ev: &Classified, est: Estimate, finding: Option<RealtimeFinding>) -> Self {
+        let source = est.price_source();
+        Self {
+            event_id: ev.id.clone(),
+            kind: ev.kind,
+            account: ev.account.clone(),
+            region: ev.region.clone(),
+            actor: ev.actor.arn.clone(),
+            monthly_cost_usd: est.monthly_usd.map(|m| m.round_dp(2)),
+            price_source: source.map(|s| s.as_str()),
+            price_as_of: source.and_then(|s| est.sources.iter().find(|(x, _)| *x == s).map(|(_, d)| d.clone())),
+            breakdown: est.breakdown,
+            assumptions: est.assumptions,
+            unpriced_reason: est.unpriced_reason,
+            finding: finding.map(|f| FindingView {
+                rule: f.rule,
+                title: f.title,
+                monthly_cost_usd: f.monthly_cost_usd,
+                alternative: f.alternative.map(|a| AlternativeView {
+                    description: a.description,
+                    monthly_cost_usd: a.monthly_cost_usd,
+                    monthly_savings_usd: a.monthly_savings_usd,
+                }),
+            }),
+        }
+    }
+}
+
+/// Parses the envelope; errors name the field.
+pub fn parse_envelope(body: &[u8]) -> Result<Envelope, InvalidInput> {
+    if body.len() > BODY_MAX {
+        return Err(InvalidInput::new("body", format!("larger than {BODY_MAX} bytes")));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = e.into_inner().to_string();
+        let missing = msg.strip_prefix("missing field `").and_then(|m| m.split('`').next()).map(str::to_owned);
+        let field = missing.unwrap_or_else(|| if path == "." || path == "?" { "body".into() } else { path });
+        InvalidInput::new(field, msg.split(" at line").next().unwrap_or(&msg).to_owned())
+    })
+}
+
+/// Classifies and prices one event. `instance_types` supplies types the event lacks.
+pub fn price_classified(
+    ev: &Classified,
+    book: &PriceBook<'_>,
+    instance_types: &HashMap<String, String>,
+    threshold_usd: Decimal,
+) -> PricedEvent {
+    let est = estimate(&ev.change, &ev.region, book, instance_types);
+    let finding = evaluate(ev, &est, book, threshold_usd);
+    PricedEvent::new(ev, est, finding)
+}
+
+/// The whole path from bytes, for callers with no store (the CLI).
+pub fn price_event(
+    body: &[u8],
+    book: &PriceBook<'_>,
+    instance_types: &HashMap<String, String>,
+    threshold_usd: Decimal,
+) -> Result<PricedEvent, InvalidInput> {
+    let envelope = parse_envelope(body)?;
+    let ev = classify(&envelope)?;
+    Ok(price_classified(&ev, book, instance_types, threshold_usd))
+}
