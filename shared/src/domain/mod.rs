@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod event;
+pub mod finding;
 pub mod ids;
 pub mod tenant;
 

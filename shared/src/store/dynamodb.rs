@@ -203,6 +203,19 @@ impl DynamoStore {
     }
 }
 
+/// Before attempt `n` of a batch retry: nothing for the first, then 50 ms doubling; gives up
+/// after 6 attempts.
+async fn retry_pause(attempt: u32) -> Result<(), StoreError> {
+    match attempt {
+        0 => Ok(()),
+        1..=5 => {
+            tokio::time::sleep(std::time::Duration::from_millis(50 << (attempt - 1))).await;
+            Ok(())
+        }
+        _ => Err(StoreError::Unavailable("batch items still unprocessed after 6 attempts".into())),
+    }
+}
+
 fn conflict_for(version: u64) -> StoreError {
     if version == 0 {
         StoreError::AlreadyExists
@@ -468,5 +481,139 @@ impl RequestLedger for DynamoStore {
             Err(e) if is_conditional_failure(&e) => Ok(()),
             Err(e) => Err(unavailable(e)),
         }
+    }
+}
+
+#[async_trait]
+impl EventStore for DynamoStore {
+    async fn record_event(
+        &self,
+        tenant: &TenantId,
+        event_id: &str,
+        event: &serde_json::Value,
+        finding: Option<&crate::domain::finding::Finding>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Recorded, StoreError> {
+        let pk = tenant_pk(tenant);
+        let event_put = Put::builder()
+            .table_name(&self.table)
+            .item(PK, s(&pk))
+            .item(SK, s(event_sk(event_id)))
+            .item("event", serde_dynamo::to_attribute_value(event).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+            .item(TTL, n(expires_at.timestamp()))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .build()
+            .expect("put");
+        let mut items = vec![TransactWriteItem::builder().put(event_put).build()];
+        if let Some(f) = finding {
+            let mut f = f.clone();
+            if let Some(old) = self.get_finding(tenant, &f.key()).await? {
+                f.first_seen = old.first_seen;
+            }
+            let mut item = to_item(&f);
+            item.insert(PK.into(), s(&pk));
+            item.insert(SK.into(), s(finding_sk(&f.key())));
+            items.push(
+                TransactWriteItem::builder()
+                    .put(Put::builder().table_name(&self.table).set_item(Some(item)).build().expect("put"))
+                    .build(),
+            );
+        }
+        match self.transact(items).await {
+            Ok(()) => Ok(Recorded::New),
+            Err(Ok(0)) => Ok(Recorded::Duplicate),
+            Err(Ok(_)) => Err(StoreError::Unavailable("unexpected conditional failure on a finding".into())),
+            Err(Err(e)) => Err(e),
+        }
+    }
+
+    async fn get_event(&self, tenant: &TenantId, event_id: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        let Some(mut item) = self.get(tenant_pk(tenant), event_sk(event_id)).await? else { return Ok(None) };
+        let v = item.remove("event").ok_or_else(|| StoreError::Corrupt("event item without its event".into()))?;
+        serde_dynamo::from_attribute_value(v).map(Some).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    async fn get_finding(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+    ) -> Result<Option<crate::domain::finding::Finding>, StoreError> {
+        self.get(tenant_pk(tenant), finding_sk(key)).await?.map(from_item).transpose()
+    }
+
+    async fn instance_types(&self, tenant: &TenantId, ids: &[String]) -> Result<HashMap<String, String>, StoreError> {
+        let pk = tenant_pk(tenant);
+        let mut out = HashMap::new();
+        for chunk in ids.chunks(100) {
+            let mut keys = aws_sdk_dynamodb::types::KeysAndAttributes::builder().consistent_read(true);
+            let mut seen = std::collections::HashSet::new();
+            for id in chunk.iter().filter(|id| seen.insert(id.as_str())) {
+                keys = keys.keys(HashMap::from([(PK.to_owned(), s(&pk)), (SK.to_owned(), s(instance_sk(id)))]));
+            }
+            let mut request = HashMap::from([(self.table.clone(), keys.build().expect("keys"))]);
+            // Unprocessed keys come back under throttling: ask again, with back-off, a few times.
+            for attempt in 0.. {
+                if request.is_empty() {
+                    break;
+                }
+                retry_pause(attempt).await?;
+                let resp =
+                    self.client.batch_get_item().set_request_items(Some(request)).send().await.map_err(unavailable)?;
+                for item in resp.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                    let id = item
+                        .get(SK)
+                        .and_then(|v| v.as_s().ok())
+                        .and_then(|sk| sk.strip_prefix(INSTANCE_PREFIX))
+                        .map(str::to_owned);
+                    let t = item.get("instance_type").and_then(|v| v.as_s().ok()).cloned();
+                    if let (Some(id), Some(t)) = (id, t) {
+                        out.insert(id, t);
+                    }
+                }
+                request = resp.unprocessed_keys.unwrap_or_default();
+            }
+        }
+        Ok(out)
+    }
+
+    async fn remember_instance_types(
+        &self,
+        tenant: &TenantId,
+        types: &[(String, String)],
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let pk = tenant_pk(tenant);
+        for chunk in types.chunks(25) {
+            let writes: Vec<aws_sdk_dynamodb::types::WriteRequest> = chunk
+                .iter()
+                .map(|(id, t)| {
+                    let put = aws_sdk_dynamodb::types::PutRequest::builder()
+                        .item(PK, s(&pk))
+                        .item(SK, s(instance_sk(id)))
+                        .item("instance_type", s(t))
+                        .item(TTL, n(expires_at.timestamp()))
+                        .build()
+                        .expect("put");
+                    aws_sdk_dynamodb::types::WriteRequest::builder().put_request(put).build()
+                })
+                .collect();
+            let mut request = HashMap::from([(self.table.clone(), writes)]);
+            for attempt in 0.. {
+                if request.is_empty() {
+                    break;
+                }
+                retry_pause(attempt).await?;
+                let resp = self
+                    .client
+                    .batch_write_item()
+                    .set_request_items(Some(request))
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                request = resp.unprocessed_items.unwrap_or_default();
+            }
+        }
+        Ok(())
     }
 }

@@ -11,6 +11,9 @@ pub const TENANT_META: &str = "META";
 pub const ACCOUNT_PREFIX: &str = "ACCOUNT#";
 pub const REQUEST_PREFIX: &str = "CFNREQ#";
 pub const CLAIM_SK: &str = "CLAIM";
+pub const EVENT_PREFIX: &str = "EVENT#";
+pub const FINDING_PREFIX: &str = "FINDING#";
+pub const INSTANCE_PREFIX: &str = "INSTANCE#";
 /// GSI1 partition holding one entry per tenant, for listing tenants.
 pub const TENANTS_GSI_PK: &str = "TENANTS";
 
@@ -24,6 +27,18 @@ pub fn account_sk(id: &AccountId) -> String {
 
 pub fn request_sk(request_id: &str) -> String {
     format!("{REQUEST_PREFIX}{request_id}")
+}
+
+pub fn event_sk(event_id: &str) -> String {
+    format!("{EVENT_PREFIX}{event_id}")
+}
+
+pub fn finding_sk(key: &str) -> String {
+    format!("{FINDING_PREFIX}{key}")
+}
+
+pub fn instance_sk(instance_id: &str) -> String {
+    format!("{INSTANCE_PREFIX}{instance_id}")
 }
 
 pub fn account_claim_pk(id: &AccountId) -> String {

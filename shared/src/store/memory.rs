@@ -270,3 +270,82 @@ impl RequestLedger for MemoryStore {
         Ok(())
     }
 }
+
+#[async_trait]
+impl EventStore for MemoryStore {
+    async fn record_event(
+        &self,
+        tenant: &TenantId,
+        event_id: &str,
+        event: &Value,
+        finding: Option<&crate::domain::finding::Finding>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Recorded, StoreError> {
+        let mut items = self.guard()?;
+        let pk = tenant_pk(tenant);
+        let key = (pk.clone(), event_sk(event_id));
+        if items.contains_key(&key) {
+            return Ok(Recorded::Duplicate);
+        }
+        items.insert(key, Item { body: event.clone(), version: 1, expires_at: Some(expires_at.timestamp()) });
+        if let Some(f) = finding {
+            let fkey = (pk, finding_sk(&f.key()));
+            let mut f = f.clone();
+            if let Some(old) = items.get(&fkey) {
+                let old: crate::domain::finding::Finding = from_body(&old.body)?;
+                f.first_seen = old.first_seen;
+            }
+            let version = items.get(&fkey).map_or(1, |i| i.version + 1);
+            items.insert(fkey, Item { body: to_body(&f), version, expires_at: None });
+        }
+        Ok(Recorded::New)
+    }
+
+    async fn get_event(&self, tenant: &TenantId, event_id: &str) -> Result<Option<Value>, StoreError> {
+        Ok(self.guard()?.get(&(tenant_pk(tenant), event_sk(event_id))).map(|i| i.body.clone()))
+    }
+
+    async fn get_finding(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+    ) -> Result<Option<crate::domain::finding::Finding>, StoreError> {
+        self.guard()?.get(&(tenant_pk(tenant), finding_sk(key))).map(|i| from_body(&i.body)).transpose()
+    }
+
+    async fn instance_types(
+        &self,
+        tenant: &TenantId,
+        ids: &[String],
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        let items = self.guard()?;
+        let pk = tenant_pk(tenant);
+        Ok(ids
+            .iter()
+            .filter_map(|id| {
+                let t = items.get(&(pk.clone(), instance_sk(id)))?.body.get("instance_type")?.as_str()?.to_owned();
+                Some((id.clone(), t))
+            })
+            .collect())
+    }
+
+    async fn remember_instance_types(
+        &self,
+        tenant: &TenantId,
+        types: &[(String, String)],
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut items = self.guard()?;
+        for (id, t) in types {
+            items.insert(
+                (tenant_pk(tenant), instance_sk(id)),
+                Item {
+                    body: serde_json::json!({ "instance_type": t }),
+                    version: 1,
+                    expires_at: Some(expires_at.timestamp()),
+                },
+            );
+        }
+        Ok(())
+    }
+}

@@ -12,6 +12,8 @@ mod keys;
 pub mod memory;
 pub mod schema;
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -131,6 +133,46 @@ pub trait RequestLedger: Send + Sync {
     async fn abandon_request(&self, tenant: &TenantId, request_id: &str) -> Result<(), StoreError>;
 }
 
+/// Whether an event was new or a repeat of one already stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    New,
+    Duplicate,
+}
+
+/// Received events (de-duplicated on the EventBridge id) and the findings they open.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Stores the event and, in the same transaction, its finding (keeping an existing
+    /// finding's `first_seen`). A repeated event id changes nothing and returns `Duplicate`.
+    async fn record_event(
+        &self,
+        tenant: &TenantId,
+        event_id: &str,
+        event: &serde_json::Value,
+        finding: Option<&crate::domain::finding::Finding>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Recorded, StoreError>;
+    async fn get_event(&self, tenant: &TenantId, event_id: &str) -> Result<Option<serde_json::Value>, StoreError>;
+    async fn get_finding(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+    ) -> Result<Option<crate::domain::finding::Finding>, StoreError>;
+    /// Instance types seen in earlier events, for events that do not carry them.
+    async fn instance_types(&self, tenant: &TenantId, ids: &[String]) -> Result<HashMap<String, String>, StoreError>;
+    async fn remember_instance_types(
+        &self,
+        tenant: &TenantId,
+        types: &[(String, String)],
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+}
+
 /// Everything onboarding needs, for code that wants one handle.
 pub trait OnboardingStore: TenantStore + AccountStore + RequestLedger {}
 impl<T: TenantStore + AccountStore + RequestLedger> OnboardingStore for T {}
+
+/// Everything the receiver needs.
+pub trait ReceiverStore: TenantStore + AccountStore + EventStore {}
+impl<T: TenantStore + AccountStore + EventStore> ReceiverStore for T {}
