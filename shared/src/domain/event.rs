@@ -188,6 +188,28 @@ pub enum Change {
     Unknown,
 }
 
+impl Change {
+    /// The resource a finding about this change is keyed on, when the event names one.
+    pub fn resource_id(&self) -> Option<&str> {
+        fn o(x: &Option<String>) -> Option<&str> {
+            x.as_deref()
+        }
+        match self {
+            Change::Instances { ids, .. } => ids.first().map(String::as_str),
+            Change::InstanceType { instance_id, .. } => Some(instance_id),
+            Change::Volume { volume_id, .. } => o(volume_id),
+            Change::PublicIpv4 { id, .. } | Change::NatGateway { id, .. } | Change::DbInstance { id, .. } => o(id),
+            Change::DbCluster { id, .. } | Change::CacheNodes { id, .. } | Change::Redshift { id, .. } => o(id),
+            Change::LoadBalancer { name, .. } | Change::EksCluster { name } | Change::NodeGroup { name, .. } => o(name),
+            Change::SageMaker { name, .. } | Change::Msk { name, .. } => o(name),
+            Change::ProvisionedConcurrency { function, .. } => o(function),
+            Change::OpenSearch { domain, .. } => o(domain),
+            Change::BillingAlarm { alarm, .. } => o(alarm),
+            Change::Unknown => None,
+        }
+    }
+}
+
 /// A parsed and classified event.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Classified {

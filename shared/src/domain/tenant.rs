@@ -38,6 +38,9 @@ pub struct Tenant {
     pub created_at: DateTime<Utc>,
     #[serde(default)]
     pub deleted_at: Option<DateTime<Utc>>,
+    /// A real-time change becomes a finding from this monthly amount (default $100).
+    #[serde(default)]
+    pub realtime_threshold_usd: Option<rust_decimal::Decimal>,
     /// Optimistic-concurrency version: every write says which version it read.
     pub version: u64,
 }
@@ -52,6 +55,7 @@ impl Tenant {
             status: TenantStatus::Active,
             created_at: now,
             deleted_at: None,
+            realtime_threshold_usd: None,
             version: 0,
         }
     }

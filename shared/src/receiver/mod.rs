@@ -1,4 +1,239 @@
 //! The real-time receiver: EventBridge API-destination events priced within a second.
-//! `price` is the pure path (also used by the CLI).
+//!
+//! `POST /events/{tenant_id}` with `x-api-key`. Status codes follow API-destination semantics:
+//! 2xx accepted (duplicates too); 400/401/403/404/413 permanent (EventBridge does not retry);
+//! 5xx transient (retried for up to 24 h). An event is never acknowledged before it is stored:
+//! the event and its finding are one conditional write, keyed on the event id.
 
 pub mod price;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use serde_json::{json, Value};
+
+use crate::domain::event::{classify, Change, Classified, InstanceOp};
+use crate::domain::finding::{Finding, FindingStatus};
+use crate::domain::{Account, AccountId, Clock, Tenant, TenantId, TokenHash};
+use crate::pricing::{PriceBook, RateTable};
+use crate::rules::realtime::DEFAULT_THRESHOLD_USD;
+use crate::store::{ReceiverStore, Recorded, StoreError};
+use price::{parse_envelope, price_classified, PricedEvent, BODY_MAX};
+
+/// How long tenant and account records are cached in a warm Lambda. A revoked token or a
+/// disconnected account stops working within this time (the requirement is 60 s).
+pub const CACHE_TTL: Duration = Duration::from_secs(30);
+/// Presented keys longer than this are refused without hashing.
+const API_KEY_MAX: usize = 256;
+
+#[derive(Debug, PartialEq)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+fn reply(status: u16, code: &str, message: &str) -> Reply {
+    Reply { status, body: json!({ "error": { "code": code, "message": message } }) }
+}
+
+fn unavailable(e: &StoreError) -> Reply {
+    tracing::error!(error = %e, "store unavailable; the event was not acknowledged");
+    reply(503, "unavailable", "temporarily unavailable; retry")
+}
+
+type Cache<K, V> = Mutex<HashMap<K, (Instant, Option<V>)>>;
+
+pub struct Receiver {
+    store: Arc<dyn ReceiverStore>,
+    snapshot: Arc<RateTable>,
+    clock: Arc<dyn Clock>,
+    tenants: Cache<TenantId, Tenant>,
+    accounts: Cache<(TenantId, AccountId), Account>,
+    cache_ttl: Duration,
+    /// How long events are kept (TTL).
+    pub event_retention: chrono::Duration,
+}
+
+impl Receiver {
+    pub fn new(store: Arc<dyn ReceiverStore>, snapshot: Arc<RateTable>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            snapshot,
+            clock,
+            tenants: Mutex::default(),
+            accounts: Mutex::default(),
+            cache_ttl: CACHE_TTL,
+            event_retention: chrono::Duration::days(90),
+        }
+    }
+
+    /// Test hook: a zero TTL reads through to the store every time.
+    pub fn with_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.cache_ttl = ttl;
+        self
+    }
+
+    async fn cached<K, V, F>(&self, cache: &Cache<K, V>, key: K, load: F) -> Result<Option<V>, StoreError>
+    where
+        K: std::hash::Hash + Eq + Clone,
+        V: Clone,
+        F: std::future::Future<Output = Result<Option<V>, StoreError>>,
+    {
+        if let Some((at, v)) = cache.lock().unwrap().get(&key) {
+            if at.elapsed() < self.cache_ttl {
+                return Ok(v.clone());
+            }
+        }
+        let v = load.await?;
+        let mut c = cache.lock().unwrap();
+        if c.len() > 10_000 {
+            c.clear();
+        }
+        c.insert(key, (Instant::now(), v.clone()));
+        Ok(v)
+    }
+
+    /// Handles one request. `path` is the URL path, `api_key` the `x-api-key` header.
+    pub async fn handle(
+        &self,
+        method: &str,
+        path: &str,
+        api_key: Option<&str>,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Reply {
+        let Some(tenant_part) = path.strip_prefix("/events/") else {
+            return reply(404, "route_not_found", "POST events to /events/{tenant_id}");
+        };
+        if method != "POST" {
+            return reply(405, "method_not_allowed", "POST events to /events/{tenant_id}");
+        }
+        if body.len() > BODY_MAX {
+            return reply(413, "payload_too_large", "an event is at most 256 KB");
+        }
+        let Ok(tenant_id) = TenantId::parse(tenant_part.trim_end_matches('/')) else {
+            return reply(404, "route_not_found", "no such tenant endpoint");
+        };
+
+        // Authenticate: the same answer for an unknown tenant and a wrong token.
+        let Some(key) = api_key.filter(|k| !k.is_empty() && k.len() <= API_KEY_MAX) else {
+            return reply(401, "unauthorized", "missing or invalid x-api-key");
+        };
+        let tenant = match self.cached(&self.tenants, tenant_id.clone(), self.store.get_tenant(&tenant_id)).await {
+            Ok(t) => t,
+            Err(e) => return unavailable(&e),
+        };
+        let now = self.clock.now();
+        let Some(tenant) = tenant.filter(|t| t.accepts_token(&TokenHash::of(key), now)) else {
+            tracing::warn!(tenant = %tenant_id, "refused an event: unknown tenant or wrong token");
+            return reply(401, "unauthorized", "missing or invalid x-api-key");
+        };
+
+        let json_type = content_type
+            .and_then(|c| c.split(';').next())
+            .is_some_and(|c| c.trim().eq_ignore_ascii_case("application/json"));
+        if !json_type {
+            return reply(400, "unsupported_media_type", "send Content-Type: application/json");
+        }
+        let ev = match parse_envelope(body).and_then(|e| classify(&e)) {
+            Ok(ev) => ev,
+            Err(e) => {
+                return Reply {
+                    status: 400,
+                    body: json!({ "error": { "code": "invalid_event", "message": e.message, "field": e.field } }),
+                };
+            }
+        };
+
+        let account_id = AccountId::parse(&ev.account).expect("classify validated the account");
+        let account = match self
+            .cached(
+                &self.accounts,
+                (tenant.id.clone(), account_id.clone()),
+                self.store.get_account(&tenant.id, &account_id),
+            )
+            .await
+        {
+            Ok(a) => a,
+            Err(e) => return unavailable(&e),
+        };
+        if !account.as_ref().is_some_and(Account::is_usable) {
+            return reply(403, "account_not_connected", "the event's account is not an active account of this tenant");
+        }
+
+        match self.process(&tenant, &ev, now).await {
+            Ok((Recorded::New, priced)) => {
+                Reply { status: 200, body: json!({ "status": "accepted", "event": priced }) }
+            }
+            Ok((Recorded::Duplicate, _)) => {
+                Reply { status: 200, body: json!({ "status": "duplicate", "event_id": ev.id }) }
+            }
+            Err(e) => unavailable(&e),
+        }
+    }
+
+    /// Prices, decides and stores one authenticated event.
+    async fn process(
+        &self,
+        tenant: &Tenant,
+        ev: &Classified,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<(Recorded, PricedEvent), StoreError> {
+        let needs_types: Vec<String> = match &ev.change {
+            Change::Instances { instance_type: None, ids, .. } => ids.clone(),
+            Change::InstanceType { instance_id, .. } => vec![instance_id.clone()],
+            _ => Vec::new(),
+        };
+        let known = if needs_types.is_empty() {
+            HashMap::new()
+        } else {
+            self.store.instance_types(&tenant.id, &needs_types).await?
+        };
+        let book = PriceBook { tenant: None, price_list: None, snapshot: &self.snapshot };
+        let threshold = tenant.realtime_threshold_usd.unwrap_or(DEFAULT_THRESHOLD_USD);
+        let priced = price_classified(ev, &book, &known, threshold);
+        let finding = priced.finding.as_ref().map(|f| Finding {
+            tenant_id: tenant.id.clone(),
+            account_id: ev.account.clone(),
+            region: ev.region.clone(),
+            rule: f.rule.to_owned(),
+            resource_id: ev.change.resource_id().unwrap_or(&ev.id).to_owned(),
+            title: f.title.clone(),
+            evidence: priced.breakdown.clone(),
+            monthly_cost_usd: f.monthly_cost_usd,
+            monthly_savings_usd: f.alternative.as_ref().map(|a| a.monthly_savings_usd),
+            alternative: f.alternative.as_ref().map(|a| a.description.clone()),
+            actor: ev.actor.arn.clone(),
+            source_event: Some(ev.id.clone()),
+            price_source: priced.price_source.map(str::to_owned),
+            status: FindingStatus::Open,
+            first_seen: now,
+            last_seen: now,
+        });
+        let mut stored = serde_json::to_value(&priced).expect("priced event serialises");
+        stored["received_at"] = json!(now);
+        let recorded =
+            self.store.record_event(&tenant.id, &ev.id, &stored, finding.as_ref(), now + self.event_retention).await?;
+        if recorded == Recorded::New {
+            let learned: Vec<(String, String)> = match &ev.change {
+                Change::Instances { op: InstanceOp::Launch, ids, instance_type: Some(t), .. } => {
+                    ids.iter().map(|id| (id.clone(), t.clone())).collect()
+                }
+                Change::InstanceType { instance_id, new_type } => vec![(instance_id.clone(), new_type.clone())],
+                _ => Vec::new(),
+            };
+            if !learned.is_empty() {
+                // A cache for later events: losing it costs a price, never an event.
+                if let Err(e) =
+                    self.store.remember_instance_types(&tenant.id, &learned, now + chrono::Duration::days(400)).await
+                {
+                    tracing::warn!(error = %e, "could not remember instance types");
+                }
+            }
+            tracing::info!(tenant = %tenant.id, event = %ev.id, kind = ev.kind.as_str(), monthly = ?priced.monthly_cost_usd, finding = priced.finding.is_some(), "event priced");
+        }
+        Ok((recorded, priced))
+    }
+}
