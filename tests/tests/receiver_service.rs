@@ -1,0 +1,391 @@
+//! The receiver service over the in-memory store: authentication, account checks, status
+//! codes, de-duplication, and a store that fails. Every bad-input case asserts the status and
+//! that the store did not change.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use costradar::domain::*;
+use costradar::onboarding::{AccountRequest, Onboarding};
+use costradar::pricing::snapshot;
+use costradar::receiver::Receiver;
+use costradar::store::{EventStore, MemoryStore};
+use costradar::testing::{settings, FakeAssumer};
+use serde_json::{json, Value};
+
+const PRICES: &str = r#"{
+  "schema": 1, "currency": "USD", "retrieved": "2026-11-01", "sources": [],
+  "regions": {"us-east-1": {
+    "ec2": {"m5.2xlarge": "0.384", "m4.xlarge": "0.20", "m6i.xlarge": "0.192", "p4d.24xlarge": "32.7726", "m7g.2xlarge": "0.3264"},
+    "ebs": {"gp2": {"gb_month": "0.10"}, "gp3": {"gb_month": "0.08", "iops_month": "0.005", "throughput_mibps_month": "0.04"}},
+    "public_ipv4_hour": "0.005",
+    "nat_gateway": {"hour": "0.045", "gb_processed": "0.045"}
+  }}
+}"#;
+
+struct World {
+    store: Arc<MemoryStore>,
+    receiver: Receiver,
+    tenant: TenantId,
+    token: String,
+    other_token: String,
+}
+
+async fn world() -> World {
+    let store = Arc::new(MemoryStore::new());
+    let svc =
+        Onboarding::new(store.clone(), Arc::new(FakeAssumer::enforcing()), Arc::new(SystemClock), settings(false));
+    let created = svc.create_tenant("Acme").await.unwrap();
+    let other = svc.create_tenant("Other").await.unwrap();
+    let t = created.tenant.id.clone();
+    for arn in ["arn:aws:iam::123456789012:role/CostradarReadOnly", "arn:aws:iam::210987654321:role/CostradarReadOnly"]
+    {
+        let req =
+            AccountRequest { role_arn: arn.into(), regions: vec![], cur: None, registration: Registration::Manual };
+        svc.connect_account(&t, req, &svc.settings().verify).await.unwrap();
+    }
+    // 210987654321 is then disconnected: its events are refused.
+    svc.disconnect_account(&t, &AccountId::parse("210987654321").unwrap(), "test").await.unwrap();
+    let receiver = Receiver::new(store.clone(), Arc::new(snapshot::parse(PRICES).unwrap()), Arc::new(SystemClock))
+        .with_cache_ttl(Duration::ZERO);
+    World {
+        store,
+        receiver,
+        tenant: t,
+        token: created.ingest_token.expose().to_owned(),
+        other_token: other.ingest_token.expose().to_owned(),
+    }
+}
+
+fn cloudtrail(id: &str, event_name: &str, request: Value, response: Value) -> Value {
+    json!({
+        "version": "0", "id": id, "detail-type": "AWS API Call via CloudTrail", "source": "aws.ec2",
+        "account": "123456789012", "time": "2026-11-20T10:00:00Z", "region": "us-east-1", "resources": [],
+        "detail": {
+            "eventVersion": "1.09", "eventSource": "ec2.amazonaws.com", "eventName": event_name, "awsRegion": "us-east-1",
+            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/DevOps/alice"},
+            "sourceIPAddress": "198.51.100.7", "requestParameters": request, "responseElements": response
+        }
+    })
+}
+
+fn run_instances(id: &str, instance_type: &str, ids: &[&str]) -> Value {
+    let items: Vec<Value> = ids
+        .iter()
+        .map(|i| json!({"instanceId": i, "instanceType": instance_type, "placement": {"tenancy": "default"}}))
+        .collect();
+    cloudtrail(
+        id,
+        "RunInstances",
+        json!({"instanceType": instance_type, "instancesSet": {"items": [{"minCount": ids.len(), "maxCount": ids.len()}]}}),
+        json!({"instancesSet": {"items": items}}),
+    )
+}
+
+impl World {
+    async fn post(&self, token: Option<&str>, content_type: Option<&str>, body: &[u8]) -> (u16, Value) {
+        let r = self.receiver.handle("POST", &format!("/events/{}", self.tenant), token, content_type, body).await;
+        (r.status, r.body)
+    }
+
+    async fn send(&self, event: &Value) -> (u16, Value) {
+        self.post(Some(&self.token), Some("application/json"), event.to_string().as_bytes()).await
+    }
+}
+
+#[tokio::test]
+async fn a_priced_event_is_stored_once_with_its_finding() {
+    let w = world().await;
+    let ev = run_instances("11111111-1111-4111-8111-111111111111", "m5.2xlarge", &["i-0aaa", "i-0bbb"]);
+    let (status, body) = w.send(&ev).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "accepted");
+    // 2 × $0.384/h × 730 h = $560.64/month, over the $100 threshold.
+    assert_eq!(body["event"]["monthly_cost_usd"], json!(560.64));
+    assert_eq!(body["event"]["price_source"], "snapshot");
+    let finding = &body["event"]["finding"];
+    assert_eq!(finding["rule"], "realtime.cost-increase");
+    // Graviton: 2 × (0.384 − 0.3264) × 730 = $84.10 saved.
+    assert_eq!(finding["alternative"]["monthly_savings_usd"], json!(84.1));
+    let stored = w.store.get_finding(&w.tenant, "123456789012#realtime.cost-increase#i-0aaa").await.unwrap().unwrap();
+    assert_eq!(stored.actor.as_deref(), Some("arn:aws:sts::123456789012:assumed-role/DevOps/alice"));
+
+    // The same event again: 200, nothing new written.
+    let before = w.store.snapshot();
+    let (status, body) = w.send(&ev).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("duplicate")));
+    assert_eq!(w.store.snapshot(), before);
+
+    // A later StopInstances for one of them is priced from the remembered type: −$280.32.
+    let stop = cloudtrail(
+        "22222222-2222-4222-8222-222222222222",
+        "StopInstances",
+        json!({"instancesSet": {"items": [{"instanceId": "i-0aaa"}]}}),
+        json!({"instancesSet": {"items": [{"instanceId": "i-0aaa", "currentState": {"code": 64, "name": "stopping"}}]}}),
+    );
+    let (status, body) = w.send(&stop).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["event"]["monthly_cost_usd"], json!(-280.32));
+    assert!(body["event"]["finding"].is_null(), "a saving is not a finding");
+}
+
+#[tokio::test]
+async fn always_flagged_changes_and_their_alternatives() {
+    let w = world().await;
+    // A previous-generation launch under the threshold is still flagged: 1 × m4.xlarge = $146/month;
+    // m6i.xlarge saves (0.20 − 0.192) × 730 = $5.84.
+    let (_, body) = w.send(&run_instances("33333333-3333-4333-8333-333333333333", "m4.xlarge", &["i-0ccc"])).await;
+    assert_eq!(body["event"]["finding"]["rule"], "realtime.previous-generation");
+    assert_eq!(body["event"]["finding"]["alternative"]["monthly_savings_usd"], json!(5.84));
+    // A GPU launch: $32.7726 × 730 = $23,923.998 → $23,924.00.
+    let (_, body) = w.send(&run_instances("44444444-4444-4444-8444-444444444444", "p4d.24xlarge", &["i-0ddd"])).await;
+    assert_eq!(body["event"]["monthly_cost_usd"], json!(23924.0));
+    assert_eq!(body["event"]["finding"]["rule"], "realtime.accelerated-instance");
+    // A 500 GiB gp2 volume: $50/month; gp3 at 1500 → 3000 IOPS and 250 MiB/s:
+    // 500 × 0.08 + (250 − 125) × 0.04 = $45, saving $5.
+    let vol = cloudtrail(
+        "55555555-5555-4555-8555-555555555555",
+        "CreateVolume",
+        json!({"size": 500, "volumeType": "gp2"}),
+        json!({"volumeId": "vol-0eee", "size": "500", "volumeType": "gp2"}),
+    );
+    let (_, body) = w.send(&vol).await;
+    assert_eq!(body["event"]["monthly_cost_usd"], json!(50.0));
+    assert_eq!(body["event"]["finding"]["rule"], "realtime.gp2-volume");
+    assert_eq!(body["event"]["finding"]["alternative"]["monthly_savings_usd"], json!(5.0));
+    // An Elastic IP: 0.005 × 730 = $3.65, under the threshold: recorded, no finding.
+    let eip = cloudtrail(
+        "66666666-6666-4666-8666-666666666666",
+        "AllocateAddress",
+        json!({"domain": "vpc"}),
+        json!({"allocationId": "eipalloc-0fff", "publicIp": "203.0.113.9"}),
+    );
+    let (status, body) = w.send(&eip).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["event"]["monthly_cost_usd"], json!(3.65));
+    assert!(body["event"]["finding"].is_null());
+}
+
+#[tokio::test]
+async fn unknown_events_are_accepted_without_a_price() {
+    let w = world().await;
+    let mut ev =
+        cloudtrail("77777777-7777-4777-8777-777777777777", "PutBucketTagging", json!({"bucketName": "b"}), Value::Null);
+    ev["detail"]["eventSource"] = json!("s3.amazonaws.com");
+    let (status, body) = w.send(&ev).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["event"]["kind"], "unknown");
+    assert!(body["event"]["monthly_cost_usd"].is_null());
+    assert!(w.store.get_event(&w.tenant, "77777777-7777-4777-8777-777777777777").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn bad_requests_get_permanent_codes_and_change_nothing() {
+    let w = world().await;
+    let good = run_instances("88888888-8888-4888-8888-888888888888", "m5.2xlarge", &["i-01"]);
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut e = good.clone();
+        f(&mut e);
+        e.to_string().into_bytes()
+    };
+    let json = Some("application/json");
+    let token = Some(w.token.as_str());
+    let huge = vec![b' '; 256 * 1024 + 1];
+    let long_token = "x".repeat(300);
+    let cases: Vec<(&str, Option<&str>, Option<&str>, Vec<u8>, u16)> = vec![
+        ("no token", None, json, good.to_string().into_bytes(), 401),
+        ("empty token", Some(""), json, good.to_string().into_bytes(), 401),
+        ("wrong token", Some("crt_wrong"), json, good.to_string().into_bytes(), 401),
+        ("another tenant's token", Some(&w.other_token), json, good.to_string().into_bytes(), 401),
+        ("oversize token", Some(&long_token), json, good.to_string().into_bytes(), 401),
+        ("wrong content type", token, Some("text/plain"), good.to_string().into_bytes(), 400),
+        ("no content type", token, None, good.to_string().into_bytes(), 400),
+        ("malformed JSON", token, json, b"{\"id\": ".to_vec(), 400),
+        ("not an object", token, json, b"[1,2,3]".to_vec(), 400),
+        ("empty body", token, json, Vec::new(), 400),
+        ("oversize body", token, json, huge, 413),
+        (
+            "missing id",
+            token,
+            json,
+            with(&|e| {
+                e.as_object_mut().unwrap().remove("id");
+            }),
+            400,
+        ),
+        (
+            "missing detail-type",
+            token,
+            json,
+            with(&|e| {
+                e.as_object_mut().unwrap().remove("detail-type");
+            }),
+            400,
+        ),
+        (
+            "missing account",
+            token,
+            json,
+            with(&|e| {
+                e.as_object_mut().unwrap().remove("account");
+            }),
+            400,
+        ),
+        (
+            "missing region",
+            token,
+            json,
+            with(&|e| {
+                e.as_object_mut().unwrap().remove("region");
+            }),
+            400,
+        ),
+        ("id of the wrong type", token, json, with(&|e| e["id"] = json!(42)), 400),
+        ("hostile id", token, json, with(&|e| e["id"] = json!("../../EVENT#x")), 400),
+        ("account of the wrong type", token, json, with(&|e| e["account"] = json!(123456789012u64)), 400),
+        ("malformed account", token, json, with(&|e| e["account"] = json!("12345")), 400),
+        ("malformed region", token, json, with(&|e| e["region"] = json!("moon-1")), 400),
+        ("GovCloud region", token, json, with(&|e| e["region"] = json!("us-gov-west-1")), 400),
+        ("detail not an object", token, json, with(&|e| e["detail"] = json!("x")), 400),
+        ("time not a time", token, json, with(&|e| e["time"] = json!("yesterday")), 400),
+        (
+            "negative count",
+            token,
+            json,
+            with(&|e| {
+                e["detail"]["responseElements"] = Value::Null;
+                e["detail"]["requestParameters"]["instancesSet"]["items"][0]["minCount"] = json!(-5);
+            }),
+            400,
+        ),
+        (
+            "huge count",
+            token,
+            json,
+            with(&|e| {
+                e["detail"]["responseElements"] = Value::Null;
+                e["detail"]["requestParameters"]["instancesSet"]["items"][0]["minCount"] = json!(1_000_000_000u64);
+            }),
+            400,
+        ),
+        (
+            "count of the wrong type",
+            token,
+            json,
+            with(&|e| {
+                e["detail"]["responseElements"] = Value::Null;
+                e["detail"]["requestParameters"]["instancesSet"]["items"][0]["minCount"] = json!({"n": 1});
+            }),
+            400,
+        ),
+        (
+            "volume size of the wrong type",
+            token,
+            json,
+            cloudtrail(
+                "99999999-9999-4999-8999-999999999999",
+                "CreateVolume",
+                json!({"size": "big", "volumeType": "gp2"}),
+                Value::Null,
+            )
+            .to_string()
+            .into_bytes(),
+            400,
+        ),
+        ("account not in the tenant", token, json, with(&|e| e["account"] = json!("999999999999")), 403),
+        ("disconnected account", token, json, with(&|e| e["account"] = json!("210987654321")), 403),
+        ("unicode in the id", token, json, with(&|e| e["id"] = json!("ünïcödé")), 400),
+    ];
+    assert!(cases.len() >= 30);
+    for (name, key, ct, body, status) in cases {
+        let before = w.store.snapshot();
+        let (got, reply) = w.post(key, ct, &body).await;
+        assert_eq!(got, status, "{name}: {reply}");
+        assert!(reply["error"]["code"].is_string(), "{name}: {reply}");
+        assert!(
+            !reply.to_string().contains("panicked") && !reply.to_string().contains("src/"),
+            "{name} leaked internals: {reply}"
+        );
+        assert_eq!(w.store.snapshot(), before, "{name} changed the store");
+    }
+    // Routes and methods.
+    let r = w.receiver.handle("GET", &format!("/events/{}", w.tenant), Some(&w.token), json, b"").await;
+    assert_eq!(r.status, 405);
+    let r = w.receiver.handle("POST", "/events/not-a-tenant", Some(&w.token), json, good.to_string().as_bytes()).await;
+    assert_eq!(r.status, 404);
+    let r = w.receiver.handle("POST", "/admin", Some(&w.token), json, good.to_string().as_bytes()).await;
+    assert_eq!(r.status, 404);
+    // Unknown tenant: the same 401 as a wrong token, so tenant ids cannot be probed.
+    let r = w
+        .receiver
+        .handle("POST", "/events/t-0000000000000000", Some(&w.token), json, good.to_string().as_bytes())
+        .await;
+    assert_eq!(r.status, 401);
+}
+
+#[tokio::test]
+async fn a_store_failure_is_transient_and_the_retry_is_stored_exactly_once() {
+    let w = world().await;
+    let ev = run_instances("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "m5.2xlarge", &["i-0a1"]);
+    let before = w.store.snapshot();
+    w.store.set_unavailable(true);
+    let (status, body) = w.send(&ev).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["code"], "unavailable");
+    w.store.set_unavailable(false);
+    assert_eq!(w.store.snapshot(), before, "nothing acknowledged, nothing stored");
+    // EventBridge retries: stored once; a second retry is a duplicate.
+    assert_eq!(w.send(&ev).await.1["status"], "accepted");
+    assert_eq!(w.send(&ev).await.1["status"], "duplicate");
+    let events = w.store.snapshot().iter().filter(|(_, sk, _, _)| sk.starts_with("EVENT#")).count();
+    assert_eq!(events, 1);
+}
+
+#[tokio::test]
+async fn rotated_out_and_revoked_tokens_stop_working() {
+    let store = Arc::new(MemoryStore::new());
+    let svc =
+        Onboarding::new(store.clone(), Arc::new(FakeAssumer::enforcing()), Arc::new(SystemClock), settings(false));
+    let created = svc.create_tenant("Acme").await.unwrap();
+    let t = created.tenant.id.clone();
+    let req = AccountRequest {
+        role_arn: "arn:aws:iam::123456789012:role/CostradarReadOnly".into(),
+        regions: vec![],
+        cur: None,
+        registration: Registration::Manual,
+    };
+    svc.connect_account(&t, req, &svc.settings().verify).await.unwrap();
+    let receiver = Receiver::new(store.clone(), Arc::new(snapshot::parse(PRICES).unwrap()), Arc::new(SystemClock))
+        .with_cache_ttl(Duration::ZERO);
+    let post = |token: String, id: &'static str| {
+        let receiver = &receiver;
+        let t = t.clone();
+        async move {
+            let ev = run_instances(id, "m5.2xlarge", &["i-1"]);
+            receiver
+                .handle(
+                    "POST",
+                    &format!("/events/{t}"),
+                    Some(&token),
+                    Some("application/json"),
+                    ev.to_string().as_bytes(),
+                )
+                .await
+                .status
+        }
+    };
+    let old = created.ingest_token.expose().to_owned();
+    let new = svc.rotate_token(&t).await.unwrap().ingest_token.expose().to_owned();
+    assert_eq!(
+        post(old.clone(), "bbbbbbbb-0000-4000-8000-000000000001").await,
+        200,
+        "the old token works during the overlap"
+    );
+    assert_eq!(post(new.clone(), "bbbbbbbb-0000-4000-8000-000000000002").await, 200);
+    svc.delete_tenant(&t).await.unwrap();
+    assert_eq!(
+        post(new, "bbbbbbbb-0000-4000-8000-000000000003").await,
+        401,
+        "a deleted tenant's token stops at once (cache TTL 0 here, 30 s in Lambda)"
+    );
+}
