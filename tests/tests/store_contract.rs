@@ -144,9 +144,64 @@ async fn contract(s: &dyn OnboardingStore) {
     assert_eq!(n, 1 + 8 + 2, "META, 8 accounts, 2 requests");
 }
 
+/// Event de-duplication, findings keeping their first sighting, and instance-type memory.
+async fn event_contract<S: ReceiverStore + ?Sized>(s: &S) {
+    let mut t = tenant("Events");
+    s.save_tenant(&mut t).await.unwrap();
+    let t0 = Utc::now() - Duration::hours(1);
+    let finding = |at| costradar::domain::finding::Finding {
+        tenant_id: t.id.clone(),
+        account_id: "123456789012".into(),
+        region: "us-east-1".into(),
+        rule: "realtime.gp2-volume".into(),
+        resource_id: "vol-1".into(),
+        title: "500 GiB gp2 volume".into(),
+        evidence: vec!["500 GiB gp2 at $0.10/month = $50".into()],
+        monthly_cost_usd: Some("50".parse().unwrap()),
+        monthly_savings_usd: Some("5".parse().unwrap()),
+        alternative: Some("gp3".into()),
+        actor: None,
+        source_event: None,
+        price_source: Some("snapshot".into()),
+        status: costradar::domain::finding::FindingStatus::Open,
+        first_seen: at,
+        last_seen: at,
+    };
+    let body = serde_json::json!({"kind": "ebs.create-volume", "monthly_cost_usd": 50.0});
+    let ttl = Utc::now() + Duration::days(90);
+    assert_eq!(s.record_event(&t.id, "ev-1", &body, Some(&finding(t0)), ttl).await.unwrap(), Recorded::New);
+    assert_eq!(
+        s.record_event(&t.id, "ev-1", &body, Some(&finding(Utc::now())), ttl).await.unwrap(),
+        Recorded::Duplicate
+    );
+    assert_eq!(s.get_event(&t.id, "ev-1").await.unwrap(), Some(body.clone()));
+    let t1 = Utc::now();
+    assert_eq!(s.record_event(&t.id, "ev-2", &body, Some(&finding(t1)), ttl).await.unwrap(), Recorded::New);
+    let f = s.get_finding(&t.id, "123456789012#realtime.gp2-volume#vol-1").await.unwrap().unwrap();
+    assert_eq!(f.first_seen.timestamp(), t0.timestamp(), "first_seen is kept");
+    assert_eq!(f.last_seen.timestamp(), t1.timestamp());
+    // More ids than one batch read (100) and write (25).
+    let types: Vec<(String, String)> = (0..130)
+        .map(|i| (format!("i-{i:04}"), if i % 2 == 0 { "m5.large" } else { "c6i.xlarge" }.to_owned()))
+        .collect();
+    s.remember_instance_types(&t.id, &types, ttl).await.unwrap();
+    let mut ids: Vec<String> = types.iter().map(|(id, _)| id.clone()).collect();
+    ids.push("i-unknown".into());
+    ids.push("i-0001".into());
+    let known = s.instance_types(&t.id, &ids).await.unwrap();
+    assert_eq!(known.len(), 130);
+    assert_eq!(known["i-0001"], "c6i.xlarge");
+}
+
 #[tokio::test]
 async fn memory_store_keeps_the_contract() {
     contract(&MemoryStore::new()).await;
+    event_contract(&MemoryStore::new()).await;
+}
+
+#[tokio::test]
+async fn dynamodb_event_store_keeps_the_contract_on_moto() {
+    event_contract(&costradar_tests::fresh_table("events").await).await;
 }
 
 #[tokio::test]

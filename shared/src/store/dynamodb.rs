@@ -499,7 +499,8 @@ impl EventStore for DynamoStore {
             .table_name(&self.table)
             .item(PK, s(&pk))
             .item(SK, s(event_sk(event_id)))
-            .item("event", serde_dynamo::to_attribute_value(event).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+            // Kept as the exact JSON text: an audit record, never queried inside.
+            .item("event", s(event.to_string()))
             .item(TTL, n(expires_at.timestamp()))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", PK)
@@ -530,8 +531,9 @@ impl EventStore for DynamoStore {
 
     async fn get_event(&self, tenant: &TenantId, event_id: &str) -> Result<Option<serde_json::Value>, StoreError> {
         let Some(mut item) = self.get(tenant_pk(tenant), event_sk(event_id)).await? else { return Ok(None) };
-        let v = item.remove("event").ok_or_else(|| StoreError::Corrupt("event item without its event".into()))?;
-        serde_dynamo::from_attribute_value(v).map(Some).map_err(|e| StoreError::Corrupt(e.to_string()))
+        let text = item.remove("event").and_then(|v| v.as_s().ok().cloned());
+        let text = text.ok_or_else(|| StoreError::Corrupt("event item without its event".into()))?;
+        serde_json::from_str(&text).map(Some).map_err(|e| StoreError::Corrupt(e.to_string()))
     }
 
     async fn get_finding(
