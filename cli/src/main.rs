@@ -37,6 +37,113 @@ enum Command {
     /// Customer accounts of a tenant: add (and verify), list, show, verify, remove.
     #[command(subcommand)]
     Accounts(AccountCommand),
+    /// Real-time events: price one locally, or send one to a receiver.
+    #[command(subcommand)]
+    Events(EventCommand),
+}
+
+#[derive(Subcommand)]
+enum EventCommand {
+    /// Prices an EventBridge event (JSON file, `-` for stdin) with the bundled price snapshot,
+    /// through the receiver's own code path; needs no AWS. Prints the priced result as JSON.
+    Price {
+        file: String,
+        /// Monthly amount from which a change becomes a finding.
+        #[arg(long, default_value = "100")]
+        threshold_usd: rust_decimal::Decimal,
+    },
+    /// Posts an event to a receiver the way an EventBridge API destination does.
+    Send {
+        file: String,
+        /// The receiver's base URL (the stack's ReceiverUrl output).
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        tenant: String,
+        /// The tenant's ingest token (`x-api-key`).
+        #[arg(long, env = "COSTRADAR_INGEST_TOKEN", hide_env_values = true)]
+        token: String,
+    },
+}
+
+fn read_input(file: &str) -> std::io::Result<Vec<u8>> {
+    if file == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)?;
+        Ok(buf)
+    } else {
+        std::fs::read(file)
+    }
+}
+
+async fn events(cmd: EventCommand) -> ExitCode {
+    match cmd {
+        EventCommand::Price { file, threshold_usd } => {
+            let body = match read_input(&file) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("costradar: {file}: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let snapshot = costradar::pricing::snapshot::bundled().expect("the bundled snapshot parses (tested)");
+            let book = costradar::pricing::PriceBook { tenant: None, price_list: None, snapshot: &snapshot };
+            match costradar::receiver::price::price_event(&body, &book, &Default::default(), threshold_usd) {
+                Ok(priced) => {
+                    println!("{}", serde_json::to_string_pretty(&priced).expect("JSON"));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!(
+                        "{}",
+                        serde_json::to_string_pretty(
+                            &json!({"error": {"code": "invalid_event", "field": e.field, "message": e.message}})
+                        )
+                        .expect("JSON")
+                    );
+                    ExitCode::from(2)
+                }
+            }
+        }
+        EventCommand::Send { file, url, tenant, token } => {
+            let body = match read_input(&file) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("costradar: {file}: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let endpoint = format!("{}/events/{}", url.trim_end_matches('/'), seg(&tenant));
+            let client =
+                reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().expect("HTTP client");
+            let resp = client
+                .post(&endpoint)
+                .header("content-type", "application/json")
+                .header("x-api-key", token)
+                .body(body)
+                .send()
+                .await;
+            match resp {
+                Ok(r) => {
+                    let status = r.status();
+                    let text = r.text().await.unwrap_or_default();
+                    println!(
+                        "{}",
+                        json!({"status": status.as_u16(), "body": serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text))})
+                    );
+                    if status.is_success() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(e) => {
+                    eprintln!("costradar: POST {endpoint}: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -128,7 +235,7 @@ fn seg(s: &str) -> String {
 
 fn request(cmd: &Command) -> (&'static str, String, String, Option<Value>) {
     match cmd {
-        Command::Table(_) => unreachable!("handled before"),
+        Command::Table(_) | Command::Events(_) => unreachable!("handled before"),
         Command::Tenants(t) => match t {
             TenantCommand::Create { name } => ("POST", "/tenants".into(), String::new(), Some(json!({ "name": name }))),
             TenantCommand::List(p) => ("GET", "/tenants".into(), p.query(), None),
@@ -164,6 +271,9 @@ fn request(cmd: &Command) -> (&'static str, String, String, Option<Value>) {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Events(cmd) = cli.command {
+        return events(cmd).await;
+    }
     let sdk = sdk_config(cli.endpoint_url.as_deref()).await;
     let store = DynamoStore::from_sdk(&sdk, &cli.table);
     if let Command::Table(TableCommand::Create) = cli.command {

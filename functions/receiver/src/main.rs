@@ -1,18 +1,28 @@
-//! Receiver Lambda: EventBridge API-destination events priced in real time.
-//!
-//! Not implemented yet: every invocation fails with the error type `NotImplemented`, so a
-//! deployed stack says so plainly instead of pretending to work. See README "What works today".
+//! Receiver Lambda behind a function URL: `POST /events/{tenant_id}` from customers'
+//! EventBridge API destinations. Configuration, the price snapshot and SDK clients are built
+//! once, before the first event.
 
-use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+mod handler;
+
+use std::sync::Arc;
+
+use costradar::aws::sdk_config;
+use costradar::domain::SystemClock;
+use costradar::pricing::snapshot;
+use costradar::receiver::Receiver;
+use costradar::store::DynamoStore;
+use lambda_http::{service_fn, Error, Request};
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
-    lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| async {
-        Err::<serde_json::Value, _>(Diagnostic {
-            error_type: "NotImplemented".into(),
-            error_message: "the receiver function is not implemented yet".into(),
-        })
-    }))
-    .await
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let table = std::env::var("TABLE_NAME").map_err(|_| "configuration: TABLE_NAME: must be set")?;
+    let sdk = sdk_config(None).await;
+    let receiver = Receiver::new(
+        Arc::new(DynamoStore::from_sdk(&sdk, table)),
+        Arc::new(snapshot::bundled()?),
+        Arc::new(SystemClock),
+    );
+    let receiver = &receiver;
+    lambda_http::run(service_fn(move |req: Request| handler::handle(receiver, req))).await
 }

@@ -63,6 +63,14 @@ fn dec(v: &serde_json::Value, what: &str) -> Result<Decimal, SnapshotError> {
     Ok(d)
 }
 
+/// The snapshot shipped in the binary.
+pub const BUNDLED: &str = include_str!("../../data/pricing-snapshot.json");
+
+/// Parses the bundled snapshot (a test checks that it parses).
+pub fn bundled() -> Result<RateTable, SnapshotError> {
+    parse(BUNDLED)
+}
+
 /// Parses a snapshot in the documented format.
 pub fn parse(json: &str) -> Result<RateTable, SnapshotError> {
     let f: File = serde_json::from_str(json).map_err(|e| SnapshotError(e.to_string()))?;

@@ -1,0 +1,87 @@
+//! Translates function-URL requests into `Receiver::handle` and back. No business logic.
+
+use costradar::receiver::Receiver;
+use lambda_http::{Body, Request, Response};
+
+pub async fn handle(receiver: &Receiver, req: Request) -> Result<Response<Body>, std::convert::Infallible> {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let reply = receiver
+        .handle(
+            req.method().as_str(),
+            req.uri().path(),
+            header("x-api-key"),
+            header("content-type"),
+            req.body().as_ref(),
+        )
+        .await;
+    Ok(Response::builder()
+        .status(reply.status)
+        .header("content-type", "application/json")
+        .body(Body::Text(reply.body.to_string()))
+        .expect("a valid response"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use costradar::domain::SystemClock;
+    use costradar::onboarding::{AccountRequest, Onboarding};
+    use costradar::pricing::snapshot;
+    use costradar::store::MemoryStore;
+    use costradar::testing::{settings, FakeAssumer};
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    /// A function-URL request (payload format 2.0), as AWS delivers it.
+    fn function_url_request(tenant: &str, token: &str, body: &Value) -> Request {
+        let event = json!({
+            "version": "2.0", "routeKey": "$default", "rawPath": format!("/events/{tenant}"), "rawQueryString": "",
+            "headers": {"content-type": "application/json", "x-api-key": token, "user-agent": "Amazon/EventBridge/ApiDestinations"},
+            "requestContext": {"accountId": "anonymous", "apiId": "abcdefghij", "domainName": "abcdefghij.lambda-url.us-east-1.on.aws",
+                "domainPrefix": "abcdefghij", "http": {"method": "POST", "path": format!("/events/{tenant}"), "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.10", "userAgent": "Amazon/EventBridge/ApiDestinations"}, "requestId": "r-1", "routeKey": "$default",
+                "stage": "$default", "time": "20/Nov/2026:10:00:01 +0000", "timeEpoch": 1795168801000u64},
+            "body": body.to_string(), "isBase64Encoded": false
+        });
+        lambda_http::request::from_str(&event.to_string()).expect("a function-URL request")
+    }
+
+    #[tokio::test]
+    async fn a_function_url_request_is_priced() {
+        let store = Arc::new(MemoryStore::new());
+        let svc =
+            Onboarding::new(store.clone(), Arc::new(FakeAssumer::enforcing()), Arc::new(SystemClock), settings(false));
+        let created = svc.create_tenant("Acme").await.unwrap();
+        let req = AccountRequest {
+            role_arn: "arn:aws:iam::123456789012:role/CostradarReadOnly".into(),
+            regions: vec![],
+            cur: None,
+            registration: costradar::domain::Registration::Manual,
+        };
+        svc.connect_account(&created.tenant.id, req, &svc.settings().verify).await.unwrap();
+        let prices = r#"{"schema": 1, "currency": "USD", "retrieved": "2026-11-01", "sources": [], "regions": {"us-east-1": {"nat_gateway": {"hour": "0.045"}}}}"#;
+        let receiver = Receiver::new(store, Arc::new(snapshot::parse(prices).unwrap()), Arc::new(SystemClock));
+        let event = json!({
+            "version": "0", "id": "5f1c0d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f", "detail-type": "AWS API Call via CloudTrail", "source": "aws.ec2",
+            "account": "123456789012", "time": "2026-11-20T10:00:00Z", "region": "us-east-1", "resources": [],
+            "detail": {"eventSource": "ec2.amazonaws.com", "eventName": "CreateNatGateway", "requestParameters": {"CreateNatGatewayRequest": {"SubnetId": "subnet-1"}},
+                       "responseElements": {"CreateNatGatewayResponse": {"natGateway": {"natGatewayId": "nat-0123"}}}}
+        });
+        let resp =
+            handle(&receiver, function_url_request(created.tenant.id.as_str(), created.ingest_token.expose(), &event))
+                .await
+                .unwrap();
+        assert_eq!(resp.status(), 200);
+        let body: Value = match resp.body() {
+            Body::Text(t) => serde_json::from_str(t).unwrap(),
+            other => panic!("{other:?}"),
+        };
+        // 0.045 × 730 = $32.85
+        assert_eq!(body["event"]["monthly_cost_usd"], json!(32.85));
+        let resp =
+            handle(&receiver, function_url_request(created.tenant.id.as_str(), "crt_wrong", &event)).await.unwrap();
+        assert_eq!(resp.status(), 401);
+    }
+}
