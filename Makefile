@@ -6,12 +6,14 @@ VENV := .venv
 PYTHON ?= python3
 CARGO ?= cargo
 
-.PHONY: help demo test validate venv build-release clean
+.PHONY: help demo test validate venv bench fuzz clean
 
 help:
 	@echo "make demo      run costradar locally against moto (no AWS account needed)"
 	@echo "make test      the whole test suite (unit, moto integration, templates)"
 	@echo "make validate  template and policy checks"
+	@echo "make bench     criterion benchmarks (onboarding API, receiver pipeline)"
+	@echo "make fuzz      60 s of cargo-fuzz on the receiver's parsing (needs the nightly toolchain)"
 
 $(VENV)/.installed: tests/requirements.txt
 	rm -rf $(VENV)
@@ -27,6 +29,18 @@ test: venv
 demo: venv
 	$(CARGO) build --locked -p costradar-cli
 	tools/with-moto.sh tools/demo.sh
+
+bench:
+	$(CARGO) bench --locked -p costradar --features test-support
+
+FUZZ_SECONDS ?= 60
+.tools/bin/cargo-fuzz:
+	$(CARGO) install --locked --root .tools cargo-fuzz --version 0.13.2
+
+fuzz: .tools/bin/cargo-fuzz
+	mkdir -p fuzz/corpus/receiver_event
+	cp events/receiver/*.json fuzz/corpus/receiver_event/
+	cd fuzz && PATH="$(CURDIR)/.tools/bin:$$PATH" $(CARGO) +nightly fuzz run receiver_event -- -max_total_time=$(FUZZ_SECONDS) -max_len=262144
 
 clean:
 	rm -rf $(VENV) target
