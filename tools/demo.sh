@@ -43,4 +43,5 @@ echo "== 4/4 connect and verify the account"
 account_json=$("$cr" accounts add --tenant "$tenant" --role-arn arn:aws:iam::123456789012:role/CostradarReadOnly --regions us-east-1,eu-west-1)
 echo "   account 123456789012: $(field "['status']" <<<"$account_json") ($(field "['status_reason']" <<<"$account_json"))"
 echo
-echo "Done. Scans, the real-time receiver and CUR analysis are not built yet (see README)."
+echo "Done. The receiver is built (try: target/debug/costradar events price events/receiver/ec2-run-instances-gpu.json);"
+echo "scans and CUR analysis are not built yet (see README)."

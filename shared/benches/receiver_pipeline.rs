@@ -24,9 +24,15 @@ fn event(i: u64) -> Vec<u8> {
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let store = Arc::new(MemoryStore::new());
-    let svc = Onboarding::new(store.clone(), Arc::new(FakeAssumer::enforcing()), Arc::new(SystemClock), settings(false));
+    let svc =
+        Onboarding::new(store.clone(), Arc::new(FakeAssumer::enforcing()), Arc::new(SystemClock), settings(false));
     let created = rt.block_on(svc.create_tenant("Bench")).unwrap();
-    let req = AccountRequest { role_arn: "arn:aws:iam::123456789012:role/CostradarReadOnly".into(), regions: vec![], cur: None, registration: Registration::Manual };
+    let req = AccountRequest {
+        role_arn: "arn:aws:iam::123456789012:role/CostradarReadOnly".into(),
+        regions: vec![],
+        cur: None,
+        registration: Registration::Manual,
+    };
     rt.block_on(svc.connect_account(&created.tenant.id, req, &svc.settings().verify)).unwrap();
     let receiver = Receiver::new(store, Arc::new(snapshot::bundled().unwrap()), Arc::new(SystemClock));
     let path = format!("/events/{}", created.tenant.id);

@@ -236,16 +236,10 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     cur.as_str()
 }
 
-/// A non-negative integer at `path`, whether JSON gave it as a number or a string (CloudTrail
-/// does both). Out-of-range values are an error, not a silent clamp.
-fn count_at(v: &Value, path: &[&str], field: &str) -> Result<Option<u64>, InvalidInput> {
-    let mut cur = v;
-    for p in path {
-        match cur.get(p) {
-            Some(x) => cur = x,
-            None => return Ok(None),
-        }
-    }
+/// A non-negative integer at `path` up to `max`, whether JSON gave it as a number or a string
+/// (CloudTrail does both). Out-of-range values are an error, not a silent clamp.
+fn num_at(v: &Value, path: &[&str], field: &str, max: u64) -> Result<Option<u64>, InvalidInput> {
+    let Some(cur) = path.iter().try_fold(v, |cur, p| cur.get(p)) else { return Ok(None) };
     let n = match cur {
         Value::Null => return Ok(None),
         Value::Number(n) => n.as_u64(),
@@ -253,30 +247,19 @@ fn count_at(v: &Value, path: &[&str], field: &str) -> Result<Option<u64>, Invali
         _ => None,
     };
     match n {
-        Some(n) if n <= MAX_COUNT => Ok(Some(n)),
-        _ => Err(InvalidInput::new(format!("detail.{field}"), format!("must be a whole number from 0 to {MAX_COUNT}"))),
+        Some(n) if n <= max => Ok(Some(n)),
+        _ => Err(InvalidInput::new(format!("detail.{field}"), format!("must be a whole number from 0 to {max}"))),
     }
 }
 
+/// A count of resources.
+fn count_at(v: &Value, path: &[&str], field: &str) -> Result<Option<u64>, InvalidInput> {
+    num_at(v, path, field, MAX_COUNT)
+}
+
+/// A size or rate (GiB, IOPS, MiB/s), bounded by what AWS allows (64 TiB, 256k IOPS).
 fn u32_at(v: &Value, path: &[&str], field: &str) -> Result<Option<u32>, InvalidInput> {
-    // Sizes (GiB, IOPS) may exceed MAX_COUNT; bound them by what AWS allows (64 TiB, 256k IOPS).
-    let mut cur = v;
-    for p in path {
-        match cur.get(p) {
-            Some(x) => cur = x,
-            None => return Ok(None),
-        }
-    }
-    let n = match cur {
-        Value::Null => return Ok(None),
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse::<u64>().ok(),
-        _ => None,
-    };
-    match n {
-        Some(n) if n <= 1_000_000 => Ok(Some(n as u32)),
-        _ => Err(InvalidInput::new(format!("detail.{field}"), "must be a whole number from 0 to 1000000")),
-    }
+    Ok(num_at(v, path, field, 1_000_000)?.map(|n| n as u32))
 }
 
 fn bool_at(v: &Value, path: &[&str]) -> bool {

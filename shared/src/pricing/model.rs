@@ -60,32 +60,33 @@ impl<'a> Calc<'a> {
         Some(r)
     }
 
+    /// `sign × quantity × rate × factor`, with the arithmetic in the breakdown. `unit` names the
+    /// rate's unit and the factor, e.g. `/h × 730 h`.
+    fn add(
+        &mut self,
+        sign: i64,
+        quantity: Decimal,
+        sku: &Sku,
+        label: &str,
+        factor: Decimal,
+        unit: &str,
+    ) -> Result<(), String> {
+        let r = self.rate(sku).ok_or_else(|| format!("no price for {label} in {}", self.region))?;
+        let amount = Decimal::from(sign) * quantity * r.usd * factor;
+        let minus = if sign < 0 { "−" } else { "" };
+        self.est.breakdown.push(format!("{minus}{quantity} × {label} at ${}{unit} = ${}", r.usd, amount.round_dp(2)));
+        self.total += amount;
+        Ok(())
+    }
+
     /// `sign × quantity × hourly rate × 730`.
     fn hourly(&mut self, sign: i64, quantity: Decimal, sku: &Sku, label: &str) -> Result<(), String> {
-        let r = self.rate(sku).ok_or_else(|| format!("no price for {label} in {}", self.region))?;
-        let monthly = Decimal::from(sign) * quantity * r.usd * HOURS_PER_MONTH;
-        self.est.breakdown.push(format!(
-            "{}{quantity} × {label} at ${}/h × 730 h = ${}",
-            if sign < 0 { "−" } else { "" },
-            r.usd,
-            monthly.round_dp(2)
-        ));
-        self.total += monthly;
-        Ok(())
+        self.add(sign, quantity, sku, label, HOURS_PER_MONTH, "/h × 730 h")
     }
 
     /// `sign × quantity × monthly rate`.
     fn monthly(&mut self, sign: i64, quantity: Decimal, sku: &Sku, label: &str) -> Result<(), String> {
-        let r = self.rate(sku).ok_or_else(|| format!("no price for {label} in {}", self.region))?;
-        let monthly = Decimal::from(sign) * quantity * r.usd;
-        self.est.breakdown.push(format!(
-            "{}{quantity} {label} at ${}/month = ${}",
-            if sign < 0 { "−" } else { "" },
-            r.usd,
-            monthly.round_dp(2)
-        ));
-        self.total += monthly;
-        Ok(())
+        self.add(sign, quantity, sku, label, Decimal::ONE, "/month")
     }
 
     fn assume(&mut self, text: impl Into<String>) {
@@ -341,21 +342,9 @@ pub fn estimate(
         },
         Change::ProvisionedConcurrency { units, .. } => {
             c.assume("the function's memory is not in the event: priced per 1 GB of memory, x86_64");
-            let r = c.rate(&Sku::LambdaProvisioned { arch: "x86_64".into() });
-            match r {
-                Some(rate) => {
-                    let seconds = HOURS_PER_MONTH * d(3600);
-                    let monthly = d(*units) * rate.usd * seconds;
-                    c.est.breakdown.push(format!(
-                        "{units} units × 1 GB × ${}/GB-s × {seconds} s = ${}",
-                        rate.usd,
-                        monthly.round_dp(2)
-                    ));
-                    c.total += monthly;
-                    Ok(())
-                }
-                None => Err(format!("no provisioned-concurrency price in {region}")),
-            }
+            let seconds = HOURS_PER_MONTH * d(3600);
+            let sku = Sku::LambdaProvisioned { arch: "x86_64".into() };
+            c.add(1, d(*units), &sku, "1 GB provisioned concurrency", seconds, &format!("/GB-s × {seconds} s"))
         }
         Change::SageMaker { instance_type, instances, max_runtime_seconds, .. } => {
             match (instance_type, max_runtime_seconds) {
@@ -364,20 +353,14 @@ pub fn estimate(
                     // A training job is billed for its run time, capped by MaxRuntimeInSeconds.
                     let hours = (Decimal::from(*secs) / d(3600)).round_dp(4);
                     c.assume(format!("the job runs its full MaxRuntimeInSeconds ({hours} h); this is a one-off cost"));
-                    let r = c.rate(&Sku::SageMaker { instance_type: t.clone() });
-                    match r {
-                        Some(rate) => {
-                            let cost = d(*instances) * rate.usd * hours;
-                            c.est.breakdown.push(format!(
-                                "{instances} × {t} at ${}/h × {hours} h = ${}",
-                                rate.usd,
-                                cost.round_dp(2)
-                            ));
-                            c.total += cost;
-                            Ok(())
-                        }
-                        None => Err(format!("no price for {t} in {region}")),
-                    }
+                    c.add(
+                        1,
+                        d(*instances),
+                        &Sku::SageMaker { instance_type: t.clone() },
+                        t,
+                        hours,
+                        &format!("/h × {hours} h"),
+                    )
                 }
                 (Some(t), None) => c.hourly(1, d(*instances), &Sku::SageMaker { instance_type: t.clone() }, t),
             }
