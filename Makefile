@@ -30,6 +30,9 @@ demo: venv
 	$(CARGO) build --locked -p costradar-cli
 	tools/with-moto.sh tools/demo.sh
 
+validate: venv
+	tools/check-templates.sh --report
+
 bench:
 	$(CARGO) bench --locked -p costradar --features test-support
 

@@ -1,6 +1,189 @@
 //! The one list of AWS actions costradar calls in customer accounts. The customer role's
-//! policy (`cfn/costradar-role.yaml`) must grant exactly these (a test checks parity), and
-//! session policies are built from it.
+//! policy (`cfn/costradar-role.yaml`) must grant exactly these (a test checks parity both ways),
+//! and per-task session policies are built from it ([`session_policy`]).
+//!
+//! Every action is enumerated: no `Service:*`, no `Get*`. All are IAM access level List or
+//! Read except the CUR exceptions (starting and stopping an Athena query in the customer's own
+//! workgroup, writing its results to the customer's results bucket), which the template grants
+//! only on those resources and lists in one place (the policy's `Metadata`).
 
-/// Placeholder until the customer-template issue fills the table.
-pub const CUSTOMER_ACTIONS: &[&str] = &[];
+use std::fmt;
+
+/// What a session assumed in a customer account is for. Each task's session is narrowed to the
+/// actions listed for it here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Task {
+    /// Scheduled metadata scans: idle and orphaned resources, old generations, recommendations.
+    Scan,
+    /// Onboarding verification: proving the role works after AssumeRole.
+    Verify,
+    /// The receiver looking up what an event did not carry (an instance's type on start/stop).
+    RealtimeEnrichment,
+    /// Athena queries over the customer's CUR 2.0 export, in the customer's workgroup.
+    CurQuery,
+}
+
+impl Task {
+    pub const ALL: &'static [Task] = &[Task::Scan, Task::Verify, Task::RealtimeEnrichment, Task::CurQuery];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Task::Scan => "scan",
+            Task::Verify => "verify",
+            Task::RealtimeEnrichment => "realtime-enrichment",
+            Task::CurQuery => "cur-query",
+        }
+    }
+}
+
+impl fmt::Display for Task {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One action costradar calls in a customer account, who calls it, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Permission {
+    pub action: &'static str,
+    pub tasks: &'static [Task],
+    pub purpose: &'static str,
+}
+
+use Task::{CurQuery, RealtimeEnrichment, Scan, Verify};
+
+macro_rules! permissions {
+    ($($action:literal [$($task:ident),+] $purpose:literal;)*) => {
+        /// The table: one row per action, sorted by service.
+        pub const CUSTOMER_PERMISSIONS: &[Permission] = &[
+            $(Permission { action: $action, tasks: &[$($task),+], purpose: $purpose }),*
+        ];
+
+        /// The plain action list, in table order: what the role's policy must grant, no more.
+        pub const CUSTOMER_ACTIONS: &[&str] = &[$($action),*];
+    };
+}
+
+permissions! {
+    // Account and organisation.
+    "account:ListRegions" [Scan, Verify] "which regions are enabled, so scans skip opted-out regions";
+    "organizations:ListAccounts" [Scan] "member accounts and their names, from the management account";
+    // Compute: EC2, EBS, Elastic IPs, NAT.
+    "ec2:DescribeRegions" [Scan, Verify] "region endpoints to scan; a free call that proves the session works";
+    "ec2:DescribeInstances" [Scan, RealtimeEnrichment] "instance type, state, launch time and tags (idle and old-generation instances; type of a started or stopped instance)";
+    "ec2:DescribeVolumes" [Scan] "EBS volumes: size, type, IOPS, attachment (unattached volumes, gp2 to gp3)";
+    "ec2:DescribeSnapshots" [Scan] "snapshots we own: size, age, source volume (old and orphaned snapshots)";
+    "ec2:DescribeImages" [Scan] "AMIs we own and the snapshots behind them (unused AMIs)";
+    "ec2:DescribeAddresses" [Scan] "Elastic IPs and their association (unattached public IPv4)";
+    "ec2:DescribeNatGateways" [Scan] "NAT gateways and their state (idle NAT gateways)";
+    // Load balancers.
+    "elasticloadbalancing:DescribeLoadBalancers" [Scan] "ELBv2 load balancers and their type";
+    "elasticloadbalancing:DescribeTargetGroups" [Scan] "target groups of each load balancer";
+    "elasticloadbalancing:DescribeTargetHealth" [Scan] "registered targets (load balancers with no healthy target)";
+    // Databases.
+    "rds:DescribeDBInstances" [Scan] "DB instances: class, engine, Multi-AZ, storage, status";
+    "rds:DescribeDBClusters" [Scan] "Aurora clusters: engine, storage type, members";
+    // SageMaker endpoint configurations (instance type and count are not in CreateEndpoint events).
+    "sagemaker:DescribeEndpointConfig" [RealtimeEnrichment] "instance type and count of a new endpoint";
+    // CloudWatch.
+    "logs:DescribeLogGroups" [Scan] "log groups' retention and stored bytes (never log events)";
+    "cloudwatch:GetMetricData" [Scan] "utilisation metrics (CPU, network, connections) for idle detection";
+    // Cost Explorer.
+    "ce:GetCostAndUsage" [Scan] "spend by service, account and region";
+    "ce:GetCostForecast" [Scan] "month-end forecast";
+    "ce:GetAnomalyMonitors" [Scan] "the account's Cost Anomaly Detection monitors (GetAnomalies is granted per monitor)";
+    "ce:GetAnomalies" [Scan] "anomalies found by those monitors";
+    "ce:GetReservationCoverage" [Scan] "Reserved Instance coverage";
+    "ce:GetReservationUtilization" [Scan] "Reserved Instance utilisation";
+    "ce:GetSavingsPlansCoverage" [Scan] "Savings Plans coverage";
+    "ce:GetSavingsPlansUtilization" [Scan] "Savings Plans utilisation";
+    // Cost Optimization Hub.
+    "cost-optimization-hub:ListEnrollmentStatuses" [Scan] "whether the account is enrolled";
+    "cost-optimization-hub:ListRecommendations" [Scan] "AWS's own savings recommendations";
+    // Compute Optimizer.
+    "compute-optimizer:GetEnrollmentStatus" [Scan] "whether the account is enrolled";
+    "compute-optimizer:GetEC2InstanceRecommendations" [Scan] "rightsizing for EC2 instances";
+    "compute-optimizer:GetAutoScalingGroupRecommendations" [Scan] "rightsizing for Auto Scaling groups";
+    "compute-optimizer:GetEBSVolumeRecommendations" [Scan] "rightsizing for EBS volumes";
+    "compute-optimizer:GetLambdaFunctionRecommendations" [Scan] "memory sizing for Lambda functions";
+    "compute-optimizer:GetECSServiceRecommendations" [Scan] "task sizing for ECS services on Fargate";
+    "compute-optimizer:GetRDSDatabaseRecommendations" [Scan] "rightsizing for RDS instances";
+    "compute-optimizer:GetIdleRecommendations" [Scan] "idle resources found by Compute Optimizer";
+    // Tags.
+    "tag:GetResources" [Scan] "resource tags, to attribute findings to owners and environments";
+    // CUR path: only on the stack's own workgroup, Glue table and buckets (see the template).
+    "athena:StartQueryExecution" [CurQuery] "start a query in the costradar workgroup (exception: access level Write)";
+    "athena:GetQueryExecution" [CurQuery] "poll the query's state and bytes scanned";
+    "athena:GetQueryResults" [CurQuery] "read the query's result rows (our own aggregate queries over the CUR)";
+    "athena:StopQueryExecution" [CurQuery] "cancel a query that runs too long (exception: access level Write)";
+    "glue:GetDatabase" [CurQuery] "the CUR database's definition";
+    "glue:GetTable" [CurQuery] "the CUR table's schema and partition projection";
+    "glue:GetPartitions" [CurQuery] "partition lookup on the CUR table";
+    "s3:GetBucketLocation" [CurQuery] "the results bucket's region";
+    "s3:ListBucket" [CurQuery] "list CUR files and query results";
+    "s3:GetObject" [CurQuery] "read CUR Parquet files and query results (CUR and results buckets only)";
+    "s3:PutObject" [CurQuery] "Athena writes query results (results bucket only; exception: access level Write)";
+}
+
+/// The plain action list, as an owned vector (for callers that filter or sort it).
+pub fn customer_actions() -> Vec<&'static str> {
+    CUSTOMER_ACTIONS.to_vec()
+}
+
+/// The actions one task's session may call.
+pub fn actions_for(task: Task) -> Vec<&'static str> {
+    CUSTOMER_PERMISSIONS.iter().filter(|p| p.tasks.contains(&task)).map(|p| p.action).collect()
+}
+
+/// An inline session policy that narrows an assumed session to one task's actions. Resources
+/// stay `*` here: the role's own policy already scopes the CUR actions to the stack's
+/// resources, and a session policy can only narrow, never widen.
+pub fn session_policy(task: Task) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{ "Effect": "Allow", "Action": actions_for(task), "Resource": "*" }],
+    })
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn actions_are_unique_enumerated_and_well_formed() {
+        let mut seen = HashSet::new();
+        for p in CUSTOMER_PERMISSIONS {
+            assert!(seen.insert(p.action), "{} is listed twice", p.action);
+            assert!(!p.action.contains('*') && !p.action.contains('?'), "{} is a wildcard", p.action);
+            let (service, name) = p.action.split_once(':').expect("service:Action");
+            assert!(
+                !service.is_empty()
+                    && service.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            );
+            assert!(name.starts_with(|c: char| c.is_ascii_uppercase()), "{}", p.action);
+            assert!(!p.purpose.is_empty());
+        }
+        assert_eq!(CUSTOMER_ACTIONS.len(), CUSTOMER_PERMISSIONS.len());
+    }
+
+    #[test]
+    fn every_task_has_actions_and_only_the_cur_task_touches_s3_athena_glue() {
+        for t in Task::ALL {
+            assert!(!actions_for(*t).is_empty(), "{t} has no actions");
+        }
+        for p in CUSTOMER_PERMISSIONS {
+            let cur_service = ["s3:", "athena:", "glue:"].iter().any(|s| p.action.starts_with(s));
+            assert_eq!(cur_service, p.tasks == [CurQuery], "{}", p.action);
+        }
+    }
+
+    #[test]
+    fn session_policy_lists_exactly_the_task_actions() {
+        let v: serde_json::Value = serde_json::from_str(&session_policy(Task::RealtimeEnrichment)).unwrap();
+        let actions: Vec<&str> =
+            v["Statement"][0]["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+        assert_eq!(actions, ["ec2:DescribeInstances", "sagemaker:DescribeEndpointConfig"]);
+    }
+}
