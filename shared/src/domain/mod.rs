@@ -28,6 +28,25 @@ impl InvalidInput {
     }
 }
 
+/// Parses a JSON body; an error names the field at fault (`body` when it is the whole
+/// document), as every 400 from costradar does.
+pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, InvalidInput> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = e.into_inner().to_string();
+        // serde names a missing field in its message; an unknown one is already the path.
+        let missing = msg.strip_prefix("missing field `").and_then(|m| m.split('`').next());
+        let field = match (missing, path.as_str()) {
+            (Some(f), "." | "?") => f.to_owned(),
+            (Some(f), p) => format!("{p}.{f}"),
+            (None, "." | "?") => "body".to_owned(),
+            (None, p) => p.to_owned(),
+        };
+        InvalidInput::new(field, msg.split(" at line").next().unwrap_or(&msg).to_owned())
+    })
+}
+
 /// Checks a free-text field: length in characters, no control characters.
 pub fn check_text(field: &str, value: &str, max_chars: usize) -> Result<(), InvalidInput> {
     if value.trim().is_empty() {

@@ -84,22 +84,7 @@ fn parse_body<T: DeserializeOwned>(req: &ApiRequest<'_>) -> Result<T, ApiRespons
     if !json_type {
         return Err(error(415, "unsupported_media_type", "send Content-Type: application/json", None));
     }
-    let de = &mut serde_json::Deserializer::from_slice(req.body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let msg = inner.to_string();
-        // serde names a missing field in its message; an unknown one is already the path.
-        let missing = msg.strip_prefix("missing field `").and_then(|m| m.split('`').next());
-        let field = match (missing, path.as_str()) {
-            (Some(f), "." | "?") => f.to_owned(),
-            (Some(f), p) => format!("{p}.{f}"),
-            (None, "." | "?") => "body".to_owned(),
-            (None, p) => p.to_owned(),
-        };
-        let message = msg.split(" at line").next().unwrap_or(&msg).to_owned();
-        error(400, "invalid_request", &message, Some(&field))
-    })
+    crate::domain::parse_json(req.body).map_err(ApiResponse::from)
 }
 
 fn page_request(query: &str) -> Result<PageRequest, ApiResponse> {

@@ -67,7 +67,9 @@ impl OnboardingSettings {
         if !template_url.starts_with("https://") {
             return Err(err("COSTRADAR_TEMPLATE_URL", "must be an https URL"));
         }
-        let receiver_url = get("COSTRADAR_RECEIVER_URL").filter(|v| !v.is_empty());
+        // Function URLs end in `/`; the customer template refuses one (it appends `/events/...`).
+        let receiver_url =
+            get("COSTRADAR_RECEIVER_URL").map(|v| v.trim_end_matches('/').to_owned()).filter(|v| !v.is_empty());
         let hours = |k: &'static str, default: i64| -> Result<Duration, SettingsError> {
             match get(k) {
                 None => Ok(Duration::hours(default)),

@@ -89,14 +89,7 @@ pub fn parse_envelope(body: &[u8]) -> Result<Envelope, InvalidInput> {
     if body.len() > BODY_MAX {
         return Err(InvalidInput::new("body", format!("larger than {BODY_MAX} bytes")));
     }
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let msg = e.into_inner().to_string();
-        let missing = msg.strip_prefix("missing field `").and_then(|m| m.split('`').next()).map(str::to_owned);
-        let field = missing.unwrap_or_else(|| if path == "." || path == "?" { "body".into() } else { path });
-        InvalidInput::new(field, msg.split(" at line").next().unwrap_or(&msg).to_owned())
-    })
+    crate::domain::parse_json(body)
 }
 
 /// Classifies and prices one event. `instance_types` supplies types the event lacks.
