@@ -2,6 +2,7 @@
 //! README; each module's first lines say what it is for.
 
 pub mod aws;
+pub mod cur;
 pub mod domain;
 pub mod onboarding;
 pub mod pricing;

@@ -1,0 +1,7 @@
+//! Cost and Usage Report analysis: one query library (CUR 2.0 and FOCUS) that runs on Athena in
+//! the customer's account and on an embedded engine (DataFusion, feature `embedded`) locally.
+//! The `QueryEngine` port is the seam between the two.
+
+pub mod engine;
+
+pub use engine::{Cell, QueryEngine, QueryError, QueryRequest, ResultSet};
