@@ -9,6 +9,7 @@ pub mod pricing;
 pub mod receiver;
 pub mod rules;
 pub mod store;
+pub mod workflow;
 
 #[cfg(feature = "test-support")]
 pub mod testing;
