@@ -6,9 +6,10 @@ mod handler;
 
 use std::sync::Arc;
 
-use costradar::aws::sdk_config;
+use costradar::aws::{sdk_config, StsRoleAssumer};
 use costradar::domain::SystemClock;
 use costradar::pricing::snapshot;
+use costradar::receiver::enrich::Ec2Enricher;
 use costradar::receiver::Receiver;
 use costradar::store::DynamoStore;
 use lambda_http::{service_fn, Error, Request};
@@ -18,11 +19,10 @@ async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let table = std::env::var("TABLE_NAME").map_err(|_| "configuration: TABLE_NAME: must be set")?;
     let sdk = sdk_config(None).await;
-    let receiver = Receiver::new(
-        Arc::new(DynamoStore::from_sdk(&sdk, table)),
-        Arc::new(snapshot::bundled()?),
-        Arc::new(SystemClock),
-    );
+    let clock = Arc::new(SystemClock);
+    let enricher = Ec2Enricher::new(Arc::new(StsRoleAssumer::from_sdk(&sdk)), sdk.clone(), clock.clone());
+    let receiver = Receiver::new(Arc::new(DynamoStore::from_sdk(&sdk, table)), Arc::new(snapshot::bundled()?), clock)
+        .with_enricher(Arc::new(enricher));
     let receiver = &receiver;
     lambda_http::run(service_fn(move |req: Request| handler::handle(receiver, req))).await
 }

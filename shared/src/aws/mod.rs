@@ -5,7 +5,9 @@
 pub mod permissions;
 pub mod sts;
 
-pub use sts::{AssumeError, AssumeRequest, RoleAssumer, SessionName, StsRoleAssumer, TemporaryCredentials};
+pub use sts::{
+    customer_config, AssumeError, AssumeRequest, RoleAssumer, SessionName, StsRoleAssumer, TemporaryCredentials,
+};
 
 /// Shared SDK configuration. `endpoint_url` points every client at an emulator (moto) for tests
 /// and the local demo; in Lambda it is `None` and the SDK's own resolution applies.

@@ -38,6 +38,7 @@ pub struct AssumeRequest<'a> {
     pub policy: Option<&'a str>,
 }
 
+#[derive(Clone)]
 pub struct TemporaryCredentials {
     pub access_key_id: String,
     pub secret_access_key: String,
@@ -124,4 +125,22 @@ impl RoleAssumer for StsRoleAssumer {
             expiration,
         })
     }
+}
+
+/// SDK configuration for calls into a customer account: the assumed session's credentials, the
+/// region, and adaptive retry (throttling backs off across calls). Everything else (endpoint,
+/// timeouts) comes from `base`.
+pub fn customer_config(base: &aws_config::SdkConfig, creds: &TemporaryCredentials, region: &str) -> aws_config::SdkConfig {
+    let credentials = aws_sdk_sts::config::Credentials::new(
+        &creds.access_key_id,
+        &creds.secret_access_key,
+        Some(creds.session_token.clone()),
+        Some(creds.expiration.into()),
+        "costradar-assumed-role",
+    );
+    base.to_builder()
+        .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(credentials))
+        .region(aws_config::Region::new(region.to_owned()))
+        .retry_config(aws_config::retry::RetryConfig::adaptive())
+        .build()
 }

@@ -230,7 +230,7 @@ pub fn estimate(
                         }
                     }
                     if by_type.is_empty() {
-                        Err("the instance type is not in the event and is not known yet (no enrichment)".into())
+                        Err("the instance type is not in the event, not known from earlier events, and could not be read from the account".into())
                     } else {
                         if unknown > 0 {
                             c.assume(format!("{unknown} instance(s) of unknown type not priced"));

@@ -5,6 +5,7 @@
 //! 5xx transient (retried for up to 24 h). An event is never acknowledged before it is stored:
 //! the event and its finding are one conditional write, keyed on the event id.
 
+pub mod enrich;
 pub mod price;
 
 use std::collections::HashMap;
@@ -20,6 +21,7 @@ use crate::domain::{Account, AccountId, Clock, Tenant, TenantId, TokenHash};
 use crate::pricing::{PriceBook, RateTable};
 use crate::rules::realtime::DEFAULT_THRESHOLD_USD;
 use crate::store::{ReceiverStore, Recorded, StoreError};
+use enrich::{Enricher, NoEnrichment, ENRICH_BUDGET};
 use price::{parse_envelope, price_classified, PricedEvent, BODY_MAX};
 
 /// How long tenant and account records are cached in a warm Lambda. A revoked token or a
@@ -52,6 +54,7 @@ pub struct Receiver {
     tenants: Cache<TenantId, Tenant>,
     accounts: Cache<(TenantId, AccountId), Account>,
     cache_ttl: Duration,
+    enricher: Arc<dyn Enricher>,
     /// How long events are kept (TTL).
     pub event_retention: chrono::Duration,
 }
@@ -65,8 +68,15 @@ impl Receiver {
             tenants: Mutex::default(),
             accounts: Mutex::default(),
             cache_ttl: CACHE_TTL,
+            enricher: Arc::new(NoEnrichment),
             event_retention: chrono::Duration::days(90),
         }
+    }
+
+    /// Reads facts events lack (instance types) from the customer's account.
+    pub fn with_enricher(mut self, enricher: Arc<dyn Enricher>) -> Self {
+        self.enricher = enricher;
+        self
     }
 
     /// Test hook: a zero TTL reads through to the store every time.
@@ -163,7 +173,7 @@ impl Receiver {
             return reply(403, "account_not_connected", "the event's account is not an active account of this tenant");
         }
 
-        match self.process(&tenant, &ev, now).await {
+        match self.process(&tenant, account.as_ref().expect("checked above"), &ev, now).await {
             Ok((Recorded::New, priced)) => {
                 Reply { status: 200, body: json!({ "status": "accepted", "event": priced }) }
             }
@@ -178,6 +188,7 @@ impl Receiver {
     async fn process(
         &self,
         tenant: &Tenant,
+        account: &Account,
         ev: &Classified,
         now: chrono::DateTime<Utc>,
     ) -> Result<(Recorded, PricedEvent), StoreError> {
@@ -186,11 +197,22 @@ impl Receiver {
             Change::InstanceType { instance_id, .. } => vec![instance_id.clone()],
             _ => Vec::new(),
         };
-        let known = if needs_types.is_empty() {
+        let mut known = if needs_types.is_empty() {
             HashMap::new()
         } else {
             self.store.instance_types(&tenant.id, &needs_types).await?
         };
+        let missing: Vec<String> = needs_types.into_iter().filter(|id| !known.contains_key(id)).collect();
+        let mut enriched = Vec::new();
+        if !missing.is_empty() {
+            let lookup = self.enricher.instance_types(tenant, account, &ev.region, &missing);
+            match tokio::time::timeout(ENRICH_BUDGET, lookup).await {
+                Ok(Ok(types)) => enriched.extend(types),
+                Ok(Err(e)) => tracing::warn!(tenant = %tenant.id, error = %e, "priced without enrichment"),
+                Err(_) => tracing::warn!(tenant = %tenant.id, "enrichment took too long; priced without it"),
+            }
+            known.extend(enriched.iter().cloned());
+        }
         let book = PriceBook { tenant: None, price_list: None, snapshot: &self.snapshot };
         let threshold = tenant.realtime_threshold_usd.unwrap_or(DEFAULT_THRESHOLD_USD);
         let priced = price_classified(ev, &book, &known, threshold);
@@ -217,13 +239,14 @@ impl Receiver {
         let recorded =
             self.store.record_event(&tenant.id, &ev.id, &stored, finding.as_ref(), now + self.event_retention).await?;
         if recorded == Recorded::New {
-            let learned: Vec<(String, String)> = match &ev.change {
+            let mut learned: Vec<(String, String)> = match &ev.change {
                 Change::Instances { op: InstanceOp::Launch, ids, instance_type: Some(t), .. } => {
                     ids.iter().map(|id| (id.clone(), t.clone())).collect()
                 }
                 Change::InstanceType { instance_id, new_type } => vec![(instance_id.clone(), new_type.clone())],
                 _ => Vec::new(),
             };
+            learned.extend(enriched);
             if !learned.is_empty() {
                 // A cache for later events: losing it costs a price, never an event.
                 if let Err(e) =
