@@ -188,6 +188,18 @@ enum TenantCommand {
     RotateToken {
         tenant: String,
     },
+    /// Real-time settings: the finding threshold and the tenant's Slack-compatible webhook.
+    Configure {
+        tenant: String,
+        /// A change becomes a finding from this monthly amount (default 100).
+        #[arg(long)]
+        threshold_usd: Option<rust_decimal::Decimal>,
+        /// HTTPS incoming-webhook URL that gets the tenant's findings.
+        #[arg(long, conflicts_with = "clear_webhook")]
+        webhook_url: Option<String>,
+        #[arg(long)]
+        clear_webhook: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -243,6 +255,18 @@ fn request(cmd: &Command) -> (&'static str, String, String, Option<Value>) {
             TenantCommand::Delete { tenant } => ("DELETE", format!("/tenants/{}", seg(tenant)), String::new(), None),
             TenantCommand::RotateToken { tenant } => {
                 ("POST", format!("/tenants/{}/rotate-token", seg(tenant)), String::new(), None)
+            }
+            TenantCommand::Configure { tenant, threshold_usd, webhook_url, clear_webhook } => {
+                let mut body = serde_json::Map::new();
+                if let Some(t) = threshold_usd {
+                    body.insert("realtime_threshold_usd".into(), json!(t));
+                }
+                if let Some(u) = webhook_url {
+                    body.insert("notify_webhook_url".into(), json!(u));
+                } else if *clear_webhook {
+                    body.insert("notify_webhook_url".into(), Value::Null);
+                }
+                ("PATCH", format!("/tenants/{}", seg(tenant)), String::new(), Some(Value::Object(body)))
             }
         },
         Command::Accounts(a) => match a {

@@ -100,3 +100,22 @@ pub fn settings(emulator: bool) -> OnboardingSettings {
     s.verify_interactive = quick;
     s
 }
+
+/// A clock the test moves by hand.
+pub struct ManualClock(Mutex<chrono::DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(at: chrono::DateTime<Utc>) -> Self {
+        Self(Mutex::new(at))
+    }
+
+    pub fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+impl crate::domain::Clock for ManualClock {
+    fn now(&self) -> chrono::DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}

@@ -7,7 +7,7 @@ use costradar::domain::*;
 use costradar::onboarding::api::{self, ApiRequest};
 use costradar::onboarding::custom_resource::{Outcome, GENERIC_REASON};
 use costradar::onboarding::{AccountRequest, Onboarding};
-use costradar::store::MemoryStore;
+use costradar::store::{MemoryStore, TenantStore};
 use costradar::testing::{settings, FakeAssumer, RecordingSender};
 use costradar_tests::custom_resource_message;
 use serde_json::{json, Value};
@@ -272,6 +272,26 @@ async fn api_bad_input_table() {
         case("method not allowed", "PUT", "/tenants".into(), Value::Null, 405, "method_not_allowed", None),
         case("unknown route", "GET", "/admin".into(), Value::Null, 404, "route_not_found", None),
     ];
+    let settings = format!("/tenants/{t}");
+    for (name, body, field) in [
+        ("webhook over plain http", json!({"notify_webhook_url": "http://hooks.example.com/x"}), "notify_webhook_url"),
+        (
+            "webhook to an IP address",
+            json!({"notify_webhook_url": "https://169.254.169.254/latest"}),
+            "notify_webhook_url",
+        ),
+        (
+            "webhook with credentials",
+            json!({"notify_webhook_url": "https://u:p@hooks.example.com/x"}),
+            "notify_webhook_url",
+        ),
+        ("webhook not a URL", json!({"notify_webhook_url": "hooks"}), "notify_webhook_url"),
+        ("negative threshold", json!({"realtime_threshold_usd": -1}), "realtime_threshold_usd"),
+        ("threshold of the wrong type", json!({"realtime_threshold_usd": [1]}), "realtime_threshold_usd"),
+        ("unknown setting", json!({"threshold": 5}), "threshold"),
+    ] {
+        cases.push(case(name, "PATCH", settings.clone(), body, 400, "invalid_request", Some(field)));
+    }
     for (query, field) in [
         ("limit=0", "limit"),
         ("limit=abc", "limit"),
@@ -524,4 +544,44 @@ async fn unavailable_store_is_transient_and_leaves_no_trace() {
     let sender = RecordingSender::default();
     let out = svc.handle_custom_resource(&sender, &msg).await.unwrap();
     assert!(matches!(out, Outcome::Answered { success: true, .. }), "the retry does the work: {out:?}");
+}
+
+#[tokio::test]
+async fn tenant_settings_change_and_reset() {
+    let w = world().await;
+    let path = format!("/tenants/{}", w.tenant.id);
+    let patch = |body: Value| {
+        let path = path.clone();
+        let svc = &w.svc;
+        async move {
+            let body = body.to_string();
+            api::handle(
+                svc,
+                ApiRequest {
+                    method: "PATCH",
+                    path: &path,
+                    query: "",
+                    content_type: Some("application/json"),
+                    body: body.as_bytes(),
+                },
+            )
+            .await
+        }
+    };
+    let resp = patch(
+        json!({"realtime_threshold_usd": 250, "notify_webhook_url": "https://hooks.slack.com/services/T/B/secret"}),
+    )
+    .await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.body["tenant"]["realtime_threshold_usd"], "250");
+    // The URL is a secret: only its host is shown.
+    assert_eq!(resp.body["tenant"]["notify_webhook"], "https://hooks.slack.com/…");
+    let stored = w.store.get_tenant(&w.tenant.id).await.unwrap().unwrap();
+    assert_eq!(stored.notify_webhook_url.as_deref(), Some("https://hooks.slack.com/services/T/B/secret"));
+    // Leaving a field out keeps it; null resets it.
+    let resp = patch(json!({"notify_webhook_url": null})).await;
+    assert_eq!(resp.body["tenant"]["realtime_threshold_usd"], "250");
+    assert_eq!(resp.body["tenant"]["notify_webhook"], Value::Null);
+    let resp = patch(json!({"realtime_threshold_usd": null})).await;
+    assert_eq!(resp.body["tenant"]["realtime_threshold_usd"], "100");
 }

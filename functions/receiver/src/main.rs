@@ -10,6 +10,7 @@ use costradar::aws::{sdk_config, StsRoleAssumer};
 use costradar::domain::SystemClock;
 use costradar::pricing::snapshot;
 use costradar::receiver::enrich::Ec2Enricher;
+use costradar::receiver::notify::{AwsNotifier, Notifications};
 use costradar::receiver::Receiver;
 use costradar::store::DynamoStore;
 use lambda_http::{service_fn, Error, Request};
@@ -22,7 +23,11 @@ async fn main() -> Result<(), Error> {
     let clock = Arc::new(SystemClock);
     let enricher = Ec2Enricher::new(Arc::new(StsRoleAssumer::from_sdk(&sdk)), sdk.clone(), clock.clone());
     let receiver = Receiver::new(Arc::new(DynamoStore::from_sdk(&sdk, table)), Arc::new(snapshot::bundled()?), clock)
-        .with_enricher(Arc::new(enricher));
+        .with_enricher(Arc::new(enricher))
+        .with_notifications(Arc::new(Notifications::new(
+            Notifications::operator_targets_from_env(|k| std::env::var(k).ok()),
+            Box::new(AwsNotifier::from_sdk(&sdk)),
+        )));
     let receiver = &receiver;
     lambda_http::run(service_fn(move |req: Request| handler::handle(receiver, req))).await
 }

@@ -41,6 +41,10 @@ pub struct Tenant {
     /// A real-time change becomes a finding from this monthly amount (default $100).
     #[serde(default)]
     pub realtime_threshold_usd: Option<rust_decimal::Decimal>,
+    /// A Slack-compatible incoming webhook (HTTPS) that gets this tenant's real-time findings.
+    /// A secret of the tenant's: never logged, never shown in full.
+    #[serde(default)]
+    pub notify_webhook_url: Option<String>,
     /// Optimistic-concurrency version: every write says which version it read.
     pub version: u64,
 }
@@ -56,6 +60,7 @@ impl Tenant {
             created_at: now,
             deleted_at: None,
             realtime_threshold_usd: None,
+            notify_webhook_url: None,
             version: 0,
         }
     }

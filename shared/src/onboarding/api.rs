@@ -65,6 +65,21 @@ struct CreateTenant {
     name: String,
 }
 
+/// `PATCH /tenants/{id}`: a field left out is unchanged; `null` resets it to the default.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigureTenant {
+    #[serde(default, deserialize_with = "present")]
+    realtime_threshold_usd: Option<Option<rust_decimal::Decimal>>,
+    #[serde(default, deserialize_with = "present")]
+    notify_webhook_url: Option<Option<String>>,
+}
+
+/// Tells a field set to `null` (Some(None)) from a field left out (None).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConnectAccount {
@@ -150,6 +165,11 @@ async fn route(svc: &Onboarding, req: &ApiRequest<'_>) -> Result<ApiResponse, Ap
         ("GET", ["tenants", id]) => {
             let t = svc.tenant(&tenant_id(id)?).await?;
             ok(200, json!({ "tenant": TenantView::from(&t), "quick_create_url": svc.quick_create_url(&t) }))
+        }
+        ("PATCH", ["tenants", id]) => {
+            let body: ConfigureTenant = parse_body(req)?;
+            let t = svc.configure_tenant(&tenant_id(id)?, body.realtime_threshold_usd, body.notify_webhook_url).await?;
+            ok(200, json!({ "tenant": TenantView::from(&t) }))
         }
         ("DELETE", ["tenants", id]) => {
             let d = svc.delete_tenant(&tenant_id(id)?).await?;

@@ -115,6 +115,10 @@ pub struct TenantView {
     pub status: TenantStatus,
     pub created_at: DateTime<Utc>,
     pub tokens: Vec<TokenView>,
+    /// The effective threshold for real-time findings.
+    pub realtime_threshold_usd: rust_decimal::Decimal,
+    /// The webhook's scheme and host only: the full URL is a secret.
+    pub notify_webhook: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -132,6 +136,12 @@ impl From<&Tenant> for TenantView {
             status: t.status,
             created_at: t.created_at,
             tokens: t.tokens.iter().map(|c| TokenView { created_at: c.created_at, expires_at: c.expires_at }).collect(),
+            realtime_threshold_usd: t.realtime_threshold_usd.unwrap_or(crate::rules::realtime::DEFAULT_THRESHOLD_USD),
+            notify_webhook: t
+                .notify_webhook_url
+                .as_deref()
+                .and_then(|u| url::Url::parse(u).ok())
+                .map(|u| format!("{}://{}/…", u.scheme(), u.host_str().unwrap_or_default())),
         }
     }
 }
@@ -256,6 +266,34 @@ impl Onboarding {
         self.store.save_tenant(&mut tenant).await?;
         tracing::info!(tenant = %id, "ingest token rotated");
         Ok(RotatedToken { ingest_token: token, previous_expires_at: now + self.settings.token_overlap })
+    }
+
+    /// Changes a tenant's real-time settings. `None` leaves a setting alone; `Some(None)` resets
+    /// it to the default (no webhook, the default threshold).
+    pub async fn configure_tenant(
+        &self,
+        id: &TenantId,
+        threshold_usd: Option<Option<rust_decimal::Decimal>>,
+        webhook_url: Option<Option<String>>,
+    ) -> Result<Tenant, OnboardingError> {
+        if let Some(Some(t)) = threshold_usd {
+            if t < rust_decimal::Decimal::ZERO || t > rust_decimal::Decimal::from(10_000_000) {
+                return Err(InvalidInput::new("realtime_threshold_usd", "between 0 and 10000000").into());
+            }
+        }
+        if let Some(Some(u)) = &webhook_url {
+            check_webhook_url(u)?;
+        }
+        let mut tenant = self.tenant(id).await?;
+        if let Some(t) = threshold_usd {
+            tenant.realtime_threshold_usd = t;
+        }
+        if let Some(u) = webhook_url {
+            tenant.notify_webhook_url = u;
+        }
+        self.store.save_tenant(&mut tenant).await?;
+        tracing::info!(tenant = %id, "tenant settings changed");
+        Ok(tenant)
     }
 
     /// Tokens stop working at once, accounts are disconnected (their claims released), and
@@ -410,5 +448,24 @@ impl Onboarding {
             tracing::info!(tenant = %tenant_id, account = %account_id, reason, "account disconnected");
         }
         Ok(a)
+    }
+}
+
+/// A notification webhook: HTTPS, a host name, no credentials in the URL, at most 2048 bytes.
+fn check_webhook_url(u: &str) -> Result<(), InvalidInput> {
+    let bad = |m: &str| InvalidInput::new("notify_webhook_url", m);
+    if u.len() > 2048 {
+        return Err(bad("at most 2048 characters"));
+    }
+    let url = url::Url::parse(u).map_err(|_| bad("not a URL"))?;
+    if url.scheme() != "https" {
+        return Err(bad("must be an https:// URL"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("must not carry credentials"));
+    }
+    match url.host() {
+        Some(url::Host::Domain(_)) => Ok(()),
+        _ => Err(bad("must name a host, not an IP address")),
     }
 }

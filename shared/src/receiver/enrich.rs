@@ -68,7 +68,12 @@ impl Ec2Enricher {
         Self { assumer, base, clock, sessions: Mutex::default() }
     }
 
-    async fn session(&self, tenant: &Tenant, account: &Account, now: DateTime<Utc>) -> Result<TemporaryCredentials, EnrichError> {
+    async fn session(
+        &self,
+        tenant: &Tenant,
+        account: &Account,
+        now: DateTime<Utc>,
+    ) -> Result<TemporaryCredentials, EnrichError> {
         let key = account.role_arn.as_str().to_owned();
         if let Some(c) = self.sessions.lock().unwrap().get(&key) {
             if c.expiration - now > chrono::Duration::minutes(2) {

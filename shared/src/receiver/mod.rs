@@ -6,6 +6,7 @@
 //! the event and its finding are one conditional write, keyed on the event id.
 
 pub mod enrich;
+pub mod notify;
 pub mod price;
 
 use std::collections::HashMap;
@@ -22,11 +23,14 @@ use crate::pricing::{PriceBook, RateTable};
 use crate::rules::realtime::DEFAULT_THRESHOLD_USD;
 use crate::store::{ReceiverStore, Recorded, StoreError};
 use enrich::{Enricher, NoEnrichment, ENRICH_BUDGET};
+use notify::Notifications;
 use price::{parse_envelope, price_classified, PricedEvent, BODY_MAX};
 
 /// How long tenant and account records are cached in a warm Lambda. A revoked token or a
 /// disconnected account stops working within this time (the requirement is 60 s).
 pub const CACHE_TTL: Duration = Duration::from_secs(30);
+/// How often a warm instance retries a tenant's queued notifications.
+const NOTIFY_RETRY_EVERY: Duration = Duration::from_secs(60);
 /// Presented keys longer than this are refused without hashing.
 const API_KEY_MAX: usize = 256;
 
@@ -55,6 +59,10 @@ pub struct Receiver {
     accounts: Cache<(TenantId, AccountId), Account>,
     cache_ttl: Duration,
     enricher: Arc<dyn Enricher>,
+    notifications: Option<Arc<Notifications>>,
+    retried: Mutex<HashMap<TenantId, Instant>>,
+    /// How often a warm instance retries a tenant's queued notifications.
+    pub notify_retry_every: Duration,
     /// How long events are kept (TTL).
     pub event_retention: chrono::Duration,
 }
@@ -69,6 +77,9 @@ impl Receiver {
             accounts: Mutex::default(),
             cache_ttl: CACHE_TTL,
             enricher: Arc::new(NoEnrichment),
+            notifications: None,
+            retried: Mutex::default(),
+            notify_retry_every: NOTIFY_RETRY_EVERY,
             event_retention: chrono::Duration::days(90),
         }
     }
@@ -76,6 +87,12 @@ impl Receiver {
     /// Reads facts events lack (instance types) from the customer's account.
     pub fn with_enricher(mut self, enricher: Arc<dyn Enricher>) -> Self {
         self.enricher = enricher;
+        self
+    }
+
+    /// Sends findings to the operator's targets and the tenant's webhook after each commit.
+    pub fn with_notifications(mut self, notifications: Arc<Notifications>) -> Self {
+        self.notifications = Some(notifications);
         self
     }
 
@@ -173,7 +190,11 @@ impl Receiver {
             return reply(403, "account_not_connected", "the event's account is not an active account of this tenant");
         }
 
-        match self.process(&tenant, account.as_ref().expect("checked above"), &ev, now).await {
+        let outcome = self.process(&tenant, account.as_ref().expect("checked above"), &ev, now).await;
+        if outcome.is_ok() {
+            self.retry_notifications(&tenant, now).await;
+        }
+        match outcome {
             Ok((Recorded::New, priced)) => {
                 Reply { status: 200, body: json!({ "status": "accepted", "event": priced }) }
             }
@@ -255,8 +276,36 @@ impl Receiver {
                     tracing::warn!(error = %e, "could not remember instance types");
                 }
             }
+            if let (Some(n), Some(f)) = (&self.notifications, &finding) {
+                // After the commit: a failure is queued in the outbox, never the caller's problem.
+                if let Err(e) = n.deliver(self.store.as_ref(), tenant, &ev.id, f, now).await {
+                    tracing::error!(tenant = %tenant.id, event = %ev.id, error = %e, "a failed notification could not be queued");
+                }
+            }
             tracing::info!(tenant = %tenant.id, event = %ev.id, kind = ev.kind.as_str(), monthly = ?priced.monthly_cost_usd, finding = priced.finding.is_some(), "event priced");
         }
         Ok((recorded, priced))
+    }
+
+    /// Retries the tenant's queued notifications, at most once a minute per warm instance.
+    async fn retry_notifications(&self, tenant: &Tenant, now: chrono::DateTime<Utc>) {
+        let Some(n) = &self.notifications else { return };
+        {
+            let mut retried = self.retried.lock().unwrap();
+            if retried.get(&tenant.id).is_some_and(|at| at.elapsed() < self.notify_retry_every) {
+                return;
+            }
+            if retried.len() > 10_000 {
+                retried.clear();
+            }
+            retried.insert(tenant.id.clone(), Instant::now());
+        }
+        match n.retry(self.store.as_ref(), tenant, now).await {
+            Ok((0, 0)) => {}
+            Ok((delivered, pending)) => {
+                tracing::info!(tenant = %tenant.id, delivered, pending, "retried notifications")
+            }
+            Err(e) => tracing::warn!(tenant = %tenant.id, error = %e, "could not retry notifications"),
+        }
     }
 }

@@ -634,3 +634,50 @@ impl EventStore for DynamoStore {
         Ok(())
     }
 }
+
+#[async_trait]
+impl NotificationOutbox for DynamoStore {
+    async fn save_pending(
+        &self,
+        tenant: &TenantId,
+        pending: &PendingNotification,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut item = to_item(pending);
+        item.insert(PK.to_owned(), s(tenant_pk(tenant)));
+        item.insert(SK.to_owned(), s(notify_sk(&pending.event_id, &pending.target)));
+        item.insert(TTL.to_owned(), n(expires_at.timestamp()));
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn list_pending(&self, tenant: &TenantId, limit: u32) -> Result<Vec<PendingNotification>, StoreError> {
+        let resp = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#sk", SK)
+            .expression_attribute_values(":pk", s(tenant_pk(tenant)))
+            .expression_attribute_values(":prefix", s(NOTIFY_PREFIX))
+            .limit(limit.min(MAX_PAGE) as i32)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        resp.items.unwrap_or_default().into_iter().map(from_item).collect()
+    }
+
+    async fn delete_pending(&self, tenant: &TenantId, event_id: &str, target: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, s(tenant_pk(tenant)))
+            .key(SK, s(notify_sk(event_id, target)))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}

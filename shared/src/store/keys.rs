@@ -14,6 +14,7 @@ pub const CLAIM_SK: &str = "CLAIM";
 pub const EVENT_PREFIX: &str = "EVENT#";
 pub const FINDING_PREFIX: &str = "FINDING#";
 pub const INSTANCE_PREFIX: &str = "INSTANCE#";
+pub const NOTIFY_PREFIX: &str = "NOTIFY#";
 /// GSI1 partition holding one entry per tenant, for listing tenants.
 pub const TENANTS_GSI_PK: &str = "TENANTS";
 
@@ -39,6 +40,10 @@ pub fn finding_sk(key: &str) -> String {
 
 pub fn instance_sk(instance_id: &str) -> String {
     format!("{INSTANCE_PREFIX}{instance_id}")
+}
+
+pub fn notify_sk(event_id: &str, target: &str) -> String {
+    format!("{NOTIFY_PREFIX}{event_id}#{target}")
 }
 
 pub fn account_claim_pk(id: &AccountId) -> String {

@@ -349,3 +349,33 @@ impl EventStore for MemoryStore {
         Ok(())
     }
 }
+
+#[async_trait]
+impl NotificationOutbox for MemoryStore {
+    async fn save_pending(
+        &self,
+        tenant: &TenantId,
+        pending: &PendingNotification,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let key = (tenant_pk(tenant), notify_sk(&pending.event_id, &pending.target));
+        let item = Item { body: to_body(pending), version: 1, expires_at: Some(expires_at.timestamp()) };
+        self.guard()?.insert(key, item);
+        Ok(())
+    }
+
+    async fn list_pending(&self, tenant: &TenantId, limit: u32) -> Result<Vec<PendingNotification>, StoreError> {
+        let pk = tenant_pk(tenant);
+        self.guard()?
+            .range((pk.clone(), NOTIFY_PREFIX.to_owned())..)
+            .take_while(|((p, sk), _)| *p == pk && sk.starts_with(NOTIFY_PREFIX))
+            .take(limit as usize)
+            .map(|(_, i)| from_body(&i.body))
+            .collect()
+    }
+
+    async fn delete_pending(&self, tenant: &TenantId, event_id: &str, target: &str) -> Result<(), StoreError> {
+        self.guard()?.remove(&(tenant_pk(tenant), notify_sk(event_id, target)));
+        Ok(())
+    }
+}

@@ -169,10 +169,37 @@ pub trait EventStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
+/// A notification that could not be delivered yet: kept until a retry succeeds or gives up.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PendingNotification {
+    pub event_id: String,
+    /// `sns`, `eventbridge` or `webhook`.
+    pub target: String,
+    pub payload: serde_json::Value,
+    pub attempts: u32,
+    pub last_error: String,
+    pub next_attempt_at: DateTime<Utc>,
+}
+
+/// Notifications that failed after their event was committed, for retry.
+#[async_trait]
+pub trait NotificationOutbox: Send + Sync {
+    /// Creates or replaces the entry for (event, target).
+    async fn save_pending(
+        &self,
+        tenant: &TenantId,
+        pending: &PendingNotification,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The tenant's pending notifications, oldest event first, at most `limit`.
+    async fn list_pending(&self, tenant: &TenantId, limit: u32) -> Result<Vec<PendingNotification>, StoreError>;
+    async fn delete_pending(&self, tenant: &TenantId, event_id: &str, target: &str) -> Result<(), StoreError>;
+}
+
 /// Everything onboarding needs, for code that wants one handle.
 pub trait OnboardingStore: TenantStore + AccountStore + RequestLedger {}
 impl<T: TenantStore + AccountStore + RequestLedger> OnboardingStore for T {}
 
 /// Everything the receiver needs.
-pub trait ReceiverStore: TenantStore + AccountStore + EventStore {}
-impl<T: TenantStore + AccountStore + EventStore> ReceiverStore for T {}
+pub trait ReceiverStore: TenantStore + AccountStore + EventStore + NotificationOutbox {}
+impl<T: TenantStore + AccountStore + EventStore + NotificationOutbox> ReceiverStore for T {}
