@@ -295,8 +295,20 @@ async fn bad_requests_get_permanent_codes_and_change_nothing() {
         ("account not in the tenant", token, json, with(&|e| e["account"] = json!("999999999999")), 403),
         ("disconnected account", token, json, with(&|e| e["account"] = json!("210987654321")), 403),
         ("unicode in the id", token, json, with(&|e| e["id"] = json!("ünïcödé")), 400),
+        ("NUL in the id", token, json, with(&|e| e["id"] = json!("abc\u{0}def")), 400),
+        ("oversize id", token, json, with(&|e| e["id"] = json!("a".repeat(300))), 400),
+        ("JSON null", token, json, b"null".to_vec(), 400),
+        ("invalid UTF-8", token, json, vec![b'{', 0xff, 0xfe, b'}'], 400),
+        ("deeply nested JSON", token, json, format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes(), 400),
+        ("duplicate keys", token, json, br#"{"id": "a", "id": "b"}"#.to_vec(), 400),
+        ("a JSON look-alike content type", token, Some("application/jsonx"), good.to_string().into_bytes(), 400),
+        ("detail-type of the wrong type", token, json, with(&|e| e["detail-type"] = json!(["x"])), 400),
+        ("account with letters", token, json, with(&|e| e["account"] = json!("12345678901a")), 400),
+        ("empty region", token, json, with(&|e| e["region"] = json!("")), 400),
+        ("time of the wrong type", token, json, with(&|e| e["time"] = json!(1700000000)), 400),
+        ("China region", token, json, with(&|e| e["region"] = json!("cn-north-1")), 400),
     ];
-    assert!(cases.len() >= 30);
+    assert!(cases.len() >= 40, "{} cases", cases.len());
     for (name, key, ct, body, status) in cases {
         let before = w.store.snapshot();
         let (got, reply) = w.post(key, ct, &body).await;
@@ -388,4 +400,48 @@ async fn rotated_out_and_revoked_tokens_stop_working() {
         401,
         "a deleted tenant's token stops at once (cache TTL 0 here, 30 s in Lambda)"
     );
+}
+
+/// Odd but valid events are accepted and stored exactly once: the event item, the finding item
+/// when there is one, and the launched instances' types (for later events). A repeat changes nothing.
+#[tokio::test]
+async fn odd_valid_events_are_stored_exactly_once() {
+    let w = world().await;
+    let unicode_tags = {
+        let mut e = run_instances("bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb", "m5.2xlarge", &["i-0b1"]);
+        e["detail"]["requestParameters"]["tagSpecificationSet"] =
+            json!({"items": [{"resourceType": "instance", "tags": [{"key": "Name", "value": "数据库 🚀 <script>"}]}]});
+        e
+    };
+    let cases: Vec<(&str, Value, &[&str])> = vec![
+        // Unknown to the price list: accepted, unpriced, no finding.
+        (
+            "unknown instance type",
+            run_instances("cccccccc-cccc-4ccc-8ccc-cccccccccccc", "m99.mega", &["i-0c1"]),
+            &["EVENT#", "INSTANCE#"],
+        ),
+        ("unicode tag values", unicode_tags, &["EVENT#", "FINDING#", "INSTANCE#"]),
+        (
+            "unknown event",
+            json!({"version": "0", "id": "dddddddd-dddd-4ddd-8ddd-dddddddddddd", "detail-type": "Something New", "source": "aws.future",
+            "account": "123456789012", "time": "2026-11-20T10:00:00Z", "region": "us-east-1", "resources": [], "detail": {"x": [1, {"y": null}]}}),
+            &["EVENT#"],
+        ),
+    ];
+    for (name, event, kinds) in cases {
+        let before = w.store.snapshot();
+        let (status, reply) = w.send(&event).await;
+        assert_eq!(status, 200, "{name}: {reply}");
+        let after = w.store.snapshot();
+        let added: Vec<&String> =
+            after.iter().map(|(_, sk, _, _)| sk).filter(|sk| !before.iter().any(|(_, b, _, _)| b == *sk)).collect();
+        assert_eq!(added.len(), kinds.len(), "{name}: {added:?}");
+        for k in kinds {
+            assert!(added.iter().any(|sk| sk.starts_with(k)), "{name}: no {k} in {added:?}");
+        }
+        // The same id again: 200, nothing written.
+        let (status, reply) = w.send(&event).await;
+        assert_eq!((status, reply["status"].as_str()), (200, Some("duplicate")), "{name}");
+        assert_eq!(w.store.snapshot().len(), after.len(), "{name}: the repeat wrote something");
+    }
 }
