@@ -84,4 +84,79 @@ mod tests {
             handle(&receiver, function_url_request(created.tenant.id.as_str(), "crt_wrong", &event)).await.unwrap();
         assert_eq!(resp.status(), 401);
     }
+
+    /// `events/receiver/http/<name>.json`: the fixtures as function-URL requests
+    /// (tools/wrap_events.py), with their placeholder tenant and token.
+    macro_rules! wrapped {
+        ($($name:literal,)*) => {
+            [$(($name, include_str!(concat!("../../../events/receiver/http/", $name, ".json")))),*]
+        };
+    }
+
+    #[tokio::test]
+    async fn every_wrapped_fixture_is_accepted_through_the_handler() {
+        let fixtures = wrapped![
+        "cloudwatch-billing-alarm",
+        "ebs-create-volume-gp2",
+        "ebs-create-volume-io2",
+        "ebs-modify-volume",
+        "ec2-allocate-address",
+        "ec2-create-nat-gateway",
+        "ec2-delete-nat-gateway",
+        "ec2-modify-instance-type",
+        "ec2-release-address",
+        "ec2-run-instances-gpu",
+        "ec2-run-instances-previous-gen",
+        "ec2-run-instances",
+        "ec2-start-instances",
+        "ec2-state-change-running",
+        "ec2-state-change-stopped",
+        "ec2-state-change-terminated",
+        "ec2-stop-instances",
+        "ec2-terminate-instances",
+        "eks-create-cluster",
+        "eks-create-nodegroup",
+        "elasticache-create-cache-cluster",
+        "elasticache-create-replication-group",
+        "elb-create-load-balancer",
+        "lambda-put-provisioned-concurrency",
+        "msk-create-cluster",
+        "opensearch-create-domain",
+        "rds-create-db-cluster",
+        "rds-create-db-instance",
+        "rds-modify-db-instance",
+        "rds-start-db-instance",
+        "redshift-create-cluster",
+        "sagemaker-create-endpoint",
+        "sagemaker-create-notebook-instance",
+        "sagemaker-create-training-job",
+        "unknown-event",
+        ];
+        let store = Arc::new(MemoryStore::new());
+        let svc =
+            Onboarding::new(store.clone(), Arc::new(FakeAssumer::enforcing()), Arc::new(SystemClock), settings(false));
+        let created = svc.create_tenant("Acme").await.unwrap();
+        let req = AccountRequest {
+            role_arn: "arn:aws:iam::123456789012:role/CostradarReadOnly".into(),
+            regions: vec![],
+            cur: None,
+            registration: costradar::domain::Registration::Manual,
+        };
+        svc.connect_account(&created.tenant.id, req, &svc.settings().verify).await.unwrap();
+        let receiver = Receiver::new(store, Arc::new(snapshot::bundled().unwrap()), Arc::new(SystemClock));
+        for (name, text) in fixtures {
+            let text = text
+                .replace("t-exampletenant001", created.tenant.id.as_str())
+                .replace("crt_placeholder-replaced-by-tests-0000000000", created.ingest_token.expose());
+            let req = lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let resp = handle(&receiver, req).await.unwrap();
+            let body: Value = match resp.body() {
+                Body::Text(t) => serde_json::from_str(t).unwrap(),
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(resp.status(), 200, "{name}: {body}");
+            assert_eq!(body["status"], "accepted", "{name}");
+            assert!(body["event"]["kind"].is_string(), "{name}");
+        }
+    }
 }
