@@ -6,12 +6,14 @@ VENV := .venv
 PYTHON ?= python3
 CARGO ?= cargo
 
-.PHONY: help demo test validate venv bench fuzz clean
+.PHONY: help demo test validate venv node sam build deploy bench fuzz clean
 
 help:
 	@echo "make demo      run costradar locally against moto (no AWS account needed)"
 	@echo "make test      the whole test suite (unit, moto integration, templates)"
-	@echo "make validate  template and policy checks"
+	@echo "make validate  template and policy checks (customer templates and the operator stack)"
+	@echo "make build     sam build of the operator stack (arm64 Lambdas, cargo lambda)"
+	@echo "make deploy    sam deploy (guided the first time: infra/samconfig.toml)"
 	@echo "make bench     criterion benchmarks (onboarding API, receiver pipeline)"
 	@echo "make fuzz      60 s of cargo-fuzz on the receiver's parsing (needs the nightly toolchain)"
 
@@ -23,15 +25,39 @@ $(VENV)/.installed: tests/requirements.txt
 
 venv: $(VENV)/.installed
 
-test: venv
+# Node tools (asl-validator, aws-local-stepfunctions), pinned in tests/package-lock.json.
+tests/node_modules/.installed: tests/package.json tests/package-lock.json
+	npm ci --prefix tests --no-audit --no-fund --loglevel=error
+	touch $@
+
+node: tests/node_modules/.installed
+
+# aws-sam-cli in a venv of its own (.venv/sam/): its pins conflict with moto's.
+sam: venv
+	tools/side-venv.sh sam tests/requirements-sam.txt
+
+test: venv node
 	tools/with-moto.sh tools/test.sh
 
 demo: venv
 	$(CARGO) build --locked -p costradar-cli
 	tools/with-moto.sh tools/demo.sh
 
-validate: venv
+validate: venv node
+	tools/validate-stack.sh
 	tools/check-templates.sh --report
+
+# cargo lambda (pinned in tests/requirements.txt, .venv/bin) cross-compiles the arm64 binaries
+# with zig, which its PyPI package brings along.
+build: sam
+	cd infra && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 ../$(VENV)/sam/bin/sam build
+
+deploy: build
+	cd infra && if grep -q '^parameter_overrides' samconfig.toml; then \
+	  SAM_CLI_TELEMETRY=0 ../$(VENV)/sam/bin/sam deploy; \
+	else \
+	  SAM_CLI_TELEMETRY=0 ../$(VENV)/sam/bin/sam deploy --guided; \
+	fi
 
 bench:
 	$(CARGO) bench --locked -p costradar --features test-support

@@ -16,7 +16,9 @@ passed=${totals% *}
 failed=${totals#* }
 tools/check-templates.sh 2>&1 | tee target/test-templates.log
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
-read -r tp tf < <(awk '/ (passed|failed)/ && /in [0-9.]+s/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { printf "%d %d", p, f }' target/test-templates.log)
+# pytest's "N passed, N failed in Ts" and node's test runner's TAP "# pass N" / "# fail N".
+read -r tp tf < <(awk '/ (passed|failed)/ && /in [0-9.]+s/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+  /^# pass [0-9]+$/ { p += $3 } /^# fail [0-9]+$/ { f += $3 } END { printf "%d %d", p, f }' target/test-templates.log)
 passed=$((passed + tp)); failed=$((failed + tf))
 [ "$status" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1   # a build failure runs no test but fails
 echo "tests: $passed passed, $failed failed"

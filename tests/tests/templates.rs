@@ -293,3 +293,81 @@ fn every_table_row_says_why() {
         assert!(!p.tasks.is_empty(), "{}", p.action);
     }
 }
+
+/// Every `ErrorEquals` name in the state machines is an error type the Rust tasks can emit
+/// (`costradar::workflow::ERROR_TYPES`) or one of the Lambda service / Step Functions names the
+/// contract (`docs/workflows.md`, "Error types") lists. A typo would otherwise never match.
+#[test]
+fn every_error_equals_name_in_the_state_machines_is_one_the_code_or_the_contract_names() {
+    let root = costradar_tests::repo_root();
+    let doc = std::fs::read_to_string(root.join("docs/workflows.md")).unwrap();
+    let table = doc.split("## Error types").nth(1).expect("docs/workflows.md has an 'Error types' section");
+    let table = table.split("\n## ").next().unwrap();
+    let listed: BTreeSet<String> = table
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|n| n.starts_with("Lambda.") || n.starts_with("States."))
+        .map(str::to_owned)
+        .collect();
+    assert!(listed.contains("Lambda.ServiceException") && listed.contains("States.ALL"), "{listed:?}");
+    for t in costradar::workflow::ERROR_TYPES {
+        assert!(table.contains(&format!("`{t}`")), "docs/workflows.md does not list the error type {t}");
+    }
+
+    fn error_names(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    if k == "ErrorEquals" {
+                        out.extend(
+                            x.as_array().expect("ErrorEquals is a list").iter().map(|n| n.as_str().unwrap().to_owned()),
+                        );
+                    } else {
+                        error_names(x, out);
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| error_names(x, out)),
+            _ => {}
+        }
+    }
+
+    let dir = root.join("infra/statemachines");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".asl.json"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no state machine in infra/statemachines");
+    let mut seen = BTreeSet::new();
+    for path in files {
+        // `${Substitution}` placeholders stand where numbers go; any number parses.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut rendered = String::new();
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find("${") {
+            let end = rest[i..].find('}').expect("closed placeholder") + i;
+            let quoted = rest[..i].ends_with('"');
+            rendered.push_str(&rest[..i]);
+            rendered.push_str(if quoted { "placeholder" } else { "1" });
+            rest = &rest[end + 1..];
+        }
+        rendered.push_str(rest);
+        let def: serde_json::Value =
+            serde_json::from_str(&rendered).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut names = Vec::new();
+        error_names(&def, &mut names);
+        assert!(!names.is_empty(), "{}: no Retry or Catch", path.display());
+        for n in names {
+            assert!(
+                costradar::workflow::ERROR_TYPES.contains(&n.as_str()) || listed.contains(&n),
+                "{}: ErrorEquals {n:?} is neither a TaskError type nor a Lambda./States. name in docs/workflows.md",
+                path.display()
+            );
+            seen.insert(n);
+        }
+    }
+    assert!(seen.contains("Transient"), "the state machines retry Transient: {seen:?}");
+}

@@ -1,0 +1,468 @@
+"""The operator's stack (infra/template.yaml) and its state machines (infra/statemachines/): the
+analysers `make validate` runs (sam validate --lint, cfn-lint, checkov, asl-validator,
+cloudsplaining), each guarded against silently checking nothing, and the security and operations
+invariants of the stack as tests, not comments."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, cfn_policy, run, tool
+
+import stack_policy  # tools/, on sys.path through conftest
+
+TEMPLATE = ROOT / "infra" / "template.yaml"
+ASL_DIR = ROOT / "infra" / "statemachines"
+LAMBDA_ERRORS = {"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+                 "Lambda.TooManyRequestsException"}
+# Output names the README, the demo and operators rely on.
+OUTPUTS = {"ReceiverUrl", "CustomResourceTopicArn", "ScannerRoleArn", "OperatorApiUrl", "TableName"}
+
+
+@pytest.fixture(scope="module")
+def stack() -> dict:
+    return stack_policy.load()
+
+
+def resources(t: dict, kind: str) -> dict[str, dict]:
+    return {k: v for k, v in t["Resources"].items() if v["Type"] == kind}
+
+
+def functions(t: dict) -> dict[str, dict]:
+    return resources(t, "AWS::Serverless::Function")
+
+
+def prop(t: dict, fn: dict, name: str):
+    """A function property, falling back to Globals."""
+    return fn["Properties"].get(name, t.get("Globals", {}).get("Function", {}).get(name))
+
+
+def ref_of(v) -> str | None:
+    return v.get("Ref") if isinstance(v, dict) else None
+
+
+def getatt_of(v) -> tuple[str, str] | None:
+    if isinstance(v, dict) and "Fn::GetAtt" in v:
+        a = v["Fn::GetAtt"]
+        return tuple(a.split(".", 1)) if isinstance(a, str) else tuple(a)
+    return None
+
+
+def cargo_binaries() -> set[str]:
+    names = set()
+    for cargo in (ROOT / "functions").glob("*/Cargo.toml"):
+        names |= set(re.findall(r'\[\[bin\]\]\s*\nname\s*=\s*"([^"]+)"', cargo.read_text(encoding="utf-8")))
+    return names
+
+
+def statements(doc: dict) -> list[dict]:
+    return cfn_policy.as_list(doc["Statement"])
+
+
+def all_policies() -> dict[str, dict]:
+    """Every inline policy, with the optional statements both off and on."""
+    out = dict(stack_policy.rendered_policies())
+    on = stack_policy.rendered_policies(params={"CustomerTemplateUrl": "https://x.s3.amazonaws.com/r.yaml",
+                                                "NotifyEventBusName": "findings"})
+    out.update({k + " (bus on)": v for k, v in on.items()})
+    return out
+
+
+# ---------------------------------------------------------------- the analysers
+
+
+def sam_binary() -> Path:
+    path = Path(os.environ.get("SAM", ROOT / ".venv" / "sam" / "bin" / "sam"))
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run tools/check-templates.sh, which installs aws-sam-cli into .venv/sam/")
+    return path
+
+
+def test_sam_validate_lint():
+    r = run([sam_binary(), "validate", "--lint", "--template", TEMPLATE, "--region", "us-east-1"])
+    assert r.returncode == 0 and "is a valid SAM Template" in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+def test_sam_validate_lint_does_fail_a_broken_template(tmp_path):
+    broken = tmp_path / "template.yaml"
+    broken.write_text(TEMPLATE.read_text(encoding="utf-8").replace("BillingMode: PAY_PER_REQUEST", "BillingMode: WHATEVER"),
+                      encoding="utf-8")
+    r = run([sam_binary(), "validate", "--lint", "--template", broken, "--region", "us-east-1"])
+    assert r.returncode != 0, "sam validate --lint accepted an invalid BillingMode"
+
+
+def test_cfn_lint_finds_no_error_and_no_warning():
+    r = run([tool("cfn-lint"), "--format", "parseable", TEMPLATE])
+    assert r.returncode == 0 and r.stdout.strip() == "", r.stdout + r.stderr
+
+
+def test_checkov_has_no_failed_check_and_every_skip_is_justified(tmp_path):
+    from test_analysers import checkov_results
+
+    (tmp_path / "template.yaml").write_text(TEMPLATE.read_text(encoding="utf-8"), encoding="utf-8")
+    res = checkov_results(tmp_path)
+    failed = [f"{c['check_id']} {c['resource']}" for c in res["failed_checks"]]
+    assert not failed, "checkov failed checks:\n  " + "\n  ".join(failed)
+    for c in res["skipped_checks"]:
+        comment = (c.get("check_result") or {}).get("suppress_comment") or ""
+        assert len(comment) > 40, f"checkov skip of {c['check_id']} on {c['resource']} is not justified"
+    scanned = {c["resource"] for c in res["passed_checks"]}
+    for r in ("AWS::Serverless::Function.ReceiverFunction", "AWS::DynamoDB::Table.Table",
+              "AWS::IAM::Role.ScanRole", "AWS::Logs::LogGroup.ScanStateMachineLogGroup"):
+        assert r in scanned, f"checkov did not scan {r}"
+
+
+def test_asl_validator_accepts_every_state_machine():
+    r = run(["node", ROOT / "tests" / "sfn" / "validate.mjs"])
+    assert r.returncode == 0, r.stdout + r.stderr
+    files = sorted(ASL_DIR.glob("*.asl.json"))
+    assert files and all(f"{f.relative_to(ROOT)}: valid" in r.stdout for f in files), r.stdout
+
+
+def test_asl_validator_does_reject_a_broken_definition(tmp_path):
+    script = tmp_path / "bad.mjs"
+    validator = ROOT / "tests" / "node_modules" / "asl-validator"
+    script.write_text(
+        f"import {{ createRequire }} from 'node:module';\n"
+        f"const v = createRequire({json.dumps(str(ROOT / 'tests' / 'package.json'))})({json.dumps(str(validator))});\n"
+        "const r = v({StartAt: 'A', States: {A: {Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:1:function:f', Next: 'Nowhere'}}});\n"
+        "process.exit(r.isValid ? 0 : 3);\n", encoding="utf-8")
+    assert run(["node", script]).returncode == 3
+
+
+@pytest.mark.parametrize("name", sorted(stack_policy.rendered_policies()))
+def test_cloudsplaining_finds_no_high_risk_action(name):
+    for label, doc in all_policies().items():
+        if label.split(" ")[0] != name:
+            continue
+        f = cfn_policy.cloudsplaining_findings(doc, strict=False)
+        for key in stack_policy.HIGH_RISK:
+            assert f[key] == [], f"cloudsplaining {key} in {label}: {f[key]}"
+        assert f["ServiceWildcard"] == [], label
+
+
+def test_cloudsplaining_would_flag_a_risky_function_policy():
+    bad = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"], "Resource": "*"}]}
+    f = cfn_policy.cloudsplaining_findings(bad, strict=False)
+    assert f["PrivilegeEscalation"], f
+
+
+# ---------------------------------------------------------------- functions
+
+
+def test_the_four_functions_build_the_workspace_binaries(stack):
+    fns = functions(stack)
+    binaries = sorted(f["Metadata"]["BuildProperties"]["Binary"] for f in fns.values())
+    assert binaries == sorted(cargo_binaries()) == ["cur-query", "onboarding", "receiver", "scan"]
+
+
+def test_every_function_is_arm64_al2023_cargolambda_json_logs_traced(stack):
+    for name, fn in functions(stack).items():
+        assert prop(stack, fn, "Runtime") == "provided.al2023", name
+        assert prop(stack, fn, "Architectures") == ["arm64"], name
+        assert prop(stack, fn, "Handler") == "bootstrap", name
+        assert fn["Metadata"]["BuildMethod"] == "rust-cargolambda", name
+        assert prop(stack, fn, "Tracing") == "Active", name
+        logging = prop(stack, fn, "LoggingConfig")
+        assert logging["LogFormat"] == "JSON", name
+        group = ref_of(logging["LogGroup"])
+        assert stack["Resources"][group]["Type"] == "AWS::Logs::LogGroup", name
+        assert prop(stack, fn, "CodeUri") == "../", f"{name}: builds in the workspace root"
+        assert isinstance(fn["Properties"].get("Timeout"), int), f"{name} sets its timeout"
+
+
+def test_every_function_has_its_own_role_with_one_policy_that_writes_only_its_log_group(stack):
+    seen = set()
+    for name, fn in functions(stack).items():
+        role = getatt_of(fn["Properties"]["Role"])
+        assert role and role[1] == "Arn", f"{name}: an explicit role of this stack"
+        assert role[0] not in seen, f"{name} shares role {role[0]}"
+        seen.add(role[0])
+        props = stack["Resources"][role[0]]["Properties"]
+        assert "ManagedPolicyArns" not in props, f"{role[0]}: managed policies grant logs on *"
+        assert len(props["Policies"]) == 1, role[0]
+        doc = stack_policy.rendered_policies()[f"{role[0]}/{props['Policies'][0]['PolicyName']}"]
+        trust = props["AssumeRolePolicyDocument"]["Statement"]
+        assert [s["Principal"] for s in trust] == [{"Service": "lambda.amazonaws.com"}], role[0]
+        log_group = ref_of(fn["Properties"]["LoggingConfig"]["LogGroup"])
+        logs = [s for s in statements(doc) if any(a.startswith("logs:") for a in cfn_policy.as_list(s["Action"]))]
+        own = f"arn:aws:logs:us-east-1:111122223333:log-group:costradar-{log_group.lower()}-example:*"
+        assert len(logs) == 1 and logs[0]["Resource"] == own, role[0]
+        assert sorted(cfn_policy.as_list(logs[0]["Action"])) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+
+
+def test_every_log_group_has_retention_and_the_customer_managed_key(stack):
+    for name, g in resources(stack, "AWS::Logs::LogGroup").items():
+        assert ref_of(g["Properties"]["RetentionInDays"]) == "LogRetentionDays", name
+        assert getatt_of(g["Properties"]["KmsKeyId"]) == ("OpsKey", "Arn"), name
+
+
+def test_the_local_emulator_switch_is_never_set_in_the_stack():
+    # COSTRADAR_LOCAL_EMULATOR relaxes verification for moto; it has no business in AWS.
+    assert "COSTRADAR_LOCAL_EMULATOR" not in TEMPLATE.read_text(encoding="utf-8")
+
+
+def test_every_function_gets_the_table_and_the_settings_its_code_reads(stack):
+    fns = functions(stack)
+    by_binary = {f["Metadata"]["BuildProperties"]["Binary"]: f for f in fns.values()}
+    for binary, fn in by_binary.items():
+        env = fn["Properties"]["Environment"]["Variables"]
+        assert ref_of(env["TABLE_NAME"]) == "Table", binary
+    onboarding = by_binary["onboarding"]["Properties"]["Environment"]["Variables"]
+    settings = (ROOT / "shared" / "src" / "onboarding" / "settings.rs").read_text(encoding="utf-8")
+    required = set(re.findall(r'need\("([A-Z_]+)"\)', settings))
+    assert required >= {"COSTRADAR_ACCOUNT_ID", "COSTRADAR_TOPIC_ARN", "COSTRADAR_TEMPLATE_URL"}
+    assert required <= set(onboarding), f"onboarding needs {sorted(required - set(onboarding))}"
+    assert ref_of(onboarding["COSTRADAR_TOPIC_ARN"]) == "CustomResourceTopic"
+    receiver = by_binary["receiver"]["Properties"]["Environment"]["Variables"]
+    assert ref_of(receiver["NOTIFY_TOPIC_ARN"]) == "NotifyTopic"
+
+
+# ---------------------------------------------------------------- IAM: scoping and the scanner roles
+
+
+def test_no_star_resource_where_the_action_can_be_scoped():
+    db = cfn_policy.IamDatabase()
+    from policy_sentry.querying.actions import get_action_data
+
+    for label, doc in all_policies().items():
+        for s in statements(doc):
+            assert s["Effect"] == "Allow" and "NotAction" not in s and "NotResource" not in s, label
+            for a in cfn_policy.as_list(s["Action"]):
+                assert "*" not in a and "?" not in a, f"{label}: wildcard action {a}"
+                assert db.exists(a), f"{label}: {a} is not an IAM action"
+                if "*" not in cfn_policy.as_list(s["Resource"]):
+                    continue
+                service, name = a.split(":")
+                rows = get_action_data(service, name)[service]
+                formats = {r["resource_arn_format"] for r in rows if r["action"].lower() == a.lower()}
+                assert formats == {"*"}, f"{label}: {a} on Resource * but it can be scoped to {formats - {'*'}}"
+
+
+def test_scoped_resources_are_in_this_account_except_the_customer_role():
+    # "*" is checked above; the customer role is the one ARN in other accounts.
+    customer = "arn:aws:iam::*:role/" + stack_policy.customer_role_name()
+    for label, doc in all_policies().items():
+        for s in statements(doc):
+            for r in cfn_policy.as_list(s["Resource"]):
+                if r in ("*", customer):
+                    continue
+                assert r.startswith("arn:aws:") and r.split(":")[4] == "111122223333", f"{label}: {r}"
+
+
+def test_sts_is_only_assume_role_on_the_customer_role_name():
+    customer = f"arn:aws:iam::*:role/{stack_policy.customer_role_name()}"
+    assert customer == "arn:aws:iam::*:role/CostradarReadOnly"
+    found = 0
+    for label, doc in all_policies().items():
+        for s in statements(doc):
+            actions = cfn_policy.as_list(s["Action"])
+            if any(a.lower().startswith("sts:") for a in actions):
+                assert actions == ["sts:AssumeRole"], f"{label}: {actions}"
+                assert cfn_policy.as_list(s["Resource"]) == [customer], f"{label}: {s['Resource']}"
+                assert "Condition" not in s
+                found += 1
+    assert found >= 2  # x2 variants: at least the scanner
+
+
+def test_exactly_the_roles_that_assume_customer_roles_are_on_the_path_customers_trust(stack):
+    # cfn/costradar-role.yaml trusts aws:PrincipalArn arn:aws:iam::<operator>:role/costradar/*.
+    customer = cfn_policy.load_template(stack_policy.CUSTOMER_ROLE_TEMPLATE)
+    cond = customer["Resources"]["Role"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
+    pinned = cond["ArnLike"]["aws:PrincipalArn"]["Fn::Sub"]
+    assert pinned.endswith(":role/costradar/*")
+    policies = stack_policy.rendered_policies()
+    for name, role in stack_policy.roles(stack).items():
+        docs = [policies[f"{name}/{p['PolicyName']}"] for p in role["Properties"].get("Policies", [])]
+        assumes = any("sts:AssumeRole" in cfn_policy.as_list(s["Action"]) for d in docs for s in statements(d))
+        on_path = role["Properties"].get("Path") == "/costradar/"
+        assert assumes == on_path, f"{name}: assumes customer roles={assumes}, on /costradar/={on_path}"
+
+
+def test_scanner_role_output_is_the_scan_function_role(stack):
+    out = stack["Outputs"]["ScannerRoleArn"]["Value"]
+    assert getatt_of(out) == ("ScanRole", "Arn")
+    scan = next(f for f in functions(stack).values() if f["Metadata"]["BuildProperties"]["Binary"] == "scan")
+    assert getatt_of(scan["Properties"]["Role"]) == ("ScanRole", "Arn")
+
+
+def test_table_actions_are_item_level_on_this_table_only():
+    for label, doc in all_policies().items():
+        for s in statements(doc):
+            for a in cfn_policy.as_list(s["Action"]):
+                if not a.startswith("dynamodb:"):
+                    continue
+                assert a not in ("dynamodb:Scan", "dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:CreateTable"), \
+                    f"{label}: {a}"
+                for r in cfn_policy.as_list(s["Resource"]):
+                    assert re.fullmatch(r"arn:aws:dynamodb:[^:]+:\d{12}:table/costradar-table-example(/index/GSI1)?", r), \
+                        f"{label}: {a} on {r}"
+
+
+def test_no_role_can_pass_roles_or_change_iam(stack):
+    for label, doc in all_policies().items():
+        for s in statements(doc):
+            for a in cfn_policy.as_list(s["Action"]):
+                assert not a.lower().startswith("iam:"), f"{label}: {a}"
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def test_receiver_is_a_public_function_url_and_the_operator_api_uses_iam(stack):
+    receiver = next(f for f in functions(stack).values() if f["Metadata"]["BuildProperties"]["Binary"] == "receiver")
+    url = receiver["Properties"]["FunctionUrlConfig"]
+    assert url["AuthType"] == "NONE", "API destinations cannot sign: the token is checked in the function"
+    assert "Events" not in receiver["Properties"], "the receiver has no other trigger"
+    api = resources(stack, "AWS::Serverless::HttpApi")
+    assert list(api) == ["OperatorApi"]
+    assert api["OperatorApi"]["Properties"]["Auth"] == {"EnableIamAuthorizer": True, "DefaultAuthorizer": "AWS_IAM"}
+
+
+def test_custom_resource_topic_lets_anyone_publish_and_nothing_else(stack):
+    policy = stack["Resources"]["CustomResourceTopicPolicy"]["Properties"]["PolicyDocument"]
+    allows = [s for s in statements(policy) if s["Effect"] == "Allow"]
+    assert len(allows) == 1
+    assert allows[0]["Principal"] == {"AWS": "*"} and allows[0]["Action"] == "sns:Publish"
+    assert ref_of(allows[0]["Resource"]) == "CustomResourceTopic"
+    denies = [s for s in statements(policy) if s["Effect"] == "Deny"]
+    assert denies and denies[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_only_the_onboarding_function_subscribes_to_the_custom_resource_topic(stack):
+    subs = [(n, e) for n, f in functions(stack).items() for e in (f["Properties"].get("Events") or {}).values()
+            if e["Type"] == "SNS"]
+    assert [n for n, _ in subs] == ["OnboardingFunction"]
+    assert ref_of(subs[0][1]["Properties"]["Topic"]) == "CustomResourceTopic"
+
+
+# ---------------------------------------------------------------- dead letters and alarms
+
+
+ASYNC_EVENTS = {"SNS", "S3", "EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2", "SQS"}
+
+
+def test_every_async_invocation_has_a_dead_letter_queue(stack):
+    for name, fn in functions(stack).items():
+        events = (fn["Properties"].get("Events") or {}).values()
+        if not any(e["Type"] in ASYNC_EVENTS for e in events):
+            continue
+        dlq = fn["Properties"].get("DeadLetterQueue")
+        assert dlq and dlq["Type"] == "SQS", f"{name} is invoked asynchronously without a DLQ"
+        queue = getatt_of(dlq["TargetArn"])[0]
+        role = stack["Resources"][getatt_of(fn["Properties"]["Role"])[0]]["Properties"]
+        doc = role["Policies"][0]["PolicyDocument"]
+        assert any(isinstance(s, dict) and s.get("Action") == "sqs:SendMessage" and getatt_of(s["Resource"]) == (queue, "Arn")
+                   for s in statements(doc)), f"{name}'s role cannot write its DLQ"
+        for e in events:
+            if e["Type"] == "SNS":
+                assert "deadLetterTargetArn" in e["Properties"].get("RedrivePolicy", {}), f"{name}: SNS delivery DLQ"
+    for name, s in resources(stack, "AWS::Scheduler::Schedule").items():
+        assert "DeadLetterConfig" in s["Properties"]["Target"], name
+
+
+def test_every_queue_is_a_watched_dead_letter_queue(stack):
+    alarms = resources(stack, "AWS::CloudWatch::Alarm").values()
+    watched = {getatt_of(d["Value"])[0] for a in alarms if a["Properties"].get("Namespace") == "AWS/SQS"
+               for d in a["Properties"]["Dimensions"]}
+    assert watched == set(resources(stack, "AWS::SQS::Queue"))
+
+
+def test_alarms_cover_errors_throttles_failures_and_the_receiver_5xx_rate(stack):
+    alarms = list(resources(stack, "AWS::CloudWatch::Alarm").values())
+    for a in alarms:
+        assert [ref_of(x) for x in a["Properties"]["AlarmActions"]] == ["AlarmTopic"]
+    def watched(metric):
+        return {ref_of(d["Value"]) for a in alarms if a["Properties"].get("MetricName") == metric
+                for d in a["Properties"]["Dimensions"]}
+    fns = set(functions(stack))
+    assert watched("Errors") == fns and watched("Throttles") == fns
+    machines = set(resources(stack, "AWS::Serverless::StateMachine"))
+    assert watched("ExecutionsFailed") == machines and watched("ExecutionsTimedOut") == machines
+    rate = [a for a in alarms if "Metrics" in a["Properties"]]
+    assert len(rate) == 1
+    names = {m["MetricStat"]["Metric"]["MetricName"] for m in rate[0]["Properties"]["Metrics"] if "MetricStat" in m}
+    assert names == {"Url5xxCount", "UrlRequestCount"}
+
+
+def test_outputs(stack):
+    assert OUTPUTS <= set(stack["Outputs"])
+    assert getatt_of(stack["Outputs"]["ReceiverUrl"]["Value"]) == ("ReceiverFunctionUrl", "FunctionUrl")
+
+
+def test_table_has_pitr_sse_ttl_and_a_deletion_protection_parameter(stack):
+    (table,) = resources(stack, "AWS::DynamoDB::Table").values()
+    p = table["Properties"]
+    assert p["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert p["SSESpecification"]["SSEEnabled"] is True
+    assert p["TimeToLiveSpecification"]["Enabled"] is True
+    assert ref_of(p["DeletionProtectionEnabled"]) == "TableDeletionProtection"
+    assert stack["Parameters"]["TableDeletionProtection"]["Default"] == "true"
+
+
+# ---------------------------------------------------------------- state machines
+
+
+def asl_states(definition: dict):
+    """Every state, with the ones inside Map/Parallel, as (name, state)."""
+    for name, s in definition["States"].items():
+        yield name, s
+        for sub in [s.get("ItemProcessor"), s.get("Iterator"), *(s.get("Branches") or [])]:
+            if sub:
+                yield from asl_states(sub)
+
+
+def rendered(path: Path) -> dict:
+    text = path.read_text(encoding="utf-8")
+    return json.loads(re.sub(r"\$\{MaxConcurrency\}", "10", text).replace("${", "X{"))
+
+
+def test_state_machines_come_from_the_asl_files_with_matching_substitutions(stack):
+    machines = resources(stack, "AWS::Serverless::StateMachine")
+    files = {p.name for p in ASL_DIR.glob("*.asl.json")}
+    used = {Path(m["Properties"]["DefinitionUri"]).name for m in machines.values()}
+    assert used == files, "every ASL file is deployed, and only those"
+    fn_arns = {getatt_of(v)[0] for m in machines.values() for v in m["Properties"]["DefinitionSubstitutions"].values()
+               if getatt_of(v)}
+    for name, m in machines.items():
+        text = (ROOT / "infra" / m["Properties"]["DefinitionUri"]).read_text(encoding="utf-8")
+        placeholders = set(re.findall(r"\$\{([A-Za-z0-9]+)\}", text))
+        assert placeholders == set(m["Properties"]["DefinitionSubstitutions"]), name
+        assert ref_of(m["Properties"]["DefinitionSubstitutions"]["MaxConcurrency"]) == "ScanMaxConcurrency"
+        role = stack["Resources"][getatt_of(m["Properties"]["Role"])[0]]["Properties"]
+        invoke = [s for s in statements(role["Policies"][0]["PolicyDocument"]) if s["Action"] == "lambda:InvokeFunction"]
+        assert {getatt_of(r)[0] for s in invoke for r in cfn_policy.as_list(s["Resource"])} == fn_arns, name
+        assert m["Properties"]["Tracing"] == {"Enabled": True}
+        assert m["Properties"]["Logging"]["Level"] in ("ERROR", "ALL")
+
+
+@pytest.mark.parametrize("path", sorted(ASL_DIR.glob("*.asl.json")), ids=lambda p: p.name)
+def test_every_task_and_the_machine_have_timeouts_and_retries(path):
+    d = rendered(path)
+    assert isinstance(d.get("TimeoutSeconds"), int) and d["TimeoutSeconds"] <= 24 * 3600
+    tasks = [(n, s) for n, s in asl_states(d) if s["Type"] == "Task"]
+    assert tasks
+    for name, s in tasks:
+        assert isinstance(s.get("TimeoutSeconds"), int) and s["TimeoutSeconds"] <= 900, name
+        retried = {e for r in s.get("Retry", []) for e in r["ErrorEquals"]}
+        assert LAMBDA_ERRORS <= retried and "Transient" in retried, f"{name} retries {retried}"
+        for r in s["Retry"]:
+            assert r.get("BackoffRate", 1) >= 2 and r.get("MaxAttempts", 3) >= 3, f"{name}: back-off"
+        assert "Resource" in s and s["Resource"].startswith("X{"), f"{name}: a substituted function ARN"
+
+
+def test_one_account_failure_is_caught_inside_the_map():
+    d = rendered(ASL_DIR / "scan.asl.json")
+    maps = [s for _, s in asl_states(d) if s["Type"] == "Map"]
+    assert len(maps) == 1
+    proc = maps[0]["ItemProcessor"]
+    for name, s in asl_states(proc):
+        if s["Type"] == "Task":
+            assert any("States.ALL" in c["ErrorEquals"] for c in s.get("Catch", [])), f"{name} is not caught"
+    assert maps[0]["MaxConcurrency"] == 10
