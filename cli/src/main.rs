@@ -2,6 +2,8 @@
 //! through the same API layer as the onboarding Lambda, straight against the table, so their
 //! JSON and their validation are the Lambda's.
 
+mod analyze;
+
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -40,6 +42,11 @@ enum Command {
     /// Real-time events: price one locally, or send one to a receiver.
     #[command(subcommand)]
     Events(EventCommand),
+    /// Analyses a CUR 2.0 export or a FOCUS file locally (embedded engine): report.html and report.json.
+    Analyze(analyze::AnalyzeArgs),
+    /// CUR tools: a synthetic CUR 2.0 generator with ground truth, the query library's SQL.
+    #[command(subcommand)]
+    Cur(analyze::CurCommand),
 }
 
 #[derive(Subcommand)]
@@ -247,7 +254,9 @@ fn seg(s: &str) -> String {
 
 fn request(cmd: &Command) -> (&'static str, String, String, Option<Value>) {
     match cmd {
-        Command::Table(_) | Command::Events(_) => unreachable!("handled before"),
+        Command::Table(_) | Command::Events(_) | Command::Analyze(_) | Command::Cur(_) => {
+            unreachable!("handled before")
+        }
         Command::Tenants(t) => match t {
             TenantCommand::Create { name } => ("POST", "/tenants".into(), String::new(), Some(json!({ "name": name }))),
             TenantCommand::List(p) => ("GET", "/tenants".into(), p.query(), None),
@@ -297,6 +306,12 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Events(cmd) = cli.command {
         return events(cmd).await;
+    }
+    if let Command::Analyze(args) = cli.command {
+        return analyze::analyze(args).await;
+    }
+    if let Command::Cur(cmd) = cli.command {
+        return analyze::cur(cmd).await;
     }
     let sdk = sdk_config(cli.endpoint_url.as_deref()).await;
     let store = DynamoStore::from_sdk(&sdk, &cli.table);

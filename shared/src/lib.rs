@@ -7,6 +7,7 @@ pub mod domain;
 pub mod onboarding;
 pub mod pricing;
 pub mod receiver;
+pub mod report;
 pub mod rules;
 pub mod store;
 pub mod workflow;

@@ -2,6 +2,15 @@
 //! the customer's account and on an embedded engine (DataFusion, feature `embedded`) locally.
 //! The `QueryEngine` port is the seam between the two.
 
+pub mod analysis;
+pub mod anomaly;
+#[cfg(feature = "embedded")]
+pub mod embedded;
 pub mod engine;
+pub mod focus;
+#[cfg(feature = "embedded")]
+pub mod generate;
+pub mod queries;
+pub mod rates;
 
 pub use engine::{Cell, QueryEngine, QueryError, QueryRequest, ResultSet};

@@ -48,7 +48,8 @@ pub fn split_type(t: &str) -> Option<(&str, &str)> {
     t.split_once('.')
 }
 
-const PREVIOUS_GENERATION: &[(&str, &str)] = &[
+/// Previous-generation families and their current-generation successor (also the CUR waste query's list).
+pub const PREVIOUS_GENERATION: &[(&str, &str)] = &[
     ("m1", "m6i"),
     ("m2", "r6i"),
     ("m3", "m6i"),

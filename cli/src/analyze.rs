@@ -1,0 +1,198 @@
+//! `costradar analyze` (the whole CUR analysis on the embedded engine, writing report.html and
+//! report.json) and `costradar cur ...` (the synthetic CUR generator, the query library's SQL).
+//! Neither needs AWS.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use costradar::cur::analysis::{analyse, AnalysisOptions};
+use costradar::cur::embedded::EmbeddedEngine;
+use costradar::cur::generate::{generate, GeneratorConfig};
+use costradar::cur::queries::{Library, PeriodRange, Schema, YearMonth};
+use rust_decimal::Decimal;
+use serde_json::json;
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["cur", "focus"])))]
+pub struct AnalyzeArgs {
+    /// A CUR 2.0 export directory (holding `data/BILLING_PERIOD=YYYY-MM/` or the partitions).
+    #[arg(long)]
+    cur: Option<PathBuf>,
+    /// A FOCUS 1.0 or 1.1 file, CSV or Parquet.
+    #[arg(long)]
+    focus: Option<PathBuf>,
+    /// First billing period (YYYY-MM); default: the earliest in the data.
+    #[arg(long)]
+    from: Option<YearMonth>,
+    /// Last billing period (YYYY-MM); default: the latest in the data.
+    #[arg(long)]
+    to: Option<YearMonth>,
+    /// Where report.html and report.json go (created if missing).
+    #[arg(long)]
+    out: PathBuf,
+    /// Anomalies smaller than this many dollars a day are not reported.
+    #[arg(long, default_value = "50")]
+    min_impact: Decimal,
+}
+
+#[derive(Subcommand)]
+pub enum CurCommand {
+    /// Writes a deterministic synthetic CUR 2.0 export (Parquet, export layout) and its
+    /// ground_truth.json into OUT.
+    Generate {
+        /// Rows to write, exactly (10k to 10M are the tested sizes).
+        #[arg(long, default_value = "10000")]
+        rows: u64,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = "42")]
+        seed: u64,
+        /// First billing period.
+        #[arg(long, default_value = "2025-01")]
+        start: YearMonth,
+        #[arg(long, default_value = "2")]
+        months: u32,
+        #[arg(long, default_value = "4")]
+        accounts: u32,
+    },
+    /// Prints the query library's SQL (as Athena runs it, placeholders unfilled).
+    Queries {
+        /// JSON: [{"name", "schema", "sql", "params"}] (the sqlglot check reads this).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("costradar: {msg}");
+    ExitCode::FAILURE
+}
+
+pub async fn cur(cmd: CurCommand) -> ExitCode {
+    match cmd {
+        CurCommand::Generate { rows, out, seed, start, months, accounts } => {
+            let cfg = GeneratorConfig { rows, seed, start, months, accounts };
+            let t = std::time::Instant::now();
+            // The generator is CPU-bound and synchronous.
+            let res = tokio::task::spawn_blocking(move || generate(&cfg, &out).map(|gt| (gt, out))).await;
+            match res {
+                Ok(Ok((gt, out))) => {
+                    println!(
+                        "{}",
+                        json!({
+                            "out": out.display().to_string(),
+                            "rows": gt.rows,
+                            "periods": gt.periods,
+                            "total_billed": costradar::report::usd(gt.total_billed),
+                            "injected_anomalies": gt.injected_anomalies.len(),
+                            "injected_waste": gt.injected_waste.len(),
+                            "seconds": (t.elapsed().as_secs_f64() * 10.0).round() / 10.0,
+                        })
+                    );
+                    ExitCode::SUCCESS
+                }
+                Ok(Err(e)) => fail(e),
+                Err(e) => fail(e),
+            }
+        }
+        CurCommand::Queries { json: as_json } => {
+            let range = PeriodRange::new(YearMonth { year: 2025, month: 1 }, YearMonth { year: 2025, month: 2 })
+                .expect("a valid range");
+            let mut out = Vec::new();
+            for schema in [Schema::Cur2, Schema::Focus] {
+                let lib = Library::new(schema, "cur").expect("valid table name");
+                for q in lib.queries() {
+                    let req = lib.request(q, &range);
+                    out.push(
+                        json!({ "name": q.name(), "schema": schema.as_str(), "sql": req.sql, "params": req.params }),
+                    );
+                }
+            }
+            if as_json {
+                println!("{}", serde_json::to_string_pretty(&out).expect("json"));
+            } else {
+                for q in &out {
+                    println!(
+                        "-- {} ({})\n{};\n",
+                        q["name"].as_str().unwrap_or(""),
+                        q["schema"].as_str().unwrap_or(""),
+                        q["sql"].as_str().unwrap_or("")
+                    );
+                }
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn display_name(p: &Path) -> String {
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| p.display().to_string())
+}
+
+pub async fn analyze(args: AnalyzeArgs) -> ExitCode {
+    let opened = match (&args.cur, &args.focus) {
+        (Some(dir), None) => EmbeddedEngine::open_cur(dir).await,
+        (None, Some(file)) => EmbeddedEngine::open_focus(file).await,
+        _ => return fail("give exactly one of --cur DIR and --focus FILE"),
+    };
+    let engine = match opened {
+        Ok(e) => e,
+        Err(e) => return fail(e),
+    };
+    let present = engine.periods().to_vec();
+    let (Some(first), Some(last)) = (present.first().copied(), present.last().copied()) else {
+        return fail(format!("{}: no billing periods in the data", engine.source().display()));
+    };
+    let range = match PeriodRange::new(args.from.unwrap_or(first), args.to.unwrap_or(last)) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    if !present.iter().any(|p| range.contains(*p)) {
+        let have: Vec<String> = present.iter().map(ToString::to_string).collect();
+        return fail(format!(
+            "no data for billing periods {} to {}: the data has {}",
+            range.from,
+            range.to,
+            have.join(", ")
+        ));
+    }
+    if args.min_impact < Decimal::ZERO {
+        return fail("--min-impact must not be negative");
+    }
+    let mut opts = AnalysisOptions::default();
+    opts.anomaly.min_impact = args.min_impact;
+    let t = std::time::Instant::now();
+    let analysis = match analyse(&engine, &engine.library(), &range, &opts).await {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
+    let source = args.cur.as_deref().or(args.focus.as_deref()).map(display_name).unwrap_or_default();
+    let report = costradar::report::build(&analysis, &source, engine.focus_version().map(|v| v.as_str()));
+    if let Err(e) = std::fs::create_dir_all(&args.out) {
+        return fail(format!("{}: {e}", args.out.display()));
+    }
+    let json_path = args.out.join("report.json");
+    let html_path = args.out.join("report.html");
+    let json = serde_json::to_vec_pretty(&report).expect("report serialises");
+    if let Err(e) = std::fs::write(&json_path, json) {
+        return fail(format!("{}: {e}", json_path.display()));
+    }
+    if let Err(e) = std::fs::write(&html_path, costradar::report::render_html(&report)) {
+        return fail(format!("{}: {e}", html_path.display()));
+    }
+    println!(
+        "{}",
+        json!({
+            "report_json": json_path.display().to_string(),
+            "report_html": html_path.display().to_string(),
+            "period": { "from": range.from.to_string(), "to": range.to.to_string() },
+            "billed_cost": report.totals.billed_cost,
+            "findings": report.findings.len(),
+            "anomalies": report.anomalies.len(),
+            "queries": analysis.queries.len(),
+            "seconds": (t.elapsed().as_secs_f64() * 100.0).round() / 100.0,
+        })
+    );
+    ExitCode::SUCCESS
+}

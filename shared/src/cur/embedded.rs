@@ -1,0 +1,361 @@
+//! The embedded query engine: Apache DataFusion over local files, for local runs and small
+//! tenants (feature `embedded`; the Lambdas do not carry it).
+//!
+//! - A CUR 2.0 export: a directory laid out as the export writes it,
+//!   `[data/]BILLING_PERIOD=YYYY-MM/*.parquet`. The partition column is exposed as
+//!   `billing_period` (what Glue calls it on Athena), so the library's period filter prunes
+//!   whole partitions here as it does there.
+//! - A FOCUS 1.0/1.1 file, CSV or Parquet, any provider.
+//!
+//! S3 prefixes are not read here (not built): the production path for data in S3 is Athena.
+//!
+//! The library's `?` placeholders become DataFusion's `$1..$n` and are bound as values, never
+//! formatted into the text: that rewrite is the whole dialect layer.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Decimal128Type, Float64Type, Int64Type, SchemaRef};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::common::ScalarValue;
+use datafusion::error::DataFusionError;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionConfig, SessionContext};
+use rust_decimal::Decimal;
+
+use super::engine::{Cell, QueryEngine, QueryError, QueryRequest, ResultSet};
+use super::focus::{detect_version, FocusVersion};
+use super::queries::{required_columns, scan_placeholders, ColumnKind, Library, Schema, YearMonth};
+
+/// Table names the library is bound to on this engine.
+pub const CUR_TABLE: &str = "cur";
+pub const FOCUS_TABLE: &str = "focus";
+
+pub struct EmbeddedEngine {
+    ctx: SessionContext,
+    schema: Schema,
+    /// Billing periods present (CUR: the partitions; FOCUS: from the data).
+    periods: Vec<YearMonth>,
+    focus_version: Option<FocusVersion>,
+    source: PathBuf,
+}
+
+fn invalid(e: impl std::fmt::Display) -> QueryError {
+    QueryError::InvalidData(e.to_string())
+}
+
+/// DataFusion's errors, sorted into the port's: anything about the data (schema, types, casts,
+/// Parquet or CSV decoding) is `InvalidData`; the rest is a failed query.
+fn map_df(e: DataFusionError) -> QueryError {
+    let msg = e.to_string();
+    let data = matches!(
+        e.find_root(),
+        DataFusionError::ArrowError(..) | DataFusionError::ParquetError(..) | DataFusionError::SchemaError(..)
+    ) || msg.contains("Cast error")
+        || msg.contains("No field named")
+        || msg.contains("Parquet error")
+        || msg.contains("Error parsing");
+    if data {
+        QueryError::InvalidData(msg)
+    } else {
+        QueryError::Failed(msg)
+    }
+}
+
+fn session() -> SessionContext {
+    let config =
+        SessionConfig::new().with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
+    SessionContext::new_with_config(config)
+}
+
+/// `BILLING_PERIOD=YYYY-MM` directories under the export's data root.
+fn partitions(root: &Path) -> Result<Vec<YearMonth>, QueryError> {
+    let entries = std::fs::read_dir(root).map_err(|e| invalid(format!("cannot read {}: {e}", root.display())))?;
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(p) = name.strip_prefix("BILLING_PERIOD=") {
+            if entry.path().is_dir() {
+                let m =
+                    YearMonth::parse(p).map_err(|e| invalid(format!("{}: partition {name}: {e}", root.display())))?;
+                out.push(m);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn kind_ok(kind: ColumnKind, t: &DataType) -> bool {
+    let text = |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
+    match kind {
+        ColumnKind::Text => text(t) || matches!(t, DataType::Dictionary(_, v) if text(v)) || t == &DataType::Null,
+        ColumnKind::Number => t.is_numeric() || t == &DataType::Null,
+        ColumnKind::Timestamp => matches!(t, DataType::Timestamp(..) | DataType::Date32 | DataType::Date64) || text(t),
+        ColumnKind::Map => matches!(t, DataType::Map(..)),
+    }
+}
+
+/// Every required column present with a usable type, or one error naming all that are not.
+pub fn check_columns(schema: Schema, arrow: &SchemaRef) -> Result<(), QueryError> {
+    let what = match schema {
+        Schema::Cur2 => "CUR 2.0 export",
+        Schema::Focus => "FOCUS file",
+    };
+    let mut missing = Vec::new();
+    let mut wrong = Vec::new();
+    for (name, kind) in required_columns(schema) {
+        match arrow.field_with_name(name) {
+            Err(_) => missing.push(*name),
+            Ok(f) if !kind_ok(*kind, f.data_type()) => {
+                wrong.push(format!("{name} is {}, expected {}", f.data_type(), kind.describe()))
+            }
+            Ok(_) => {}
+        }
+    }
+    let mut problems = Vec::new();
+    if !missing.is_empty() {
+        problems.push(format!("missing columns: {}", missing.join(", ")));
+    }
+    if !wrong.is_empty() {
+        problems.push(format!("wrong column types: {}", wrong.join("; ")));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid(format!("not a usable {what}: {}", problems.join("; "))))
+    }
+}
+
+impl EmbeddedEngine {
+    /// Opens a CUR 2.0 export directory (the one holding `data/` or the partitions themselves).
+    pub async fn open_cur(dir: &Path) -> Result<Self, QueryError> {
+        if !dir.is_dir() {
+            return Err(invalid(format!("{} is not a directory", dir.display())));
+        }
+        let root = if dir.join("data").is_dir() { dir.join("data") } else { dir.to_owned() };
+        let periods = partitions(&root)?;
+        if periods.is_empty() {
+            return Err(invalid(format!(
+                "no BILLING_PERIOD=YYYY-MM partitions under {}: not a CUR 2.0 export directory",
+                root.display()
+            )));
+        }
+        let root = std::fs::canonicalize(&root).map_err(|e| invalid(format!("{}: {e}", root.display())))?;
+        let url = format!("{}/", root.display());
+        let ctx = session();
+        let opts = ParquetReadOptions::default()
+            .file_extension(".parquet")
+            .table_partition_cols(vec![("BILLING_PERIOD".to_owned(), DataType::Utf8)]);
+        ctx.register_parquet("cur_raw", &url, opts).await.map_err(|e| {
+            invalid(format!("cannot read the CUR Parquet files under {}: {}", root.display(), map_df(e)))
+        })?;
+        let raw = ctx.table("cur_raw").await.map_err(map_df)?;
+        let arrow_schema: SchemaRef = Arc::new(raw.schema().as_arrow().clone());
+        check_columns(Schema::Cur2, &arrow_schema)?;
+        let cols: Vec<String> = arrow_schema
+            .fields()
+            .iter()
+            .filter(|f| f.name() != "BILLING_PERIOD" && f.name() != "billing_period")
+            .map(|f| format!("\"{}\"", f.name().replace('"', "\"\"")))
+            .collect();
+        let view = format!("SELECT {}, \"BILLING_PERIOD\" AS billing_period FROM cur_raw", cols.join(", "));
+        let df = ctx.sql(&view).await.map_err(map_df)?;
+        ctx.register_table(CUR_TABLE, df.into_view()).map_err(map_df)?;
+        Ok(Self { ctx, schema: Schema::Cur2, periods, focus_version: None, source: dir.to_owned() })
+    }
+
+    /// Opens a FOCUS 1.0/1.1 file, CSV (`.csv`, `.csv.gz` not supported) or Parquet.
+    pub async fn open_focus(file: &Path) -> Result<Self, QueryError> {
+        if !file.is_file() {
+            return Err(invalid(format!("{} is not a file", file.display())));
+        }
+        let path = std::fs::canonicalize(file).map_err(|e| invalid(format!("{}: {e}", file.display())))?;
+        let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+        let ctx = session();
+        let url = path.display().to_string();
+        let registered = if name.ends_with(".parquet") {
+            ctx.register_parquet("focus_raw", &url, ParquetReadOptions::default().file_extension(".parquet")).await
+        } else if name.ends_with(".csv") {
+            ctx.register_csv(FOCUS_TABLE, &url, CsvReadOptions::new().has_header(true).file_extension(".csv")).await
+        } else {
+            return Err(invalid(format!("{}: a FOCUS file must be .csv or .parquet", file.display())));
+        };
+        registered.map_err(|e| invalid(format!("cannot read {}: {}", file.display(), map_df(e))))?;
+        if name.ends_with(".parquet") {
+            let df = ctx.table("focus_raw").await.map_err(map_df)?;
+            ctx.register_table(FOCUS_TABLE, df.into_view()).map_err(map_df)?;
+        }
+        let df = ctx.table(FOCUS_TABLE).await.map_err(map_df)?;
+        let arrow_schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let names: Vec<&str> = arrow_schema.fields().iter().map(|f| f.name().as_str()).collect();
+        let version = detect_version(&names).map_err(|e| invalid(format!("{}: {e}", file.display())))?;
+        check_columns(Schema::Focus, &arrow_schema)?;
+        let mut engine = Self {
+            ctx,
+            schema: Schema::Focus,
+            periods: Vec::new(),
+            focus_version: Some(version),
+            source: file.to_owned(),
+        };
+        let found = engine
+            .query_raw(&format!(
+                "SELECT DISTINCT substr(CAST(BillingPeriodStart AS VARCHAR), 1, 7) AS p FROM \"{FOCUS_TABLE}\" ORDER BY p"
+            ))
+            .await?;
+        for row in found.rows {
+            if let Cell::Text(p) = &row[0] {
+                let m =
+                    YearMonth::parse(p).map_err(|e| invalid(format!("{}: BillingPeriodStart: {e}", file.display())))?;
+                engine.periods.push(m);
+            }
+        }
+        Ok(engine)
+    }
+
+    pub fn schema(&self) -> Schema {
+        self.schema
+    }
+
+    pub fn focus_version(&self) -> Option<FocusVersion> {
+        self.focus_version
+    }
+
+    pub fn periods(&self) -> &[YearMonth] {
+        &self.periods
+    }
+
+    pub fn source(&self) -> &Path {
+        &self.source
+    }
+
+    /// The library bound to this engine's table.
+    pub fn library(&self) -> Library {
+        let table = match self.schema {
+            Schema::Cur2 => CUR_TABLE,
+            Schema::Focus => FOCUS_TABLE,
+        };
+        Library::new(self.schema, table).expect("a fixed, valid table name")
+    }
+
+    /// The optimized plan of a library query, for tests and benchmarks (pruning evidence).
+    pub async fn explain(&self, query: &QueryRequest) -> Result<String, QueryError> {
+        let df = self.dataframe(query).await?;
+        let plan = df.create_physical_plan().await.map_err(map_df)?;
+        let text = datafusion::physical_plan::displayable(plan.as_ref()).indent(true).to_string();
+        Ok(text)
+    }
+
+    async fn dataframe(&self, query: &QueryRequest) -> Result<datafusion::dataframe::DataFrame, QueryError> {
+        let sql = positional(&query.sql);
+        let df = self.ctx.sql(&sql).await.map_err(map_df)?;
+        let params: Vec<ScalarValue> = query.params.iter().map(|p| ScalarValue::Utf8(Some(p.clone()))).collect();
+        df.with_param_values(params).map_err(map_df)
+    }
+
+    async fn query_raw(&self, sql: &str) -> Result<ResultSet, QueryError> {
+        let df = self.ctx.sql(sql).await.map_err(map_df)?;
+        let batches = df.collect().await.map_err(map_df)?;
+        to_result_set(&batches, None)
+    }
+}
+
+/// `?` → `$1..$n`, outside literals and quoted identifiers.
+fn positional(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut last = 0;
+    let mut n = 0;
+    scan_placeholders(sql, |i| {
+        n += 1;
+        out.push_str(&sql[last..i]);
+        out.push_str(&format!("${n}"));
+        last = i + 1;
+    });
+    out.push_str(&sql[last..]);
+    out
+}
+
+fn bytes_scanned(plan: &Arc<dyn ExecutionPlan>) -> u64 {
+    let own = plan.metrics().and_then(|m| m.sum_by_name("bytes_scanned")).map_or(0, |v| v.as_usize() as u64);
+    own + plan.children().into_iter().map(bytes_scanned).sum::<u64>()
+}
+
+fn cell(col: &ArrayRef, fmt: &ArrayFormatter<'_>, i: usize) -> Result<Cell, QueryError> {
+    if col.is_null(i) {
+        return Ok(Cell::Null);
+    }
+    Ok(match col.data_type() {
+        DataType::Boolean => Cell::Bool(col.as_boolean().value(i)),
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32 => {
+            let v = datafusion::arrow::compute::cast(&col.slice(i, 1), &DataType::Int64).map_err(invalid)?;
+            Cell::Int(v.as_primitive::<Int64Type>().value(0))
+        }
+        DataType::Decimal128(_, scale) if (0..=28).contains(scale) => {
+            let v = col.as_primitive::<Decimal128Type>().value(i);
+            Cell::Decimal(
+                Decimal::try_from_i128_with_scale(v, *scale as u32)
+                    .map_err(|e| invalid(format!("a decimal result out of range: {e}")))?,
+            )
+        }
+        DataType::Float32 | DataType::Float64 => {
+            let v = datafusion::arrow::compute::cast(&col.slice(i, 1), &DataType::Float64).map_err(invalid)?;
+            let f = v.as_primitive::<Float64Type>().value(0);
+            Cell::Decimal(Decimal::try_from(f).map_err(|e| invalid(format!("{f} is not a finite decimal: {e}")))?)
+        }
+        _ => Cell::Text(fmt.value(i).to_string()),
+    })
+}
+
+fn to_result_set(batches: &[RecordBatch], bytes: Option<u64>) -> Result<ResultSet, QueryError> {
+    let mut rs = ResultSet { bytes_scanned: bytes, ..ResultSet::default() };
+    let opts = FormatOptions::default();
+    for batch in batches {
+        if rs.columns.is_empty() {
+            rs.columns = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+        }
+        let fmts: Vec<ArrayFormatter<'_>> = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts))
+            .collect::<Result<_, _>>()
+            .map_err(invalid)?;
+        for i in 0..batch.num_rows() {
+            let row = batch.columns().iter().zip(&fmts).map(|(c, f)| cell(c, f, i)).collect::<Result<Vec<_>, _>>()?;
+            rs.rows.push(row);
+        }
+    }
+    Ok(rs)
+}
+
+#[async_trait]
+impl QueryEngine for EmbeddedEngine {
+    async fn run(&self, query: &QueryRequest) -> Result<ResultSet, QueryError> {
+        let df = self.dataframe(query).await?;
+        let task = self.ctx.task_ctx();
+        let plan = df.create_physical_plan().await.map_err(map_df)?;
+        let batches = datafusion::physical_plan::collect(plan.clone(), task).await.map_err(map_df)?;
+        let mut rs = to_result_set(&batches, Some(bytes_scanned(&plan)))?;
+        if rs.columns.is_empty() {
+            rs.columns = plan.schema().fields().iter().map(|f| f.name().clone()).collect();
+        }
+        Ok(rs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_become_positional() {
+        assert_eq!(positional("a = ? AND b = '?' AND c = ?"), "a = $1 AND b = '?' AND c = $2");
+    }
+}
