@@ -3,6 +3,7 @@
 //! JSON and their validation are the Lambda's.
 
 mod analyze;
+mod prices;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -42,6 +43,9 @@ enum Command {
     /// Real-time events: price one locally, or send one to a receiver.
     #[command(subcommand)]
     Events(EventCommand),
+    /// The Price List cache: refresh it from the AWS Price List API.
+    #[command(subcommand)]
+    Prices(prices::PricesCommand),
     /// Analyses a CUR 2.0 export or a FOCUS file locally (embedded engine): report.html and report.json.
     Analyze(analyze::AnalyzeArgs),
     /// CUR tools: a synthetic CUR 2.0 generator with ground truth, the query library's SQL.
@@ -254,7 +258,7 @@ fn seg(s: &str) -> String {
 
 fn request(cmd: &Command) -> (&'static str, String, String, Option<Value>) {
     match cmd {
-        Command::Table(_) | Command::Events(_) | Command::Analyze(_) | Command::Cur(_) => {
+        Command::Table(_) | Command::Events(_) | Command::Prices(_) | Command::Analyze(_) | Command::Cur(_) => {
             unreachable!("handled before")
         }
         Command::Tenants(t) => match t {
@@ -315,6 +319,9 @@ async fn main() -> ExitCode {
     }
     let sdk = sdk_config(cli.endpoint_url.as_deref()).await;
     let store = DynamoStore::from_sdk(&sdk, &cli.table);
+    if let Command::Prices(cmd) = cli.command {
+        return prices::run(cmd, &sdk, &store).await;
+    }
     if let Command::Table(TableCommand::Create) = cli.command {
         return match store.create_table().await {
             Ok(()) => {

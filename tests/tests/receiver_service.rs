@@ -9,7 +9,7 @@ use costradar::domain::*;
 use costradar::onboarding::{AccountRequest, Onboarding};
 use costradar::pricing::snapshot;
 use costradar::receiver::Receiver;
-use costradar::store::{EventStore, MemoryStore};
+use costradar::store::{EventStore, MemoryStore, RateScope, RateStore};
 use costradar::testing::{settings, FakeAssumer};
 use serde_json::{json, Value};
 
@@ -127,6 +127,37 @@ async fn a_priced_event_is_stored_once_with_its_finding() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["event"]["monthly_cost_usd"], json!(-280.32));
     assert!(body["event"]["finding"].is_null(), "a saving is not a finding");
+}
+
+#[tokio::test]
+async fn tenant_rates_and_the_price_list_cache_outrank_the_snapshot() {
+    use costradar::pricing::{PriceSource, Rate, RateTable, Sku};
+    let w = world().await;
+    let rate = |usd: &str, source| Rate { usd: usd.parse().unwrap(), source, as_of: "2026-11-01".into() };
+    let sku = |t: &str| Sku::Ec2Instance { instance_type: t.into() };
+    let mut list = RateTable::default();
+    list.insert("us-east-1", sku("m5.2xlarge"), rate("0.40", PriceSource::PriceListApi));
+    list.insert("us-east-1", sku("m7g.2xlarge"), rate("0.30", PriceSource::PriceListApi));
+    w.store.save_rates(RateScope::PriceList, &list).await.unwrap();
+
+    // The Price List cache beats the snapshot: 1 × $0.40 × 730 = $292.
+    let ev = run_instances("33333333-3333-4333-8333-333333333333", "m5.2xlarge", &["i-0ccc"]);
+    let (status, body) = w.send(&ev).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["event"]["monthly_cost_usd"], json!(292.0));
+    assert_eq!(body["event"]["price_source"], "price_list_api");
+
+    // The tenant's CUR rate beats both: 1 × $0.25 × 730 = $182.50.
+    let mut mine = RateTable::default();
+    mine.insert("us-east-1", sku("m5.2xlarge"), rate("0.25", PriceSource::TenantRates));
+    w.store.save_rates(RateScope::Tenant(&w.tenant), &mine).await.unwrap();
+    let ev = run_instances("44444444-4444-4444-8444-444444444444", "m5.2xlarge", &["i-0ddd"]);
+    let (status, body) = w.send(&ev).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["event"]["monthly_cost_usd"], json!(182.5));
+    assert_eq!(body["event"]["price_source"], "tenant_rates");
+    // Another tenant's rates are not used for this one.
+    assert!(w.store.get_rates(RateScope::Tenant(&TenantId::generate())).await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -191,6 +191,44 @@ async fn event_contract<S: ReceiverStore + ?Sized>(s: &S) {
     let known = s.instance_types(&t.id, &ids).await.unwrap();
     assert_eq!(known.len(), 130);
     assert_eq!(known["i-0001"], "c6i.xlarge");
+
+    rates_contract(s, &t.id).await;
+}
+
+/// Stored price sources: per (scope, region), a region's refresh leaves the others alone, and a
+/// tenant's rates are not another tenant's or the Price List cache's.
+async fn rates_contract<S: ReceiverStore + ?Sized>(s: &S, tenant: &TenantId) {
+    use costradar::pricing::{PriceSource, Rate, RateTable, Sku};
+    let rate = |usd: &str, source| Rate { usd: usd.parse().unwrap(), source, as_of: "2026-11-01".into() };
+    let m5 = || Sku::Ec2Instance { instance_type: "m5.large".into() };
+    assert!(s.get_rates(RateScope::Tenant(tenant)).await.unwrap().is_empty());
+
+    let mut list = RateTable::default();
+    for (i, region) in ["us-east-1", "eu-west-1"].into_iter().enumerate() {
+        // Enough rates that a region's item is tens of kilobytes, as a real refresh is.
+        for n in 0..400 {
+            let sku = Sku::Ec2Instance { instance_type: format!("x{n}.{i}xlarge") };
+            list.insert(region, sku, rate("1.5", PriceSource::PriceListApi));
+        }
+        list.insert(region, m5(), rate("0.096", PriceSource::PriceListApi));
+    }
+    s.save_rates(RateScope::PriceList, &list).await.unwrap();
+    let mut tenant_rates = RateTable::default();
+    tenant_rates.insert("us-east-1", m5(), rate("0.0624", PriceSource::TenantRates));
+    s.save_rates(RateScope::Tenant(tenant), &tenant_rates).await.unwrap();
+
+    assert_eq!(s.get_rates(RateScope::PriceList).await.unwrap(), list);
+    assert_eq!(s.get_rates(RateScope::Tenant(tenant)).await.unwrap(), tenant_rates);
+    assert!(s.get_rates(RateScope::Tenant(&TenantId::generate())).await.unwrap().is_empty());
+
+    // Refreshing one region replaces that region only.
+    let mut eu = RateTable::default();
+    eu.insert("eu-west-1", m5(), rate("0.107", PriceSource::PriceListApi));
+    s.save_rates(RateScope::PriceList, &eu).await.unwrap();
+    let after = s.get_rates(RateScope::PriceList).await.unwrap();
+    assert_eq!(after.len(), 401 + 1);
+    assert_eq!(after.get("eu-west-1", &m5()).unwrap().usd, "0.107".parse().unwrap());
+    assert_eq!(after.get("us-east-1", &m5()).unwrap().usd, "0.096".parse().unwrap());
 }
 
 #[tokio::test]

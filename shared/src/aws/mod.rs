@@ -3,8 +3,10 @@
 //! the SDK.
 
 pub mod permissions;
+pub mod price_list;
 pub mod sts;
 
+pub use aws_config::SdkConfig;
 pub use sts::{
     customer_config, AssumeError, AssumeRequest, RoleAssumer, SessionName, StsRoleAssumer, TemporaryCredentials,
 };

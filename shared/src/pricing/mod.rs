@@ -107,10 +107,48 @@ pub struct Rate {
     pub as_of: String,
 }
 
-/// A set of rates keyed by region and SKU: what each source provides.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// A set of rates keyed by region and SKU: what each source provides. It serialises as a flat
+/// list of `{region, sku..., usd, source, as_of}` entries (JSON maps need string keys), which is
+/// how the stored sources (tenant rates, the Price List cache) keep it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(into = "Vec<RateEntry>", from = "Vec<RateEntry>")]
 pub struct RateTable {
     regions: HashMap<String, HashMap<Sku, Rate>>,
+}
+
+/// One serialised rate of a [`RateTable`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RateEntry {
+    pub region: String,
+    #[serde(flatten)]
+    pub sku: Sku,
+    #[serde(flatten)]
+    pub rate: Rate,
+}
+
+impl From<RateTable> for Vec<RateEntry> {
+    fn from(t: RateTable) -> Self {
+        let mut entries: Vec<RateEntry> = t
+            .regions
+            .into_iter()
+            .flat_map(|(region, rates)| {
+                rates.into_iter().map(move |(sku, rate)| RateEntry { region: region.clone(), sku, rate })
+            })
+            .collect();
+        // A stable order, so a stored table diffs cleanly.
+        entries.sort_by(|a, b| (&a.region, format!("{:?}", a.sku)).cmp(&(&b.region, format!("{:?}", b.sku))));
+        entries
+    }
+}
+
+impl From<Vec<RateEntry>> for RateTable {
+    fn from(entries: Vec<RateEntry>) -> Self {
+        let mut t = RateTable::default();
+        for e in entries {
+            t.insert(&e.region, e.sku, e.rate);
+        }
+        t
+    }
 }
 
 impl RateTable {
@@ -133,6 +171,23 @@ impl RateTable {
     pub fn regions(&self) -> impl Iterator<Item = &str> {
         self.regions.keys().map(String::as_str)
     }
+
+    /// Adds every rate of `other`, replacing rates this table already has.
+    pub fn extend(&mut self, other: RateTable) {
+        for (region, rates) in other.regions {
+            self.regions.entry(region).or_default().extend(rates);
+        }
+    }
+
+    /// One table per region: how the stores keep it.
+    pub fn split_by_region(&self) -> Vec<(String, RateTable)> {
+        self.regions
+            .iter()
+            .map(|(region, rates)| {
+                (region.clone(), RateTable { regions: HashMap::from([(region.clone(), rates.clone())]) })
+            })
+            .collect()
+    }
 }
 
 /// Looks rates up across the three sources, best first.
@@ -148,5 +203,25 @@ impl PriceBook<'_> {
             .and_then(|t| t.get(region, sku))
             .or_else(|| self.price_list.and_then(|p| p.get(region, sku)))
             .or_else(|| self.snapshot.get(region, sku))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rate_table_survives_json() {
+        let mut t = RateTable::default();
+        let rate = |usd: &str| Rate { usd: usd.parse().unwrap(), source: PriceSource::PriceListApi, as_of: "2026-11-01".into() };
+        t.insert("eu-west-1", Sku::Ec2Instance { instance_type: "m7g.large".into() }, rate("0.0892"));
+        t.insert("us-east-1", Sku::EbsStorage { volume_type: "gp3".into() }, rate("0.08"));
+        t.insert("us-east-1", Sku::PublicIpv4, rate("0.005"));
+        let json = serde_json::to_value(&t).unwrap();
+        assert_eq!(json.as_array().unwrap().len(), 3);
+        assert_eq!(json[0]["region"], "eu-west-1");
+        assert_eq!(json[0]["instance_type"], "m7g.large");
+        let back: RateTable = serde_json::from_value(json).unwrap();
+        assert_eq!(back, t);
     }
 }

@@ -21,7 +21,7 @@ use crate::domain::finding::{Finding, FindingStatus};
 use crate::domain::{Account, AccountId, Clock, Tenant, TenantId, TokenHash};
 use crate::pricing::{PriceBook, RateTable};
 use crate::rules::realtime::DEFAULT_THRESHOLD_USD;
-use crate::store::{ReceiverStore, Recorded, StoreError};
+use crate::store::{RateScope, ReceiverStore, Recorded, StoreError};
 use enrich::{Enricher, NoEnrichment, ENRICH_BUDGET};
 use notify::Notifications;
 use price::{parse_envelope, price_classified, PricedEvent, BODY_MAX};
@@ -29,6 +29,9 @@ use price::{parse_envelope, price_classified, PricedEvent, BODY_MAX};
 /// How long tenant and account records are cached in a warm Lambda. A revoked token or a
 /// disconnected account stops working within this time (the requirement is 60 s).
 pub const CACHE_TTL: Duration = Duration::from_secs(30);
+/// How long the stored price sources (the tenant's CUR rates, the Price List cache) are kept in a
+/// warm Lambda. They change daily at most.
+pub const RATES_TTL: Duration = Duration::from_secs(300);
 /// How often a warm instance retries a tenant's queued notifications.
 const NOTIFY_RETRY_EVERY: Duration = Duration::from_secs(60);
 /// Presented keys longer than this are refused without hashing.
@@ -57,7 +60,10 @@ pub struct Receiver {
     clock: Arc<dyn Clock>,
     tenants: Cache<TenantId, Tenant>,
     accounts: Cache<(TenantId, AccountId), Account>,
+    tenant_rates: Cache<TenantId, Arc<RateTable>>,
+    price_list: Cache<(), Arc<RateTable>>,
     cache_ttl: Duration,
+    rates_ttl: Duration,
     enricher: Arc<dyn Enricher>,
     notifications: Option<Arc<Notifications>>,
     retried: Mutex<HashMap<TenantId, Instant>>,
@@ -75,7 +81,10 @@ impl Receiver {
             clock,
             tenants: Mutex::default(),
             accounts: Mutex::default(),
+            tenant_rates: Mutex::default(),
+            price_list: Mutex::default(),
             cache_ttl: CACHE_TTL,
+            rates_ttl: RATES_TTL,
             enricher: Arc::new(NoEnrichment),
             notifications: None,
             retried: Mutex::default(),
@@ -99,6 +108,7 @@ impl Receiver {
     /// Test hook: a zero TTL reads through to the store every time.
     pub fn with_cache_ttl(mut self, ttl: Duration) -> Self {
         self.cache_ttl = ttl;
+        self.rates_ttl = ttl;
         self
     }
 
@@ -108,8 +118,17 @@ impl Receiver {
         V: Clone,
         F: std::future::Future<Output = Result<Option<V>, StoreError>>,
     {
+        self.cached_for(self.cache_ttl, cache, key, load).await
+    }
+
+    async fn cached_for<K, V, F>(&self, ttl: Duration, cache: &Cache<K, V>, key: K, load: F) -> Result<Option<V>, StoreError>
+    where
+        K: std::hash::Hash + Eq + Clone,
+        V: Clone,
+        F: std::future::Future<Output = Result<Option<V>, StoreError>>,
+    {
         if let Some((at, v)) = cache.lock().unwrap().get(&key) {
-            if at.elapsed() < self.cache_ttl {
+            if at.elapsed() < ttl {
                 return Ok(v.clone());
             }
         }
@@ -205,6 +224,25 @@ impl Receiver {
         }
     }
 
+    /// A stored price source, cached; `None` when it is empty or cannot be read (the event is then
+    /// priced from the next source: a missing rate costs precision, never the event).
+    async fn stored_rates<K>(&self, cache: &Cache<K, Arc<RateTable>>, key: K, scope: RateScope<'_>) -> Option<Arc<RateTable>>
+    where
+        K: std::hash::Hash + Eq + Clone,
+    {
+        let load = async {
+            let t = self.store.get_rates(scope).await?;
+            Ok((!t.is_empty()).then(|| Arc::new(t)))
+        };
+        match self.cached_for(self.rates_ttl, cache, key, load).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(error = %e, "stored rates unavailable; pricing from the next source");
+                None
+            }
+        }
+    }
+
     /// Prices, decides and stores one authenticated event.
     async fn process(
         &self,
@@ -234,7 +272,10 @@ impl Receiver {
             }
             known.extend(enriched.iter().cloned());
         }
-        let book = PriceBook { tenant: None, price_list: None, snapshot: &self.snapshot };
+        let tenant_rates = self.stored_rates(&self.tenant_rates, tenant.id.clone(), RateScope::Tenant(&tenant.id)).await;
+        let price_list = self.stored_rates(&self.price_list, (), RateScope::PriceList).await;
+        let book =
+            PriceBook { tenant: tenant_rates.as_deref(), price_list: price_list.as_deref(), snapshot: &self.snapshot };
         let threshold = tenant.realtime_threshold_usd.unwrap_or(DEFAULT_THRESHOLD_USD);
         let priced = price_classified(ev, &book, &known, threshold);
         let finding = priced.finding.as_ref().map(|f| Finding {

@@ -681,3 +681,47 @@ impl NotificationOutbox for DynamoStore {
         Ok(())
     }
 }
+
+#[async_trait]
+impl RateStore for DynamoStore {
+    async fn save_rates(&self, scope: RateScope<'_>, rates: &crate::pricing::RateTable) -> Result<(), StoreError> {
+        for (region, table) in rates.split_by_region() {
+            let json = serde_json::to_string(&table).expect("rates serialise");
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .item(PK, s(rates_pk(scope)))
+                .item(SK, s(rates_sk(&region)))
+                .item("rates", s(json))
+                .send()
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(())
+    }
+
+    async fn get_rates(&self, scope: RateScope<'_>) -> Result<crate::pricing::RateTable, StoreError> {
+        let mut all = crate::pricing::RateTable::default();
+        let pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#sk", SK)
+            .expression_attribute_values(":pk", s(rates_pk(scope)))
+            .expression_attribute_values(":prefix", s(RATES_PREFIX))
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Vec<_>>()
+            .await;
+        for item in pages {
+            let item = item.map_err(unavailable)?;
+            let json = item.get("rates").and_then(|v| v.as_s().ok());
+            let json = json.ok_or_else(|| StoreError::Corrupt("rates item without its rates".into()))?;
+            all.extend(serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+        }
+        Ok(all)
+    }
+}

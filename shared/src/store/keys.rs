@@ -15,6 +15,9 @@ pub const EVENT_PREFIX: &str = "EVENT#";
 pub const FINDING_PREFIX: &str = "FINDING#";
 pub const INSTANCE_PREFIX: &str = "INSTANCE#";
 pub const NOTIFY_PREFIX: &str = "NOTIFY#";
+pub const RATES_PREFIX: &str = "RATES#";
+/// The partition of the Price List cache: prices, not tenant data, shared by every tenant.
+pub const PRICE_LIST_PK: &str = "PRICING";
 /// GSI1 partition holding one entry per tenant, for listing tenants.
 pub const TENANTS_GSI_PK: &str = "TENANTS";
 
@@ -44,6 +47,17 @@ pub fn instance_sk(instance_id: &str) -> String {
 
 pub fn notify_sk(event_id: &str, target: &str) -> String {
     format!("{NOTIFY_PREFIX}{event_id}#{target}")
+}
+
+pub fn rates_pk(scope: super::RateScope<'_>) -> String {
+    match scope {
+        super::RateScope::Tenant(id) => tenant_pk(id),
+        super::RateScope::PriceList => PRICE_LIST_PK.to_owned(),
+    }
+}
+
+pub fn rates_sk(region: &str) -> String {
+    format!("{RATES_PREFIX}{region}")
 }
 
 pub fn account_claim_pk(id: &AccountId) -> String {

@@ -379,3 +379,28 @@ impl NotificationOutbox for MemoryStore {
         Ok(())
     }
 }
+
+#[async_trait]
+impl RateStore for MemoryStore {
+    async fn save_rates(&self, scope: RateScope<'_>, rates: &crate::pricing::RateTable) -> Result<(), StoreError> {
+        let mut items = self.guard()?;
+        for (region, table) in rates.split_by_region() {
+            let item = Item { body: to_body(&table), version: 1, expires_at: None };
+            items.insert((rates_pk(scope), rates_sk(&region)), item);
+        }
+        Ok(())
+    }
+
+    async fn get_rates(&self, scope: RateScope<'_>) -> Result<crate::pricing::RateTable, StoreError> {
+        let pk = rates_pk(scope);
+        let mut all = crate::pricing::RateTable::default();
+        for (_, i) in self
+            .guard()?
+            .range((pk.clone(), RATES_PREFIX.to_owned())..)
+            .take_while(|((p, sk), _)| *p == pk && sk.starts_with(RATES_PREFIX))
+        {
+            all.extend(from_body::<crate::pricing::RateTable>(&i.body)?);
+        }
+        Ok(all)
+    }
+}

@@ -196,10 +196,29 @@ pub trait NotificationOutbox: Send + Sync {
     async fn delete_pending(&self, tenant: &TenantId, event_id: &str, target: &str) -> Result<(), StoreError>;
 }
 
+/// Which stored price source a [`RateTable`](crate::pricing::RateTable) belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RateScope<'a> {
+    /// A tenant's effective rates, learned from its CUR (in the tenant's partition).
+    Tenant(&'a TenantId),
+    /// The AWS Price List API cache, written by the refresh job and shared by every tenant.
+    PriceList,
+}
+
+/// The stored price sources of [`crate::pricing::PriceBook`]: one item per (scope, region), so a
+/// refresh of one region never rewrites another and an item stays far below DynamoDB's 400 KB.
+#[async_trait]
+pub trait RateStore: Send + Sync {
+    /// Replaces the scope's rates in every region `rates` has; other regions are left alone.
+    async fn save_rates(&self, scope: RateScope<'_>, rates: &crate::pricing::RateTable) -> Result<(), StoreError>;
+    /// Every stored rate of the scope, all regions; an empty table when there is none.
+    async fn get_rates(&self, scope: RateScope<'_>) -> Result<crate::pricing::RateTable, StoreError>;
+}
+
 /// Everything onboarding needs, for code that wants one handle.
 pub trait OnboardingStore: TenantStore + AccountStore + RequestLedger {}
 impl<T: TenantStore + AccountStore + RequestLedger> OnboardingStore for T {}
 
 /// Everything the receiver needs.
-pub trait ReceiverStore: TenantStore + AccountStore + EventStore + NotificationOutbox {}
-impl<T: TenantStore + AccountStore + EventStore + NotificationOutbox> ReceiverStore for T {}
+pub trait ReceiverStore: TenantStore + AccountStore + EventStore + NotificationOutbox + RateStore {}
+impl<T: TenantStore + AccountStore + EventStore + NotificationOutbox + RateStore> ReceiverStore for T {}
