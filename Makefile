@@ -39,8 +39,7 @@ sam: venv
 test: venv node
 	tools/with-moto.sh tools/test.sh
 
-demo: venv
-	$(CARGO) build --locked -p costradar-cli
+demo: venv node
 	tools/with-moto.sh tools/demo.sh
 
 validate: venv node

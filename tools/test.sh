@@ -20,6 +20,11 @@ tools/check-templates.sh 2>&1 | tee target/test-templates.log
 read -r tp tf < <(awk '/ (passed|failed)/ && /in [0-9.]+s/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
   /^# pass [0-9]+$/ { p += $3 } /^# fail [0-9]+$/ { f += $3 } END { printf "%d %d", p, f }' target/test-templates.log)
 passed=$((passed + tp)); failed=$((failed + tf))
+# End to end: the demo's flow, smaller (tools/demo.sh --small), with its findings and report checked.
+"$root/.venv/bin/pytest" -q -p no:cacheprovider tests/e2e 2>&1 | tee target/test-e2e.log
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+read -r ep ef < <(awk '/ (passed|failed)/ && /in [0-9.]+s/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^errors?/) f += $i } } END { printf "%d %d", p, f }' target/test-e2e.log)
+passed=$((passed + ep)); failed=$((failed + ef))
 [ "$status" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1   # a build failure runs no test but fails
 echo "tests: $passed passed, $failed failed"
 exit "$status"

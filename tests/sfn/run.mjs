@@ -30,12 +30,12 @@ export async function runScan({
   input = {},
   runId = "run-test",
   substitutions = EXAMPLE_SUBSTITUTIONS,
-  awsConfig,
+  stateMachineOptions = {},
   waitMs = 0,
   retryMs = 0,
 } = {}) {
   const definition = render(SCAN_ASL, substitutions);
-  const machine = new StateMachine(definition, awsConfig ? { awsConfig } : {});
+  const machine = new StateMachine(definition, stateMachineOptions);
   const calls = {};
   const local = {};
   for (const [state, fn] of Object.entries(handlers ?? {})) {
