@@ -94,8 +94,15 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 receiver_url="http://127.0.0.1:$port/lambda-url/receiver"
+# The Lambdas' AWS calls go to moto through a counting proxy: the request counts per phase are
+# what docs/deploy.md's cost estimate multiplies.
+"$py" tools/demo/local.py count-proxy "$out/proxy-port" "$AWS_ENDPOINT_URL" &
+pids+=($!)
+for _ in $(seq 1 50); do [ -s "$out/proxy-port" ] && break; sleep 0.1; done
+proxy="http://127.0.0.1:$(cat "$out/proxy-port")"
+counts() { "$py" -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1] + "/__counts").read().decode())' "$proxy" >"$out/aws-requests-$1.json"; }
 for fn in onboarding receiver scan cur-query; do
-  COSTRADAR_RECEIVER_URL="https://receiver.example.lambda-url.us-east-1.on.aws" \
+  AWS_ENDPOINT_URL="$proxy" COSTRADAR_RECEIVER_URL="https://receiver.example.lambda-url.us-east-1.on.aws" \
     AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$port/.rt/$fn" AWS_LAMBDA_FUNCTION_NAME="$fn" \
     AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256 AWS_LAMBDA_LOG_FORMAT=JSON \
     "$bin/$fn" >"$out/logs/$fn.log" 2>&1 &
@@ -103,7 +110,7 @@ for fn in onboarding receiver scan cur-query; do
 done
 printf '%s\n' "${pids[@]}" >"$out/pids"   # the end-to-end test checks they are all gone afterwards
 sleep 0.3
-for i in 1 2 3 4; do
+for i in 2 3 4 5; do
   kill -0 "${pids[$i]}" 2>/dev/null || { echo "demo: a Lambda exited at start; see $out/logs/" >&2; exit 1; }
 done
 echo "   cargo lambda watch on 127.0.0.1:$port: Invoke API for onboarding, scan, cur-query; function URL $receiver_url"
@@ -163,6 +170,7 @@ PY
 )
 account_status=$(field "['body']" <<<"$account" | field "['status']")
 echo "   GET /tenants/$tenant/accounts/$customer -> $account_status"
+counts 3-onboarding
 
 phase 4 "scan state machine in aws-local-stepfunctions, tasks on the local Lambdas"
 "${node[@]}" tools/demo/run_scan.mjs "demo-$(date +%Y%m%dT%H%M%S)" >"$out/scan.json" 2>"$out/logs/run_scan.log" ||
@@ -186,6 +194,8 @@ PY
   fi
 fi
 
+counts 4-scan
+
 phase 5 "CUR analysis on the embedded engine (generated CUR 2.0 export)"
 rows=200000
 [ "$small" -eq 1 ] && rows=10000
@@ -197,6 +207,7 @@ phase 6 "every payload in events/receiver/ through the receiver over HTTP"
 set +e
 "$py" tools/demo/local.py send-events "$receiver_url" "$tenant" events/receiver "$out/events.json"
 set -e
+counts 6-events
 "$py" - "$out/events.json" <<'PY'
 import json, sys, collections
 d = json.load(open(sys.argv[1]))

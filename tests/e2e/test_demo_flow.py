@@ -44,7 +44,7 @@ def test_every_phase_ran_in_order_and_nothing_was_left_running(run):
     phases = re.findall(r"^== (\d)/7 ", run["stdout"], flags=re.M)
     assert phases == [str(i) for i in range(1, 8)], run["stdout"]
     pids = [int(x) for x in (run["out"] / "pids").read_text().split()]
-    assert len(pids) == 6, "cargo lambda watch, four Lambdas, the response-URL stand-in"
+    assert len(pids) == 7, "cargo lambda watch, the AWS request counter, four Lambdas, the response-URL stand-in"
     for pid in pids:
         try:
             os.kill(pid, 0)
@@ -53,6 +53,17 @@ def test_every_phase_ran_in_order_and_nothing_was_left_running(run):
         # A recycled pid would not be one of ours: check what it runs.
         cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         assert "cargo-lambda" not in cmd and "target/debug" not in cmd and "local.py" not in cmd, f"left running: {cmd}"
+
+
+def test_the_lambdas_aws_requests_were_counted_per_phase(run):
+    req = run["summary"]["aws_requests_by_phase"]
+    assert set(req) == {"3-onboarding", "4-scan", "6-events"}
+    onboarding = req["3-onboarding"]
+    assert onboarding.get("sts:AssumeRole", 0) >= 1, "verification assumed the customer role"
+    assert any(k.startswith("dynamodb:") for k in onboarding)
+    events = req["6-events"]
+    writes = sum(n for k, n in events.items() if k in ("dynamodb:PutItem", "dynamodb:TransactWriteItems", "dynamodb:UpdateItem"))
+    assert writes >= run["summary"]["events"]["stored"], "every stored event is at least one write"
 
 
 def test_onboarding_answered_cloudformation_and_activated_the_account(run):

@@ -6,6 +6,10 @@
                                         payload; exit 3 if the function ended with an error
     local.py cfn-response PORTFILE LOG  CloudFormation's presigned response URL, on loopback:
                                         records every PUT body as one JSON line in LOG, answers 200
+    local.py count-proxy PORTFILE UPSTREAM
+                                        a loopback proxy in front of moto that counts every AWS
+                                        request by service and operation (GET /__counts answers
+                                        the counts so far); the Lambdas' AWS calls go through it
     local.py send-events URL TENANT DIR OUT
                                         POSTs every DIR/*.json like an EventBridge API destination
                                         (x-api-key from COSTRADAR_INGEST_TOKEN) to
@@ -15,13 +19,16 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import re
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -70,6 +77,65 @@ def cfn_response(portfile: str, log: str) -> int:
     return 0
 
 
+def operation(headers, body: bytes) -> tuple[str, str]:
+    """(service, operation) of a signed AWS request: the service from the SigV4 credential scope,
+    the operation from X-Amz-Target (JSON protocols) or Action= (query protocols)."""
+    m = re.search(r"Credential=[^/]+/[0-9]{8}/[^/]+/([^/]+)/aws4_request", headers.get("authorization") or "")
+    service = m.group(1) if m else "unsigned"
+    target = headers.get("x-amz-target")
+    if target:
+        return service, target.rsplit(".", 1)[-1]
+    a = re.search(rb"(?:^|&)Action=([A-Za-z0-9]+)", body)
+    return service, a.group(1).decode() if a else headers.get("x-amz-method", "") or "request"
+
+
+def count_proxy(portfile: str, upstream: str) -> int:
+    up = urlparse(loopback(upstream))
+    counts: dict[str, int] = {}
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def handle_one(self) -> None:
+            n = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(n) if n else b""
+            if self.path == "/__counts":
+                with lock:
+                    payload = json.dumps(counts, sort_keys=True).encode()
+                self.send_response(200)
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return
+            service, op = operation(self.headers, body)
+            with lock:
+                counts[f"{service}:{op}"] = counts.get(f"{service}:{op}", 0) + 1
+            conn = http.client.HTTPConnection(up.hostname, up.port, timeout=60)
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
+            conn.request(self.command, self.path, body=body, headers=headers)
+            r = conn.getresponse()
+            data = r.read()
+            self.send_response(r.status)
+            for k, v in r.getheaders():
+                if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
+                    self.send_header(k, v)
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            conn.close()
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = handle_one
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    Path(portfile).write_text(str(server.server_address[1]), encoding="utf-8")
+    server.serve_forever()
+    return 0
+
+
 def send_events(base: str, tenant: str, directory: str, out: str) -> int:
     token = os.environ.get("COSTRADAR_INGEST_TOKEN") or sys.exit("local.py: COSTRADAR_INGEST_TOKEN is not set")
     url = f"{loopback(base)}/events/{tenant}"
@@ -100,6 +166,8 @@ def main(argv: list[str]) -> int:
         return invoke(argv[1], argv[2])
     if argv[:1] == ["cfn-response"] and len(argv) == 3:
         return cfn_response(argv[1], argv[2])
+    if argv[:1] == ["count-proxy"] and len(argv) == 3:
+        return count_proxy(argv[1], argv[2])
     if argv[:1] == ["send-events"] and len(argv) == 5:
         return send_events(*argv[1:])
     sys.stderr.write(__doc__)

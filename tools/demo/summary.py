@@ -98,6 +98,15 @@ def main(out: Path, tenant: str, table: str) -> dict:
         ms = [e["ms"] for e in with_finding]
         latency = {"events": len(ms), "p50_ms": percentile(ms, 50), "p99_ms": percentile(ms, 99), "max_ms": max(ms)}
 
+    # AWS requests the Lambdas made, per phase (the counting proxy's totals after each phase).
+    requests, before = {}, {}
+    for phase in ("3-onboarding", "4-scan", "6-events"):
+        now = load(out / f"aws-requests-{phase}.json")
+        if now is None:
+            continue
+        requests[phase] = {k: n - before.get(k, 0) for k, n in sorted(now.items()) if n - before.get(k, 0)}
+        before = now
+
     scan = load(out / "scan.json")
     summary = {
         "tenant_id": tenant,
@@ -111,6 +120,7 @@ def main(out: Path, tenant: str, table: str) -> dict:
         "event_to_finding_latency": latency,
         "athena": athena,
         "scan": scan,
+        "aws_requests_by_phase": requests,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
 
@@ -140,6 +150,10 @@ def main(out: Path, tenant: str, table: str) -> dict:
         p(f"  event-to-finding latency over {latency['events']} events with a finding: p50 {latency['p50_ms']:.1f} ms, "
           f"p99 {latency['p99_ms']:.1f} ms (HTTP round trip; the receiver answers after storing the event and finding)")
     p(f"  real-time events: {len(sent)} sent, {len(ok)} accepted, {len(events)} stored, {len(with_finding)} with a finding")
+    labels = {"3-onboarding": "onboarding (tenant, custom resource, account read)", "4-scan": "scan run",
+              "6-events": f"{len(sent)} real-time events"}
+    for phase, ops in requests.items():
+        p(f"  AWS requests by the Lambdas, {labels[phase]}: " + (", ".join(f"{k} {n}" for k, n in ops.items()) or "none"))
     if athena:
         p(f"  Athena: the same {athena['queries']} queries would scan {athena['bytes_scanned']:,} bytes "
           f"(billed {athena['bytes_billed']:,} with the 10 MB minimum per query: ${athena['usd']} at $5/TB)")
