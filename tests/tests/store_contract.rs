@@ -166,6 +166,12 @@ async fn event_contract<S: ReceiverStore + ?Sized>(s: &S) {
         status: costradar::domain::finding::FindingStatus::Open,
         first_seen: at,
         last_seen: at,
+        arn: None,
+        confidence: None,
+        fix_command: None,
+        savings_included_in: None,
+        resolved_at: None,
+        suppressed_by: None,
     };
     let body = serde_json::json!({"kind": "ebs.create-volume", "monthly_cost_usd": 50.0});
     let ttl = Utc::now() + Duration::days(90);
@@ -229,6 +235,155 @@ async fn rates_contract<S: ReceiverStore + ?Sized>(s: &S, tenant: &TenantId) {
     assert_eq!(after.len(), 401 + 1);
     assert_eq!(after.get("eu-west-1", &m5()).unwrap().usd, "0.107".parse().unwrap());
     assert_eq!(after.get("us-east-1", &m5()).unwrap().usd, "0.096".parse().unwrap());
+}
+
+/// Findings of any source: idempotent upsert keeping `first_seen`, resolution limited to one
+/// account, region and rule prefixes and to findings not seen since, reopening, suppressions,
+/// scan memory and run records.
+async fn finding_contract<S: ScanStore + EventStore + ?Sized>(s: &S) {
+    use costradar::domain::finding::{Confidence, Finding, FindingStatus, Suppression};
+    use costradar::domain::scan_run::RunRecord;
+    let mut t = tenant("Findings");
+    s.save_tenant(&mut t).await.unwrap();
+    let t0 = Utc::now() - Duration::hours(2);
+    let f = |rule: &str, resource: &str, region: &str, at| Finding {
+        tenant_id: t.id.clone(),
+        account_id: "123456789012".into(),
+        region: region.into(),
+        rule: rule.into(),
+        resource_id: resource.into(),
+        title: format!("{rule} {resource}"),
+        evidence: vec!["100 GiB gp3 × $0.08 = $8".into()],
+        monthly_cost_usd: Some("8".parse().unwrap()),
+        monthly_savings_usd: Some("8".parse().unwrap()),
+        alternative: None,
+        actor: None,
+        source_event: None,
+        price_source: Some("snapshot".into()),
+        status: FindingStatus::Open,
+        first_seen: at,
+        last_seen: at,
+        arn: Some(format!("arn:aws:ec2:{region}:123456789012:volume/{resource}")),
+        confidence: Some(Confidence::High),
+        fix_command: Some(format!("aws ec2 delete-volume --volume-id {resource} --region {region}")),
+        savings_included_in: None,
+        resolved_at: None,
+        suppressed_by: None,
+    };
+    // 130 findings: more than one batch read (100) and write (25). A log group name holds '#'.
+    let mut first: Vec<Finding> =
+        (0..128).map(|i| f("ebs.unattached-volume", &format!("vol-{i:04}"), "us-east-1", t0)).collect();
+    first.push(f("logs.never-expire", "arn:aws:logs:us-east-1:123456789012:log-group:a#b", "us-east-1", t0));
+    first.push(f("ebs.unattached-volume", "vol-eu", "eu-west-1", t0));
+    let up = s.upsert_findings(&t.id, &first).await.unwrap();
+    assert_eq!((up.opened.len(), up.reopened.len(), up.updated), (130, 0, 0));
+    // The same findings again: nothing new, last_seen moves, first_seen stays.
+    let t1 = t0 + Duration::hours(1);
+    let again: Vec<Finding> = first.iter().map(|x| Finding { first_seen: t1, last_seen: t1, ..x.clone() }).collect();
+    let up = s.upsert_findings(&t.id, &again).await.unwrap();
+    assert_eq!((up.opened.len(), up.updated), (0, 130));
+    let stored = s.get_finding(&t.id, "123456789012#ebs.unattached-volume#vol-0007").await.unwrap().unwrap();
+    assert_eq!(stored.first_seen.timestamp(), t0.timestamp());
+    assert_eq!(stored.last_seen.timestamp(), t1.timestamp());
+    assert_eq!(stored.confidence, Some(Confidence::High));
+    // A real-time finding on the same account is never resolved by a scan.
+    let rt = f("realtime.gp2-volume", "vol-rt", "us-east-1", t0);
+    s.upsert_findings(&t.id, std::slice::from_ref(&rt)).await.unwrap();
+    // A complete scan of us-east-1 at t2 saw only vol-0000..0009.
+    let t2 = t1 + Duration::hours(1);
+    let seen: Vec<Finding> =
+        first[..10].iter().map(|x| Finding { first_seen: t2, last_seen: t2, ..x.clone() }).collect();
+    s.upsert_findings(&t.id, &seen).await.unwrap();
+    let scope = ResolveScope {
+        account_id: "123456789012",
+        region: "us-east-1",
+        rule_prefixes: &["ebs.", "logs."],
+        seen_before: t2,
+    };
+    let mut resolved = s.resolve_unseen(&t.id, &scope, t2).await.unwrap();
+    resolved.sort();
+    assert_eq!(resolved.len(), 118 + 1, "118 volumes and the log group");
+    assert!(resolved
+        .contains(&"123456789012#logs.never-expire#arn:aws:logs:us-east-1:123456789012:log-group:a#b".to_owned()));
+    assert!(!resolved.iter().any(|k| k.ends_with("vol-eu") || k.ends_with("vol-rt") || k.ends_with("vol-0003")));
+    let gone = s.get_finding(&t.id, "123456789012#ebs.unattached-volume#vol-0100").await.unwrap().unwrap();
+    assert_eq!(gone.status, FindingStatus::Resolved);
+    assert_eq!(gone.resolved_at.map(|d| d.timestamp()), Some(t2.timestamp()));
+    assert_eq!(s.resolve_unseen(&t.id, &scope, t2).await.unwrap(), Vec::<String>::new(), "resolving is idempotent");
+    // Seen again: reopened, first_seen kept.
+    let t3 = t2 + Duration::hours(1);
+    let back = Finding { first_seen: t3, last_seen: t3, ..first[100].clone() };
+    let up = s.upsert_findings(&t.id, &[back]).await.unwrap();
+    assert_eq!(up.reopened, vec!["123456789012#ebs.unattached-volume#vol-0100".to_owned()]);
+    let reopened = s.get_finding(&t.id, "123456789012#ebs.unattached-volume#vol-0100").await.unwrap().unwrap();
+    assert_eq!((reopened.status, reopened.resolved_at), (FindingStatus::Open, None));
+    assert_eq!(reopened.first_seen.timestamp(), t0.timestamp());
+    // Listing pages through one account's findings only.
+    let mut listed = 0;
+    let mut req = PageRequest::first(40);
+    loop {
+        let p = s.list_findings(&t.id, Some("123456789012"), &req).await.unwrap();
+        listed += p.items.len();
+        match p.next_cursor {
+            Some(c) => req.cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(listed, 131);
+    assert!(s.list_findings(&t.id, Some("999999999999"), &PageRequest::first(10)).await.unwrap().items.is_empty());
+    // A key with '#' in the account or rule is refused before anything is written.
+    let bad = f("ebs#x", "vol-1", "us-east-1", t0);
+    assert!(matches!(s.upsert_findings(&t.id, &[bad]).await, Err(StoreError::Corrupt(_))));
+
+    // Suppressions.
+    let sup = Suppression {
+        id: "s-1".into(),
+        account_id: None,
+        rule: None,
+        resource_id: None,
+        tag_key: Some("costradar".into()),
+        tag_value: Some("ignore".into()),
+        reason: "kept on purpose".into(),
+    };
+    s.save_suppression(&t.id, &sup).await.unwrap();
+    assert_eq!(s.list_suppressions(&t.id).await.unwrap(), vec![sup.clone()]);
+    assert!(s.delete_suppression(&t.id, "s-1").await.unwrap());
+    assert!(!s.delete_suppression(&t.id, "s-1").await.unwrap());
+    assert!(s.list_suppressions(&t.id).await.unwrap().is_empty());
+
+    // Observations: the first sighting is kept; what left the condition is forgotten.
+    let ids = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let seen =
+        s.observe(&t.id, "123456789012", "us-east-1", "ebs-unattached", &ids(&["vol-a", "vol-b"]), t0).await.unwrap();
+    assert_eq!(seen.len(), 2);
+    let seen =
+        s.observe(&t.id, "123456789012", "us-east-1", "ebs-unattached", &ids(&["vol-b", "vol-c"]), t1).await.unwrap();
+    assert_eq!(seen["vol-b"].timestamp(), t0.timestamp());
+    assert_eq!(seen["vol-c"].timestamp(), t1.timestamp());
+    assert!(!seen.contains_key("vol-a"));
+    let seen = s.observe(&t.id, "123456789012", "us-east-1", "ebs-unattached", &ids(&["vol-a"]), t2).await.unwrap();
+    assert_eq!(seen["vol-a"].timestamp(), t2.timestamp(), "attached and detached again starts afresh");
+    let other = s.observe(&t.id, "123456789012", "eu-west-1", "ebs-unattached", &[], t2).await.unwrap();
+    assert!(other.is_empty(), "regions do not share memory");
+
+    // Run records.
+    let run = RunRecord::new("run-1", t.id.as_str(), vec![], t2);
+    s.save_run(&t.id, &run, t2 + Duration::days(90)).await.unwrap();
+    let got = s.get_run(&t.id, "run-1").await.unwrap().unwrap();
+    assert_eq!(got.run_id, "run-1");
+    assert_eq!(got.complete, 0);
+    assert_eq!(got.finished_at.timestamp(), t2.timestamp());
+    assert!(s.get_run(&t.id, "run-2").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn memory_store_keeps_the_finding_contract() {
+    finding_contract(&MemoryStore::new()).await;
+}
+
+#[tokio::test]
+async fn dynamodb_store_keeps_the_finding_contract_on_moto() {
+    finding_contract(&costradar_tests::fresh_table("findings").await).await;
 }
 
 #[tokio::test]

@@ -316,8 +316,11 @@ pub fn is_non_production(value: &str) -> bool {
     )
 }
 
+/// Tag keys whose value can mark a resource as not production (case-insensitive).
+pub const NON_PRODUCTION_TAG_KEYS: &[&str] = &["environment", "env", "stage"];
+
 fn non_production(tags: Option<&Value>) -> bool {
-    ["environment", "env", "stage"].iter().any(|k| tag_value(tags, k).is_some_and(is_non_production))
+    NON_PRODUCTION_TAG_KEYS.iter().any(|k| tag_value(tags, k).is_some_and(is_non_production))
 }
 
 /// Validates the envelope and classifies the event. Unknown events are not an error: they are

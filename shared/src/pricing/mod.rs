@@ -45,6 +45,10 @@ pub enum Sku {
     PublicIpv4,
     /// $/hour, plus data processed (not priced in real time).
     NatGateway,
+    /// $/GB of data a NAT gateway processes.
+    NatGatewayData,
+    /// CloudWatch Logs archived storage, $/GB-month.
+    LogsStorage,
     /// $/hour for `application`, `network` or `gateway` (capacity units not priced).
     LoadBalancer {
         kind: String,

@@ -183,7 +183,7 @@ pub fn gp3_equivalent(gp2: &VolumeSpec) -> VolumeSpec {
 }
 
 /// RDS engines the price book knows, by the engine names the API uses.
-fn rds_engine(engine: Option<&str>) -> Option<&'static str> {
+pub fn rds_engine(engine: Option<&str>) -> Option<&'static str> {
     match engine? {
         "postgres" => Some("postgres"),
         "mysql" => Some("mysql"),

@@ -35,14 +35,12 @@ struct Region {
     redshift: HashMap<String, Decimal>,
     opensearch: HashMap<String, Decimal>,
     msk: HashMap<String, Decimal>,
-    #[allow(dead_code)]
     cloudwatch_logs_stored_gb_month: Option<Decimal>,
 }
 
 #[derive(Deserialize)]
 struct Nat {
     hour: Decimal,
-    #[allow(dead_code)]
     gb_processed: Option<Decimal>,
 }
 
@@ -118,6 +116,12 @@ pub fn parse(json: &str) -> Result<RateTable, SnapshotError> {
         }
         if let Some(n) = &r.nat_gateway {
             put(region, Sku::NatGateway, n.hour);
+            if let Some(p) = n.gb_processed {
+                put(region, Sku::NatGatewayData, p);
+            }
+        }
+        if let Some(p) = r.cloudwatch_logs_stored_gb_month {
+            put(region, Sku::LogsStorage, p);
         }
         for (k, v) in &r.elb {
             let kind = k.trim_end_matches("_hour").to_owned();

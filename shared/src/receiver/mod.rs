@@ -295,6 +295,12 @@ impl Receiver {
             status: FindingStatus::Open,
             first_seen: now,
             last_seen: now,
+            arn: None,
+            confidence: None,
+            fix_command: None,
+            savings_included_in: None,
+            resolved_at: None,
+            suppressed_by: None,
         });
         let mut stored = serde_json::to_value(&priced).expect("priced event serialises");
         stored["received_at"] = json!(now);

@@ -12,6 +12,8 @@ use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Serialize};
 
+mod findings;
+
 use super::keys::*;
 use super::schema::{self, GSI1, GSI1PK, GSI1SK, PK, SK, TTL, VERSION};
 use super::*;

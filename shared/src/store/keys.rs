@@ -41,6 +41,28 @@ pub fn finding_sk(key: &str) -> String {
     format!("{FINDING_PREFIX}{key}")
 }
 
+/// All findings of one account: `FINDING#<account>#`.
+pub fn findings_of_account(account: &str) -> String {
+    format!("{FINDING_PREFIX}{account}#")
+}
+
+pub const SUPPRESSION_PREFIX: &str = "SUPPRESS#";
+pub const OBSERVATION_PREFIX: &str = "OBS#";
+pub const RUN_PREFIX: &str = "RUN#";
+
+pub fn suppression_sk(id: &str) -> String {
+    format!("{SUPPRESSION_PREFIX}{id}")
+}
+
+/// `OBS#<account>#<region>#<condition>#`: what one scan of a region remembers for a condition.
+pub fn observations_prefix(account: &str, region: &str, condition: &str) -> String {
+    format!("{OBSERVATION_PREFIX}{account}#{region}#{condition}#")
+}
+
+pub fn run_sk(run_id: &str) -> String {
+    format!("{RUN_PREFIX}{run_id}")
+}
+
 pub fn instance_sk(instance_id: &str) -> String {
     format!("{INSTANCE_PREFIX}{instance_id}")
 }

@@ -11,6 +11,8 @@ use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 
+mod findings;
+
 use super::keys::*;
 use super::*;
 use crate::domain::{Account, AccountId, Tenant, TenantId};

@@ -8,6 +8,7 @@
 //! sets the caller's copy to the stored version.
 
 pub mod dynamodb;
+mod findings;
 mod keys;
 pub mod memory;
 pub mod schema;
@@ -20,6 +21,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::{Account, AccountId, InvalidInput, Tenant, TenantId};
 
 pub use dynamodb::DynamoStore;
+pub use findings::{valid_run_id, FindingStore, ObservationStore, ResolveScope, RunStore, UpsertSummary};
 pub use memory::MemoryStore;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -218,6 +220,10 @@ pub trait RateStore: Send + Sync {
 /// Everything onboarding needs, for code that wants one handle.
 pub trait OnboardingStore: TenantStore + AccountStore + RequestLedger {}
 impl<T: TenantStore + AccountStore + RequestLedger> OnboardingStore for T {}
+
+/// Everything the scheduled scan needs.
+pub trait ScanStore: TenantStore + AccountStore + FindingStore + ObservationStore + RunStore {}
+impl<T: TenantStore + AccountStore + FindingStore + ObservationStore + RunStore> ScanStore for T {}
 
 /// Everything the receiver needs.
 pub trait ReceiverStore: TenantStore + AccountStore + EventStore + NotificationOutbox + RateStore {}

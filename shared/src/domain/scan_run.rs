@@ -1,0 +1,181 @@
+//! What a scheduled scan did: per account and region, the API calls made, the errors (with the
+//! action that was denied), the duration and the findings opened and resolved. These are the
+//! `scan_account` and `finish_run` task outputs of `docs/workflows.md` and the `RUN#` item.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// `complete`: every call succeeded, so findings not seen are resolved. `partial`: something
+/// failed, so nothing is resolved (absence proves nothing). `failed`: nothing usable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanStatus {
+    Complete,
+    Partial,
+    Failed,
+}
+
+impl ScanStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Complete => "complete",
+            Self::Partial => "partial",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// One failed AWS call, by IAM action (`ec2:DescribeVolumes`). `code` is AWS's error code
+/// (`UnauthorizedOperation`, `AccessDenied`, `Throttling`, ...).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionError {
+    pub action: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl ActionError {
+    /// Whether the session policy or the role lacks the action.
+    pub fn is_access_denied(&self) -> bool {
+        is_access_denied_code(&self.code)
+    }
+}
+
+/// The error codes AWS services use for a missing permission.
+pub fn is_access_denied_code(code: &str) -> bool {
+    matches!(code, "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "UnauthorizedException")
+}
+
+/// At most this many errors are kept per region: a region where everything is denied says so
+/// in its first errors, and the record stays small.
+pub const MAX_ERRORS_PER_REGION: usize = 20;
+
+/// One region of one account's scan. `region` is `global` for the account-wide calls (enabled
+/// regions, Cost Optimization Hub).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionRun {
+    pub region: String,
+    pub status: ScanStatus,
+    pub api_calls: u32,
+    pub errors: Vec<ActionError>,
+    pub duration_ms: u64,
+    pub findings_opened: u32,
+    pub findings_resolved: u32,
+}
+
+/// Why an account's scan failed as a whole (the Map's Catch output carries Step Functions'
+/// `{"Error", "Cause"}`; our own handler writes `error_type` and `message`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountFailure {
+    #[serde(alias = "Error", alias = "errorType")]
+    pub error_type: String,
+    #[serde(alias = "Cause", alias = "errorMessage", default)]
+    pub message: String,
+}
+
+/// The `scan_account` output, and what the run record keeps per account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRun {
+    pub tenant_id: String,
+    pub account_id: String,
+    pub status: ScanStatus,
+    #[serde(default)]
+    pub regions: Vec<RegionRun>,
+    #[serde(default)]
+    pub findings_opened: u32,
+    #[serde(default)]
+    pub findings_resolved: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<AccountFailure>,
+}
+
+impl AccountRun {
+    /// The account's status from its regions': complete when all are, failed when all failed,
+    /// else partial.
+    pub fn status_of(regions: &[RegionRun]) -> ScanStatus {
+        if regions.iter().all(|r| r.status == ScanStatus::Complete) {
+            ScanStatus::Complete
+        } else if !regions.is_empty() && regions.iter().all(|r| r.status == ScanStatus::Failed) {
+            ScanStatus::Failed
+        } else {
+            ScanStatus::Partial
+        }
+    }
+}
+
+/// One tenant's share of a run: the `RUN#<run-id>` item.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub run_id: String,
+    pub tenant_id: String,
+    pub finished_at: DateTime<Utc>,
+    pub accounts: Vec<AccountRun>,
+    pub complete: u32,
+    pub partial: u32,
+    pub failed: u32,
+    pub findings_opened: u32,
+    pub findings_resolved: u32,
+}
+
+impl RunRecord {
+    /// Counts from the accounts.
+    pub fn new(run_id: &str, tenant_id: &str, accounts: Vec<AccountRun>, finished_at: DateTime<Utc>) -> Self {
+        let count = |s| accounts.iter().filter(|a| a.status == s).count() as u32;
+        Self {
+            run_id: run_id.to_owned(),
+            tenant_id: tenant_id.to_owned(),
+            finished_at,
+            complete: count(ScanStatus::Complete),
+            partial: count(ScanStatus::Partial),
+            failed: count(ScanStatus::Failed),
+            findings_opened: accounts.iter().map(|a| a.findings_opened).sum(),
+            findings_resolved: accounts.iter().map(|a| a.findings_resolved).sum(),
+            accounts,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn region(status: ScanStatus) -> RegionRun {
+        RegionRun {
+            region: "us-east-1".into(),
+            status,
+            api_calls: 1,
+            errors: vec![],
+            duration_ms: 1,
+            findings_opened: 0,
+            findings_resolved: 0,
+        }
+    }
+
+    #[test]
+    fn account_status_from_regions() {
+        use ScanStatus::*;
+        assert_eq!(AccountRun::status_of(&[region(Complete), region(Complete)]), Complete);
+        assert_eq!(AccountRun::status_of(&[region(Complete), region(Failed)]), Partial);
+        assert_eq!(AccountRun::status_of(&[region(Partial)]), Partial);
+        assert_eq!(AccountRun::status_of(&[region(Failed), region(Failed)]), Failed);
+    }
+
+    #[test]
+    fn step_functions_catch_output_reads_as_a_failed_account() {
+        let v = serde_json::json!({"tenant_id": "t-1", "account_id": "123456789012", "status": "failed",
+            "error": {"Error": "AccountRevoked", "Cause": "{\"errorMessage\": \"denied\"}"}});
+        let a: AccountRun = serde_json::from_value(v).unwrap();
+        assert_eq!(a.error.unwrap().error_type, "AccountRevoked");
+        assert!(a.regions.is_empty());
+    }
+
+    #[test]
+    fn access_denied_codes() {
+        for c in ["AccessDenied", "AccessDeniedException", "UnauthorizedOperation"] {
+            assert!(is_access_denied_code(c));
+        }
+        assert!(!is_access_denied_code("Throttling"));
+    }
+}

@@ -1,0 +1,164 @@
+//! Per-tenant scan thresholds, with documented defaults. A JSON object overrides any subset
+//! (`costradar scan --settings FILE`, the tenant's stored settings); unknown keys and
+//! out-of-range values are refused with the field's name, so a typo never silently keeps a
+//! default.
+//!
+//! | key | default | meaning |
+//! |---|---|---|
+//! | `unattached_volume_days` | 7 | an EBS volume unattached this long is flagged |
+//! | `stopped_instance_days` | 30 | an EC2 instance stopped longer than this is flagged (and its volumes) |
+//! | `snapshot_age_days` | 90 | an orphaned snapshot older than this is flagged |
+//! | `idle_window_days` | 14 | utilisation window for idle EC2, NAT gateways and RDS |
+//! | `idle_cpu_p95_percent` | 5 | an instance whose CPU p95 over the window is below this is idle |
+//! | `nat_idle_max_bytes` | 104857600 (100 MiB) | a NAT gateway that processed at most this over the window is idle |
+//! | `elb_no_targets_days` | 7 | a load balancer without a healthy target this long is flagged |
+//! | `io_to_gp3_max_iops` | 16000 | io1/io2 volumes with at most this many IOPS are compared with gp3 |
+//! | `logs_min_stored_bytes` | 1073741824 (1 GiB) | never-expiring log groups smaller than this are ignored |
+//! | `logs_retention_days` | 30 | the retention the fix command sets |
+//! | `scan_interval_hours` | 24 | time between two scheduled scans of an account |
+//! | `max_concurrent_regions` | 4 | regions of one account scanned at once |
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::InvalidInput;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScanSettings {
+    pub unattached_volume_days: u32,
+    pub stopped_instance_days: u32,
+    pub snapshot_age_days: u32,
+    pub idle_window_days: u32,
+    pub idle_cpu_p95_percent: Decimal,
+    pub nat_idle_max_bytes: u64,
+    pub elb_no_targets_days: u32,
+    pub io_to_gp3_max_iops: u32,
+    pub logs_min_stored_bytes: u64,
+    pub logs_retention_days: u32,
+    pub scan_interval_hours: u32,
+    pub max_concurrent_regions: u32,
+}
+
+impl Default for ScanSettings {
+    fn default() -> Self {
+        Self {
+            unattached_volume_days: 7,
+            stopped_instance_days: 30,
+            snapshot_age_days: 90,
+            idle_window_days: 14,
+            idle_cpu_p95_percent: Decimal::from(5),
+            nat_idle_max_bytes: 100 * 1024 * 1024,
+            elb_no_targets_days: 7,
+            io_to_gp3_max_iops: 16_000,
+            logs_min_stored_bytes: 1024 * 1024 * 1024,
+            logs_retention_days: 30,
+            scan_interval_hours: 24,
+            max_concurrent_regions: 4,
+        }
+    }
+}
+
+/// The retention periods CloudWatch Logs accepts.
+pub const LOG_RETENTION_DAYS: &[u32] =
+    &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+/// At most this many bytes of settings JSON.
+pub const MAX_SETTINGS_BYTES: usize = 16 * 1024;
+
+impl ScanSettings {
+    /// Defaults overridden by a JSON object.
+    pub fn from_json(json: &[u8]) -> Result<Self, InvalidInput> {
+        if json.len() > MAX_SETTINGS_BYTES {
+            return Err(InvalidInput::new("settings", format!("at most {MAX_SETTINGS_BYTES} bytes")));
+        }
+        // serde would also read a struct from an array: only an object is a settings file.
+        if !json.trim_ascii_start().starts_with(b"{") {
+            return Err(InvalidInput::new("body", "settings are a JSON object"));
+        }
+        let s: ScanSettings = crate::domain::parse_json(json)?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    pub fn validate(&self) -> Result<(), InvalidInput> {
+        let days = |field: &str, v: u32| {
+            if v > 3650 {
+                Err(InvalidInput::new(field, "between 0 and 3650 days"))
+            } else {
+                Ok(())
+            }
+        };
+        days("unattached_volume_days", self.unattached_volume_days)?;
+        days("stopped_instance_days", self.stopped_instance_days)?;
+        days("snapshot_age_days", self.snapshot_age_days)?;
+        days("elb_no_targets_days", self.elb_no_targets_days)?;
+        // CloudWatch keeps 1-minute data 15 days and 5-minute data 63 days: the p95 of a longer
+        // window would be computed from coarser data than the rule assumes.
+        if !(1..=63).contains(&self.idle_window_days) {
+            return Err(InvalidInput::new("idle_window_days", "between 1 and 63 days"));
+        }
+        if self.idle_cpu_p95_percent < Decimal::ZERO || self.idle_cpu_p95_percent > Decimal::from(100) {
+            return Err(InvalidInput::new("idle_cpu_p95_percent", "between 0 and 100"));
+        }
+        if !(3000..=256_000).contains(&self.io_to_gp3_max_iops) {
+            return Err(InvalidInput::new("io_to_gp3_max_iops", "between 3000 and 256000"));
+        }
+        if !LOG_RETENTION_DAYS.contains(&self.logs_retention_days) {
+            return Err(InvalidInput::new(
+                "logs_retention_days",
+                format!("one of the retention periods CloudWatch Logs accepts: {LOG_RETENTION_DAYS:?}"),
+            ));
+        }
+        if !(1..=24 * 30).contains(&self.scan_interval_hours) {
+            return Err(InvalidInput::new("scan_interval_hours", "between 1 and 720"));
+        }
+        if !(1..=32).contains(&self.max_concurrent_regions) {
+            return Err(InvalidInput::new("max_concurrent_regions", "between 1 and 32"));
+        }
+        Ok(())
+    }
+
+    pub fn idle_window(&self) -> chrono::Duration {
+        chrono::Duration::days(self.idle_window_days.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_a_subset_overrides() {
+        ScanSettings::default().validate().unwrap();
+        let s = ScanSettings::from_json(br#"{"unattached_volume_days": 0, "idle_cpu_p95_percent": 2.5}"#).unwrap();
+        assert_eq!(s.unattached_volume_days, 0);
+        assert_eq!(s.idle_cpu_p95_percent, "2.5".parse().unwrap());
+        assert_eq!(s.snapshot_age_days, 90, "the rest keeps its default");
+        assert_eq!(ScanSettings::from_json(b"{}").unwrap(), ScanSettings::default());
+    }
+
+    #[test]
+    fn bad_settings_name_the_field() {
+        for (json, field) in [
+            (r#"{"unattached_volume_dayz": 1}"#, "unattached_volume_dayz"),
+            (r#"{"unattached_volume_days": -1}"#, "unattached_volume_days"),
+            (r#"{"unattached_volume_days": "7"}"#, "unattached_volume_days"),
+            (r#"{"snapshot_age_days": 100000}"#, "snapshot_age_days"),
+            (r#"{"idle_window_days": 0}"#, "idle_window_days"),
+            (r#"{"idle_window_days": 90}"#, "idle_window_days"),
+            (r#"{"idle_cpu_p95_percent": 101}"#, "idle_cpu_p95_percent"),
+            (r#"{"logs_retention_days": 31}"#, "logs_retention_days"),
+            (r#"{"max_concurrent_regions": 0}"#, "max_concurrent_regions"),
+            (r#"{"io_to_gp3_max_iops": 10}"#, "io_to_gp3_max_iops"),
+            (r#"[]"#, "body"),
+            (r#"{"#, "body"),
+            (r#"null"#, "body"),
+        ] {
+            let err = ScanSettings::from_json(json.as_bytes()).unwrap_err();
+            assert_eq!(err.field, field, "{json}: {err}");
+        }
+        let huge = format!(r#"{{"x": "{}"}}"#, "a".repeat(MAX_SETTINGS_BYTES));
+        assert_eq!(ScanSettings::from_json(huge.as_bytes()).unwrap_err().field, "settings");
+    }
+}

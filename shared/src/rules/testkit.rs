@@ -1,0 +1,54 @@
+//! Test helpers for the scan rules: the bundled price snapshot, a fixed "now", fact builders.
+
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use rust_decimal::Decimal;
+
+use super::draft::{Ctx, Draft};
+use super::facts::Instance;
+use super::settings::ScanSettings;
+use crate::pricing::{snapshot, PriceBook, RateTable};
+
+pub fn rates() -> &'static RateTable {
+    static T: OnceLock<RateTable> = OnceLock::new();
+    T.get_or_init(|| snapshot::bundled().expect("bundled snapshot"))
+}
+
+pub fn book(t: &RateTable) -> PriceBook<'_> {
+    PriceBook { tenant: None, price_list: None, snapshot: t }
+}
+
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap()
+}
+
+pub fn ctx<'a>(book: &'a PriceBook<'a>, settings: &'a ScanSettings) -> Ctx<'a> {
+    Ctx { book, settings, now: now(), account_id: "123456789012" }
+}
+
+pub fn dec(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+pub fn instance(id: &str, t: &str, state: &str) -> Instance {
+    Instance {
+        id: id.into(),
+        instance_type: t.into(),
+        state: state.into(),
+        launched: now() - Duration::days(200),
+        stopped_at: None,
+        platform: None,
+        tenancy: Some("default".into()),
+        volume_ids: vec![],
+        tags: Default::default(),
+        cpu_p95_percent: None,
+    }
+}
+
+/// The one draft of `rule`; fails if there is none or several.
+pub fn only(drafts: Vec<Draft>, rule: &str) -> Draft {
+    let mut of_rule: Vec<Draft> = drafts.into_iter().filter(|d| d.rule == rule).collect();
+    assert_eq!(of_rule.len(), 1, "expected one {rule} draft, got {of_rule:#?}");
+    of_rule.remove(0)
+}
