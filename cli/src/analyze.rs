@@ -148,14 +148,8 @@ pub async fn analyze(args: AnalyzeArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    if !present.iter().any(|p| range.contains(*p)) {
-        let have: Vec<String> = present.iter().map(ToString::to_string).collect();
-        return fail(format!(
-            "no data for billing periods {} to {}: the data has {}",
-            range.from,
-            range.to,
-            have.join(", ")
-        ));
+    if let Err(e) = engine.check_range(&range) {
+        return fail(e);
     }
     if args.min_impact < Decimal::ZERO {
         return fail("--min-impact must not be negative");

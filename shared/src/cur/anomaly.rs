@@ -105,7 +105,21 @@ fn baseline(day: NaiveDate, history: &[(NaiveDate, Decimal)]) -> Option<(Decimal
         if own.len() < 2 {
             return None;
         }
-        let residuals: Vec<Decimal> = history.iter().map(|(d, v)| *v - medians[&key(*d)]).collect();
+        // Leave-one-out residuals: a day's distance from the median of the *other* days of its
+        // group. With three or four days a group, the plain residuals are zero for the median
+        // day itself and the spread would be underestimated.
+        let mut residuals = Vec::with_capacity(n);
+        for (i, (d, v)) in history.iter().enumerate() {
+            let mut others: Vec<Decimal> = history
+                .iter()
+                .enumerate()
+                .filter(|(j, (d2, _))| *j != i && key(*d2) == key(*d))
+                .map(|(_, (_, v2))| *v2)
+                .collect();
+            if !others.is_empty() {
+                residuals.push(*v - median(&mut others));
+            }
+        }
         Some((medians[&key(day)], k * mad(&residuals)))
     };
     if n >= 21 {
@@ -161,7 +175,7 @@ pub fn detect(
             service: service.clone(),
             expected: expected.round_dp(2),
             actual: actual.round_dp(2),
-            impact: (actual - expected).round_dp(2),
+            impact: actual.round_dp(2) - expected.round_dp(2),
             severity: severity(actual - expected, cfg),
             kind,
         };

@@ -27,7 +27,7 @@ use rust_decimal::Decimal;
 
 use super::engine::{Cell, QueryEngine, QueryError, QueryRequest, ResultSet};
 use super::focus::{detect_version, FocusVersion};
-use super::queries::{required_columns, scan_placeholders, ColumnKind, Library, Schema, YearMonth};
+use super::queries::{required_columns, scan_placeholders, ColumnKind, Library, PeriodRange, Schema, YearMonth};
 
 /// Table names the library is bound to on this engine.
 pub const CUR_TABLE: &str = "cur";
@@ -88,6 +88,45 @@ fn partitions(root: &Path) -> Result<Vec<YearMonth>, QueryError> {
     Ok(out)
 }
 
+/// Checks a Parquet file's frame (magic bytes, footer length) before the reader sees it: a
+/// footer that claims more bytes than the file has makes the reader panic in debug builds, and a
+/// hostile file must be an error, not a crash.
+fn check_parquet_frame(path: &Path) -> Result<(), QueryError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let corrupt = |why: &str| invalid(format!("corrupt Parquet file {}: {why}", path.display()));
+    let mut f = std::fs::File::open(path).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+    let len = f.metadata().map_err(|e| invalid(format!("{}: {e}", path.display())))?.len();
+    if len < 12 {
+        return Err(corrupt("too short to be Parquet"));
+    }
+    let mut head = [0u8; 4];
+    let mut tail = [0u8; 8];
+    f.read_exact(&mut head).map_err(|e| corrupt(&e.to_string()))?;
+    f.seek(SeekFrom::End(-8)).and_then(|_| f.read_exact(&mut tail)).map_err(|e| corrupt(&e.to_string()))?;
+    if &head != b"PAR1" || &tail[4..] != b"PAR1" {
+        return Err(corrupt("no PAR1 magic bytes (encrypted or not Parquet)"));
+    }
+    let footer = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
+    if footer + 12 > len {
+        return Err(corrupt(&format!("its footer claims {footer} bytes of a {len}-byte file")));
+    }
+    Ok(())
+}
+
+/// Every `.parquet` file under `dir`, recursively.
+fn check_parquet_tree(dir: &Path) -> Result<(), QueryError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| invalid(format!("cannot read {}: {e}", dir.display())))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            check_parquet_tree(&path)?;
+        } else if path.extension().is_some_and(|e| e == "parquet") {
+            check_parquet_frame(&path)?;
+        }
+    }
+    Ok(())
+}
+
 fn kind_ok(kind: ColumnKind, t: &DataType) -> bool {
     let text = |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
     match kind {
@@ -144,6 +183,8 @@ impl EmbeddedEngine {
             )));
         }
         let root = std::fs::canonicalize(&root).map_err(|e| invalid(format!("{}: {e}", root.display())))?;
+        check_parquet_tree(&root)
+            .map_err(|e| invalid(format!("cannot read the CUR Parquet files under {}: {e}", root.display())))?;
         let url = format!("{}/", root.display());
         let ctx = session();
         let opts = ParquetReadOptions::default()
@@ -176,10 +217,13 @@ impl EmbeddedEngine {
         let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
         let ctx = session();
         let url = path.display().to_string();
+        if name.ends_with(".parquet") {
+            check_parquet_frame(&path).map_err(|e| invalid(format!("cannot read {}: {e}", file.display())))?;
+        }
         let registered = if name.ends_with(".parquet") {
             ctx.register_parquet("focus_raw", &url, ParquetReadOptions::default().file_extension(".parquet")).await
         } else if name.ends_with(".csv") {
-            ctx.register_csv(FOCUS_TABLE, &url, CsvReadOptions::new().has_header(true).file_extension(".csv")).await
+            focus_csv(&ctx, &url).await
         } else {
             return Err(invalid(format!("{}: a FOCUS file must be .csv or .parquet", file.display())));
         };
@@ -202,7 +246,7 @@ impl EmbeddedEngine {
         };
         let found = engine
             .query_raw(&format!(
-                "SELECT DISTINCT substr(CAST(BillingPeriodStart AS VARCHAR), 1, 7) AS p FROM \"{FOCUS_TABLE}\" ORDER BY p"
+                "SELECT DISTINCT substr(CAST(\"BillingPeriodStart\" AS VARCHAR), 1, 7) AS p FROM \"{FOCUS_TABLE}\" ORDER BY p"
             ))
             .await?;
         for row in found.rows {
@@ -225,6 +269,21 @@ impl EmbeddedEngine {
 
     pub fn periods(&self) -> &[YearMonth] {
         &self.periods
+    }
+
+    /// Fails with a clear error when none of `range`'s billing periods is in the data.
+    pub fn check_range(&self, range: &PeriodRange) -> Result<(), QueryError> {
+        if self.periods.iter().any(|p| range.contains(*p)) {
+            return Ok(());
+        }
+        let have: Vec<String> = self.periods.iter().map(ToString::to_string).collect();
+        Err(invalid(format!(
+            "no data for billing periods {} to {} in {}: it has {}",
+            range.from,
+            range.to,
+            self.source.display(),
+            if have.is_empty() { "none".to_owned() } else { have.join(", ") }
+        )))
     }
 
     pub fn source(&self) -> &Path {
@@ -260,6 +319,30 @@ impl EmbeddedEngine {
         let batches = df.collect().await.map_err(map_df)?;
         to_result_set(&batches, None)
     }
+}
+
+/// Registers a FOCUS CSV. Type inference would read an all-digit `SubAccountId` as a number
+/// (and drop an account id's leading zeros), so FOCUS's text columns are read as text; the
+/// rest keeps the inferred type, and a cost column that is not numeric fails the column check.
+async fn focus_csv(ctx: &SessionContext, url: &str) -> datafusion::error::Result<()> {
+    let opts = || CsvReadOptions::new().has_header(true).file_extension(".csv");
+    let inferred = ctx.read_csv(url, opts()).await?.schema().as_arrow().clone();
+    let text: Vec<&str> =
+        required_columns(Schema::Focus).iter().filter(|(_, k)| *k == ColumnKind::Text).map(|(c, _)| *c).collect();
+    let fields: Vec<datafusion::arrow::datatypes::Field> = inferred
+        .fields()
+        .iter()
+        .map(|f| {
+            let id_like = f.name().ends_with("Id") || f.name().ends_with("Name");
+            if text.contains(&f.name().as_str()) || id_like {
+                f.as_ref().clone().with_data_type(DataType::Utf8).with_nullable(true)
+            } else {
+                f.as_ref().clone().with_nullable(true)
+            }
+        })
+        .collect();
+    let schema = datafusion::arrow::datatypes::Schema::new(fields);
+    ctx.register_csv(FOCUS_TABLE, url, opts().schema(&schema)).await
 }
 
 /// `?` → `$1..$n`, outside literals and quoted identifiers.

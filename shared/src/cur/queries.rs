@@ -256,25 +256,26 @@ const CUR2_SOURCE: &str = "WITH li AS (
 )
 ";
 
-// FOCUS has no billing-period partition: the period is the month of BillingPeriodStart.
+// FOCUS has no billing-period partition: the period is the month of BillingPeriodStart. Its
+// columns are CamelCase: quoted, so DataFusion keeps their case (Trino ignores it either way).
 const FOCUS_SOURCE: &str = "WITH li AS (
   SELECT
-    substr(CAST(BillingPeriodStart AS VARCHAR), 1, 7) AS billing_period,
-    COALESCE(ProviderName, '') AS provider,
-    COALESCE(SubAccountId, '') AS account_id,
-    COALESCE(ServiceName, '') AS service,
-    COALESCE(RegionId, '') AS region,
-    COALESCE(ResourceId, '') AS resource_id,
-    COALESCE(ChargeDescription, '') AS usage_type,
-    COALESCE(PricingCategory, '') AS pricing_term,
-    CAST(ChargePeriodStart AS TIMESTAMP) AS usage_start,
-    ChargeCategory AS charge_category,
-    CAST(BilledCost AS DECIMAL(38, 10)) AS billed_cost,
-    CAST(EffectiveCost AS DECIMAL(38, 10)) AS effective_cost,
-    CAST(ConsumedQuantity AS DECIMAL(38, 10)) AS usage_amount,
-    CAST(ListCost AS DECIMAL(38, 10)) AS on_demand_cost
+    substr(CAST(\"BillingPeriodStart\" AS VARCHAR), 1, 7) AS billing_period,
+    COALESCE(\"ProviderName\", '') AS provider,
+    COALESCE(\"SubAccountId\", '') AS account_id,
+    COALESCE(\"ServiceName\", '') AS service,
+    COALESCE(\"RegionId\", '') AS region,
+    COALESCE(\"ResourceId\", '') AS resource_id,
+    COALESCE(\"ChargeDescription\", '') AS usage_type,
+    COALESCE(\"PricingCategory\", '') AS pricing_term,
+    CAST(\"ChargePeriodStart\" AS TIMESTAMP) AS usage_start,
+    \"ChargeCategory\" AS charge_category,
+    CAST(\"BilledCost\" AS DECIMAL(38, 10)) AS billed_cost,
+    CAST(\"EffectiveCost\" AS DECIMAL(38, 10)) AS effective_cost,
+    CAST(\"ConsumedQuantity\" AS DECIMAL(38, 10)) AS usage_amount,
+    CAST(\"ListCost\" AS DECIMAL(38, 10)) AS on_demand_cost
   FROM {table}
-  WHERE substr(CAST(BillingPeriodStart AS VARCHAR), 1, 7) BETWEEN ? AND ?
+  WHERE substr(CAST(\"BillingPeriodStart\" AS VARCHAR), 1, 7) BETWEEN ? AND ?
 )
 ";
 

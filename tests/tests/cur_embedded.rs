@@ -1,0 +1,337 @@
+//! The query library on the embedded engine (DataFusion) against the synthetic CUR's ground
+//! truth, to the cent: every query, the report's totals, the waste findings, the anomalies
+//! (precision and recall printed), partition pruning, and FOCUS.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use costradar::cur::analysis::{analyse, hour_key, run_queries, AnalysisOptions, CurAnalysis};
+use costradar::cur::embedded::EmbeddedEngine;
+use costradar::cur::generate::{generate, spend_key, GeneratorConfig, GroundTruth};
+use costradar::cur::queries::{PeriodRange, Query, Schema, YearMonth};
+use costradar::cur::{Cell, QueryEngine};
+use rust_decimal::Decimal;
+
+pub fn scratch(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "cur-{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn cents(d: Decimal) -> Decimal {
+    d.round_dp(2)
+}
+
+fn ym(s: &str) -> YearMonth {
+    YearMonth::parse(s).unwrap()
+}
+
+fn full_range(gt: &GroundTruth) -> PeriodRange {
+    PeriodRange::new(ym(&gt.periods[0]), ym(gt.periods.last().unwrap())).unwrap()
+}
+
+async fn generated(rows: u64, seed: u64) -> (PathBuf, GroundTruth, EmbeddedEngine) {
+    let dir = scratch(&format!("gen{seed}"));
+    let cfg = GeneratorConfig { rows, seed, ..GeneratorConfig::default() };
+    let gt = generate(&cfg, &dir).expect("generate");
+    let engine = EmbeddedEngine::open_cur(&dir).await.expect("open the generated export");
+    (dir, gt, engine)
+}
+
+#[tokio::test]
+async fn every_query_matches_the_ground_truth_to_the_cent() {
+    let (dir, gt, engine) = generated(20_000, 7).await;
+    assert_eq!(gt.rows, 20_000, "the generator writes exactly the rows asked for");
+    let range = full_range(&gt);
+    let lib = engine.library();
+    let results = run_queries(&engine, &lib, &range).await.expect("every query runs");
+    let a = CurAnalysis::from_results(Schema::Cur2, &range, &results, &AnalysisOptions::default()).unwrap();
+
+    // spend_monthly, row by row.
+    let got: BTreeMap<String, (Decimal, Decimal)> = a
+        .spend
+        .iter()
+        .map(|s| {
+            let key = spend_key(&[&s.billing_period, &s.provider, &s.account_id, &s.service, &s.region]);
+            (key, (cents(s.billed_cost), cents(s.effective_cost)))
+        })
+        .collect();
+    let want: BTreeMap<String, (Decimal, Decimal)> =
+        gt.spend_monthly.iter().map(|(k, v)| (k.clone(), (cents(v.billed), cents(v.effective)))).collect();
+    assert_eq!(got, want, "spend_monthly");
+    assert_eq!(cents(a.total_billed()), cents(gt.total_billed));
+
+    // spend_daily (usage only).
+    let got: BTreeMap<String, (Decimal, Decimal)> = a
+        .daily
+        .iter()
+        .map(|d| {
+            let key = spend_key(&[&d.date.to_string(), &d.provider, &d.account_id, &d.service, &d.region]);
+            (key, (cents(d.billed_cost), cents(d.effective_cost)))
+        })
+        .collect();
+    let want: BTreeMap<String, (Decimal, Decimal)> =
+        gt.spend_daily.iter().map(|(k, v)| (k.clone(), (cents(v.billed), cents(v.effective)))).collect();
+    assert_eq!(got.len(), want.len(), "spend_daily rows");
+    assert_eq!(got, want, "spend_daily");
+
+    // Top resources and movers: same order, same money.
+    let got: Vec<(String, Decimal, Decimal)> = a
+        .top_resources
+        .iter()
+        .map(|r| (r.resource_id.clone(), cents(r.billed_cost), cents(r.effective_cost)))
+        .collect();
+    let want: Vec<(String, Decimal, Decimal)> =
+        gt.top_resources.iter().map(|r| (r.resource_id.clone(), cents(r.billed), cents(r.effective))).collect();
+    assert_eq!(got, want, "top_resources");
+    let got: Vec<(String, Decimal, Decimal)> =
+        a.top_movers.iter().map(|m| (m.resource_id.clone(), cents(m.previous_cost), cents(m.current_cost))).collect();
+    let want: Vec<(String, Decimal, Decimal)> =
+        gt.top_movers.iter().map(|m| (m.resource_id.clone(), cents(m.previous), cents(m.current))).collect();
+    assert_eq!(got, want, "top_movers");
+
+    // Tags.
+    let tags = a.tags.as_ref().expect("CUR has tags");
+    let got: BTreeMap<String, Decimal> = tags.by_key_set.iter().map(|(k, v)| (k.clone(), cents(*v))).collect();
+    let want: BTreeMap<String, Decimal> = gt.tag_keys.iter().map(|(k, v)| (k.clone(), cents(*v))).collect();
+    assert_eq!(got, want, "tag_keys");
+    let untagged = gt.tag_keys.get("").copied().unwrap_or_default();
+    let usage: Decimal = gt.tag_keys.values().copied().sum();
+    assert_eq!(tags.coverage, ((usage - untagged) / usage).round_dp(4));
+
+    // Waste line items.
+    let got: Vec<(String, String, String, Decimal, Decimal)> = a
+        .waste
+        .iter()
+        .map(|w| {
+            (
+                w.category.clone(),
+                w.resource_id.clone(),
+                w.instance_type.clone(),
+                w.usage.round_dp(4),
+                cents(w.effective_cost),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String, String, Decimal, Decimal)> = gt
+        .waste
+        .iter()
+        .map(|w| {
+            (
+                w.category.clone(),
+                w.resource_id.clone(),
+                w.instance_type.clone(),
+                w.usage.round_dp(4),
+                cents(w.effective),
+            )
+        })
+        .collect();
+    assert_eq!(got, want, "waste");
+
+    // Commitments.
+    for c in &a.commitments {
+        let t = &gt.commitments[&c.billing_period];
+        let pairs = [
+            (c.sp_covered_on_demand, t.sp_covered_on_demand, "sp_covered_on_demand"),
+            (c.ri_covered_on_demand, t.ri_covered_on_demand, "ri_covered_on_demand"),
+            (c.on_demand_eligible, t.on_demand_eligible, "on_demand_eligible"),
+            (c.sp_commitment, t.sp_commitment, "sp_commitment"),
+            (c.sp_used, t.sp_used, "sp_used"),
+            (c.ri_fee, t.ri_fee, "ri_fee"),
+            (c.ri_unused, t.ri_unused, "ri_unused"),
+        ];
+        for (got, want, what) in pairs {
+            assert_eq!(cents(got), cents(want), "{} {what}", c.billing_period);
+        }
+        assert_eq!(c.ri_utilisation, Some(Decimal::new(50, 2)), "one of two reserved instances runs");
+    }
+    assert_eq!(a.commitments.len(), gt.periods.len());
+
+    // Savings Plan hourly series, hour by hour.
+    let rs = &results[&Query::SavingsPlanHourly];
+    let mut got: BTreeMap<String, Decimal> = BTreeMap::new();
+    for row in &rs.rows {
+        let (Cell::Text(h), Cell::Decimal(v)) = (&row[0], &row[1]) else { panic!("typed cells: {row:?}") };
+        got.insert(hour_key(h), cents(*v));
+    }
+    let want: BTreeMap<String, Decimal> = gt.savings_plan_hourly.iter().map(|(k, v)| (k.clone(), cents(*v))).collect();
+    assert_eq!(got, want, "savings_plan_hourly");
+    let sp = a.savings_plan.as_ref().expect("a recommendation");
+    assert_eq!(cents(sp.eligible_on_demand), cents(gt.savings_plan_hourly.values().copied().sum()));
+    assert!(sp.hourly_commitment > Decimal::ZERO && sp.monthly_saving > Decimal::ZERO, "{sp:?}");
+
+    // Effective rates.
+    let got: BTreeMap<String, (Decimal, Decimal)> = a
+        .rates
+        .iter()
+        .map(|r| (format!("{}|{}", r.region, r.instance_type), (r.usage_hours.round_dp(4), cents(r.effective_cost))))
+        .collect();
+    let want: BTreeMap<String, (Decimal, Decimal)> =
+        gt.instance_rates.iter().map(|(k, v)| (k.clone(), (v.usage_hours.round_dp(4), cents(v.effective)))).collect();
+    assert_eq!(got, want, "instance_rates");
+    let sp_rate = a.rates.iter().find(|r| r.instance_type == "m5.xlarge" && r.region == "us-east-1");
+    assert!(sp_rate.is_some_and(|r| r.hourly < Decimal::new(192, 3)), "Savings Plan usage lowers the effective rate");
+
+    // The report's totals are the ground truth's.
+    let report = costradar::report::build(&a, "sample", None);
+    assert_eq!(report.totals.billed_cost, costradar::report::usd(gt.total_billed));
+    let want: BTreeMap<String, String> =
+        gt.by_service.iter().map(|(k, v)| (k.clone(), costradar::report::usd(*v))).collect();
+    assert_eq!(report.totals.by_service, want);
+    let want: BTreeMap<String, String> =
+        gt.by_account.iter().map(|(k, v)| (k.clone(), costradar::report::usd(*v))).collect();
+    assert_eq!(report.totals.by_account, want);
+    assert_eq!(
+        report.totals.by_provider,
+        BTreeMap::from([("AWS".to_string(), costradar::report::usd(gt.total_billed))])
+    );
+    let json = serde_json::to_value(&report).unwrap();
+    for key in ["totals", "anomalies", "findings", "period"] {
+        assert!(json.get(key).is_some(), "report.json has {key}");
+    }
+    let html = costradar::report::render_html(&report);
+    assert!(html.contains("<svg") && html.contains("<table") && !html.contains("<script"), "self-contained HTML");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn injected_waste_is_found_and_nothing_else() {
+    let (dir, gt, engine) = generated(10_000, 11).await;
+    let range = full_range(&gt);
+    let a = analyse(&engine, &engine.library(), &range, &AnalysisOptions::default()).await.unwrap();
+    let found: BTreeSet<(String, String)> =
+        a.findings.iter().map(|f| (f.rule.clone(), f.resource_id.clone())).collect();
+    let injected: BTreeSet<(String, String)> =
+        gt.injected_waste.iter().map(|w| (w.rule.clone(), w.resource_id.clone())).collect();
+    assert_eq!(found, injected, "the NAT gateway that moves bytes is not waste");
+    for w in &gt.injected_waste {
+        let f = a.findings.iter().find(|f| f.resource_id == w.resource_id).unwrap();
+        assert_eq!(f.monthly_cost, a.monthly(w.cost), "{}", w.rule);
+        assert!(f.monthly_savings.is_some_and(|s| s > Decimal::ZERO && s <= f.monthly_cost), "{f:?}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn anomaly_precision_and_recall_on_generated_data() {
+    let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
+    for seed in 1..=5u64 {
+        let (dir, gt, engine) = generated(10_000, seed).await;
+        let a = analyse(&engine, &engine.library(), &full_range(&gt), &AnalysisOptions::default()).await.unwrap();
+        let found: BTreeSet<(String, String, String)> =
+            a.anomalies.iter().map(|x| (x.date.to_string(), x.account_id.clone(), x.service.clone())).collect();
+        let injected: BTreeSet<(String, String, String)> =
+            gt.injected_anomalies.iter().map(|x| (x.date.clone(), x.account_id.clone(), x.service.clone())).collect();
+        tp += found.intersection(&injected).count();
+        fp += found.difference(&injected).count();
+        fn_ += injected.difference(&found).count();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let precision = tp as f64 / (tp + fp).max(1) as f64;
+    let recall = tp as f64 / (tp + fn_).max(1) as f64;
+    println!(
+        "anomalies on generated CUR (5 seeds): tp={tp} fp={fp} fn={fn_} precision={precision:.3} recall={recall:.3}"
+    );
+    assert!(tp >= 30, "enough injected anomalies to measure: {tp}");
+    assert!(precision >= 0.9, "precision {precision:.3}");
+    assert!(recall >= 0.9, "recall {recall:.3}");
+}
+
+#[tokio::test]
+async fn the_period_filter_prunes_partitions() {
+    let (dir, gt, engine) = generated(20_000, 3).await;
+    let lib = engine.library();
+    let one = PeriodRange::new(ym(&gt.periods[0]), ym(&gt.periods[0])).unwrap();
+    let both = full_range(&gt);
+    let q = Query::SpendMonthly;
+    let b1 = engine.run(&lib.request(q, &one)).await.unwrap();
+    let b2 = engine.run(&lib.request(q, &both)).await.unwrap();
+    let (s1, s2) = (b1.bytes_scanned.unwrap(), b2.bytes_scanned.unwrap());
+    println!("spend_monthly bytes scanned: one period {s1}, two periods {s2}");
+    assert!(s1 > 0 && s1 * 10 < s2 * 7, "one period reads well under the two: {s1} vs {s2}");
+    let plan = engine.explain(&lib.request(q, &one)).await.unwrap();
+    let second = format!("BILLING_PERIOD={}", gt.periods[1]);
+    assert!(!plan.contains(&second), "the plan does not open the other partition:\n{plan}");
+    // Rows of one period only.
+    assert!(b1.rows.iter().all(|r| r[0] == Cell::Text(gt.periods[0].clone())));
+    // And nothing for a period with no data, with a clear error from the range check.
+    let none = PeriodRange::new(ym("2030-01"), ym("2030-02")).unwrap();
+    let e = engine.check_range(&none).unwrap_err().to_string();
+    assert!(e.contains("no data for billing periods 2030-01 to 2030-02") && e.contains("2025-01"), "{e}");
+    let empty = engine.run(&lib.request(q, &none)).await.unwrap();
+    assert!(empty.rows.is_empty());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+const FOCUS_HEADER: &str = "BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ProviderName,SubAccountId,ServiceName,RegionId,ResourceId,ChargeCategory,ChargeDescription,BilledCost,EffectiveCost,ListCost,ConsumedQuantity,PricingCategory,BillingCurrency";
+
+fn focus_rows(
+) -> Vec<(&'static str, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str)> {
+    // day, provider, account, service, region, category, billed
+    let mut rows = vec![];
+    for day in ["2025-03-01", "2025-03-02", "2025-03-03", "2025-04-01"] {
+        rows.push((day, "AWS", "012345678901", "Amazon Elastic Compute Cloud", "us-east-1", "Usage", "12.3456"));
+        rows.push((day, "Microsoft", "sub-7f3a", "Virtual Machines", "westeurope", "Usage", "7.10"));
+        rows.push((day, "Google Cloud", "proj-42", "Cloud Storage", "europe-west1", "Usage", "0.333333"));
+    }
+    rows.push(("2025-03-01", "AWS", "012345678901", "Tax", "", "Tax", "4.20"));
+    rows.push(("2025-03-01", "Microsoft", "sub-7f3a", "Virtual Machines", "westeurope", "Credit", "-5.00"));
+    rows
+}
+
+fn write_focus(dir: &Path, extra_header: &str, extra_value: &str) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut csv = format!("{FOCUS_HEADER}{extra_header}\n");
+    for (day, provider, account, service, region, category, billed) in focus_rows() {
+        let month = &day[..7];
+        let next = if month == "2025-03" { "2025-04-01" } else { "2025-05-01" };
+        csv.push_str(&format!(
+            "{month}-01T00:00:00Z,{next}T00:00:00Z,{day}T00:00:00Z,{day}T23:59:59Z,{provider},{account},{service},{region},res-{provider}-{account},{category},{category} line,{billed},{billed},{billed},1,Standard,USD{extra_value}\n"
+        ));
+    }
+    let path = dir.join("focus.csv");
+    std::fs::write(&path, csv).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn focus_files_are_analysed_by_provider() {
+    let dir = scratch("focus");
+    let path = write_focus(&dir, "", "");
+    let engine = EmbeddedEngine::open_focus(&path).await.expect("FOCUS 1.0 CSV");
+    assert_eq!(engine.focus_version().map(|v| v.as_str()), Some("1.0"));
+    assert_eq!(engine.periods().iter().map(ToString::to_string).collect::<Vec<_>>(), ["2025-03", "2025-04"]);
+    let range = PeriodRange::new(ym("2025-03"), ym("2025-04")).unwrap();
+    let a = analyse(&engine, &engine.library(), &range, &AnalysisOptions::default()).await.unwrap();
+    let report = costradar::report::build(&a, "focus.csv", Some("1.0"));
+    let mut by_provider: HashMap<&str, Decimal> = HashMap::new();
+    let mut total = Decimal::ZERO;
+    for (_, provider, _, _, _, _, billed) in focus_rows() {
+        let v: Decimal = billed.parse().unwrap();
+        *by_provider.entry(provider).or_default() += v;
+        total += v;
+    }
+    assert_eq!(report.totals.billed_cost, costradar::report::usd(total));
+    for (p, v) in by_provider {
+        assert_eq!(report.totals.by_provider[p], costradar::report::usd(v), "{p}");
+    }
+    assert_eq!(report.totals.by_account["012345678901"], "53.58", "leading zero kept: 4 x 12.3456 + 4.20");
+    // Usage only in daily series: no tax, no credit.
+    let day1: Decimal = a.daily.iter().filter(|d| d.date.to_string() == "2025-03-01").map(|d| d.billed_cost).sum();
+    assert_eq!(cents(day1), cents("19.778933".parse().unwrap()));
+    // Only March.
+    let march = PeriodRange::new(ym("2025-03"), ym("2025-03")).unwrap();
+    let a = analyse(&engine, &engine.library(), &march, &AnalysisOptions::default()).await.unwrap();
+    assert_eq!(a.spend.iter().map(|s| s.billing_period.as_str()).collect::<BTreeSet<_>>(), BTreeSet::from(["2025-03"]));
+
+    let v11 = write_focus(&scratch("focus11"), ",SkuPriceDetails", ",{}");
+    let engine = EmbeddedEngine::open_focus(&v11).await.expect("FOCUS 1.1 CSV");
+    assert_eq!(engine.focus_version().map(|v| v.as_str()), Some("1.1"));
+    let _ = std::fs::remove_dir_all(dir);
+}
