@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use costradar::cur::analysis::{analyse, AnalysisOptions};
 use costradar::cur::embedded::EmbeddedEngine;
 use costradar::cur::generate::{generate, GeneratorConfig};
-use costradar::cur::queries::{Library, PeriodRange, Schema, YearMonth};
+use costradar::cur::queries::{PeriodRange, YearMonth};
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -97,22 +97,12 @@ pub async fn cur(cmd: CurCommand) -> ExitCode {
             }
         }
         CurCommand::Queries { json: as_json } => {
-            let range = PeriodRange::new(YearMonth { year: 2025, month: 1 }, YearMonth { year: 2025, month: 2 })
-                .expect("a valid range");
-            let mut out = Vec::new();
-            for schema in [Schema::Cur2, Schema::Focus] {
-                let lib = Library::new(schema, "cur").expect("valid table name");
-                for q in lib.queries() {
-                    let req = lib.request(q, &range);
-                    out.push(
-                        json!({ "name": q.name(), "schema": schema.as_str(), "sql": req.sql, "params": req.params }),
-                    );
-                }
-            }
+            let all = costradar::cur::queries::library_json();
+            let out = all.as_array().expect("an array");
             if as_json {
-                println!("{}", serde_json::to_string_pretty(&out).expect("json"));
+                println!("{}", serde_json::to_string_pretty(&all).expect("json"));
             } else {
-                for q in &out {
+                for q in out {
                     println!(
                         "-- {} ({})\n{};\n",
                         q["name"].as_str().unwrap_or(""),

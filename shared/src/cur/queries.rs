@@ -535,6 +535,23 @@ impl Library {
     }
 }
 
+/// Every library query as Athena would run it (table `cur`, placeholders unfilled, the
+/// parameters for January to February 2025): what `costradar cur queries --json` prints and
+/// `tests/templates/fixtures/cur_queries.json` keeps for the Trino parse check.
+pub fn library_json() -> serde_json::Value {
+    let range = PeriodRange::new(YearMonth { year: 2025, month: 1 }, YearMonth { year: 2025, month: 2 })
+        .expect("a valid range");
+    let mut out = Vec::new();
+    for schema in [Schema::Cur2, Schema::Focus] {
+        let lib = Library::new(schema, "cur").expect("a valid table name");
+        for q in lib.queries() {
+            let req = lib.request(q, &range);
+            out.push(serde_json::json!({ "name": q.name(), "schema": schema.as_str(), "sql": req.sql, "params": req.params }));
+        }
+    }
+    serde_json::Value::Array(out)
+}
+
 /// Counts the `?` placeholders outside string literals and quoted identifiers.
 pub fn placeholder_count(sql: &str) -> usize {
     let mut n = 0;
