@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod anomaly;
+pub mod athena;
 #[cfg(feature = "embedded")]
 pub mod embedded;
 pub mod engine;
