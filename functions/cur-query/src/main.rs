@@ -1,18 +1,32 @@
-//! CUR-query Lambda: Step Functions tasks for Athena queries over the customer's CUR.
-//!
-//! Not implemented yet: every invocation fails with the error type `NotImplemented`, so a
-//! deployed stack says so plainly instead of pretending to work. See README "What works today".
+//! CUR-query Lambda: the Step Functions tasks that run the CUR query library on Athena in a
+//! customer's account (start, poll, stop, fetch_and_analyse; docs/workflows.md). Configuration,
+//! the store and the STS client are built once, before the first task.
 
-use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+mod handler;
+
+use std::sync::Arc;
+
+use costradar::aws::{sdk_config, StsRoleAssumer};
+use costradar::cur::analysis::AnalysisOptions;
+use costradar::cur::tasks::{AssumedAthena, CurTasks};
+use costradar::domain::SystemClock;
+use costradar::store::DynamoStore;
+use lambda_runtime::{service_fn, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| async {
-        Err::<serde_json::Value, _>(Diagnostic {
-            error_type: "NotImplemented".into(),
-            error_message: "the cur-query function is not implemented yet".into(),
-        })
-    }))
-    .await
+    let table = std::env::var("TABLE_NAME").map_err(|_| "configuration: TABLE_NAME: must be set")?;
+    let sdk = sdk_config(None).await;
+    let clock = Arc::new(SystemClock);
+    let athena =
+        AssumedAthena { assumer: Arc::new(StsRoleAssumer::from_sdk(&sdk)), base: sdk.clone(), clock: clock.clone() };
+    let tasks = CurTasks {
+        store: Arc::new(DynamoStore::from_sdk(&sdk, table)),
+        athena: Arc::new(athena),
+        clock,
+        options: AnalysisOptions::default(),
+    };
+    let tasks = &tasks;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| handler::handle(tasks, event))).await
 }

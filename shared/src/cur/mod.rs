@@ -13,5 +13,6 @@ pub mod focus;
 pub mod generate;
 pub mod queries;
 pub mod rates;
+pub mod tasks;
 
 pub use engine::{Cell, QueryEngine, QueryError, QueryRequest, ResultSet};
