@@ -9,6 +9,7 @@ pub mod pricing;
 pub mod receiver;
 pub mod report;
 pub mod rules;
+pub mod scan;
 pub mod store;
 pub mod workflow;
 

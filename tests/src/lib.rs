@@ -1,6 +1,8 @@
 //! Test harness shared by the integration and end-to-end tests: the moto endpoint that
 //! `tools/with-moto.sh` started, SDK configuration that can only reach it, and fresh tables.
 
+pub mod scan_world;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use costradar::store::DynamoStore;

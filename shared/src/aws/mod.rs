@@ -3,6 +3,7 @@
 //! the SDK.
 
 pub mod permissions;
+pub mod scan;
 pub mod price_list;
 pub mod sts;
 

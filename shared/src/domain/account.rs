@@ -123,6 +123,9 @@ pub struct Account {
     pub created_at: DateTime<Utc>,
     #[serde(default)]
     pub last_verified_at: Option<DateTime<Utc>>,
+    /// When the scheduled scan is next due; `None`: at the next run.
+    #[serde(default)]
+    pub next_scan_at: Option<DateTime<Utc>>,
     pub version: u64,
 }
 
@@ -157,6 +160,7 @@ impl Account {
             registration,
             created_at: now,
             last_verified_at: None,
+            next_scan_at: None,
             version: 0,
         }
     }

@@ -45,6 +45,9 @@ pub struct Tenant {
     /// A secret of the tenant's: never logged, never shown in full.
     #[serde(default)]
     pub notify_webhook_url: Option<String>,
+    /// Scan thresholds; `None`: the documented defaults (`rules::settings`).
+    #[serde(default)]
+    pub scan_settings: Option<crate::rules::settings::ScanSettings>,
     /// Optimistic-concurrency version: every write says which version it read.
     pub version: u64,
 }
@@ -61,6 +64,7 @@ impl Tenant {
             deleted_at: None,
             realtime_threshold_usd: None,
             notify_webhook_url: None,
+            scan_settings: None,
             version: 0,
         }
     }

@@ -66,8 +66,8 @@ impl Draft {
             resource_id: self.resource_id,
             title: self.title,
             evidence: self.evidence,
-            monthly_cost_usd: self.monthly_cost_usd.map(|d| d.round_dp(2)),
-            monthly_savings_usd: self.monthly_savings_usd.map(|d| d.round_dp(2)),
+            monthly_cost_usd: self.monthly_cost_usd.map(cents),
+            monthly_savings_usd: self.monthly_savings_usd.map(cents),
             alternative: self.alternative,
             actor: None,
             source_event: None,
@@ -150,9 +150,14 @@ impl Pricer<'_> {
     }
 }
 
+/// Rounds to cents, half away from zero (as invoices do; `round_dp` alone rounds half to even).
+pub fn cents(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+}
+
 /// Money for evidence lines: `$12.34`.
 pub fn usd(d: Decimal) -> String {
-    format!("${}", d.round_dp(2))
+    format!("${}", cents(d))
 }
 
 /// Quotes one word of a POSIX shell command. Resource names come from the customer's account

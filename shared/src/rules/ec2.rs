@@ -199,7 +199,7 @@ fn previous_generation(ctx: &Ctx<'_>, inv: &RegionInventory, i: &Instance, out: 
 
 fn idle(ctx: &Ctx<'_>, inv: &RegionInventory, i: &Instance, out: &mut Vec<Draft>) {
     let s = ctx.settings;
-    if i.state != "running" || !ctx.at_least(i.launched, s.idle_window_days) {
+    if i.state != "running" || !ctx.at_least(i.launched, s.idle_min_age_days) {
         return;
     }
     let Some(p95) = i.cpu_p95_percent else { return };

@@ -19,7 +19,7 @@ const GIB: u64 = 1024 * 1024 * 1024;
 pub fn evaluate(ctx: &Ctx<'_>, inv: &RegionInventory, out: &mut Vec<Draft>) {
     let s = ctx.settings;
     for n in &inv.nat_gateways {
-        if n.state != "available" || !ctx.at_least(n.created, s.idle_window_days) {
+        if n.state != "available" || !ctx.at_least(n.created, s.idle_min_age_days) {
             continue;
         }
         let Some(bytes) = n.bytes_processed else { continue };

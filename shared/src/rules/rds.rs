@@ -131,7 +131,7 @@ fn stopped_or_idle(ctx: &Ctx<'_>, inv: &RegionInventory, db: &DbInstance, out: &
             Confidence::Medium,
         )
     } else if db.status == "available"
-        && db.created.is_some_and(|c| ctx.at_least(c, s.idle_window_days))
+        && db.created.is_some_and(|c| ctx.at_least(c, s.idle_min_age_days))
         && db.max_connections.is_some_and(|m| m.is_zero())
     {
         (

@@ -9,6 +9,7 @@
 //! | `stopped_instance_days` | 30 | an EC2 instance stopped longer than this is flagged (and its volumes) |
 //! | `snapshot_age_days` | 90 | an orphaned snapshot older than this is flagged |
 //! | `idle_window_days` | 14 | utilisation window for idle EC2, NAT gateways and RDS |
+//! | `idle_min_age_days` | 14 | a resource younger than this is never called idle (its window is not covered) |
 //! | `idle_cpu_p95_percent` | 5 | an instance whose CPU p95 over the window is below this is idle |
 //! | `nat_idle_max_bytes` | 104857600 (100 MiB) | a NAT gateway that processed at most this over the window is idle |
 //! | `elb_no_targets_days` | 7 | a load balancer without a healthy target this long is flagged |
@@ -17,6 +18,7 @@
 //! | `logs_retention_days` | 30 | the retention the fix command sets |
 //! | `scan_interval_hours` | 24 | time between two scheduled scans of an account |
 //! | `max_concurrent_regions` | 4 | regions of one account scanned at once |
+//! | `cost_optimization_hub` | true | read AWS Cost Optimization Hub's recommendations too |
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -30,6 +32,7 @@ pub struct ScanSettings {
     pub stopped_instance_days: u32,
     pub snapshot_age_days: u32,
     pub idle_window_days: u32,
+    pub idle_min_age_days: u32,
     pub idle_cpu_p95_percent: Decimal,
     pub nat_idle_max_bytes: u64,
     pub elb_no_targets_days: u32,
@@ -38,6 +41,7 @@ pub struct ScanSettings {
     pub logs_retention_days: u32,
     pub scan_interval_hours: u32,
     pub max_concurrent_regions: u32,
+    pub cost_optimization_hub: bool,
 }
 
 impl Default for ScanSettings {
@@ -47,6 +51,7 @@ impl Default for ScanSettings {
             stopped_instance_days: 30,
             snapshot_age_days: 90,
             idle_window_days: 14,
+            idle_min_age_days: 14,
             idle_cpu_p95_percent: Decimal::from(5),
             nat_idle_max_bytes: 100 * 1024 * 1024,
             elb_no_targets_days: 7,
@@ -55,6 +60,7 @@ impl Default for ScanSettings {
             logs_retention_days: 30,
             scan_interval_hours: 24,
             max_concurrent_regions: 4,
+            cost_optimization_hub: true,
         }
     }
 }
@@ -93,6 +99,7 @@ impl ScanSettings {
         days("stopped_instance_days", self.stopped_instance_days)?;
         days("snapshot_age_days", self.snapshot_age_days)?;
         days("elb_no_targets_days", self.elb_no_targets_days)?;
+        days("idle_min_age_days", self.idle_min_age_days)?;
         // CloudWatch keeps 1-minute data 15 days and 5-minute data 63 days: the p95 of a longer
         // window would be computed from coarser data than the rule assumes.
         if !(1..=63).contains(&self.idle_window_days) {

@@ -1,0 +1,300 @@
+//! The scan state machine's three tasks (`docs/workflows.md`): `list_due_accounts`,
+//! `scan_account`, `finish_run`. The Lambda handler hands the payload to [`ScanTasks::handle`]
+//! and turns a [`TaskError`] into the `Diagnostic` whose `error_type` the ASL matches on.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{AccountScan, ScanError, Scanner, Target, GLOBAL};
+use crate::domain::scan_run::{AccountFailure, AccountRun, ActionError, RegionRun, RunRecord, ScanStatus};
+use crate::domain::{parse_json, AccountId, AccountStatus, Clock, TenantId, TenantStatus};
+use crate::store::{valid_run_id, PageRequest, ScanStore, StoreError};
+use crate::workflow::TaskError;
+
+/// How long run records are kept.
+pub const RUN_RETENTION_DAYS: i64 = 90;
+/// A run record item stays well under DynamoDB's 400 KB.
+const MAX_RUN_RECORD_BYTES: usize = 300_000;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DueAccount {
+    pub tenant_id: String,
+    pub account_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DueAccounts {
+    pub run_id: String,
+    pub accounts: Vec<DueAccount>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunTotals {
+    pub run_id: String,
+    pub accounts: u32,
+    pub complete: u32,
+    pub partial: u32,
+    pub failed: u32,
+    pub findings_opened: u32,
+    pub findings_resolved: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListDue {
+    #[allow(dead_code)]
+    task: String,
+    run_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScanOne {
+    #[allow(dead_code)]
+    task: String,
+    run_id: String,
+    tenant_id: String,
+    account_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Finish {
+    #[allow(dead_code)]
+    task: String,
+    run_id: String,
+    results: Vec<AccountRun>,
+}
+
+fn invalid(e: impl std::fmt::Display) -> TaskError {
+    TaskError::InvalidInput(e.to_string())
+}
+
+fn parse<T: DeserializeOwned>(payload: &Value) -> Result<T, TaskError> {
+    parse_json(payload.to_string().as_bytes()).map_err(invalid)
+}
+
+fn run_id(id: &str) -> Result<(), TaskError> {
+    if valid_run_id(id) {
+        Ok(())
+    } else {
+        Err(invalid("run_id: 1 to 80 of A-Z, a-z, 0-9, - and _"))
+    }
+}
+
+pub struct ScanTasks {
+    scanner: Scanner,
+    store: Arc<dyn ScanStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl ScanTasks {
+    pub fn new(scanner: Scanner, store: Arc<dyn ScanStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { scanner, store, clock }
+    }
+
+    /// Dispatches on `task`. Unknown tasks and fields are `InvalidInput`.
+    pub async fn handle(&self, payload: &Value) -> Result<Value, TaskError> {
+        let task = payload
+            .as_object()
+            .ok_or_else(|| invalid("the payload is a JSON object"))?
+            .get("task")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid("task: missing or not a string"))?;
+        let out = match task {
+            "list_due_accounts" => {
+                let p: ListDue = parse(payload)?;
+                serde_json::to_value(self.list_due_accounts(&p.run_id).await?)
+            }
+            "scan_account" => {
+                let p: ScanOne = parse(payload)?;
+                serde_json::to_value(self.scan_account(&p.run_id, &p.tenant_id, &p.account_id).await?)
+            }
+            "finish_run" => {
+                let p: Finish = parse(payload)?;
+                serde_json::to_value(self.finish_run(&p.run_id, p.results).await?)
+            }
+            other => return Err(invalid(format!("task: unknown task {other:?}"))),
+        };
+        Ok(out.expect("task outputs serialise"))
+    }
+
+    /// Active accounts of active tenants whose next scan time has passed.
+    pub async fn list_due_accounts(&self, run: &str) -> Result<DueAccounts, TaskError> {
+        run_id(run)?;
+        let now = self.clock.now();
+        let mut accounts = Vec::new();
+        let mut tenants = PageRequest::first(100);
+        loop {
+            let page = self.store.list_tenants(&tenants).await?;
+            for t in page.items.iter().filter(|t| t.status == TenantStatus::Active) {
+                let mut req = PageRequest::first(100);
+                loop {
+                    let p = self.store.list_accounts(&t.id, &req).await?;
+                    accounts.extend(
+                        p.items
+                            .iter()
+                            .filter(|a| a.status == AccountStatus::Active && a.next_scan_at.is_none_or(|n| n <= now))
+                            .map(|a| DueAccount { tenant_id: t.id.to_string(), account_id: a.account_id.to_string() }),
+                    );
+                    match p.next_cursor {
+                        Some(c) => req.cursor = Some(c),
+                        None => break,
+                    }
+                }
+            }
+            match page.next_cursor {
+                Some(c) => tenants.cursor = Some(c),
+                None => break,
+            }
+        }
+        Ok(DueAccounts { run_id: run.to_owned(), accounts })
+    }
+
+    /// Scans one account and schedules its next scan. AccessDenied on AssumeRole marks the
+    /// account revoked and is the error `AccountRevoked`.
+    pub async fn scan_account(&self, run: &str, tenant_id: &str, account_id: &str) -> Result<AccountRun, TaskError> {
+        run_id(run)?;
+        let tenant_id = TenantId::parse(tenant_id).map_err(invalid)?;
+        let account_id = AccountId::parse(account_id).map_err(invalid)?;
+        let tenant =
+            self.store.get_tenant(&tenant_id).await?.filter(|t| t.status == TenantStatus::Active).ok_or_else(|| {
+                TaskError::AccountNotFound(format!("tenant {tenant_id} does not exist or was deleted"))
+            })?;
+        let account = self.store.get_account(&tenant_id, &account_id).await?.ok_or_else(|| {
+            TaskError::AccountNotFound(format!("account {account_id} is not connected to {tenant_id}"))
+        })?;
+        if !account.is_usable() {
+            return Err(TaskError::AccountNotFound(format!(
+                "account {account_id} is {}, not active: not scanned",
+                account.status.as_str()
+            )));
+        }
+        let settings = tenant.scan_settings.clone().unwrap_or_default();
+        let now = self.clock.now();
+        let target = Target {
+            tenant_id: &tenant_id,
+            external_id: &tenant.external_id,
+            account_id: account_id.as_str(),
+            role_arn: &account.role_arn,
+            regions: &account.regions,
+        };
+        let result = match self.scanner.scan(&target, &settings, now).await {
+            Ok(AccountScan { run, .. }) => run,
+            Err(ScanError::Revoked(why)) => {
+                self.mark_revoked(&tenant_id, &account_id, &why, now).await?;
+                return Err(TaskError::AccountRevoked(format!("AssumeRole into {account_id} was denied: {why}")));
+            }
+            Err(ScanError::Transient(why)) => return Err(TaskError::Transient(why)),
+            Err(e @ ScanError::NoRegions(_)) => failed_run(&tenant_id, &account_id, "NoRegions", &e.to_string()),
+        };
+        self.schedule_next(&tenant_id, &account_id, now + chrono::Duration::hours(settings.scan_interval_hours.into()))
+            .await?;
+        Ok(result)
+    }
+
+    async fn mark_revoked(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+        why: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), TaskError> {
+        for _ in 0..3 {
+            let Some(mut a) = self.store.get_account(tenant, account).await? else { return Ok(()) };
+            if a.transition(AccountStatus::Revoked, format!("AssumeRole denied during a scheduled scan: {why}"), now)
+                .is_err()
+            {
+                return Ok(()); // already revoked or disconnected meanwhile
+            }
+            match self.store.save_account(&mut a, crate::store::Claim::Keep).await {
+                Err(StoreError::VersionConflict) => continue,
+                other => return other.map_err(Into::into),
+            }
+        }
+        Err(TaskError::Transient("the account kept changing while being marked revoked".into()))
+    }
+
+    async fn schedule_next(&self, tenant: &TenantId, account: &AccountId, at: DateTime<Utc>) -> Result<(), TaskError> {
+        for _ in 0..3 {
+            let Some(mut a) = self.store.get_account(tenant, account).await? else { return Ok(()) };
+            a.next_scan_at = Some(at);
+            match self.store.save_account(&mut a, crate::store::Claim::Keep).await {
+                Err(StoreError::VersionConflict) => continue,
+                other => return other.map_err(Into::into),
+            }
+        }
+        Err(TaskError::Transient("the account kept changing while its next scan was scheduled".into()))
+    }
+
+    /// Writes one run record per tenant and returns the run's totals.
+    pub async fn finish_run(&self, run: &str, results: Vec<AccountRun>) -> Result<RunTotals, TaskError> {
+        run_id(run)?;
+        let mut by_tenant: BTreeMap<String, Vec<AccountRun>> = BTreeMap::new();
+        for r in results {
+            TenantId::parse(&r.tenant_id).map_err(|e| invalid(format!("results: {e}")))?;
+            AccountId::parse(&r.account_id).map_err(|e| invalid(format!("results: {e}")))?;
+            by_tenant.entry(r.tenant_id.clone()).or_default().push(r);
+        }
+        let now = self.clock.now();
+        let mut totals = RunTotals {
+            run_id: run.to_owned(),
+            accounts: 0,
+            complete: 0,
+            partial: 0,
+            failed: 0,
+            findings_opened: 0,
+            findings_resolved: 0,
+        };
+        for (tenant, accounts) in by_tenant {
+            let record = fit(RunRecord::new(run, &tenant, accounts, now));
+            totals.accounts += record.accounts.len() as u32;
+            totals.complete += record.complete;
+            totals.partial += record.partial;
+            totals.failed += record.failed;
+            totals.findings_opened += record.findings_opened;
+            totals.findings_resolved += record.findings_resolved;
+            let tenant_id = TenantId::parse(&tenant).map_err(invalid)?;
+            self.store.save_run(&tenant_id, &record, now + chrono::Duration::days(RUN_RETENTION_DAYS)).await?;
+        }
+        Ok(totals)
+    }
+}
+
+/// Keeps the record under the item size limit: region details of complete accounts go first
+/// (their counts stay), then all region details.
+fn fit(mut r: RunRecord) -> RunRecord {
+    let size = |r: &RunRecord| serde_json::to_vec(r).map_or(0, |v| v.len());
+    if size(&r) > MAX_RUN_RECORD_BYTES {
+        r.accounts.iter_mut().filter(|a| a.status == ScanStatus::Complete).for_each(|a| a.regions.clear());
+    }
+    if size(&r) > MAX_RUN_RECORD_BYTES {
+        r.accounts.iter_mut().for_each(|a| a.regions.clear());
+    }
+    r
+}
+
+fn failed_run(tenant: &TenantId, account: &AccountId, error_type: &str, message: &str) -> AccountRun {
+    AccountRun {
+        tenant_id: tenant.to_string(),
+        account_id: account.to_string(),
+        status: ScanStatus::Failed,
+        regions: vec![RegionRun {
+            region: GLOBAL.into(),
+            status: ScanStatus::Failed,
+            api_calls: 0,
+            errors: vec![ActionError { action: "regions".into(), code: error_type.into(), message: message.into() }],
+            duration_ms: 0,
+            findings_opened: 0,
+            findings_resolved: 0,
+        }],
+        findings_opened: 0,
+        findings_resolved: 0,
+        error: Some(AccountFailure { error_type: error_type.into(), message: message.into() }),
+    }
+}
