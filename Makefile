@@ -14,7 +14,7 @@ help:
 	@echo "make validate  template and policy checks (customer templates and the operator stack)"
 	@echo "make build     sam build of the operator stack (arm64 Lambdas, cargo lambda)"
 	@echo "make deploy    sam deploy (guided the first time: infra/samconfig.toml)"
-	@echo "make bench     criterion benchmarks (onboarding API, receiver pipeline)"
+	@echo "make bench     benchmarks: criterion (onboarding API, receiver pipeline), receiver zip size and cold start"
 	@echo "make fuzz      60 s of cargo-fuzz on the receiver's parsing (needs the nightly toolchain)"
 
 $(VENV)/.installed: tests/requirements.txt
@@ -58,8 +58,9 @@ deploy: build
 	  SAM_CLI_TELEMETRY=0 ../$(VENV)/sam/bin/sam deploy --guided; \
 	fi
 
-bench:
+bench: venv
 	$(CARGO) bench --locked -p costradar --features test-support
+	tools/bench-receiver.sh
 
 FUZZ_SECONDS ?= 60
 .tools/bin/cargo-fuzz:
