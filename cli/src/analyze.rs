@@ -56,6 +56,15 @@ pub enum CurCommand {
         #[arg(long, default_value = "4")]
         accounts: u32,
     },
+    /// Times every library query on the embedded engine over a CUR 2.0 export (after one
+    /// warm-up run) and estimates the bytes each would scan on Athena. Prints JSON;
+    /// tools/bench_cur.py runs DuckDB on the same files and prints the comparison.
+    Bench {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value = "3")]
+        runs: u32,
+    },
     /// Prints the query library's SQL (as Athena runs it, placeholders unfilled).
     Queries {
         /// JSON: [{"name", "schema", "sql", "params"}] (the sqlglot check reads this).
@@ -96,6 +105,7 @@ pub async fn cur(cmd: CurCommand) -> ExitCode {
                 Err(e) => fail(e),
             }
         }
+        CurCommand::Bench { data, runs } => bench(&data, runs.clamp(1, 50)).await,
         CurCommand::Queries { json: as_json } => {
             let all = costradar::cur::queries::library_json();
             let out = all.as_array().expect("an array");
@@ -178,5 +188,55 @@ pub async fn analyze(args: AnalyzeArgs) -> ExitCode {
             "seconds": (t.elapsed().as_secs_f64() * 100.0).round() / 100.0,
         })
     );
+    ExitCode::SUCCESS
+}
+
+async fn bench(data: &Path, runs: u32) -> ExitCode {
+    use costradar::cur::QueryEngine;
+    let engine = match EmbeddedEngine::open_cur(data).await {
+        Ok(e) => e,
+        Err(e) => return fail(e),
+    };
+    let (Some(first), Some(last)) = (engine.periods().first().copied(), engine.periods().last().copied()) else {
+        return fail("no billing periods");
+    };
+    let range = PeriodRange::new(first, last).expect("sorted periods");
+    let lib = engine.library();
+    let mut out = Vec::new();
+    for q in lib.queries() {
+        let req = lib.request(q, &range);
+        let estimate = match engine.scan_estimate(&req).await {
+            Ok(e) => e,
+            Err(e) => return fail(e),
+        };
+        let mut times = Vec::new();
+        let mut result_rows = 0;
+        let mut bytes_read = None;
+        for i in 0..=runs {
+            let t = std::time::Instant::now();
+            match engine.run(&req).await {
+                Ok(rs) => {
+                    result_rows = rs.rows.len();
+                    bytes_read = rs.bytes_scanned;
+                }
+                Err(e) => return fail(format!("{}: {e}", q.name())),
+            }
+            if i > 0 {
+                times.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        out.push(json!({
+            "name": q.name(),
+            "sql": req.sql,
+            "params": req.params,
+            "ms": times,
+            "median_ms": times[times.len() / 2],
+            "result_rows": result_rows,
+            "datafusion_bytes_read": bytes_read,
+            "athena": estimate,
+        }));
+    }
+    println!("{}", json!({ "engine": "datafusion", "data": data.display().to_string(), "queries": out }));
     ExitCode::SUCCESS
 }

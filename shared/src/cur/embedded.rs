@@ -40,6 +40,23 @@ pub struct EmbeddedEngine {
     periods: Vec<YearMonth>,
     focus_version: Option<FocusVersion>,
     source: PathBuf,
+    /// The CUR export's data root (holding the partitions).
+    root: Option<PathBuf>,
+}
+
+/// What a query would read on Athena: the partitions its period filter keeps and, in their
+/// files, the compressed column chunks of the columns it uses (Parquet is columnar; Athena bills
+/// the bytes it reads). Computed from the optimized plan and the files' footers.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ScanEstimate {
+    pub columns: Vec<String>,
+    pub partitions: Vec<String>,
+    pub files: usize,
+    pub rows: u64,
+    /// Bytes of the used columns in the kept partitions.
+    pub bytes: u64,
+    /// Every column chunk of every partition: what a query without pruning or projection reads.
+    pub total_bytes: u64,
 }
 
 fn invalid(e: impl std::fmt::Display) -> QueryError {
@@ -205,7 +222,7 @@ impl EmbeddedEngine {
         let view = format!("SELECT {}, \"BILLING_PERIOD\" AS billing_period FROM cur_raw", cols.join(", "));
         let df = ctx.sql(&view).await.map_err(map_df)?;
         ctx.register_table(CUR_TABLE, df.into_view()).map_err(map_df)?;
-        Ok(Self { ctx, schema: Schema::Cur2, periods, focus_version: None, source: dir.to_owned() })
+        Ok(Self { ctx, schema: Schema::Cur2, periods, focus_version: None, source: dir.to_owned(), root: Some(root) })
     }
 
     /// Opens a FOCUS 1.0/1.1 file, CSV (`.csv`, `.csv.gz` not supported) or Parquet.
@@ -243,6 +260,7 @@ impl EmbeddedEngine {
             periods: Vec::new(),
             focus_version: Some(version),
             source: file.to_owned(),
+            root: None,
         };
         let found = engine
             .query_raw(&format!(
@@ -305,6 +323,73 @@ impl EmbeddedEngine {
         let plan = df.create_physical_plan().await.map_err(map_df)?;
         let text = datafusion::physical_plan::displayable(plan.as_ref()).indent(true).to_string();
         Ok(text)
+    }
+
+    /// What `query` would scan on Athena over this export (CUR 2.0 only): its period is the
+    /// query's first two parameters, as in every library query.
+    pub async fn scan_estimate(&self, query: &QueryRequest) -> Result<ScanEstimate, QueryError> {
+        use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+        use datafusion::logical_expr::LogicalPlan;
+        let root = self.root.as_ref().ok_or_else(|| invalid("scan estimates are for CUR 2.0 exports"))?;
+        let (Some(from), Some(to)) = (query.params.first(), query.params.get(1)) else {
+            return Err(invalid("a library query's first two parameters are its period"));
+        };
+        let range = PeriodRange::new(YearMonth::parse(from).map_err(invalid)?, YearMonth::parse(to).map_err(invalid)?)
+            .map_err(invalid)?;
+        let plan = self.dataframe(query).await?.into_optimized_plan().map_err(map_df)?;
+        let mut columns = std::collections::BTreeSet::new();
+        plan.apply(|node| {
+            if let LogicalPlan::TableScan(scan) = node {
+                for f in scan.projected_schema.fields() {
+                    if f.name() != "BILLING_PERIOD" {
+                        columns.insert(f.name().clone());
+                    }
+                }
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })
+        .map_err(map_df)?;
+        let mut est = ScanEstimate {
+            columns: columns.iter().cloned().collect(),
+            partitions: vec![],
+            files: 0,
+            rows: 0,
+            bytes: 0,
+            total_bytes: 0,
+        };
+        for period in &self.periods {
+            let keep = range.contains(*period);
+            if keep {
+                est.partitions.push(period.to_string());
+            }
+            let dir = root.join(format!("BILLING_PERIOD={period}"));
+            let entries = std::fs::read_dir(&dir).map_err(|e| invalid(format!("{}: {e}", dir.display())))?;
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.extension().is_none_or(|e| e != "parquet") {
+                    continue;
+                }
+                let file = std::fs::File::open(&path).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+                let reader = datafusion::parquet::file::reader::SerializedFileReader::new(file)
+                    .map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+                let meta = datafusion::parquet::file::reader::FileReader::metadata(&reader);
+                if keep {
+                    est.files += 1;
+                    est.rows += meta.file_metadata().num_rows().max(0) as u64;
+                }
+                for rg in meta.row_groups() {
+                    for col in rg.columns() {
+                        let size = col.compressed_size().max(0) as u64;
+                        est.total_bytes += size;
+                        let top = col.column_path().parts().first().cloned().unwrap_or_default();
+                        if keep && columns.contains(&top) {
+                            est.bytes += size;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(est)
     }
 
     async fn dataframe(&self, query: &QueryRequest) -> Result<datafusion::dataframe::DataFrame, QueryError> {
