@@ -4,6 +4,7 @@
 
 mod analyze;
 mod prices;
+mod scan;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -51,6 +52,8 @@ enum Command {
     /// CUR tools: a synthetic CUR 2.0 generator with ground truth, the query library's SQL.
     #[command(subcommand)]
     Cur(analyze::CurCommand),
+    /// Scans one account with the scan Lambda's code and writes its findings as JSON.
+    Scan(scan::ScanArgs),
 }
 
 #[derive(Subcommand)]
@@ -258,7 +261,12 @@ fn seg(s: &str) -> String {
 
 fn request(cmd: &Command) -> (&'static str, String, String, Option<Value>) {
     match cmd {
-        Command::Table(_) | Command::Events(_) | Command::Prices(_) | Command::Analyze(_) | Command::Cur(_) => {
+        Command::Table(_)
+        | Command::Events(_)
+        | Command::Prices(_)
+        | Command::Analyze(_)
+        | Command::Cur(_)
+        | Command::Scan(_) => {
             unreachable!("handled before")
         }
         Command::Tenants(t) => match t {
@@ -318,6 +326,9 @@ async fn main() -> ExitCode {
         return analyze::cur(cmd).await;
     }
     let sdk = sdk_config(cli.endpoint_url.as_deref()).await;
+    if let Command::Scan(args) = cli.command {
+        return scan::run(args, &sdk).await;
+    }
     let store = DynamoStore::from_sdk(&sdk, &cli.table);
     if let Command::Prices(cmd) = cli.command {
         return prices::run(cmd, &sdk, &store).await;

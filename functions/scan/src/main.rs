@@ -1,18 +1,29 @@
-//! Scan Lambda: Step Functions tasks for scheduled account scans.
-//!
-//! Not implemented yet: every invocation fails with the error type `NotImplemented`, so a
-//! deployed stack says so plainly instead of pretending to work. See README "What works today".
+//! Scan Lambda: the scan state machine's tasks (list_due_accounts, scan_account, finish_run;
+//! docs/workflows.md). Configuration, the store, the price snapshot and the STS client are built
+//! once, before the first task.
 
-use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+mod handler;
+
+use std::sync::Arc;
+
+use costradar::aws::scan::AwsSessionOpener;
+use costradar::aws::{sdk_config, StsRoleAssumer};
+use costradar::domain::SystemClock;
+use costradar::pricing::snapshot;
+use costradar::scan::tasks::ScanTasks;
+use costradar::scan::Scanner;
+use costradar::store::DynamoStore;
+use lambda_runtime::{service_fn, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| async {
-        Err::<serde_json::Value, _>(Diagnostic {
-            error_type: "NotImplemented".into(),
-            error_message: "the scan function is not implemented yet".into(),
-        })
-    }))
-    .await
+    let table = std::env::var("TABLE_NAME").map_err(|_| "configuration: TABLE_NAME: must be set")?;
+    let sdk = sdk_config(None).await;
+    let store = Arc::new(DynamoStore::from_sdk(&sdk, table));
+    let opener = AwsSessionOpener::new(Arc::new(StsRoleAssumer::from_sdk(&sdk)), sdk.clone());
+    let scanner = Scanner::new(Arc::new(opener), store.clone(), Arc::new(snapshot::bundled()?));
+    let tasks = ScanTasks::new(scanner, store, Arc::new(SystemClock));
+    let tasks = &tasks;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| handler::handle(tasks, event))).await
 }
