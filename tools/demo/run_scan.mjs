@@ -67,9 +67,12 @@ const tasks = {};
 for (const e of events) {
   if (e.type === "StateEntered" && e.state.type === "Task") tasks[e.state.name] = (tasks[e.state.name] ?? 0) + 1;
 }
+// The Map's per-account results, as FinishRun received them (status, regions, CUR part).
+const finish = events.find((e) => e.type === "StateEntered" && e.state.name === "FinishRun");
+const results = finish?.state.input?.results ?? null;
 const failed = events.find((e) => e.type === "ExecutionFailed");
 const result = error
   ? { status: "FAILED", error: { Error: failed?.Error ?? error.name, Cause: String(failed?.Cause?.errorMessage ?? failed?.Cause ?? error.message) } }
   : { status: "SUCCEEDED", output };
-console.log(JSON.stringify({ ...result, tasks, ms: Date.now() - started }));
+console.log(JSON.stringify({ ...result, results, tasks, ms: Date.now() - started }));
 proxy.close();

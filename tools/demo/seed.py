@@ -41,6 +41,21 @@ def seed_role(external_id: str) -> str:
     return f"arn:aws:iam::{CUSTOMER_ACCOUNT}:role/{ROLE_NAME}"
 
 
+def seed_cur() -> dict:
+    """What the customer stack's CUR part creates (EnableCur=true), as far as moto has it: the
+    export bucket, the Glue database and the Athena workgroup the queries run in. moto's Athena
+    runs no SQL: a query succeeds at once with an empty result."""
+    s3 = boto3.client("s3", region_name="us-east-1")
+    bucket = f"costradar-demo-cur-{CUSTOMER_ACCOUNT}"
+    s3.create_bucket(Bucket=bucket)
+    boto3.client("glue", region_name="us-east-1").create_database(DatabaseInput={"Name": "costradar_cur"})
+    boto3.client("athena", region_name="us-east-1").create_work_group(
+        Name="costradar-demo",
+        Configuration={"ResultConfiguration": {"OutputLocation": f"s3://{bucket}/athena-results/"},
+                       "EnforceWorkGroupConfiguration": True, "BytesScannedCutoffPerQuery": 10 * 1024 ** 3})
+    return {"bucket": bucket, "database": "costradar_cur", "table": "cur2", "workgroup": "costradar-demo"}
+
+
 def seed_region(region: str, heavy: bool) -> list[dict]:
     """Known waste; each entry says what a scan should flag and why."""
     ec2 = boto3.client("ec2", region_name=region)
@@ -97,7 +112,8 @@ def main() -> int:
     regions = ["us-east-1"] if args.small else ["us-east-1", "eu-west-1"]
     role_arn = seed_role(args.external_id)
     resources = [r for region in regions for r in seed_region(region, heavy=not args.small)]
-    print(json.dumps({"account_id": CUSTOMER_ACCOUNT, "role_arn": role_arn, "regions": regions,
+    cur = seed_cur()
+    print(json.dumps({"account_id": CUSTOMER_ACCOUNT, "role_arn": role_arn, "regions": regions, "cur": cur,
                       "resources": resources}, indent=2))
     return 0
 
