@@ -206,7 +206,7 @@ for r in d.get("results") or []:
         print(f"     CUR via the state machine (start, Wait/poll x{d['tasks'].get('PollCurQueries', 0)}, fetch_and_analyse on"
               f" moto's Athena, which runs no SQL and answers empty results): {cur['anomalies']} anomalies,"
               f" {cur['findings_opened']} findings, {cur['bytes_scanned']} bytes scanned; phase 5 analyses real CUR data")
-print("   tasks run: " + ", ".join(f"{k} x{v}" for k, v in d["tasks"].items()))
+print("   tasks run: " + ", ".join(f"{k} x{v} ({d.get('task_ms', {}).get(k, 0)} ms)" for k, v in d["tasks"].items()))
 PY
 else
   error_type=$(field "['error']['Error']" <<<"$(cat "$out/scan.json")")

@@ -63,9 +63,20 @@ const { output, error, events } = await runScan({
   waitMs: Number(waitMs),
   retryMs: 500,
 });
+// Invocations and wall time per Task state (entered to exited or failed: the Lambda's round trip).
 const tasks = {};
+const task_ms = {};
+const entered = new Map();
 for (const e of events) {
-  if (e.type === "StateEntered" && e.state.type === "Task") tasks[e.state.name] = (tasks[e.state.name] ?? 0) + 1;
+  if (e.state?.type !== "Task") continue;
+  const key = `${e.state.name}#${e.index ?? ""}`;
+  if (e.type === "StateEntered") {
+    tasks[e.state.name] = (tasks[e.state.name] ?? 0) + 1;
+    entered.set(key, e.timestamp);
+  } else if ((e.type === "StateExited" || e.type === "StateFailed") && entered.has(key)) {
+    task_ms[e.state.name] = (task_ms[e.state.name] ?? 0) + (e.timestamp - entered.get(key));
+    entered.delete(key);
+  }
 }
 // The Map's per-account results, as FinishRun received them (status, regions, CUR part).
 const finish = events.find((e) => e.type === "StateEntered" && e.state.name === "FinishRun");
@@ -74,5 +85,5 @@ const failed = events.find((e) => e.type === "ExecutionFailed");
 const result = error
   ? { status: "FAILED", error: { Error: failed?.Error ?? error.name, Cause: String(failed?.Cause?.errorMessage ?? failed?.Cause ?? error.message) } }
   : { status: "SUCCEEDED", output };
-console.log(JSON.stringify({ ...result, results, tasks, ms: Date.now() - started }));
+console.log(JSON.stringify({ ...result, results, tasks, task_ms, ms: Date.now() - started }));
 proxy.close();
