@@ -170,13 +170,14 @@ async fn start_poll_fetch_and_analyse_store_the_embedded_analysis() {
     assert_eq!(start.num_calls(), Query::ALL.len());
     assert!(started["queries"].as_array().unwrap().iter().all(|q| q["query_execution_id"] != "q-unknown"));
 
-    let mut poll_in = started.clone();
-    poll_in["task"] = json!("poll");
+    // What the state machine passes on (infra/statemachines/scan.asl.json): the ids and `queries`.
+    let poll_in = json!({"task": "poll", "run_id": started["run_id"], "tenant_id": started["tenant_id"],
+        "account_id": started["account_id"], "queries": started["queries"]});
     let polled = tasks.handle(&poll_in).await.unwrap();
     assert_eq!(polled["state"], "SUCCEEDED");
 
-    let mut fetch = polled.clone();
-    fetch["task"] = json!("fetch_and_analyse");
+    let fetch = json!({"task": "fetch_and_analyse", "run_id": polled["run_id"], "tenant_id": polled["tenant_id"],
+        "account_id": polled["account_id"], "queries": polled["queries"], "state": polled["state"]});
     let out = tasks.handle(&fetch).await.unwrap();
     assert_eq!(out["anomalies"], expected.anomalies.len());
     assert_eq!(out["bytes_scanned"], 50_000_000u64 * Query::ALL.len() as u64);
@@ -205,6 +206,20 @@ async fn start_poll_fetch_and_analyse_store_the_embedded_analysis() {
     // A retried fetch opens nothing new.
     let again = tasks.handle(&fetch).await.unwrap();
     assert_eq!(again["findings_opened"], 0);
+
+    // An account without CUR settings starts nothing, and the state machine skips the rest.
+    let role = RoleArn::parse("arn:aws:iam::999988887777:role/CostradarReadOnly").unwrap();
+    let mut plain = Account::new_pending(tenant.id.clone(), role, vec![], None, Registration::Manual, now);
+    plain.transition(AccountStatus::Active, "verified", now).unwrap();
+    store.save_account(&mut plain, Claim::Acquire).await.unwrap();
+    let none = tasks
+        .handle(
+            &json!({"task": "start", "run_id": "run-1", "tenant_id": tenant.id.as_str(), "account_id": "999988887777"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(none["queries"], json!([]));
+    assert_eq!(start.num_calls(), Query::ALL.len(), "no query was started for it");
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -88,6 +88,12 @@ pub struct StartInput {
 pub struct StartedQuery {
     pub name: String,
     pub query_execution_id: String,
+    /// The billing periods the query covers. Carried in each query because the state machine
+    /// passes `queries` from task to task and nothing else of the start output.
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
 }
 
 /// The start task's output, which poll, stop and fetch_and_analyse take back.
@@ -97,8 +103,11 @@ pub struct Started {
     pub run_id: String,
     pub tenant_id: String,
     pub account_id: String,
-    pub from: String,
-    pub to: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// Empty when the account has no CUR settings: nothing to poll or fetch.
     pub queries: Vec<StartedQuery>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<QueryState>,
@@ -193,9 +202,6 @@ impl<S: CurStore> CurTasks<S> {
         if account.status != AccountStatus::Active {
             return Err(TaskError::AccountNotFound(format!("account {account_id} is {}", account.status.as_str())));
         }
-        if account.cur.is_none() {
-            return Err(TaskError::InvalidInput(format!("account {account_id} has no CUR settings")));
-        }
         Ok((tenant, account))
     }
 
@@ -212,6 +218,17 @@ impl<S: CurStore> CurTasks<S> {
 
     pub async fn start(&self, input: &StartInput) -> Result<Started, TaskError> {
         let (tenant, account) = self.load(&input.run_id, &input.tenant_id, &input.account_id).await?;
+        if account.cur.is_none() {
+            return Ok(Started {
+                run_id: input.run_id.clone(),
+                tenant_id: input.tenant_id.clone(),
+                account_id: input.account_id.clone(),
+                from: None,
+                to: None,
+                queries: vec![],
+                state: None,
+            });
+        }
         let now = self.clock.now();
         let this = YearMonth { year: now.year(), month: now.month() };
         let from = input.from.clone().unwrap_or_else(|| this.previous().to_string());
@@ -224,21 +241,43 @@ impl<S: CurStore> CurTasks<S> {
             let req = library.request(q, &range);
             let token = request_token(&input.run_id, account.account_id.as_str(), &format!("{}:{from}:{to}", q.name()));
             let id = athena.start(&req, &token).await.map_err(query_error)?;
-            queries.push(StartedQuery { name: q.name().to_owned(), query_execution_id: id });
+            queries.push(StartedQuery {
+                name: q.name().to_owned(),
+                query_execution_id: id,
+                from: Some(from.clone()),
+                to: Some(to.clone()),
+            });
         }
         Ok(Started {
             run_id: input.run_id.clone(),
             tenant_id: input.tenant_id.clone(),
             account_id: input.account_id.clone(),
-            from,
-            to,
+            from: Some(from),
+            to: Some(to),
             queries,
             state: None,
         })
     }
 
+    /// The period of a started set of queries: the top-level one, else the queries' own (which
+    /// must all agree).
+    fn period(s: &Started) -> Result<PeriodRange, TaskError> {
+        let from = s.from.clone().or_else(|| s.queries.first().and_then(|q| q.from.clone()));
+        let to = s.to.clone().or_else(|| s.queries.first().and_then(|q| q.to.clone()));
+        let (Some(from), Some(to)) = (from, to) else {
+            return Err(invalid("queries", "the billing periods (from, to) are missing"));
+        };
+        for q in &s.queries {
+            let agree = |v: &Option<String>, want: &str| v.as_deref().is_none_or(|x| x == want);
+            if !agree(&q.from, &from) || !agree(&q.to, &to) {
+                return Err(invalid("queries", "the queries cover different billing periods"));
+            }
+        }
+        Self::range(&from, &to)
+    }
+
     fn check(s: &Started) -> Result<(), TaskError> {
-        Self::range(&s.from, &s.to)?;
+        Self::period(s)?;
         if s.queries.is_empty() {
             return Err(invalid("queries", "must not be empty"));
         }
@@ -284,7 +323,7 @@ impl<S: CurStore> CurTasks<S> {
 
     pub async fn fetch_and_analyse(&self, s: &Started) -> Result<Analysed, TaskError> {
         Self::check(s)?;
-        let range = Self::range(&s.from, &s.to)?;
+        let range = Self::period(s)?;
         let (tenant, account) = self.load(&s.run_id, &s.tenant_id, &s.account_id).await?;
         let athena = self.athena.connect(&tenant, &account).await?;
         let mut results = HashMap::new();
