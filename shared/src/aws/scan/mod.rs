@@ -12,6 +12,8 @@ pub mod logs;
 pub mod metrics;
 pub mod rds;
 pub mod regions;
+#[cfg(test)]
+mod tests;
 
 use std::fmt::Debug;
 use std::sync::Arc;
