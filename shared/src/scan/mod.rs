@@ -13,6 +13,8 @@
 //! - AccessDenied on AssumeRole is [`ScanError::Revoked`]; the tasks mark the account revoked.
 
 pub mod tasks;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
