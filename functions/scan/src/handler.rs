@@ -106,7 +106,7 @@ mod tests {
         let due = call(&tasks, json!({"task": "list_due_accounts", "run_id": "run-1"})).await.unwrap();
         assert_eq!(
             due,
-            json!({"run_id": "run-1", "accounts": [{"tenant_id": tenant.as_str(), "account_id": account.as_str()}]})
+            json!({"run_id": "run-1", "accounts": [{"tenant_id": tenant.as_str(), "account_id": account.as_str()}], "deferred": 0})
         );
         let item = json!({"task": "scan_account", "run_id": "run-1", "tenant_id": tenant.as_str(), "account_id": account.as_str()});
         let out = call(&tasks, item).await.unwrap();
@@ -129,12 +129,35 @@ mod tests {
             call(&tasks, json!({"task": "finish_run", "run_id": "run-1", "results": [out, failed]})).await.unwrap();
         assert_eq!(
             totals,
-            json!({"run_id": "run-1", "accounts": 2, "complete": 1, "partial": 0, "failed": 1, "findings_opened": 2, "findings_resolved": 0})
+            json!({"run_id": "run-1", "accounts": 2, "complete": 1, "partial": 0, "failed": 1, "findings_opened": 2,
+                "findings_resolved": 0, "cur_failed": 0, "athena_bytes_scanned": 0, "athena_cost_usd": "0.000000"})
         );
         use costradar::store::RunStore;
         let record = store.get_run(&tenant, "run-1").await.unwrap().unwrap();
         assert_eq!(record.accounts.len(), 2);
         assert_eq!(record.accounts[1].error.as_ref().unwrap().error_type, "AccountRevoked");
+    }
+
+    #[tokio::test]
+    async fn a_run_takes_at_most_its_share_of_due_accounts_longest_overdue_first() {
+        use costradar::scan::tasks::MAX_ACCOUNTS_PER_RUN;
+        let (tasks, store, tenant, never_scanned) = world(false).await;
+        let extra = MAX_ACCOUNTS_PER_RUN + 9;
+        for i in 0..extra {
+            let role = RoleArn::parse(&format!("arn:aws:iam::2000000000{i:02}:role/CostradarReadOnly")).unwrap();
+            let mut a = Account::new_pending(tenant.clone(), role, vec![], None, Registration::Manual, Utc::now());
+            a.transition(AccountStatus::Active, "verified", Utc::now()).unwrap();
+            // Account i was due i hours ago; the last one is not due yet.
+            a.next_scan_at = Some(Utc::now() - chrono::Duration::hours(i as i64) + chrono::Duration::minutes(30));
+            store.save_account(&mut a, Claim::Acquire).await.unwrap();
+        }
+        let due = call(&tasks, json!({"task": "list_due_accounts", "run_id": "run-1"})).await.unwrap();
+        let ids: Vec<&str> = due["accounts"].as_array().unwrap().iter().map(|a| a["account_id"].as_str().unwrap()).collect();
+        assert_eq!(ids.len(), MAX_ACCOUNTS_PER_RUN);
+        assert_eq!(ids[0], never_scanned.as_str(), "never scanned goes first");
+        assert_eq!(ids[1], format!("2000000000{:02}", extra - 1), "then the longest overdue");
+        // Due: the never-scanned one and accounts 1..extra (account 0 is not due yet).
+        assert_eq!(due["deferred"], 1 + (extra - 1) - MAX_ACCOUNTS_PER_RUN);
     }
 
     #[tokio::test]

@@ -3,6 +3,7 @@
 //! `scan_account` and `finish_run` task outputs of `docs/workflows.md` and the `RUN#` item.
 
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// `complete`: every call succeeded, so findings not seen are resolved. `partial`: something
@@ -89,6 +90,29 @@ pub struct AccountRun {
     pub findings_resolved: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<AccountFailure>,
+    /// The CUR part of the account's Map item: absent when the account has no CUR settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cur: Option<CurRun>,
+}
+
+/// The `cur` field of a Map item (`docs/workflows.md`, scan workflow step 3): the counts of the
+/// `fetch_and_analyse` output and what our Athena queries cost, or the error that stopped it.
+/// Other fields of that output are ignored.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurRun {
+    #[serde(default)]
+    pub anomalies: u32,
+    #[serde(default)]
+    pub findings_opened: u32,
+    #[serde(default)]
+    pub findings_resolved: u32,
+    #[serde(default)]
+    pub bytes_scanned: u64,
+    /// $5 per TB with Athena's 10 MB minimum per query.
+    #[serde(default)]
+    pub query_cost_usd: Decimal,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<AccountFailure>,
 }
 
 impl AccountRun {
@@ -117,12 +141,21 @@ pub struct RunRecord {
     pub failed: u32,
     pub findings_opened: u32,
     pub findings_resolved: u32,
+    /// The CUR analyses: accounts whose CUR part failed, and what our Athena queries scanned
+    /// and cost the customers.
+    #[serde(default)]
+    pub cur_failed: u32,
+    #[serde(default)]
+    pub athena_bytes_scanned: u64,
+    #[serde(default)]
+    pub athena_cost_usd: Decimal,
 }
 
 impl RunRecord {
     /// Counts from the accounts.
     pub fn new(run_id: &str, tenant_id: &str, accounts: Vec<AccountRun>, finished_at: DateTime<Utc>) -> Self {
         let count = |s| accounts.iter().filter(|a| a.status == s).count() as u32;
+        let curs = || accounts.iter().filter_map(|a| a.cur.as_ref());
         Self {
             run_id: run_id.to_owned(),
             tenant_id: tenant_id.to_owned(),
@@ -132,6 +165,9 @@ impl RunRecord {
             failed: count(ScanStatus::Failed),
             findings_opened: accounts.iter().map(|a| a.findings_opened).sum(),
             findings_resolved: accounts.iter().map(|a| a.findings_resolved).sum(),
+            cur_failed: curs().filter(|c| c.error.is_some()).count() as u32,
+            athena_bytes_scanned: curs().map(|c| c.bytes_scanned).sum(),
+            athena_cost_usd: curs().map(|c| c.query_cost_usd).sum(),
             accounts,
         }
     }
@@ -169,6 +205,43 @@ mod tests {
         let a: AccountRun = serde_json::from_value(v).unwrap();
         assert_eq!(a.error.unwrap().error_type, "AccountRevoked");
         assert!(a.regions.is_empty());
+    }
+
+    #[test]
+    fn the_cur_part_of_map_items_adds_up_in_the_run_record() {
+        let item = |cur: serde_json::Value| {
+            let mut v = serde_json::json!({"tenant_id": "t-1", "account_id": "123456789012", "status": "complete",
+                "regions": [], "findings_opened": 1, "findings_resolved": 0});
+            if !cur.is_null() {
+                v["cur"] = cur;
+            }
+            serde_json::from_value::<AccountRun>(v).unwrap()
+        };
+        // fetch_and_analyse outputs (with fields the record does not keep), a caught CUR failure,
+        // and an account without CUR settings.
+        let analysed = |bytes: u64, cost: &str| {
+            serde_json::json!({"run_id": "r", "tenant_id": "t-1", "account_id": "123456789012", "anomalies": 2,
+                "findings": 3, "findings_opened": 3, "findings_resolved": 1, "rates": 4,
+                "bytes_scanned": bytes, "query_cost_usd": cost})
+        };
+        let accounts = vec![
+            item(analysed(1_000_000_000, "0.004657")),
+            item(analysed(5_000, "0.000477")),
+            item(serde_json::json!({"error": {"Error": "QueryFailed", "Cause": "spend: SYNTAX_ERROR"}})),
+            item(serde_json::Value::Null),
+        ];
+        assert_eq!(accounts[2].cur.as_ref().unwrap().error.as_ref().unwrap().error_type, "QueryFailed");
+        let r = RunRecord::new("r", "t-1", accounts, Utc::now());
+        assert_eq!(r.athena_bytes_scanned, 1_000_005_000);
+        assert_eq!(r.athena_cost_usd, Decimal::new(5134, 6));
+        assert_eq!(r.cur_failed, 1);
+        assert_eq!(r.findings_opened, 4, "the scan's own counts stay separate from the CUR's");
+        // Records written before these fields existed still read.
+        let mut old = serde_json::to_value(&r).unwrap();
+        for k in ["cur_failed", "athena_bytes_scanned", "athena_cost_usd"] {
+            old.as_object_mut().unwrap().remove(k);
+        }
+        assert_eq!(serde_json::from_value::<RunRecord>(old).unwrap().athena_bytes_scanned, 0);
     }
 
     #[test]

@@ -352,6 +352,7 @@ impl Scanner {
             findings_resolved: all.iter().map(|r| r.findings_resolved).sum(),
             regions: all,
             error: None,
+            cur: None,
         };
         Ok(AccountScan { run, findings })
     }

@@ -20,6 +20,11 @@ use crate::workflow::TaskError;
 pub const RUN_RETENTION_DAYS: i64 = 90;
 /// A run record item stays well under DynamoDB's 400 KB.
 const MAX_RUN_RECORD_BYTES: usize = 300_000;
+/// The inline Map carries every account's output in the execution state, whose limit is
+/// 256 KB: at most this many accounts per run, each output at most [`MAX_ACCOUNT_RUN_BYTES`]
+/// (with the CUR part, about 4.5 KB per item: 225 KB). The rest are due at the next run.
+pub const MAX_ACCOUNTS_PER_RUN: usize = 50;
+pub const MAX_ACCOUNT_RUN_BYTES: usize = 4_000;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DueAccount {
@@ -31,6 +36,8 @@ pub struct DueAccount {
 pub struct DueAccounts {
     pub run_id: String,
     pub accounts: Vec<DueAccount>,
+    /// Due accounts left for the next run ([`MAX_ACCOUNTS_PER_RUN`]).
+    pub deferred: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +49,9 @@ pub struct RunTotals {
     pub failed: u32,
     pub findings_opened: u32,
     pub findings_resolved: u32,
+    pub cur_failed: u32,
+    pub athena_bytes_scanned: u64,
+    pub athena_cost_usd: String,
 }
 
 #[derive(Deserialize)]
@@ -124,11 +134,12 @@ impl ScanTasks {
         Ok(out.expect("task outputs serialise"))
     }
 
-    /// Active accounts of active tenants whose next scan time has passed.
+    /// Active accounts of active tenants whose next scan time has passed, longest overdue
+    /// first (never scanned before all), at most [`MAX_ACCOUNTS_PER_RUN`].
     pub async fn list_due_accounts(&self, run: &str) -> Result<DueAccounts, TaskError> {
         run_id(run)?;
         let now = self.clock.now();
-        let mut accounts = Vec::new();
+        let mut due = Vec::new();
         let mut tenants = PageRequest::first(100);
         loop {
             let page = self.store.list_tenants(&tenants).await?;
@@ -136,11 +147,15 @@ impl ScanTasks {
                 let mut req = PageRequest::first(100);
                 loop {
                     let p = self.store.list_accounts(&t.id, &req).await?;
-                    accounts.extend(
+                    due.extend(
                         p.items
                             .iter()
                             .filter(|a| a.status == AccountStatus::Active && a.next_scan_at.is_none_or(|n| n <= now))
-                            .map(|a| DueAccount { tenant_id: t.id.to_string(), account_id: a.account_id.to_string() }),
+                            .map(|a| {
+                                let account =
+                                    DueAccount { tenant_id: t.id.to_string(), account_id: a.account_id.to_string() };
+                                (a.next_scan_at, account)
+                            }),
                     );
                     match p.next_cursor {
                         Some(c) => req.cursor = Some(c),
@@ -153,7 +168,14 @@ impl ScanTasks {
                 None => break,
             }
         }
-        Ok(DueAccounts { run_id: run.to_owned(), accounts })
+        // None (never scanned) sorts before any time.
+        due.sort_by(|a, b| (a.0, &a.1.tenant_id, &a.1.account_id).cmp(&(b.0, &b.1.tenant_id, &b.1.account_id)));
+        let deferred = due.len().saturating_sub(MAX_ACCOUNTS_PER_RUN);
+        if deferred > 0 {
+            tracing::warn!(deferred, "more accounts are due than one run takes; the rest are due at the next run");
+        }
+        let accounts = due.into_iter().take(MAX_ACCOUNTS_PER_RUN).map(|(_, a)| a).collect();
+        Ok(DueAccounts { run_id: run.to_owned(), accounts, deferred })
     }
 
     /// Scans one account and schedules its next scan. AccessDenied on AssumeRole marks the
@@ -195,7 +217,7 @@ impl ScanTasks {
         };
         self.schedule_next(&tenant_id, &account_id, now + chrono::Duration::hours(settings.scan_interval_hours.into()))
             .await?;
-        Ok(result)
+        Ok(fit_account(result))
     }
 
     async fn mark_revoked(
@@ -250,7 +272,11 @@ impl ScanTasks {
             failed: 0,
             findings_opened: 0,
             findings_resolved: 0,
+            cur_failed: 0,
+            athena_bytes_scanned: 0,
+            athena_cost_usd: String::new(),
         };
+        let mut athena_cost = rust_decimal::Decimal::ZERO;
         for (tenant, accounts) in by_tenant {
             let record = fit(RunRecord::new(run, &tenant, accounts, now));
             totals.accounts += record.accounts.len() as u32;
@@ -259,9 +285,13 @@ impl ScanTasks {
             totals.failed += record.failed;
             totals.findings_opened += record.findings_opened;
             totals.findings_resolved += record.findings_resolved;
+            totals.cur_failed += record.cur_failed;
+            totals.athena_bytes_scanned += record.athena_bytes_scanned;
+            athena_cost += record.athena_cost_usd;
             let tenant_id = TenantId::parse(&tenant).map_err(invalid)?;
             self.store.save_run(&tenant_id, &record, now + chrono::Duration::days(RUN_RETENTION_DAYS)).await?;
         }
+        totals.athena_cost_usd = format!("{:.6}", athena_cost.round_dp(6));
         Ok(totals)
     }
 }
@@ -277,6 +307,30 @@ fn fit(mut r: RunRecord) -> RunRecord {
         r.accounts.iter_mut().for_each(|a| a.regions.clear());
     }
     r
+}
+
+/// Keeps one account's output within [`MAX_ACCOUNT_RUN_BYTES`] so the Map's results fit the
+/// execution state: error messages go first (action and code stay), then the region details of
+/// complete regions, then all region details; the counts and the status always stay. What was
+/// cut is in the function's log.
+fn fit_account(mut a: AccountRun) -> AccountRun {
+    let size = |a: &AccountRun| serde_json::to_vec(a).map_or(0, |v| v.len());
+    if size(&a) <= MAX_ACCOUNT_RUN_BYTES {
+        return a;
+    }
+    tracing::info!(account = %a.account_id, run = %serde_json::to_string(&a).unwrap_or_default(), "account run trimmed for the state machine");
+    let steps: [fn(&mut AccountRun); 3] = [
+        |a| a.regions.iter_mut().flat_map(|r| r.errors.iter_mut()).for_each(|e| e.message.clear()),
+        |a| a.regions.retain(|r| r.status != ScanStatus::Complete),
+        |a| a.regions.clear(),
+    ];
+    for step in steps {
+        step(&mut a);
+        if size(&a) <= MAX_ACCOUNT_RUN_BYTES {
+            break;
+        }
+    }
+    a
 }
 
 fn failed_run(tenant: &TenantId, account: &AccountId, error_type: &str, message: &str) -> AccountRun {
@@ -296,5 +350,85 @@ fn failed_run(tenant: &TenantId, account: &AccountId, error_type: &str, message:
         findings_opened: 0,
         findings_resolved: 0,
         error: Some(AccountFailure { error_type: error_type.into(), message: message.into() }),
+        cur: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn region(name: &str, status: ScanStatus, errors: usize) -> RegionRun {
+        RegionRun {
+            region: name.into(),
+            status,
+            api_calls: 40,
+            errors: (0..errors)
+                .map(|i| ActionError {
+                    action: format!("ec2:Describe{i}"),
+                    code: "UnauthorizedOperation".into(),
+                    message: "You are not authorized to perform this operation. Encoded authorization failure message: "
+                        .repeat(3),
+                })
+                .collect(),
+            duration_ms: 1234,
+            findings_opened: 1,
+            findings_resolved: 0,
+        }
+    }
+
+    fn account(regions: Vec<RegionRun>) -> AccountRun {
+        AccountRun {
+            tenant_id: "t-1".into(),
+            account_id: "111122223333".into(),
+            status: AccountRun::status_of(&regions),
+            findings_opened: regions.iter().map(|r| r.findings_opened).sum(),
+            findings_resolved: 0,
+            regions,
+            error: None,
+            cur: None,
+        }
+    }
+
+    const REGIONS: [&str; 17] = [
+        "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "eu-west-1", "eu-west-2", "eu-west-3",
+        "eu-central-1", "eu-north-1", "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+        "ap-southeast-1", "ap-southeast-2", "sa-east-1",
+    ];
+
+    #[test]
+    fn an_account_in_every_default_region_keeps_all_its_details() {
+        let a = account(REGIONS.iter().map(|r| region(r, ScanStatus::Complete, 0)).collect());
+        assert_eq!(fit_account(a.clone()), a);
+    }
+
+    #[test]
+    fn a_large_account_output_is_trimmed_to_fit_the_state_machine_keeping_counts_and_status() {
+        let size = |a: &AccountRun| serde_json::to_vec(a).unwrap().len();
+        // Denied everywhere: 17 regions of 20 errors each.
+        let denied = account(REGIONS.iter().map(|r| region(r, ScanStatus::Partial, 20)).collect());
+        assert!(size(&denied) > 10 * MAX_ACCOUNT_RUN_BYTES);
+        let fitted = fit_account(denied.clone());
+        assert!(size(&fitted) <= MAX_ACCOUNT_RUN_BYTES, "{} bytes", size(&fitted));
+        assert_eq!((fitted.status, fitted.findings_opened), (denied.status, denied.findings_opened));
+
+        // One denied region among complete ones: the errors' actions survive, messages go first.
+        let mut regions: Vec<RegionRun> = REGIONS.iter().map(|r| region(r, ScanStatus::Complete, 0)).collect();
+        regions[3] = region("us-west-2", ScanStatus::Partial, 20);
+        let fitted = fit_account(account(regions));
+        assert!(size(&fitted) <= MAX_ACCOUNT_RUN_BYTES);
+        let kept = fitted.regions.iter().find(|r| r.region == "us-west-2").unwrap();
+        assert_eq!(kept.errors.len(), 20);
+        assert!(kept.errors.iter().all(|e| e.message.is_empty() && e.action.starts_with("ec2:")));
+    }
+
+    #[test]
+    fn the_budget_leaves_room_for_a_full_run_in_the_execution_state() {
+        // Each Map item: the account output plus the CUR part and JSON punctuation.
+        let cur = serde_json::json!({"cur": {"run_id": "x".repeat(80), "tenant_id": "t-".to_owned() + &"x".repeat(26),
+            "account_id": "111122223333", "anomalies": 99, "findings": 999, "findings_opened": 999,
+            "findings_resolved": 999, "rates": 9999, "bytes_scanned": 99_999_999_999u64, "query_cost_usd": "99.999999"}});
+        let item = MAX_ACCOUNT_RUN_BYTES + cur.to_string().len() + 2;
+        assert!(MAX_ACCOUNTS_PER_RUN * item < 240 * 1024, "{} bytes", MAX_ACCOUNTS_PER_RUN * item);
     }
 }
