@@ -34,6 +34,26 @@ pub struct Draft {
 }
 
 impl Draft {
+    /// A draft with no evidence, price or fix yet, at high confidence: the rule fills in the rest.
+    pub fn new(rule: &str, resource_id: String, arn: Option<String>, region: &str, title: String) -> Self {
+        Self {
+            rule: rule.to_owned(),
+            resource_id,
+            arn,
+            region: region.to_owned(),
+            title,
+            evidence: vec![],
+            monthly_cost_usd: None,
+            monthly_savings_usd: None,
+            confidence: Confidence::High,
+            fix_command: String::new(),
+            alternative: None,
+            tags: Tags::default(),
+            savings_included_in: None,
+            price_source: None,
+        }
+    }
+
     /// `<rule>#<resource>`: the finding key without the account.
     pub fn local_key(&self) -> String {
         format!("{}#{}", self.rule, self.resource_id)

@@ -48,22 +48,8 @@ pub fn priced(book: &PriceBook<'_>, region: &str, v: &VolumeSpec) -> Option<Esti
 }
 
 fn base(ctx: &Ctx<'_>, inv: &RegionInventory, v: &Volume, rule: &str, title: String) -> Draft {
-    Draft {
-        rule: rule.to_owned(),
-        resource_id: v.id.clone(),
-        arn: Some(ec2_arn(&inv.region, ctx.account_id, "volume", &v.id)),
-        region: inv.region.clone(),
-        title,
-        evidence: vec![],
-        monthly_cost_usd: None,
-        monthly_savings_usd: None,
-        confidence: Confidence::High,
-        fix_command: String::new(),
-        alternative: None,
-        tags: v.tags.clone(),
-        savings_included_in: None,
-        price_source: None,
-    }
+    let arn = ec2_arn(&inv.region, ctx.account_id, "volume", &v.id);
+    Draft { tags: v.tags.clone(), ..Draft::new(rule, v.id.clone(), Some(arn), &inv.region, title) }
 }
 
 fn describe(v: &Volume) -> String {
@@ -270,12 +256,7 @@ mod tests {
     }
 
     fn run(inv: &RegionInventory) -> Vec<Draft> {
-        let snap = rates();
-        let book = book(&snap);
-        let settings = Default::default();
-        let mut out = vec![];
-        evaluate(&ctx(&book, &settings), inv, &mut out);
-        out
+        crate::rules::testkit::run(evaluate, inv)
     }
 
     #[test]

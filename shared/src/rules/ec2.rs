@@ -45,22 +45,8 @@ fn unpriceable(i: &Instance) -> Option<String> {
 }
 
 fn base(ctx: &Ctx<'_>, inv: &RegionInventory, i: &Instance, rule: &str, title: String) -> Draft {
-    Draft {
-        rule: rule.to_owned(),
-        resource_id: i.id.clone(),
-        arn: Some(ec2_arn(&inv.region, ctx.account_id, "instance", &i.id)),
-        region: inv.region.clone(),
-        title,
-        evidence: vec![],
-        monthly_cost_usd: None,
-        monthly_savings_usd: None,
-        confidence: Confidence::High,
-        fix_command: String::new(),
-        alternative: None,
-        tags: i.tags.clone(),
-        savings_included_in: None,
-        price_source: None,
-    }
+    let arn = ec2_arn(&inv.region, ctx.account_id, "instance", &i.id);
+    Draft { tags: i.tags.clone(), ..Draft::new(rule, i.id.clone(), Some(arn), &inv.region, title) }
 }
 
 pub fn evaluate(ctx: &Ctx<'_>, inv: &RegionInventory, out: &mut Vec<Draft>) {
@@ -248,12 +234,7 @@ mod tests {
     use crate::rules::testkit::*;
 
     fn run(inv: &RegionInventory) -> Vec<Draft> {
-        let snap = rates();
-        let book = book(snap);
-        let settings = Default::default();
-        let mut out = vec![];
-        evaluate(&ctx(&book, &settings), inv, &mut out);
-        out
+        crate::rules::testkit::run(evaluate, inv)
     }
 
     #[test]

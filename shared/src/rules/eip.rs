@@ -93,11 +93,7 @@ mod tests {
     }
 
     fn run(inv: &RegionInventory) -> Vec<Draft> {
-        let book = book(rates());
-        let settings = Default::default();
-        let mut out = vec![];
-        evaluate(&ctx(&book, &settings), inv, &mut out);
-        out
+        crate::rules::testkit::run(evaluate, inv)
     }
 
     #[test]

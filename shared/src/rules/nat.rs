@@ -106,11 +106,7 @@ mod tests {
     }
 
     fn run(inv: &RegionInventory) -> Vec<Draft> {
-        let book = book(rates());
-        let settings = Default::default();
-        let mut out = vec![];
-        evaluate(&ctx(&book, &settings), inv, &mut out);
-        out
+        crate::rules::testkit::run(evaluate, inv)
     }
 
     #[test]
@@ -125,10 +121,7 @@ mod tests {
         let mut settings = crate::rules::settings::ScanSettings::default();
         settings.nat_idle_max_bytes = 20 * GIB;
         inv.nat_gateways[0].bytes_processed = Some(14 * GIB);
-        let book = book(rates());
-        let mut out = vec![];
-        evaluate(&ctx(&book, &settings), &inv, &mut out);
-        assert_eq!(only(out, IDLE).monthly_savings_usd, Some(dec("37.85")));
+        assert_eq!(only(run_with(evaluate, &settings, &inv), IDLE).monthly_savings_usd, Some(dec("37.85")));
     }
 
     #[test]

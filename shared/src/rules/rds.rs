@@ -80,24 +80,9 @@ fn arn(ctx: &Ctx<'_>, region: &str, db: &DbInstance) -> String {
 }
 
 fn base(ctx: &Ctx<'_>, inv: &RegionInventory, db: &DbInstance, rule: &str, title: String) -> Draft {
+    // Identifiers repeat across regions; the ARN does not.
     let arn = arn(ctx, &inv.region, db);
-    Draft {
-        rule: rule.to_owned(),
-        // Identifiers repeat across regions; the ARN does not.
-        resource_id: arn.clone(),
-        arn: Some(arn),
-        region: inv.region.clone(),
-        title,
-        evidence: vec![],
-        monthly_cost_usd: None,
-        monthly_savings_usd: None,
-        confidence: Confidence::High,
-        fix_command: String::new(),
-        alternative: None,
-        tags: db.tags.clone(),
-        savings_included_in: None,
-        price_source: None,
-    }
+    Draft { tags: db.tags.clone(), ..Draft::new(rule, arn.clone(), Some(arn), &inv.region, title) }
 }
 
 fn describe(db: &DbInstance) -> String {
@@ -328,11 +313,7 @@ mod tests {
     }
 
     fn run(inv: &RegionInventory) -> Vec<Draft> {
-        let book = book(rates());
-        let settings = Default::default();
-        let mut out = vec![];
-        evaluate(&ctx(&book, &settings), inv, &mut out);
-        out
+        crate::rules::testkit::run(evaluate, inv)
     }
 
     #[test]

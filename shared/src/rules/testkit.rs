@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
 
 use super::draft::{Ctx, Draft};
-use super::facts::Instance;
+use super::facts::{Instance, RegionInventory};
 use super::settings::ScanSettings;
 use crate::pricing::{snapshot, PriceBook, RateTable};
 
@@ -25,6 +25,22 @@ pub fn now() -> DateTime<Utc> {
 
 pub fn ctx<'a>(book: &'a PriceBook<'a>, settings: &'a ScanSettings) -> Ctx<'a> {
     Ctx { book, settings, now: now(), account_id: "123456789012" }
+}
+
+/// A rule family's `evaluate`.
+pub type Evaluate = fn(&Ctx<'_>, &RegionInventory, &mut Vec<Draft>);
+
+/// Runs one rule family on one region with `settings`, the bundled snapshot and [`now`].
+pub fn run_with(evaluate: Evaluate, settings: &ScanSettings, inv: &RegionInventory) -> Vec<Draft> {
+    let book = book(rates());
+    let mut out = vec![];
+    evaluate(&ctx(&book, settings), inv, &mut out);
+    out
+}
+
+/// [`run_with`] the default settings.
+pub fn run(evaluate: Evaluate, inv: &RegionInventory) -> Vec<Draft> {
+    run_with(evaluate, &ScanSettings::default(), inv)
 }
 
 pub fn dec(s: &str) -> Decimal {

@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, Delete, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    Projection, ProjectionType, Put, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+    KeysAndAttributes, Projection, ProjectionType, Put, PutRequest, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+    WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
@@ -203,6 +204,81 @@ impl DynamoStore {
             .map_err(unavailable)?;
         Ok(out.item)
     }
+
+    /// Every item of the tenant's partition under `prefix`, all pages.
+    async fn query_prefix(&self, pk: &str, prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#p = :p AND begins_with(#s, :prefix)")
+            .expression_attribute_names("#p", PK)
+            .expression_attribute_names("#s", SK)
+            .expression_attribute_values(":p", s(pk))
+            .expression_attribute_values(":prefix", s(prefix))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(item) = pages.next().await {
+            out.push(item.map_err(unavailable)?);
+        }
+        Ok(out)
+    }
+
+    /// Writes (puts and deletes) 25 at a time, retrying unprocessed items with back-off.
+    async fn batch_write(&self, writes: Vec<WriteRequest>) -> Result<(), StoreError> {
+        for chunk in writes.chunks(25) {
+            let mut request = HashMap::from([(self.table.clone(), chunk.to_vec())]);
+            for attempt in 0.. {
+                if request.is_empty() {
+                    break;
+                }
+                retry_pause(attempt).await?;
+                let resp = self
+                    .client
+                    .batch_write_item()
+                    .set_request_items(Some(request))
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                request = resp.unprocessed_items.unwrap_or_default();
+            }
+        }
+        Ok(())
+    }
+
+    async fn batch_get(&self, keys: Vec<HashMap<String, AttributeValue>>) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(100) {
+            let ka = KeysAndAttributes::builder()
+                .set_keys(Some(chunk.to_vec()))
+                .consistent_read(true)
+                .build()
+                .expect("keys");
+            let mut request = HashMap::from([(self.table.clone(), ka)]);
+            for attempt in 0.. {
+                if request.is_empty() {
+                    break;
+                }
+                retry_pause(attempt).await?;
+                let resp =
+                    self.client.batch_get_item().set_request_items(Some(request)).send().await.map_err(unavailable)?;
+                out.extend(resp.responses.unwrap_or_default().remove(&self.table).unwrap_or_default());
+                request = resp.unprocessed_keys.unwrap_or_default();
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn key(pk: &str, sk: String) -> Item {
+    HashMap::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))])
+}
+
+fn put(item: Item) -> WriteRequest {
+    WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(item)).build().expect("put")).build()
 }
 
 /// Before attempt `n` of a batch retry: nothing for the first, then 50 ms doubling; gives up
@@ -563,37 +639,17 @@ impl EventStore for DynamoStore {
 
     async fn instance_types(&self, tenant: &TenantId, ids: &[String]) -> Result<HashMap<String, String>, StoreError> {
         let pk = tenant_pk(tenant);
-        let mut out = HashMap::new();
-        for chunk in ids.chunks(100) {
-            let mut keys = aws_sdk_dynamodb::types::KeysAndAttributes::builder().consistent_read(true);
-            let mut seen = std::collections::HashSet::new();
-            for id in chunk.iter().filter(|id| seen.insert(id.as_str())) {
-                keys = keys.keys(HashMap::from([(PK.to_owned(), s(&pk)), (SK.to_owned(), s(instance_sk(id)))]));
-            }
-            let mut request = HashMap::from([(self.table.clone(), keys.build().expect("keys"))]);
-            // Unprocessed keys come back under throttling: ask again, with back-off, a few times.
-            for attempt in 0.. {
-                if request.is_empty() {
-                    break;
-                }
-                retry_pause(attempt).await?;
-                let resp =
-                    self.client.batch_get_item().set_request_items(Some(request)).send().await.map_err(unavailable)?;
-                for item in resp.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
-                    let id = item
-                        .get(SK)
-                        .and_then(|v| v.as_s().ok())
-                        .and_then(|sk| sk.strip_prefix(INSTANCE_PREFIX))
-                        .map(str::to_owned);
-                    let t = item.get("instance_type").and_then(|v| v.as_s().ok()).cloned();
-                    if let (Some(id), Some(t)) = (id, t) {
-                        out.insert(id, t);
-                    }
-                }
-                request = resp.unprocessed_keys.unwrap_or_default();
-            }
-        }
-        Ok(out)
+        // BatchGetItem rejects repeated keys.
+        let ids: std::collections::BTreeSet<&String> = ids.iter().collect();
+        let items = self.batch_get(ids.into_iter().map(|id| key(&pk, instance_sk(id))).collect()).await?;
+        Ok(items
+            .iter()
+            .filter_map(|item| {
+                let id = item.get(SK)?.as_s().ok()?.strip_prefix(INSTANCE_PREFIX)?;
+                let t = item.get("instance_type")?.as_s().ok()?;
+                Some((id.to_owned(), t.clone()))
+            })
+            .collect())
     }
 
     async fn remember_instance_types(
@@ -603,37 +659,18 @@ impl EventStore for DynamoStore {
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let pk = tenant_pk(tenant);
-        for chunk in types.chunks(25) {
-            let writes: Vec<aws_sdk_dynamodb::types::WriteRequest> = chunk
-                .iter()
-                .map(|(id, t)| {
-                    let put = aws_sdk_dynamodb::types::PutRequest::builder()
-                        .item(PK, s(&pk))
-                        .item(SK, s(instance_sk(id)))
-                        .item("instance_type", s(t))
-                        .item(TTL, n(expires_at.timestamp()))
-                        .build()
-                        .expect("put");
-                    aws_sdk_dynamodb::types::WriteRequest::builder().put_request(put).build()
-                })
-                .collect();
-            let mut request = HashMap::from([(self.table.clone(), writes)]);
-            for attempt in 0.. {
-                if request.is_empty() {
-                    break;
-                }
-                retry_pause(attempt).await?;
-                let resp = self
-                    .client
-                    .batch_write_item()
-                    .set_request_items(Some(request))
-                    .send()
-                    .await
-                    .map_err(unavailable)?;
-                request = resp.unprocessed_items.unwrap_or_default();
-            }
-        }
-        Ok(())
+        let writes = types
+            .iter()
+            .map(|(id, t)| {
+                put(Item::from([
+                    (PK.to_owned(), s(&pk)),
+                    (SK.to_owned(), s(instance_sk(id))),
+                    ("instance_type".to_owned(), s(t)),
+                    (TTL.to_owned(), n(expires_at.timestamp())),
+                ]))
+            })
+            .collect();
+        self.batch_write(writes).await
     }
 }
 
@@ -704,22 +741,7 @@ impl RateStore for DynamoStore {
 
     async fn get_rates(&self, scope: RateScope<'_>) -> Result<crate::pricing::RateTable, StoreError> {
         let mut all = crate::pricing::RateTable::default();
-        let pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#sk", SK)
-            .expression_attribute_values(":pk", s(rates_pk(scope)))
-            .expression_attribute_values(":prefix", s(RATES_PREFIX))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Vec<_>>()
-            .await;
-        for item in pages {
-            let item = item.map_err(unavailable)?;
+        for item in self.query_prefix(&rates_pk(scope), RATES_PREFIX).await? {
             let json = item.get("rates").and_then(|v| v.as_s().ok());
             let json = json.ok_or_else(|| StoreError::Corrupt("rates item without its rates".into()))?;
             all.extend(serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))?);

@@ -8,9 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, ReturnValue, WriteRequest,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, ReturnValue, WriteRequest};
 use chrono::{DateTime, Utc};
 
 use super::super::findings::{check_finding, merge_upsert, resolvable};
@@ -18,85 +16,8 @@ use super::*;
 use crate::domain::finding::{Finding, FindingStatus, Suppression};
 use crate::domain::scan_run::RunRecord;
 
-fn key(pk: &str, sk: String) -> HashMap<String, AttributeValue> {
-    HashMap::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))])
-}
-
 fn attr<T: serde::Serialize>(v: &T) -> AttributeValue {
     serde_dynamo::to_attribute_value(v).expect("plain values serialise")
-}
-
-impl DynamoStore {
-    /// Every item of the tenant's partition under `prefix`, all pages.
-    async fn query_prefix(&self, pk: &str, prefix: &str) -> Result<Vec<Item>, StoreError> {
-        let mut out = Vec::new();
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#p = :p AND begins_with(#s, :prefix)")
-            .expression_attribute_names("#p", PK)
-            .expression_attribute_names("#s", SK)
-            .expression_attribute_values(":p", s(pk))
-            .expression_attribute_values(":prefix", s(prefix))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send();
-        while let Some(item) = pages.next().await {
-            out.push(item.map_err(unavailable)?);
-        }
-        Ok(out)
-    }
-
-    /// Writes (puts and deletes) 25 at a time, retrying unprocessed items with back-off.
-    async fn batch_write(&self, writes: Vec<WriteRequest>) -> Result<(), StoreError> {
-        for chunk in writes.chunks(25) {
-            let mut request = HashMap::from([(self.table.clone(), chunk.to_vec())]);
-            for attempt in 0.. {
-                if request.is_empty() {
-                    break;
-                }
-                retry_pause(attempt).await?;
-                let resp = self
-                    .client
-                    .batch_write_item()
-                    .set_request_items(Some(request))
-                    .send()
-                    .await
-                    .map_err(unavailable)?;
-                request = resp.unprocessed_items.unwrap_or_default();
-            }
-        }
-        Ok(())
-    }
-
-    async fn batch_get(&self, keys: Vec<HashMap<String, AttributeValue>>) -> Result<Vec<Item>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in keys.chunks(100) {
-            let ka = KeysAndAttributes::builder()
-                .set_keys(Some(chunk.to_vec()))
-                .consistent_read(true)
-                .build()
-                .expect("keys");
-            let mut request = HashMap::from([(self.table.clone(), ka)]);
-            for attempt in 0.. {
-                if request.is_empty() {
-                    break;
-                }
-                retry_pause(attempt).await?;
-                let resp =
-                    self.client.batch_get_item().set_request_items(Some(request)).send().await.map_err(unavailable)?;
-                out.extend(resp.responses.unwrap_or_default().remove(&self.table).unwrap_or_default());
-                request = resp.unprocessed_keys.unwrap_or_default();
-            }
-        }
-        Ok(out)
-    }
-}
-
-fn put(item: Item) -> WriteRequest {
-    WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(item)).build().expect("put")).build()
 }
 
 #[async_trait]
