@@ -14,7 +14,7 @@ help:
 	@echo "make validate  template and policy checks (customer templates and the operator stack)"
 	@echo "make build     sam build of the operator stack (arm64 Lambdas, cargo lambda)"
 	@echo "make deploy    sam deploy (guided the first time: infra/samconfig.toml)"
-	@echo "make bench     benchmarks: criterion (onboarding API, receiver pipeline), receiver zip size and cold start, CUR queries vs DuckDB"
+	@echo "make bench     benchmarks: criterion (onboarding API, receiver pipeline, scan rules), receiver zip size and cold start, scan on moto, CUR queries vs DuckDB"
 	@echo "make fuzz      60 s of cargo-fuzz on the receiver's parsing (needs the nightly toolchain)"
 
 $(VENV)/.installed: tests/requirements.txt
@@ -61,9 +61,10 @@ deploy: build
 bench: venv
 	$(CARGO) bench --locked -p costradar --features test-support
 	tools/bench-receiver.sh
-	$(CARGO) build --locked --profile bench-cur -p costradar-cli
+	tools/bench_scan.sh
+	$(CARGO) build --locked --profile bench -p costradar-cli
 	tools/side-venv.sh bench tests/requirements-bench.txt
-	$(VENV)/bench/bin/python tools/bench_cur.py --costradar target/bench-cur/costradar
+	$(VENV)/bench/bin/python tools/bench_cur.py --costradar target/release/costradar
 
 FUZZ_SECONDS ?= 60
 .tools/bin/cargo-fuzz:

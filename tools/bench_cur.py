@@ -4,10 +4,10 @@ generated CUR 2.0 export (10M rows by default), in the same run: median time per
 ratio, rows scanned per second, and the bytes each query would scan on Athena (partition pruning
 and column projection, from the optimized plan and the Parquet footers).
 
-    tools/bench_cur.py [--rows 10000000] [--runs 3] [--costradar target/bench-cur/costradar]
+    tools/bench_cur.py [--rows 10000000] [--runs 3] [--costradar target/release/costradar]
 
 `make bench` runs it with the bench venv (.venv/bench: DuckDB, pinned in
-tests/requirements-bench.txt) and a `bench-cur` build of the CLI (opt-level 3). Both engines get
+tests/requirements-bench.txt) and the CLI built with the `bench` profile (opt-level 3, no LTO). Both engines get
 the same threads (the machine's cores) and the same SQL text; DuckDB gets one macro,
 `array_join` (Trino's and DataFusion's name for its `array_to_string`).
 """
@@ -75,7 +75,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--months", type=int, default=3)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--costradar", default=str(ROOT / "target" / "bench-cur" / "costradar"))
+    ap.add_argument("--costradar", default=str(ROOT / "target" / "release" / "costradar"))
     ap.add_argument("--data", default=None)
     args = ap.parse_args()
     data = Path(args.data) if args.data else ROOT / "target" / "bench-data" / f"cur-{args.rows}"

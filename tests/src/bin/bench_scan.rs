@@ -1,0 +1,96 @@
+//! The scan benchmark against moto (run by `tools/bench_scan.sh`, part of `make bench`): an
+//! account with 1,000 EBS volumes and 200 instances over 4 regions, scanned through the
+//! Lambda's code (STS AssumeRole, the per-service scanners, the rules, an in-memory store).
+//! Prints wall time, API calls and time per region, findings, and the process's peak memory
+//! during the scan. Nothing is asserted: these are figures. moto answers from one Python
+//! process, so the wall time measures moto as much as costradar.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use aws_sdk_ec2::types::InstanceType;
+use costradar::aws::scan::AwsSessionOpener;
+use costradar::aws::StsRoleAssumer;
+use costradar::domain::{ExternalId, RoleArn, TenantId};
+use costradar::pricing::snapshot;
+use costradar::rules::settings::ScanSettings;
+use costradar::scan::{Scanner, Target};
+use costradar::store::MemoryStore;
+use costradar_tests::scan_world::{fresh_account, role_in, World};
+
+const REGIONS: [&str; 4] = ["us-east-1", "us-west-2", "eu-west-1", "ap-northeast-1"];
+const VOLUMES: usize = 1000;
+const INSTANCES: i32 = 200;
+
+fn status_kb(field: &str) -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[tokio::main]
+async fn main() {
+    let account = fresh_account();
+    let t = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    let limit = Arc::new(tokio::sync::Semaphore::new(16));
+    for region in REGIONS {
+        let w = Arc::new(World::new(&account, region).await);
+        for half in ["m5.large", "m4.large"] {
+            w.ec2
+                .run_instances()
+                .image_id("ami-760aaa0f")
+                .instance_type(InstanceType::from(half))
+                .min_count(INSTANCES / 8)
+                .max_count(INSTANCES / 8)
+                .send()
+                .await
+                .expect("run instances");
+        }
+        for i in 0..VOLUMES / REGIONS.len() {
+            let (w, limit) = (w.clone(), limit.clone());
+            set.spawn(async move {
+                let _p = limit.acquire_owned().await.unwrap();
+                let (t, iops) = [("gp2", None), ("gp3", None), ("io1", Some(4000))][i % 3];
+                w.volume(t, 10 + (i % 500) as i32, iops).await;
+            });
+        }
+    }
+    while set.join_next().await.is_some() {}
+    eprintln!("bench_scan: populated {VOLUMES} volumes and {INSTANCES} instances in {:.1} s", t.elapsed().as_secs_f64());
+
+    let sdk = costradar_tests::sdk_config().await;
+    let opener = AwsSessionOpener::new(Arc::new(StsRoleAssumer::from_sdk(&sdk)), sdk.clone());
+    let store = Arc::new(MemoryStore::new());
+    let scanner = Scanner::new(Arc::new(opener), store, Arc::new(snapshot::bundled().unwrap()));
+    let settings = ScanSettings::from_json(br#"{"unattached_volume_days": 0, "cost_optimization_hub": false}"#).unwrap();
+    let (tenant, external_id) = (TenantId::generate(), ExternalId::generate());
+    let role = RoleArn::parse(&role_in(&account)).unwrap();
+    let regions: Vec<String> = REGIONS.map(String::from).to_vec();
+    let target =
+        Target { tenant_id: &tenant, external_id: &external_id, account_id: &account, role_arn: &role, regions: &regions };
+    for pass in ["first scan", "second scan"] {
+        let before = status_kb("VmRSS:");
+        // Resets the peak RSS (Linux >= 4.0) so VmHWM below is the scan's own peak.
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        let t = Instant::now();
+        let out = scanner.scan(&target, &settings, chrono::Utc::now()).await.expect("scan");
+        let wall = t.elapsed();
+        let total: u32 = out.run.regions.iter().map(|r| r.api_calls).sum();
+        println!(
+            "scan benchmark ({pass}): {VOLUMES} volumes, {INSTANCES} instances, {} regions on moto: wall {:.2} s, {total} API calls, {} findings, status {}",
+            REGIONS.len(),
+            wall.as_secs_f64(),
+            out.findings.len(),
+            out.run.status.as_str()
+        );
+        for r in &out.run.regions {
+            println!("  {:<15} {:>4} API calls {:>6} ms  {} errors", r.region, r.api_calls, r.duration_ms, r.errors.len());
+        }
+        println!(
+            "  peak RSS during the scan: {} MiB (RSS before: {} MiB)",
+            status_kb("VmHWM:").map_or("?".into(), |k| format!("{:.1}", k as f64 / 1024.0)),
+            before.map_or("?".into(), |k| format!("{:.1}", k as f64 / 1024.0))
+        );
+    }
+}
