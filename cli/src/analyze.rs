@@ -1,6 +1,6 @@
 //! `costradar analyze` (the whole CUR analysis on the embedded engine, writing report.html and
 //! report.json) and `costradar cur ...` (the synthetic CUR generator, the query library's SQL).
-//! Neither needs AWS.
+//! Neither needs AWS, but for an export in S3.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,15 +10,22 @@ use costradar::cur::analysis::{analyse, AnalysisOptions};
 use costradar::cur::embedded::EmbeddedEngine;
 use costradar::cur::generate::{generate, GeneratorConfig};
 use costradar::cur::queries::{PeriodRange, YearMonth};
+use costradar::cur::s3_export::{self, S3Location};
 use rust_decimal::Decimal;
 use serde_json::json;
 
 #[derive(Args)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["cur", "focus"])))]
 pub struct AnalyzeArgs {
-    /// A CUR 2.0 export directory (holding `data/BILLING_PERIOD=YYYY-MM/` or the partitions).
+    /// A CUR 2.0 export: a directory (holding `data/BILLING_PERIOD=YYYY-MM/` or the partitions),
+    /// or `s3://bucket/prefix`, whose periods from --from to --to are fetched into --cache first
+    /// (credentials and region from the usual AWS environment).
     #[arg(long)]
-    cur: Option<PathBuf>,
+    cur: Option<String>,
+    /// Where an S3 export's files are kept between runs (default: costradar-cur/ in the system
+    /// temporary folder).
+    #[arg(long)]
+    cache: Option<PathBuf>,
     /// A FOCUS 1.0 or 1.1 file, CSV or Parquet.
     #[arg(long)]
     focus: Option<PathBuf>,
@@ -130,11 +137,29 @@ fn display_name(p: &Path) -> String {
     p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| p.display().to_string())
 }
 
-pub async fn analyze(args: AnalyzeArgs) -> ExitCode {
+/// The local export directory for --cur: the directory itself, or the cache an S3 export was
+/// fetched into.
+async fn cur_dir(cur: &str, args: &AnalyzeArgs, endpoint_url: Option<&str>) -> Result<PathBuf, String> {
+    if !cur.starts_with("s3://") {
+        return Ok(PathBuf::from(cur));
+    }
+    let loc = S3Location::parse(cur).map_err(|e| e.to_string())?;
+    let root = args.cache.clone().unwrap_or_else(|| std::env::temp_dir().join("costradar-cur"));
+    let cache = loc.cache_dir(&root);
+    let client = s3_export::client(&costradar::aws::sdk_config(endpoint_url).await);
+    let report = s3_export::sync_export(&client, &loc, args.from, args.to, &cache).await.map_err(|e| e.to_string())?;
+    eprintln!("costradar: {loc} -> {}: {}", cache.display(), json!(report));
+    Ok(cache)
+}
+
+pub async fn analyze(args: AnalyzeArgs, endpoint_url: Option<&str>) -> ExitCode {
     let opened = match (&args.cur, &args.focus) {
-        (Some(dir), None) => EmbeddedEngine::open_cur(dir).await,
+        (Some(cur), None) => match cur_dir(cur, &args, endpoint_url).await {
+            Ok(dir) => EmbeddedEngine::open_cur(&dir).await,
+            Err(e) => return fail(e),
+        },
         (None, Some(file)) => EmbeddedEngine::open_focus(file).await,
-        _ => return fail("give exactly one of --cur DIR and --focus FILE"),
+        _ => return fail("give exactly one of --cur DIR|s3://BUCKET/PREFIX and --focus FILE"),
     };
     let engine = match opened {
         Ok(e) => e,
@@ -161,7 +186,12 @@ pub async fn analyze(args: AnalyzeArgs) -> ExitCode {
         Ok(a) => a,
         Err(e) => return fail(e),
     };
-    let source = args.cur.as_deref().or(args.focus.as_deref()).map(display_name).unwrap_or_default();
+    let source = match (&args.cur, &args.focus) {
+        (Some(cur), _) if cur.starts_with("s3://") => cur.clone(),
+        (Some(cur), _) => display_name(Path::new(cur)),
+        (None, Some(file)) => display_name(file),
+        (None, None) => String::new(),
+    };
     let report = costradar::report::build(&analysis, &source, engine.focus_version().map(|v| v.as_str()));
     if let Err(e) = std::fs::create_dir_all(&args.out) {
         return fail(format!("{}: {e}", args.out.display()));

@@ -13,6 +13,8 @@ pub mod focus;
 pub mod generate;
 pub mod queries;
 pub mod rates;
+#[cfg(feature = "embedded")]
+pub mod s3_export;
 pub mod tasks;
 
 pub use engine::{Cell, QueryEngine, QueryError, QueryRequest, ResultSet};
