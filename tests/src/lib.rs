@@ -3,6 +3,7 @@
 
 pub mod scan_world;
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use costradar::store::DynamoStore;
@@ -148,4 +149,14 @@ pub async fn item_count(table: &str) -> usize {
         n += p.expect("scan").count as usize;
     }
     n
+}
+
+/// A fresh, empty folder under `base` (a test's `env!("CARGO_TARGET_TMPDIR")`) that no other
+/// test or process uses.
+pub fn scratch(base: &str, name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir =
+        Path::new(base).join(format!("{name}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
 }

@@ -2,7 +2,6 @@
 //! what is wrong, before any analysis runs.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use costradar::cur::embedded::EmbeddedEngine;
 use costradar::cur::generate::{generate, GeneratorConfig};
@@ -10,14 +9,7 @@ use costradar::cur::QueryError;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
 fn scratch(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "curbad-{name}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+    costradar_tests::scratch(env!("CARGO_TARGET_TMPDIR"), &format!("curbad-{name}"))
 }
 
 /// A small valid export to derive bad ones from.

@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use costradar::cur::analysis::{analyse, hour_key, run_queries, AnalysisOptions, CurAnalysis};
 use costradar::cur::embedded::EmbeddedEngine;
@@ -14,14 +13,7 @@ use costradar::cur::{Cell, QueryEngine};
 use rust_decimal::Decimal;
 
 pub fn scratch(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "cur-{name}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+    costradar_tests::scratch(env!("CARGO_TARGET_TMPDIR"), &format!("cur-{name}"))
 }
 
 fn cents(d: Decimal) -> Decimal {

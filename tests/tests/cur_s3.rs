@@ -14,14 +14,7 @@ use costradar::cur::s3_export::{self, S3Location};
 use costradar::cur::QueryError;
 
 fn scratch(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "cur-s3-{name}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+    costradar_tests::scratch(env!("CARGO_TARGET_TMPDIR"), &format!("cur-s3-{name}"))
 }
 
 fn ym(s: &str) -> YearMonth {
