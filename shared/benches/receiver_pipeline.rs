@@ -51,7 +51,14 @@ fn catalogue() -> Vec<String> {
 }
 
 /// Distinct events through the whole pipeline on one core: events/s and latency percentiles.
-fn latency_pass(rt: &tokio::runtime::Runtime, receiver: &Receiver, path: &str, token: &str, label: &str, bodies: &[Vec<u8>]) {
+fn latency_pass(
+    rt: &tokio::runtime::Runtime,
+    receiver: &Receiver,
+    path: &str,
+    token: &str,
+    label: &str,
+    bodies: &[Vec<u8>],
+) {
     let mut latencies = Vec::with_capacity(bodies.len());
     let start = Instant::now();
     for body in bodies {
@@ -127,7 +134,14 @@ fn bench(c: &mut Criterion) {
     let templates = catalogue();
     let bodies: Vec<Vec<u8>> =
         (0..50_000).map(|i| with_id(&templates[i as usize % templates.len()], 3_000_000 + i)).collect();
-    latency_pass(&rt, &receiver, &path, &token, &format!("the {} catalogue fixtures in turn", templates.len()), &bodies);
+    latency_pass(
+        &rt,
+        &receiver,
+        &path,
+        &token,
+        &format!("the {} catalogue fixtures in turn", templates.len()),
+        &bodies,
+    );
 }
 
 criterion_group!(benches, bench);

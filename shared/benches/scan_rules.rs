@@ -60,7 +60,9 @@ fn region(name: &str, seed: usize) -> RegionInventory {
                 started: old,
                 tags: Default::default(),
             }),
-            75..=76 => inv.images.push(Image { id: format!("ami-{id}"), snapshot_ids: vec![format!("snap-{name}-{:08}", n - 15)] }),
+            75..=76 => inv
+                .images
+                .push(Image { id: format!("ami-{id}"), snapshot_ids: vec![format!("snap-{name}-{:08}", n - 15)] }),
             77..=81 => inv.addresses.push(Address {
                 allocation_id: Some(format!("eipalloc-{id}")),
                 public_ip: format!("198.51.{}.{}", n % 250, n % 200),

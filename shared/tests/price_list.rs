@@ -44,7 +44,12 @@ async fn pages_are_followed_and_rates_outrank_the_snapshot() {
         .match_requests(|r| r.filters().iter().any(|f| f.value() == "Storage"))
         .then_output(|| {
             GetProductsOutput::builder()
-                .price_list(doc("Storage", &[("volumeApiName", "gp3".into()), ("regionCode", "eu-west-1".into())], "GB-Mo", "0.0880000000"))
+                .price_list(doc(
+                    "Storage",
+                    &[("volumeApiName", "gp3".into()), ("regionCode", "eu-west-1".into())],
+                    "GB-Mo",
+                    "0.0880000000",
+                ))
                 .build()
         });
     let client = mock_client!(aws_sdk_pricing, RuleMode::MatchAny, [&first, &second, &storage]);

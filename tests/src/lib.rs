@@ -155,8 +155,7 @@ pub async fn item_count(table: &str) -> usize {
 /// test or process uses.
 pub fn scratch(base: &str, name: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let dir =
-        Path::new(base).join(format!("{name}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+    let dir = Path::new(base).join(format!("{name}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }

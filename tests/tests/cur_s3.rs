@@ -66,7 +66,8 @@ async fn an_s3_export_is_fetched_by_period_cached_and_analysed_like_a_local_one(
     // What a real export also holds, and hostile keys.
     put(&s3, &bucket, "exports/acme/metadata/BILLING_PERIOD=2025-01/acme-Manifest.json", b"{}".to_vec()).await;
     let p1 = &gt.periods[1];
-    put(&s3, &bucket, &format!("exports/acme/data/BILLING_PERIOD={p1}/../../../../escaped.parquet"), b"x".to_vec()).await;
+    put(&s3, &bucket, &format!("exports/acme/data/BILLING_PERIOD={p1}/../../../../escaped.parquet"), b"x".to_vec())
+        .await;
     put(&s3, &bucket, "exports/acme/data/BILLING_PERIOD=2025-13/bad.parquet", b"x".to_vec()).await;
 
     let loc = S3Location::parse(&format!("s3://{bucket}/exports/acme")).unwrap();

@@ -152,7 +152,8 @@ mod tests {
             store.save_account(&mut a, Claim::Acquire).await.unwrap();
         }
         let due = call(&tasks, json!({"task": "list_due_accounts", "run_id": "run-1"})).await.unwrap();
-        let ids: Vec<&str> = due["accounts"].as_array().unwrap().iter().map(|a| a["account_id"].as_str().unwrap()).collect();
+        let ids: Vec<&str> =
+            due["accounts"].as_array().unwrap().iter().map(|a| a["account_id"].as_str().unwrap()).collect();
         assert_eq!(ids.len(), MAX_ACCOUNTS_PER_RUN);
         assert_eq!(ids[0], never_scanned.as_str(), "never scanned goes first");
         assert_eq!(ids[1], format!("2000000000{:02}", extra - 1), "then the longest overdue");

@@ -3,8 +3,8 @@
 //! the SDK.
 
 pub mod permissions;
-pub mod scan;
 pub mod price_list;
+pub mod scan;
 pub mod sts;
 
 pub use aws_config::SdkConfig;

@@ -100,7 +100,8 @@ pub fn parse_product(doc: &str) -> Result<Option<(String, Sku, Rate)>, PriceList
     let p: Product = serde_json::from_str(doc).map_err(|e| PriceListError::Malformed(e.to_string()))?;
     let attr = |k: &str| p.product.attributes.get(k).map(String::as_str);
     let Some(region) = attr("regionCode") else { return Ok(None) };
-    let Some(family) = Family::ALL.into_iter().find(|f| p.product.product_family.as_deref() == Some(f.product_family()))
+    let Some(family) =
+        Family::ALL.into_iter().find(|f| p.product.product_family.as_deref() == Some(f.product_family()))
     else {
         return Ok(None);
     };
@@ -209,7 +210,8 @@ mod tests {
 
     #[test]
     fn an_instance_hour_is_read_with_its_date() {
-        let (region, sku, rate) = parse_product(&product_document("Compute Instance", M7G, "Hrs", "0.0892000000")).unwrap().unwrap();
+        let (region, sku, rate) =
+            parse_product(&product_document("Compute Instance", M7G, "Hrs", "0.0892000000")).unwrap().unwrap();
         assert_eq!(region, "eu-west-1");
         assert_eq!(sku, Sku::Ec2Instance { instance_type: "m7g.large".into() });
         assert_eq!(rate.usd, "0.0892".parse().unwrap());
@@ -234,8 +236,10 @@ mod tests {
     fn products_it_does_not_price_are_skipped_not_guessed() {
         let windows: Vec<_> =
             M7G.iter().map(|&(k, v)| if k == "operatingSystem" { (k, "Windows") } else { (k, v) }).collect();
-        let reserved_capacity: Vec<_> =
-            M7G.iter().map(|&(k, v)| if k == "capacitystatus" { (k, "UnusedCapacityReservation") } else { (k, v) }).collect();
+        let reserved_capacity: Vec<_> = M7G
+            .iter()
+            .map(|&(k, v)| if k == "capacitystatus" { (k, "UnusedCapacityReservation") } else { (k, v) })
+            .collect();
         for doc in [
             product_document("Compute Instance", &windows, "Hrs", "0.2"),
             product_document("Compute Instance", &reserved_capacity, "Hrs", "0.1"),
@@ -251,6 +255,9 @@ mod tests {
     #[test]
     fn malformed_documents_are_errors() {
         assert!(matches!(parse_product("not json"), Err(PriceListError::Malformed(_))));
-        assert!(matches!(parse_product(&product_document("Compute Instance", M7G, "Hrs", "0,09")), Err(PriceListError::Malformed(_))));
+        assert!(matches!(
+            parse_product(&product_document("Compute Instance", M7G, "Hrs", "0,09")),
+            Err(PriceListError::Malformed(_))
+        ));
     }
 }

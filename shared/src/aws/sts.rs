@@ -130,7 +130,11 @@ impl RoleAssumer for StsRoleAssumer {
 /// SDK configuration for calls into a customer account: the assumed session's credentials, the
 /// region, and adaptive retry (throttling backs off across calls). Everything else (endpoint,
 /// timeouts) comes from `base`.
-pub fn customer_config(base: &aws_config::SdkConfig, creds: &TemporaryCredentials, region: &str) -> aws_config::SdkConfig {
+pub fn customer_config(
+    base: &aws_config::SdkConfig,
+    creds: &TemporaryCredentials,
+    region: &str,
+) -> aws_config::SdkConfig {
     let credentials = aws_sdk_sts::config::Credentials::new(
         &creds.access_key_id,
         &creds.secret_access_key,

@@ -162,10 +162,8 @@ pub async fn sync_export(
     let local_err = |p: &Path, e: std::io::Error| QueryError::InvalidData(format!("{}: {e}", p.display()));
     std::fs::create_dir_all(cache).map_err(|e| local_err(cache, e))?;
     let manifest_path = cache.join(MANIFEST);
-    let mut manifest: BTreeMap<String, String> = std::fs::read(&manifest_path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
+    let mut manifest: BTreeMap<String, String> =
+        std::fs::read(&manifest_path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
 
     let periods: BTreeSet<YearMonth> = remote.iter().map(|r| r.period).collect();
     for r in &remote {
@@ -205,7 +203,9 @@ pub async fn sync_export(
     for entry in std::fs::read_dir(cache).map_err(|e| local_err(cache, e))? {
         let dir = entry.map_err(|e| local_err(cache, e))?.path();
         let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let Some(period) = name.strip_prefix("BILLING_PERIOD=").and_then(|p| YearMonth::parse(p).ok()) else { continue };
+        let Some(period) = name.strip_prefix("BILLING_PERIOD=").and_then(|p| YearMonth::parse(p).ok()) else {
+            continue;
+        };
         if !dir.is_dir() || from.is_some_and(|f| period < f) || to.is_some_and(|t| period > t) {
             continue;
         }
@@ -258,7 +258,10 @@ mod tests {
     #[test]
     fn only_parquet_files_of_a_partition_are_taken() {
         let ym = |s: &str| YearMonth::parse(s).unwrap();
-        assert_eq!(partition_file("data/BILLING_PERIOD=2025-01/part-0.parquet"), Some((ym("2025-01"), "part-0.parquet".into())));
+        assert_eq!(
+            partition_file("data/BILLING_PERIOD=2025-01/part-0.parquet"),
+            Some((ym("2025-01"), "part-0.parquet".into()))
+        );
         assert_eq!(partition_file("BILLING_PERIOD=2025-02/x.parquet"), Some((ym("2025-02"), "x.parquet".into())));
         for skipped in [
             "metadata/BILLING_PERIOD=2025-01/manifest.json",

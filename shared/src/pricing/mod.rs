@@ -217,7 +217,11 @@ mod tests {
     #[test]
     fn a_rate_table_survives_json() {
         let mut t = RateTable::default();
-        let rate = |usd: &str| Rate { usd: usd.parse().unwrap(), source: PriceSource::PriceListApi, as_of: "2026-11-01".into() };
+        let rate = |usd: &str| Rate {
+            usd: usd.parse().unwrap(),
+            source: PriceSource::PriceListApi,
+            as_of: "2026-11-01".into(),
+        };
         t.insert("eu-west-1", Sku::Ec2Instance { instance_type: "m7g.large".into() }, rate("0.0892"));
         t.insert("us-east-1", Sku::EbsStorage { volume_type: "gp3".into() }, rate("0.08"));
         t.insert("us-east-1", Sku::PublicIpv4, rate("0.005"));

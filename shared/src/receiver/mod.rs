@@ -121,7 +121,13 @@ impl Receiver {
         self.cached_for(self.cache_ttl, cache, key, load).await
     }
 
-    async fn cached_for<K, V, F>(&self, ttl: Duration, cache: &Cache<K, V>, key: K, load: F) -> Result<Option<V>, StoreError>
+    async fn cached_for<K, V, F>(
+        &self,
+        ttl: Duration,
+        cache: &Cache<K, V>,
+        key: K,
+        load: F,
+    ) -> Result<Option<V>, StoreError>
     where
         K: std::hash::Hash + Eq + Clone,
         V: Clone,
@@ -226,7 +232,12 @@ impl Receiver {
 
     /// A stored price source, cached; `None` when it is empty or cannot be read (the event is then
     /// priced from the next source: a missing rate costs precision, never the event).
-    async fn stored_rates<K>(&self, cache: &Cache<K, Arc<RateTable>>, key: K, scope: RateScope<'_>) -> Option<Arc<RateTable>>
+    async fn stored_rates<K>(
+        &self,
+        cache: &Cache<K, Arc<RateTable>>,
+        key: K,
+        scope: RateScope<'_>,
+    ) -> Option<Arc<RateTable>>
     where
         K: std::hash::Hash + Eq + Clone,
     {
@@ -272,7 +283,8 @@ impl Receiver {
             }
             known.extend(enriched.iter().cloned());
         }
-        let tenant_rates = self.stored_rates(&self.tenant_rates, tenant.id.clone(), RateScope::Tenant(&tenant.id)).await;
+        let tenant_rates =
+            self.stored_rates(&self.tenant_rates, tenant.id.clone(), RateScope::Tenant(&tenant.id)).await;
         let price_list = self.stored_rates(&self.price_list, (), RateScope::PriceList).await;
         let book =
             PriceBook { tenant: tenant_rates.as_deref(), price_list: price_list.as_deref(), snapshot: &self.snapshot };

@@ -367,8 +367,9 @@ mod tests {
                 .map(|i| ActionError {
                     action: format!("ec2:Describe{i}"),
                     code: "UnauthorizedOperation".into(),
-                    message: "You are not authorized to perform this operation. Encoded authorization failure message: "
-                        .repeat(3),
+                    message:
+                        "You are not authorized to perform this operation. Encoded authorization failure message: "
+                            .repeat(3),
                 })
                 .collect(),
             duration_ms: 1234,
@@ -391,9 +392,23 @@ mod tests {
     }
 
     const REGIONS: [&str; 17] = [
-        "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "eu-west-1", "eu-west-2", "eu-west-3",
-        "eu-central-1", "eu-north-1", "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
-        "ap-southeast-1", "ap-southeast-2", "sa-east-1",
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "ca-central-1",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "eu-central-1",
+        "eu-north-1",
+        "ap-south-1",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "sa-east-1",
     ];
 
     #[test]

@@ -57,18 +57,27 @@ async fn main() {
         }
     }
     while set.join_next().await.is_some() {}
-    eprintln!("bench_scan: populated {VOLUMES} volumes and {INSTANCES} instances in {:.1} s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "bench_scan: populated {VOLUMES} volumes and {INSTANCES} instances in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
 
     let sdk = costradar_tests::sdk_config().await;
     let opener = AwsSessionOpener::new(Arc::new(StsRoleAssumer::from_sdk(&sdk)), sdk.clone());
     let store = Arc::new(MemoryStore::new());
     let scanner = Scanner::new(Arc::new(opener), store, Arc::new(snapshot::bundled().unwrap()));
-    let settings = ScanSettings::from_json(br#"{"unattached_volume_days": 0, "cost_optimization_hub": false}"#).unwrap();
+    let settings =
+        ScanSettings::from_json(br#"{"unattached_volume_days": 0, "cost_optimization_hub": false}"#).unwrap();
     let (tenant, external_id) = (TenantId::generate(), ExternalId::generate());
     let role = RoleArn::parse(&role_in(&account)).unwrap();
     let regions: Vec<String> = REGIONS.map(String::from).to_vec();
-    let target =
-        Target { tenant_id: &tenant, external_id: &external_id, account_id: &account, role_arn: &role, regions: &regions };
+    let target = Target {
+        tenant_id: &tenant,
+        external_id: &external_id,
+        account_id: &account,
+        role_arn: &role,
+        regions: &regions,
+    };
     for pass in ["first scan", "second scan"] {
         let before = status_kb("VmRSS:");
         // Resets the peak RSS (Linux >= 4.0) so VmHWM below is the scan's own peak.
@@ -85,7 +94,13 @@ async fn main() {
             out.run.status.as_str()
         );
         for r in &out.run.regions {
-            println!("  {:<15} {:>4} API calls {:>6} ms  {} errors", r.region, r.api_calls, r.duration_ms, r.errors.len());
+            println!(
+                "  {:<15} {:>4} API calls {:>6} ms  {} errors",
+                r.region,
+                r.api_calls,
+                r.duration_ms,
+                r.errors.len()
+            );
         }
         println!(
             "  peak RSS during the scan: {} MiB (RSS before: {} MiB)",
