@@ -184,19 +184,22 @@ pub async fn sync_export(
             .send()
             .await
             .map_err(|e| s3_error(&format!("s3://{}/{}", loc.bucket, r.key), e))?;
-        let bytes = obj
-            .body
-            .collect()
-            .await
-            .map_err(|e| QueryError::Transient(format!("s3://{}/{}: {e}", loc.bucket, r.key)))?
-            .into_bytes();
-        // Written aside, then renamed: an interrupted fetch never leaves half a file in place.
+        // Streamed to a file aside, then renamed: a CUR file can be hundreds of MB, and an
+        // interrupted fetch never leaves half a file in place.
         let partial = dir.join(format!(".{}.partial", r.file));
-        std::fs::write(&partial, &bytes).map_err(|e| local_err(&partial, e))?;
+        let mut out = std::fs::File::create(&partial).map_err(|e| local_err(&partial, e))?;
+        let mut body = obj.body;
+        let mut written = 0u64;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| QueryError::Transient(format!("s3://{}/{}: {e}", loc.bucket, r.key)))?;
+            std::io::Write::write_all(&mut out, &chunk).map_err(|e| local_err(&partial, e))?;
+            written += chunk.len() as u64;
+        }
+        out.sync_all().map_err(|e| local_err(&partial, e))?;
         std::fs::rename(&partial, &path).map_err(|e| local_err(&path, e))?;
         manifest.insert(rel, r.etag.clone());
         report.files_fetched += 1;
-        report.bytes_fetched += bytes.len() as u64;
+        report.bytes_fetched += written;
     }
     // Files of the periods in range that S3 no longer has, whole periods included.
     let wanted: BTreeSet<String> = remote.iter().map(|r| format!("BILLING_PERIOD={}/{}", r.period, r.file)).collect();
