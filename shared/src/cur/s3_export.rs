@@ -90,6 +90,17 @@ struct Remote {
     size: u64,
 }
 
+impl Remote {
+    /// Its path in the cache, relative: also its key in the manifest.
+    fn rel(&self) -> String {
+        format!("BILLING_PERIOD={}/{}", self.period, self.file)
+    }
+}
+
+fn in_range(period: YearMonth, from: Option<YearMonth>, to: Option<YearMonth>) -> bool {
+    from.is_none_or(|f| period >= f) && to.is_none_or(|t| period <= t)
+}
+
 /// `[data/]BILLING_PERIOD=YYYY-MM/<file>.parquet` relative to the prefix, or `None`.
 fn partition_file(relative: &str) -> Option<(YearMonth, String)> {
     let relative = relative.strip_prefix("data/").unwrap_or(relative);
@@ -145,7 +156,7 @@ pub async fn sync_export(
                 report.skipped += 1;
                 continue;
             };
-            if from.is_none_or(|f| period >= f) && to.is_none_or(|t| period <= t) {
+            if in_range(period, from, to) {
                 let etag = o.e_tag().unwrap_or_default().to_owned();
                 let size = o.size().unwrap_or(0).max(0) as u64;
                 remote.push(Remote { key: key.to_owned(), period, file, etag, size });
@@ -167,9 +178,9 @@ pub async fn sync_export(
 
     let periods: BTreeSet<YearMonth> = remote.iter().map(|r| r.period).collect();
     for r in &remote {
-        let dir = cache.join(format!("BILLING_PERIOD={}", r.period));
-        let path = dir.join(&r.file);
-        let rel = format!("BILLING_PERIOD={}/{}", r.period, r.file);
+        let rel = r.rel();
+        let path = cache.join(&rel);
+        let dir = path.parent().expect("a partition folder").to_path_buf();
         let current = std::fs::metadata(&path).is_ok_and(|m| m.len() == r.size)
             && manifest.get(&rel).is_some_and(|etag| *etag == r.etag);
         if current {
@@ -202,14 +213,14 @@ pub async fn sync_export(
         report.bytes_fetched += written;
     }
     // Files of the periods in range that S3 no longer has, whole periods included.
-    let wanted: BTreeSet<String> = remote.iter().map(|r| format!("BILLING_PERIOD={}/{}", r.period, r.file)).collect();
+    let wanted: BTreeSet<String> = remote.iter().map(Remote::rel).collect();
     for entry in std::fs::read_dir(cache).map_err(|e| local_err(cache, e))? {
         let dir = entry.map_err(|e| local_err(cache, e))?.path();
         let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let Some(period) = name.strip_prefix("BILLING_PERIOD=").and_then(|p| YearMonth::parse(p).ok()) else {
             continue;
         };
-        if !dir.is_dir() || from.is_some_and(|f| period < f) || to.is_some_and(|t| period > t) {
+        if !dir.is_dir() || !in_range(period, from, to) {
             continue;
         }
         for entry in std::fs::read_dir(&dir).map_err(|e| local_err(&dir, e))? {

@@ -298,39 +298,49 @@ impl ScanTasks {
 
 /// Keeps the record under the item size limit: region details of complete accounts go first
 /// (their counts stay), then all region details.
-fn fit(mut r: RunRecord) -> RunRecord {
-    let size = |r: &RunRecord| serde_json::to_vec(r).map_or(0, |v| v.len());
-    if size(&r) > MAX_RUN_RECORD_BYTES {
-        r.accounts.iter_mut().filter(|a| a.status == ScanStatus::Complete).for_each(|a| a.regions.clear());
-    }
-    if size(&r) > MAX_RUN_RECORD_BYTES {
-        r.accounts.iter_mut().for_each(|a| a.regions.clear());
-    }
-    r
+fn fit(r: RunRecord) -> RunRecord {
+    shrink(
+        r,
+        MAX_RUN_RECORD_BYTES,
+        &[
+            |r| r.accounts.iter_mut().filter(|a| a.status == ScanStatus::Complete).for_each(|a| a.regions.clear()),
+            |r| r.accounts.iter_mut().for_each(|a| a.regions.clear()),
+        ],
+    )
 }
 
 /// Keeps one account's output within [`MAX_ACCOUNT_RUN_BYTES`] so the Map's results fit the
 /// execution state: error messages go first (action and code stay), then the region details of
 /// complete regions, then all region details; the counts and the status always stay. What was
 /// cut is in the function's log.
-fn fit_account(mut a: AccountRun) -> AccountRun {
-    let size = |a: &AccountRun| serde_json::to_vec(a).map_or(0, |v| v.len());
-    if size(&a) <= MAX_ACCOUNT_RUN_BYTES {
-        return a;
+fn fit_account(a: AccountRun) -> AccountRun {
+    if json_len(&a) > MAX_ACCOUNT_RUN_BYTES {
+        tracing::info!(account = %a.account_id, run = %serde_json::to_string(&a).unwrap_or_default(), "account run trimmed for the state machine");
     }
-    tracing::info!(account = %a.account_id, run = %serde_json::to_string(&a).unwrap_or_default(), "account run trimmed for the state machine");
-    let steps: [fn(&mut AccountRun); 3] = [
-        |a| a.regions.iter_mut().flat_map(|r| r.errors.iter_mut()).for_each(|e| e.message.clear()),
-        |a| a.regions.retain(|r| r.status != ScanStatus::Complete),
-        |a| a.regions.clear(),
-    ];
+    shrink(
+        a,
+        MAX_ACCOUNT_RUN_BYTES,
+        &[
+            |a| a.regions.iter_mut().flat_map(|r| r.errors.iter_mut()).for_each(|e| e.message.clear()),
+            |a| a.regions.retain(|r| r.status != ScanStatus::Complete),
+            |a| a.regions.clear(),
+        ],
+    )
+}
+
+fn json_len<T: Serialize>(v: &T) -> usize {
+    serde_json::to_vec(v).map_or(0, |v| v.len())
+}
+
+/// Applies `steps` in order until `v` serialises to at most `max` bytes.
+fn shrink<T: Serialize>(mut v: T, max: usize, steps: &[fn(&mut T)]) -> T {
     for step in steps {
-        step(&mut a);
-        if size(&a) <= MAX_ACCOUNT_RUN_BYTES {
+        if json_len(&v) <= max {
             break;
         }
+        step(&mut v);
     }
-    a
+    v
 }
 
 fn failed_run(tenant: &TenantId, account: &AccountId, error_type: &str, message: &str) -> AccountRun {
