@@ -278,6 +278,24 @@ async fn bad_requests_get_permanent_codes_and_change_nothing() {
         ("malformed region", token, json, with(&|e| e["region"] = json!("moon-1")), 400),
         ("GovCloud region", token, json, with(&|e| e["region"] = json!("us-gov-west-1")), 400),
         ("detail not an object", token, json, with(&|e| e["detail"] = json!("x")), 400),
+        ("detail null", token, json, with(&|e| e["detail"] = Value::Null), 400),
+        ("detail an array", token, json, with(&|e| e["detail"] = json!([{"eventName": "RunInstances"}])), 400),
+        (
+            "missing detail",
+            token,
+            json,
+            with(&|e| {
+                e.as_object_mut().unwrap().remove("detail");
+            }),
+            400,
+        ),
+        (
+            "deeply nested detail",
+            token,
+            json,
+            format!(r#"{{"id":"1","detail-type":"x","source":"y","account":"123456789012","region":"us-east-1","detail":{{"a":{}1{}}}}}"#, "[".repeat(5_000), "]".repeat(5_000)).into_bytes(),
+            400,
+        ),
         ("time not a time", token, json, with(&|e| e["time"] = json!("yesterday")), 400),
         (
             "negative count",

@@ -4,12 +4,15 @@
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::value::RawValue;
+use serde_json_borrow::Value as Json;
 
 use super::InvalidInput;
 
-/// The envelope an API destination posts: one EventBridge event.
-pub type Envelope = aws_lambda_events::eventbridge::EventBridgeEvent<Value>;
+/// The envelope an API destination posts: one EventBridge event. `detail` stays raw JSON until
+/// [`classify`] reads it into a tree that borrows its strings from it: building an owned tree
+/// (with the ordered maps the AWS SDK's `preserve_order` turns on) was most of a request's time.
+pub type Envelope = aws_lambda_events::eventbridge::EventBridgeEvent<Box<RawValue>>;
 
 macro_rules! kinds {
     ($($variant:ident => $name:literal),* $(,)?) => {
@@ -228,22 +231,29 @@ pub struct Classified {
 /// million instances (RunInstances accepts at most a few thousand per call anyway).
 pub const MAX_COUNT: u64 = 10_000;
 
-fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
-    let mut cur = v;
-    for p in path {
-        cur = cur.get(p)?;
-    }
-    cur.as_str()
+static NULL: Json<'static> = Json::Null;
+
+/// The member `key` of an object; `null` when `v` is not an object or has no such member.
+fn field<'a, 'c>(v: &'a Json<'c>, key: &str) -> &'a Json<'c> {
+    v.as_object().and_then(|o| o.get(key)).unwrap_or(&NULL)
+}
+
+/// The value at `path`; `null` when any step is missing.
+fn at<'a, 'c>(v: &'a Json<'c>, path: &[&str]) -> &'a Json<'c> {
+    path.iter().fold(v, |cur, p| field(cur, p))
+}
+
+fn str_at<'a>(v: &'a Json<'_>, path: &[&str]) -> Option<&'a str> {
+    at(v, path).as_str()
 }
 
 /// A non-negative integer at `path` up to `max`, whether JSON gave it as a number or a string
 /// (CloudTrail does both). Out-of-range values are an error, not a silent clamp.
-fn num_at(v: &Value, path: &[&str], field: &str, max: u64) -> Result<Option<u64>, InvalidInput> {
-    let Some(cur) = path.iter().try_fold(v, |cur, p| cur.get(p)) else { return Ok(None) };
-    let n = match cur {
-        Value::Null => return Ok(None),
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse::<u64>().ok(),
+fn num_at(v: &Json<'_>, path: &[&str], field: &str, max: u64) -> Result<Option<u64>, InvalidInput> {
+    let n = match at(v, path) {
+        Json::Null => return Ok(None),
+        Json::Number(n) => n.as_u64(),
+        Json::Str(s) => s.trim().parse::<u64>().ok(),
         _ => None,
     };
     match n {
@@ -253,47 +263,45 @@ fn num_at(v: &Value, path: &[&str], field: &str, max: u64) -> Result<Option<u64>
 }
 
 /// A count of resources.
-fn count_at(v: &Value, path: &[&str], field: &str) -> Result<Option<u64>, InvalidInput> {
+fn count_at(v: &Json<'_>, path: &[&str], field: &str) -> Result<Option<u64>, InvalidInput> {
     num_at(v, path, field, MAX_COUNT)
 }
 
 /// A size or rate (GiB, IOPS, MiB/s), bounded by what AWS allows (64 TiB, 256k IOPS).
-fn u32_at(v: &Value, path: &[&str], field: &str) -> Result<Option<u32>, InvalidInput> {
+fn u32_at(v: &Json<'_>, path: &[&str], field: &str) -> Result<Option<u32>, InvalidInput> {
     Ok(num_at(v, path, field, 1_000_000)?.map(|n| n as u32))
 }
 
-fn bool_at(v: &Value, path: &[&str]) -> bool {
-    let mut cur = v;
-    for p in path {
-        match cur.get(p) {
-            Some(x) => cur = x,
-            None => return false,
-        }
-    }
-    matches!(cur, Value::Bool(true)) || cur.as_str() == Some("true")
+fn bool_at(v: &Json<'_>, path: &[&str]) -> bool {
+    let v = at(v, path);
+    v.as_bool() == Some(true) || v.as_str() == Some("true")
 }
 
 /// `items` of a CloudTrail EC2 list (`{"items": [...]}`), or the array itself.
-fn items<'a>(v: Option<&'a Value>) -> &'a [Value] {
+fn items<'a, 'c>(v: &'a Json<'c>) -> &'a [Json<'c>] {
     match v {
-        Some(Value::Array(a)) => a,
-        Some(o) => o.get("items").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]),
-        None => &[],
+        Json::Array(a) => a,
+        o => field(o, "items").as_array().unwrap_or(&[]),
     }
 }
 
+/// The first member of `keys` that `v` has (CloudTrail spells some fields two ways).
+fn either<'a, 'c>(v: &'a Json<'c>, keys: &[&str]) -> &'a Json<'c> {
+    keys.iter().map(|k| field(v, k)).find(|x| !x.is_null()).unwrap_or(&NULL)
+}
+
 /// Tags in either CloudTrail shape (`[{key, value}]` or `[{Key, Value}]`) or a map.
-fn tag_value<'a>(tags: Option<&'a Value>, key: &str) -> Option<&'a str> {
-    match tags? {
-        Value::Array(list) => list.iter().find_map(|t| {
-            let k = t.get("key").or_else(|| t.get("Key"))?.as_str()?;
+fn tag_value<'a>(tags: &'a Json<'_>, key: &str) -> Option<&'a str> {
+    match tags {
+        Json::Array(list) => list.iter().find_map(|t| {
+            let k = either(t, &["key", "Key"]).as_str()?;
             if k.eq_ignore_ascii_case(key) {
-                t.get("value").or_else(|| t.get("Value"))?.as_str()
+                either(t, &["value", "Value"]).as_str()
             } else {
                 None
             }
         }),
-        Value::Object(map) => map.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).and_then(|(_, v)| v.as_str()),
+        Json::Object(map) => map.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).and_then(|(_, v)| v.as_str()),
         _ => None,
     }
 }
@@ -319,7 +327,7 @@ pub fn is_non_production(value: &str) -> bool {
 /// Tag keys whose value can mark a resource as not production (case-insensitive).
 pub const NON_PRODUCTION_TAG_KEYS: &[&str] = &["environment", "env", "stage"];
 
-fn non_production(tags: Option<&Value>) -> bool {
+fn non_production(tags: &Json<'_>) -> bool {
     NON_PRODUCTION_TAG_KEYS.iter().any(|k| tag_value(tags, k).is_some_and(is_non_production))
 }
 
@@ -338,10 +346,13 @@ pub fn classify(e: &Envelope) -> Result<Classified, InvalidInput> {
     if e.detail_type.is_empty() || e.detail_type.len() > 256 || e.source.is_empty() || e.source.len() > 256 {
         return Err(InvalidInput::new("detail-type", "detail-type and source are 1 to 256 characters"));
     }
-    if !e.detail.is_object() {
+    // The envelope's parse has checked that `detail` is JSON; this cannot fail on syntax.
+    let d: Json<'_> = serde_json::from_str(e.detail.get())
+        .map_err(|err| InvalidInput::new("detail", format!("invalid JSON: {err}")))?;
+    if !d.is_object() {
         return Err(InvalidInput::new("detail", "must be a JSON object"));
     }
-    let d = &e.detail;
+    let d = &d;
     let actor = Actor {
         arn: str_at(d, &["userIdentity", "arn"]).map(str::to_owned),
         source_ip: str_at(d, &["sourceIPAddress"]).map(str::to_owned),
@@ -395,43 +406,43 @@ pub fn classify(e: &Envelope) -> Result<Classified, InvalidInput> {
     })
 }
 
-fn is_billing_alarm(d: &Value) -> bool {
-    let metrics = d.pointer("/configuration/metrics").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
+fn is_billing_alarm(d: &Json<'_>) -> bool {
+    let metrics = at(d, &["configuration", "metrics"]).as_array().unwrap_or(&[]);
     metrics.iter().any(|m| {
-        m.pointer("/metricStat/metric/name").and_then(Value::as_str) == Some("EstimatedCharges")
-            && m.pointer("/metricStat/metric/namespace").and_then(Value::as_str) == Some("AWS/Billing")
+        let metric = at(m, &["metricStat", "metric"]);
+        str_at(metric, &["name"]) == Some("EstimatedCharges") && str_at(metric, &["namespace"]) == Some("AWS/Billing")
     })
 }
 
-fn billing_threshold(d: &Value) -> Option<Decimal> {
+fn billing_threshold(d: &Json<'_>) -> Option<Decimal> {
     // The state-change event carries no threshold field of its own; CloudWatch writes it into
     // the reason data as JSON ("threshold": 5000.0).
-    let reason_data = d.pointer("/state/reasonData").and_then(Value::as_str)?;
-    let data: Value = serde_json::from_str(reason_data).ok()?;
-    Decimal::from_str_exact(&data.get("threshold")?.to_string()).ok()
+    #[derive(Deserialize)]
+    struct ReasonData {
+        threshold: Option<serde_json::Number>,
+    }
+    let reason_data = str_at(d, &["state", "reasonData"])?;
+    let data: ReasonData = serde_json::from_str(reason_data).ok()?;
+    Decimal::from_str_exact(&data.threshold?.to_string()).ok()
 }
 
-fn cloudtrail(d: &Value) -> Result<(EventKind, Change), InvalidInput> {
+fn cloudtrail(d: &Json<'_>) -> Result<(EventKind, Change), InvalidInput> {
     let source = str_at(d, &["eventSource"]).unwrap_or_default();
     let name = str_at(d, &["eventName"]).unwrap_or_default();
     // A failed API call changed nothing.
-    if d.get("errorCode").is_some_and(|e| !e.is_null()) {
+    if !field(d, "errorCode").is_null() {
         return Ok((EventKind::Unknown, Change::Unknown));
     }
-    let req = d.get("requestParameters").unwrap_or(&Value::Null);
-    let resp = d.get("responseElements").unwrap_or(&Value::Null);
-    let s = |v: &Value, p: &[&str]| str_at(v, p).map(str::to_owned);
-    let instance_ids = |v: &Value| -> Vec<String> {
-        items(v.get("instancesSet"))
-            .iter()
-            .filter_map(|i| i.get("instanceId").and_then(Value::as_str))
-            .map(str::to_owned)
-            .collect()
+    let req = field(d, "requestParameters");
+    let resp = field(d, "responseElements");
+    let s = |v: &Json<'_>, p: &[&str]| str_at(v, p).map(str::to_owned);
+    let instance_ids = |v: &Json<'_>| -> Vec<String> {
+        items(field(v, "instancesSet")).iter().filter_map(|i| str_at(i, &["instanceId"])).map(str::to_owned).collect()
     };
     Ok(match (source, name) {
         ("ec2.amazonaws.com", "RunInstances") => {
-            let launched = items(resp.get("instancesSet"));
-            let requested = items(req.get("instancesSet"));
+            let launched = items(field(resp, "instancesSet"));
+            let requested = items(field(req, "instancesSet"));
             let min = requested
                 .first()
                 .map(|i| count_at(i, &["minCount"], "requestParameters.instancesSet.minCount"))
@@ -504,10 +515,8 @@ fn cloudtrail(d: &Value) -> Result<(EventKind, Change), InvalidInput> {
             )
         }
         ("ec2.amazonaws.com", "ModifyVolume") => {
-            let m = resp
-                .pointer("/ModifyVolumeResponse/volumeModification")
-                .or_else(|| resp.get("volumeModification"))
-                .unwrap_or(&Value::Null);
+            let m = at(resp, &["ModifyVolumeResponse", "volumeModification"]);
+            let m = if m.is_null() { field(resp, "volumeModification") } else { m };
             let spec = |prefix: &str| -> Result<Option<VolumeSpec>, InvalidInput> {
                 let t = s(m, &[&format!("{prefix}VolumeType")]);
                 let size = u32_at(m, &[&format!("{prefix}Size")], "volumeModification.size")?;
@@ -540,13 +549,9 @@ fn cloudtrail(d: &Value) -> Result<(EventKind, Change), InvalidInput> {
             (EventKind::Ec2ReleaseAddress, Change::PublicIpv4 { allocated: false, id: s(req, &["allocationId"]) })
         }
         ("ec2.amazonaws.com", "CreateNatGateway") => {
-            let id = resp
-                .pointer("/CreateNatGatewayResponse/natGateway/natGatewayId")
-                .or_else(|| resp.pointer("/natGateway/natGatewayId"));
-            (
-                EventKind::Ec2CreateNatGateway,
-                Change::NatGateway { created: true, id: id.and_then(Value::as_str).map(str::to_owned) },
-            )
+            let id = s(resp, &["CreateNatGatewayResponse", "natGateway", "natGatewayId"])
+                .or_else(|| s(resp, &["natGateway", "natGatewayId"]));
+            (EventKind::Ec2CreateNatGateway, Change::NatGateway { created: true, id })
         }
         ("ec2.amazonaws.com", "DeleteNatGateway") => (
             EventKind::Ec2DeleteNatGateway,
@@ -565,7 +570,7 @@ fn cloudtrail(d: &Value) -> Result<(EventKind, Change), InvalidInput> {
                 "ModifyDBInstance" => EventKind::RdsModifyDbInstance,
                 _ => EventKind::RdsStartDbInstance,
             };
-            let pending = resp.get("pendingModifiedValues").unwrap_or(&Value::Null);
+            let pending = field(resp, "pendingModifiedValues");
             let (class, previous_class) = if kind == EventKind::RdsModifyDbInstance {
                 let new = s(req, &["dBInstanceClass"]).or_else(|| s(pending, &["dBInstanceClass"]));
                 let current = s(resp, &["dBInstanceClass"]);
@@ -574,8 +579,7 @@ fn cloudtrail(d: &Value) -> Result<(EventKind, Change), InvalidInput> {
             } else {
                 (s(resp, &["dBInstanceClass"]).or_else(|| s(req, &["dBInstanceClass"])), None)
             };
-            let multi_az =
-                if resp.get("multiAZ").is_some() { bool_at(resp, &["multiAZ"]) } else { bool_at(req, &["multiAZ"]) };
+            let multi_az = bool_at(if field(resp, "multiAZ").is_null() { req } else { resp }, &["multiAZ"]);
             (
                 kind,
                 Change::DbInstance {
@@ -591,7 +595,7 @@ fn cloudtrail(d: &Value) -> Result<(EventKind, Change), InvalidInput> {
                         &["allocatedStorage"],
                         "requestParameters.allocatedStorage",
                     )?),
-                    non_production: non_production(req.get("tags")) || non_production(resp.get("tagList")),
+                    non_production: non_production(field(req, "tags")) || non_production(field(resp, "tagList")),
                 },
             )
         }
@@ -638,11 +642,10 @@ fn cloudtrail(d: &Value) -> Result<(EventKind, Change), InvalidInput> {
             EventKind::EksCreateNodegroup,
             Change::NodeGroup {
                 name: s(req, &["nodegroupName"]),
-                instance_type: req
-                    .get("instanceTypes")
-                    .and_then(Value::as_array)
+                instance_type: field(req, "instanceTypes")
+                    .as_array()
                     .and_then(|a| a.first())
-                    .and_then(Value::as_str)
+                    .and_then(Json::as_str)
                     .map(str::to_owned),
                 nodes: count_at(req, &["scalingConfig", "desiredSize"], "requestParameters.scalingConfig.desiredSize")?
                     .unwrap_or(1) as u32,
@@ -697,9 +700,7 @@ fn cloudtrail(d: &Value) -> Result<(EventKind, Change), InvalidInput> {
                 .ok()
                 .flatten()
                 .or_else(|| {
-                    req.pointer("/stoppingCondition/maxRuntimeInSeconds")
-                        .and_then(Value::as_u64)
-                        .filter(|s| *s <= 28 * 24 * 3600)
+                    at(req, &["stoppingCondition", "maxRuntimeInSeconds"]).as_u64().filter(|s| *s <= 28 * 24 * 3600)
                 }),
             },
         ),
@@ -720,8 +721,7 @@ fn cloudtrail(d: &Value) -> Result<(EventKind, Change), InvalidInput> {
             )
         }
         ("es.amazonaws.com", "CreateDomain" | "CreateElasticsearchDomain") => {
-            let cfg =
-                req.get("clusterConfig").or_else(|| req.get("elasticsearchClusterConfig")).unwrap_or(&Value::Null);
+            let cfg = either(req, &["clusterConfig", "elasticsearchClusterConfig"]);
             (
                 EventKind::OpensearchCreateDomain,
                 Change::OpenSearch {
@@ -734,10 +734,8 @@ fn cloudtrail(d: &Value) -> Result<(EventKind, Change), InvalidInput> {
             )
         }
         ("kafka.amazonaws.com", "CreateCluster" | "CreateClusterV2") => {
-            let info = req
-                .get("brokerNodeGroupInfo")
-                .or_else(|| req.pointer("/provisioned/brokerNodeGroupInfo"))
-                .unwrap_or(&Value::Null);
+            let info = field(req, "brokerNodeGroupInfo");
+            let info = if info.is_null() { at(req, &["provisioned", "brokerNodeGroupInfo"]) } else { info };
             let brokers = count_at(req, &["numberOfBrokerNodes"], "requestParameters.numberOfBrokerNodes")?
                 .or(count_at(
                     req,

@@ -24,7 +24,7 @@ use crate::rules::realtime::DEFAULT_THRESHOLD_USD;
 use crate::store::{RateScope, ReceiverStore, Recorded, StoreError};
 use enrich::{Enricher, NoEnrichment, ENRICH_BUDGET};
 use notify::Notifications;
-use price::{parse_envelope, price_classified, PricedEvent, BODY_MAX};
+use price::{parse_envelope, price_classified, BODY_MAX};
 
 /// How long tenant and account records are cached in a warm Lambda. A revoked token or a
 /// disconnected account stops working within this time (the requirement is 60 s).
@@ -220,8 +220,8 @@ impl Receiver {
             self.retry_notifications(&tenant, now).await;
         }
         match outcome {
-            Ok((Recorded::New, priced)) => {
-                Reply { status: 200, body: json!({ "status": "accepted", "event": priced }) }
+            Ok((Recorded::New, stored)) => {
+                Reply { status: 200, body: json!({ "status": "accepted", "event": stored }) }
             }
             Ok((Recorded::Duplicate, _)) => {
                 Reply { status: 200, body: json!({ "status": "duplicate", "event_id": ev.id }) }
@@ -254,14 +254,15 @@ impl Receiver {
         }
     }
 
-    /// Prices, decides and stores one authenticated event.
+    /// Prices, decides and stores one authenticated event; returns what was stored (the priced
+    /// event and when it was received), which is also the 200's `event`.
     async fn process(
         &self,
         tenant: &Tenant,
         account: &Account,
         ev: &Classified,
         now: chrono::DateTime<Utc>,
-    ) -> Result<(Recorded, PricedEvent), StoreError> {
+    ) -> Result<(Recorded, Value), StoreError> {
         let needs_types: Vec<String> = match &ev.change {
             Change::Instances { instance_type: None, ids, .. } => ids.clone(),
             Change::InstanceType { instance_id, .. } => vec![instance_id.clone()],
@@ -343,7 +344,7 @@ impl Receiver {
             }
             tracing::info!(tenant = %tenant.id, event = %ev.id, kind = ev.kind.as_str(), monthly = ?priced.monthly_cost_usd, finding = priced.finding.is_some(), "event priced");
         }
-        Ok((recorded, priced))
+        Ok((recorded, stored))
     }
 
     /// Retries the tenant's queued notifications, at most once a minute per warm instance.
