@@ -327,3 +327,105 @@ async fn focus_files_are_analysed_by_provider() {
     assert_eq!(engine.focus_version().map(|v| v.as_str()), Some("1.1"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A FOCUS 1.1 CSV with tags (JSON text, as a CSV holds them) and commitment discounts from two
+/// providers, one row per line: every figure below is worked out from these rows by hand.
+const FOCUS_COMMITMENTS: &str = r#"BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ProviderName,SubAccountId,ServiceName,RegionId,ResourceId,ChargeCategory,ChargeDescription,BilledCost,EffectiveCost,ListCost,ConsumedQuantity,PricingCategory,BillingCurrency,ServiceCategory,Tags,CommitmentDiscountId,CommitmentDiscountCategory,CommitmentDiscountStatus,SkuPriceDetails
+2025-03-01T00:00:00Z,2025-04-01T00:00:00Z,2025-03-05T00:00:00Z,2025-03-06T00:00:00Z,AWS,111111111111,Amazon Elastic Compute Cloud,us-east-1,i-1,Usage,on demand,10.00,10.00,10.00,24,On-Demand,USD,Compute,"{""user:team"": ""a"", ""user:env"": ""prod""}",,,,{}
+2025-03-01T00:00:00Z,2025-04-01T00:00:00Z,2025-03-05T00:00:00Z,2025-03-06T00:00:00Z,AWS,111111111111,Amazon Elastic Compute Cloud,us-east-1,i-2,Usage,covered by a Savings Plan,0,6.00,9.00,24,Committed,USD,Compute,"{""user:team"": ""a""}",sp-1,Spend,Used,{}
+2025-03-01T00:00:00Z,2025-04-01T00:00:00Z,2025-03-05T00:00:00Z,2025-03-06T00:00:00Z,AWS,111111111111,Savings Plans for AWS Compute usage,,sp-1,Usage,unused Savings Plan,0,1.50,0,0,Committed,USD,Compute,,sp-1,Spend,Unused,{}
+2025-03-01T00:00:00Z,2025-04-01T00:00:00Z,2025-03-05T00:00:00Z,2025-03-06T00:00:00Z,AWS,111111111111,Amazon Elastic Compute Cloud,us-east-1,i-3,Usage,covered by a Reserved Instance,0,4.00,7.00,24,Committed,USD,Compute,{},ri-1,Usage,Used,{}
+2025-03-01T00:00:00Z,2025-04-01T00:00:00Z,2025-03-05T00:00:00Z,2025-03-06T00:00:00Z,AWS,111111111111,Amazon Elastic Compute Cloud,us-east-1,ri-1,Usage,unused Reserved Instance,0,2.00,0,0,Committed,USD,Compute,,ri-1,Usage,Unused,{}
+2025-03-01T00:00:00Z,2025-04-01T00:00:00Z,2025-03-05T00:00:00Z,2025-03-06T00:00:00Z,Microsoft,sub-1,Virtual Machines,westeurope,vm-1,Usage,pay as you go,5.00,5.00,5.00,24,Standard,USD,Compute,"{""env"": ""dev"", ""cost-center"": 42}",,,,{}
+2025-03-01T00:00:00Z,2025-04-01T00:00:00Z,2025-03-05T00:00:00Z,2025-03-06T00:00:00Z,Microsoft,sub-1,Storage,westeurope,st-1,Usage,blob storage,3.00,3.00,3.00,100,Standard,USD,Storage,null,,,,{}
+2025-03-01T00:00:00Z,2025-04-01T00:00:00Z,2025-03-05T00:00:00Z,2025-03-06T00:00:00Z,AWS,111111111111,Tax,,,Tax,tax,1.00,1.00,0,0,,USD,,"{""user:team"": ""a""}",,,,{}
+2025-03-01T00:00:00Z,2025-04-01T00:00:00Z,2025-03-01T00:00:00Z,2025-04-01T00:00:00Z,AWS,111111111111,Savings Plans for AWS Compute usage,,sp-1,Purchase,Savings Plan fee,7.50,0,0,0,Committed,USD,Compute,,sp-1,Spend,,{}
+"#;
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+#[tokio::test]
+async fn focus_tags_and_commitments_match_the_rows() {
+    let dir = scratch("focus-commitments");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("focus.csv");
+    std::fs::write(&path, FOCUS_COMMITMENTS).unwrap();
+    let engine = EmbeddedEngine::open_focus(&path).await.expect("FOCUS 1.1 CSV with tags and commitments");
+    assert_eq!(engine.focus_version().map(|v| v.as_str()), Some("1.1"));
+    let march = PeriodRange::new(ym("2025-03"), ym("2025-03")).unwrap();
+    let a = analyse(&engine, &engine.library(), &march, &AnalysisOptions::default()).await.unwrap();
+
+    // Tags: usage rows only (not the tax, not the purchase), by billed cost. Tagged: i-1 (10.00)
+    // and vm-1 (5.00); untagged: st-1 (3.00, `null`) and the commitment rows (0 billed).
+    let t = a.tags.as_ref().expect("tag coverage runs on FOCUS");
+    assert_eq!((t.usage_cost, t.tagged_cost, t.coverage), (d("18"), d("15"), d("0.8333")));
+    let by_key: BTreeMap<&str, Decimal> = t.by_key.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(
+        by_key,
+        BTreeMap::from([("cost-center", d("5")), ("env", d("5")), ("user:env", d("10")), ("user:team", d("10"))])
+    );
+    assert_eq!(t.by_key_set["cost-center,env"], d("5"), "a number value is a value: the key counts");
+    assert_eq!(t.by_key_set[""], d("3"));
+
+    // Commitments: the spend commitment sp-1 covered $9.00 of on-demand usage for $6.00 and left
+    // $1.50 unused; the usage commitment ri-1 covered $7.00 for $4.00 and left $2.00 unused.
+    // Eligible on-demand compute: i-1 (On-Demand, FOCUS 1.0's word) and vm-1 (Standard, 1.1's).
+    let [c] = a.commitments.as_slice() else { panic!("one billing period: {:?}", a.commitments) };
+    assert_eq!(c.billing_period, "2025-03");
+    assert_eq!((c.sp_covered_on_demand, c.ri_covered_on_demand, c.on_demand_eligible), (d("9"), d("7"), d("15")));
+    assert_eq!((c.sp_commitment, c.sp_used, c.ri_fee, c.ri_unused), (d("7.5"), d("6"), d("6"), d("2")));
+    assert_eq!(c.coverage, Some(d("0.5161")), "16 / (16 + 15)");
+    assert_eq!(c.sp_utilisation, Some(d("0.8")));
+    assert_eq!(c.ri_utilisation, Some(d("0.6667")));
+
+    // The same file without its optional columns: untagged, no commitments, nothing else lost.
+    let keep = 17; // the columns of FOCUS_HEADER
+    let bare: String = FOCUS_COMMITMENTS
+        .lines()
+        .map(|l| {
+            let mut fields = Vec::new();
+            let mut rest = l;
+            for _ in 0..keep {
+                let (f, r) = rest.split_once(',').unwrap_or((rest, ""));
+                fields.push(f);
+                rest = r;
+            }
+            fields.join(",") + "\n"
+        })
+        .collect();
+    let bare_path = dir.join("bare.csv");
+    std::fs::write(&bare_path, bare).unwrap();
+    let engine = EmbeddedEngine::open_focus(&bare_path).await.expect("FOCUS 1.0 CSV without tags or commitments");
+    let b = analyse(&engine, &engine.library(), &march, &AnalysisOptions::default()).await.unwrap();
+    let t = b.tags.as_ref().unwrap();
+    assert_eq!((t.usage_cost, t.tagged_cost), (d("18"), Decimal::ZERO));
+    let [c] = b.commitments.as_slice() else { panic!("{:?}", b.commitments) };
+    assert_eq!((c.sp_covered_on_demand, c.ri_covered_on_demand, c.on_demand_eligible), Default::default());
+    assert_eq!(b.spend.iter().map(|s| s.billed_cost).sum::<Decimal>(), a.spend.iter().map(|s| s.billed_cost).sum());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn focus_tags_that_are_not_a_json_object_are_a_clear_error() {
+    for (name, tags) in
+        [("not JSON", "\"{team: a\""), ("a JSON array", "\"[\"\"a\"\"]\""), ("a JSON string", "\"\"\"a\"\"\"")]
+    {
+        let dir = scratch("focus-bad-tags");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("focus.csv");
+        let csv: String = FOCUS_COMMITMENTS
+            .lines()
+            .enumerate()
+            .map(|(i, l)| if i == 1 { l.replacen(r#""{""user:team"": ""a"", ""user:env"": ""prod""}""#, tags, 1) } else { l.to_owned() } + "\n")
+            .collect();
+        std::fs::write(&path, csv).unwrap();
+        let engine = EmbeddedEngine::open_focus(&path).await.expect("opens: rows are read by the queries");
+        let march = PeriodRange::new(ym("2025-03"), ym("2025-03")).unwrap();
+        let e = analyse(&engine, &engine.library(), &march, &AnalysisOptions::default()).await.unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("Tags") && msg.contains("not a JSON object of tags"), "{name}: {msg}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -16,18 +16,22 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, MapBuilder, RecordBatch, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Decimal128Type, Float64Type, Int64Type, SchemaRef};
+use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::common::ScalarValue;
 use datafusion::error::DataFusionError;
+use datafusion::logical_expr;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionConfig, SessionContext};
 use rust_decimal::Decimal;
 
 use super::engine::{Cell, QueryEngine, QueryError, QueryRequest, ResultSet};
 use super::focus::{detect_version, FocusVersion};
-use super::queries::{required_columns, scan_placeholders, ColumnKind, Library, PeriodRange, Schema, YearMonth};
+use super::queries::{
+    required_columns, scan_placeholders, ColumnKind, Library, PeriodRange, Schema, YearMonth, FOCUS_OPTIONAL_COLUMNS,
+};
 
 /// Table names the library is bound to on this engine.
 pub const CUR_TABLE: &str = "cur";
@@ -245,15 +249,14 @@ impl EmbeddedEngine {
             return Err(invalid(format!("{}: a FOCUS file must be .csv or .parquet", file.display())));
         };
         registered.map_err(|e| invalid(format!("cannot read {}: {}", file.display(), map_df(e))))?;
-        if name.ends_with(".parquet") {
-            let df = ctx.table("focus_raw").await.map_err(map_df)?;
-            ctx.register_table(FOCUS_TABLE, df.into_view()).map_err(map_df)?;
-        }
-        let df = ctx.table(FOCUS_TABLE).await.map_err(map_df)?;
-        let arrow_schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let raw = ctx.table("focus_raw").await.map_err(map_df)?;
+        let arrow_schema: SchemaRef = Arc::new(raw.schema().as_arrow().clone());
         let names: Vec<&str> = arrow_schema.fields().iter().map(|f| f.name().as_str()).collect();
         let version = detect_version(&names).map_err(|e| invalid(format!("{}: {e}", file.display())))?;
         check_columns(Schema::Focus, &arrow_schema)?;
+        let view = focus_view(&ctx, &arrow_schema).map_err(|e| invalid(format!("{}: {e}", file.display())))?;
+        let df = ctx.sql(&view).await.map_err(map_df)?;
+        ctx.register_table(FOCUS_TABLE, df.into_view()).map_err(map_df)?;
         let mut engine = Self {
             ctx,
             schema: Schema::Focus,
@@ -329,7 +332,7 @@ impl EmbeddedEngine {
     /// query's first two parameters, as in every library query.
     pub async fn scan_estimate(&self, query: &QueryRequest) -> Result<ScanEstimate, QueryError> {
         use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
-        use datafusion::logical_expr::LogicalPlan;
+        use logical_expr::LogicalPlan;
         let root = self.root.as_ref().ok_or_else(|| invalid("scan estimates are for CUR 2.0 exports"))?;
         let (Some(from), Some(to)) = (query.params.first(), query.params.get(1)) else {
             return Err(invalid("a library query's first two parameters are its period"));
@@ -412,8 +415,14 @@ impl EmbeddedEngine {
 async fn focus_csv(ctx: &SessionContext, url: &str) -> datafusion::error::Result<()> {
     let opts = || CsvReadOptions::new().has_header(true).file_extension(".csv");
     let inferred = ctx.read_csv(url, opts()).await?.schema().as_arrow().clone();
-    let text: Vec<&str> =
-        required_columns(Schema::Focus).iter().filter(|(_, k)| *k == ColumnKind::Text).map(|(c, _)| *c).collect();
+    // Text columns stay text even when every value looks like a number (or there is none); so
+    // does `Tags`, JSON text in a CSV.
+    let text: Vec<&str> = required_columns(Schema::Focus)
+        .iter()
+        .chain(FOCUS_OPTIONAL_COLUMNS)
+        .filter(|(_, k)| matches!(k, ColumnKind::Text | ColumnKind::Map))
+        .map(|(c, _)| *c)
+        .collect();
     let fields: Vec<datafusion::arrow::datatypes::Field> = inferred
         .fields()
         .iter()
@@ -427,7 +436,106 @@ async fn focus_csv(ctx: &SessionContext, url: &str) -> datafusion::error::Result
         })
         .collect();
     let schema = datafusion::arrow::datatypes::Schema::new(fields);
-    ctx.register_csv(FOCUS_TABLE, url, opts().schema(&schema)).await
+    ctx.register_csv("focus_raw", url, opts().schema(&schema)).await
+}
+
+/// The FOCUS table the library reads: the file's columns, with the optional ones always there
+/// (`NULL` when the file lacks them) and `Tags` a map whether the file holds a map (Parquet) or
+/// JSON text (CSV).
+fn focus_view(ctx: &SessionContext, raw: &SchemaRef) -> Result<String, String> {
+    let quote = |n: &str| format!("\"{}\"", n.replace('"', "\"\""));
+    let optional = |n: &str| FOCUS_OPTIONAL_COLUMNS.iter().any(|(c, _)| *c == n);
+    let mut cols: Vec<String> =
+        raw.fields().iter().map(|f| f.name().as_str()).filter(|n| !optional(n)).map(quote).collect();
+    for (name, kind) in FOCUS_OPTIONAL_COLUMNS {
+        let field = raw.field_with_name(name).ok();
+        let text = |t: &DataType| kind_ok(ColumnKind::Text, t);
+        cols.push(match (kind, field.map(|f| f.data_type())) {
+            (ColumnKind::Map, Some(DataType::Map(..))) => quote(name),
+            (ColumnKind::Map, Some(t)) if text(t) => {
+                ctx.register_udf(logical_expr::ScalarUDF::new_from_impl(JsonTags::new()));
+                format!("{}({}) AS {}", JsonTags::NAME, quote(name), quote(name))
+            }
+            (ColumnKind::Map, None) => {
+                ctx.register_udf(logical_expr::ScalarUDF::new_from_impl(JsonTags::new()));
+                format!("{}(CAST(NULL AS VARCHAR)) AS {}", JsonTags::NAME, quote(name))
+            }
+            (_, None) => format!("CAST(NULL AS VARCHAR) AS {}", quote(name)),
+            (_, Some(t)) if text(t) => quote(name),
+            (_, Some(t)) => return Err(format!("{name} is {t}, expected {}", kind.describe())),
+        });
+    }
+    Ok(format!("SELECT {} FROM focus_raw", cols.join(", ")))
+}
+
+type TagMapBuilder = MapBuilder<StringBuilder, StringBuilder>;
+
+/// `Tags` JSON text (`{"team": "data", "env": "prod"}`) to a map of text. A value that is not a
+/// string is kept as its JSON text (`42`, `true`); `null` and an empty cell are no tags. Anything
+/// but an object is an error that names the row's text.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct JsonTags {
+    signature: logical_expr::Signature,
+}
+
+impl JsonTags {
+    const NAME: &'static str = "costradar_focus_tags";
+
+    fn new() -> Self {
+        Self { signature: logical_expr::Signature::string(1, logical_expr::Volatility::Immutable) }
+    }
+
+    fn builder() -> TagMapBuilder {
+        MapBuilder::new(None, StringBuilder::new(), StringBuilder::new())
+    }
+
+    fn parse(text: Option<&str>, out: &mut TagMapBuilder) -> Result<(), String> {
+        let text = text.map(str::trim).unwrap_or_default();
+        if !text.is_empty() && text != "null" {
+            let tags: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text).map_err(|e| {
+                let shown: String = text.chars().take(60).collect();
+                format!("Tags: {shown:?} is not a JSON object of tags: {e}")
+            })?;
+            for (k, v) in tags {
+                out.keys().append_value(k);
+                match v {
+                    serde_json::Value::Null => out.values().append_null(),
+                    serde_json::Value::String(s) => out.values().append_value(s),
+                    other => out.values().append_value(other.to_string()),
+                }
+            }
+        }
+        out.append(true).map_err(|e| e.to_string())
+    }
+}
+
+impl logical_expr::ScalarUDFImpl for JsonTags {
+    fn name(&self) -> &str {
+        Self::NAME
+    }
+
+    fn signature(&self) -> &logical_expr::Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> datafusion::error::Result<DataType> {
+        Ok(Self::builder().finish().data_type().clone())
+    }
+
+    fn invoke_with_args(
+        &self,
+        args: logical_expr::ScalarFunctionArgs,
+    ) -> datafusion::error::Result<logical_expr::ColumnarValue> {
+        let arrays = logical_expr::ColumnarValue::values_to_arrays(&args.args)?;
+        let input = datafusion::arrow::compute::cast(&arrays[0], &DataType::Utf8)?;
+        let input = input.as_string::<i32>();
+        let mut out = Self::builder();
+        for i in 0..input.len() {
+            let text = (!input.is_null(i)).then(|| input.value(i));
+            Self::parse(text, &mut out).map_err(|e| DataFusionError::from(ArrowError::ParseError(e)))?;
+        }
+        Ok(logical_expr::ColumnarValue::Array(Arc::new(out.finish())))
+    }
 }
 
 /// `?` → `$1..$n`, outside literals and quoted identifiers.

@@ -109,14 +109,18 @@ impl Query {
         Self::ALL.iter().copied().find(|q| q.name() == name)
     }
 
-    /// The schemas the analysis exists for. The FOCUS columns carry no usage type, instance
-    /// type, map-typed tags or commitment fee detail, so those analyses are CUR 2.0 only.
+    /// The schemas the analysis exists for. The FOCUS columns carry no usage type, operation or
+    /// instance type, so waste, the Savings Plan recommendation and effective rates are CUR 2.0
+    /// only.
     pub fn supports(self, schema: Schema) -> bool {
         match self {
-            Self::SpendMonthly | Self::SpendDaily | Self::TopResources | Self::TopMovers => true,
-            Self::TagKeys | Self::Waste | Self::Commitments | Self::SavingsPlanHourly | Self::InstanceRates => {
-                schema == Schema::Cur2
-            }
+            Self::SpendMonthly
+            | Self::SpendDaily
+            | Self::TopResources
+            | Self::TopMovers
+            | Self::TagKeys
+            | Self::Commitments => true,
+            Self::Waste | Self::SavingsPlanHourly | Self::InstanceRates => schema == Schema::Cur2,
         }
     }
 
@@ -127,7 +131,9 @@ impl Query {
         }
     }
 
-    fn body(self) -> &'static str {
+    /// The analysis over the canonical columns. Commitments alone differ by schema: CUR 2.0
+    /// reports a commitment on its fee lines, FOCUS on used and unused commitment rows.
+    fn body(self, schema: Schema) -> &'static str {
         match self {
             Self::SpendMonthly => SPEND_MONTHLY,
             Self::SpendDaily => SPEND_DAILY,
@@ -135,6 +141,7 @@ impl Query {
             Self::TopMovers => TOP_MOVERS,
             Self::TagKeys => TAG_KEYS,
             Self::Waste => waste(),
+            Self::Commitments if schema == Schema::Focus => COMMITMENTS_FOCUS,
             Self::Commitments => COMMITMENTS,
             Self::SavingsPlanHourly => SAVINGS_PLAN_HOURLY,
             Self::InstanceRates => INSTANCE_RATES,
@@ -183,6 +190,17 @@ pub const FOCUS_COLUMNS: &[(&str, ColumnKind)] = &[
     ("ConsumedQuantity", ColumnKind::Number),
     ("ListCost", ColumnKind::Number),
     ("PricingCategory", ColumnKind::Text),
+];
+
+/// FOCUS columns the projection reads that a file may lack: FOCUS makes tags and commitment
+/// discounts conditional on the provider having them. The embedded engine reads a file without
+/// them as untagged, with no commitments; a FOCUS CSV gives `Tags` as JSON text, which it reads
+/// into the map that Athena's FOCUS tables hold.
+pub const FOCUS_OPTIONAL_COLUMNS: &[(&str, ColumnKind)] = &[
+    ("ServiceCategory", ColumnKind::Text),
+    ("Tags", ColumnKind::Map),
+    ("CommitmentDiscountCategory", ColumnKind::Text),
+    ("CommitmentDiscountStatus", ColumnKind::Text),
 ];
 
 /// What a native column must hold, for the clear errors of a schema check.
@@ -258,6 +276,8 @@ const CUR2_SOURCE: &str = "WITH li AS (
 
 // FOCUS has no billing-period partition: the period is the month of BillingPeriodStart. Its
 // columns are CamelCase: quoted, so DataFusion keeps their case (Trino ignores it either way).
+// A commitment is provider-neutral by its category: a spend commitment (a Savings Plan, a
+// spend-based CUD) or a usage commitment (a Reserved Instance, a reservation, a resource CUD).
 const FOCUS_SOURCE: &str = "WITH li AS (
   SELECT
     substr(CAST(\"BillingPeriodStart\" AS VARCHAR), 1, 7) AS billing_period,
@@ -273,7 +293,11 @@ const FOCUS_SOURCE: &str = "WITH li AS (
     CAST(\"BilledCost\" AS DECIMAL(38, 10)) AS billed_cost,
     CAST(\"EffectiveCost\" AS DECIMAL(38, 10)) AS effective_cost,
     CAST(\"ConsumedQuantity\" AS DECIMAL(38, 10)) AS usage_amount,
-    CAST(\"ListCost\" AS DECIMAL(38, 10)) AS on_demand_cost
+    CAST(\"ListCost\" AS DECIMAL(38, 10)) AS on_demand_cost,
+    COALESCE(\"ServiceCategory\", '') AS service_category,
+    CASE \"CommitmentDiscountCategory\" WHEN 'Spend' THEN 'savings_plan' WHEN 'Usage' THEN 'reservation' ELSE '' END AS commitment_type,
+    COALESCE(\"CommitmentDiscountStatus\", '') AS commitment_status,
+    \"Tags\" AS tags
   FROM {table}
   WHERE substr(CAST(\"BillingPeriodStart\" AS VARCHAR), 1, 7) BETWEEN ? AND ?
 )
@@ -364,6 +388,24 @@ const COMMITMENTS: &str = "SELECT billing_period,
   SUM(CASE WHEN line_item_type = 'SavingsPlanRecurringFee' THEN sp_used_commitment ELSE CAST(0 AS DECIMAL(38, 10)) END) AS sp_used,
   SUM(CASE WHEN line_item_type = 'RIFee' THEN billed_cost ELSE CAST(0 AS DECIMAL(38, 10)) END) AS ri_fee,
   SUM(CASE WHEN line_item_type = 'RIFee' THEN ri_unused_cost ELSE CAST(0 AS DECIMAL(38, 10)) END) AS ri_unused
+FROM li
+GROUP BY billing_period
+ORDER BY billing_period";
+
+// FOCUS: a used commitment row is usage the commitment covered (ListCost is its on-demand
+// price, EffectiveCost the commitment it used); an unused row is commitment that went to waste.
+// Eligible on-demand is compute at on-demand prices (PricingCategory 'On-Demand' in FOCUS 1.0,
+// 'Standard' in 1.1) that no commitment covered.
+const COMMITMENTS_FOCUS: &str = "SELECT billing_period,
+  SUM(CASE WHEN commitment_type = 'savings_plan' AND commitment_status = 'Used' THEN on_demand_cost ELSE CAST(0 AS DECIMAL(38, 10)) END) AS sp_covered_on_demand,
+  SUM(CASE WHEN commitment_type = 'reservation' AND commitment_status = 'Used' THEN on_demand_cost ELSE CAST(0 AS DECIMAL(38, 10)) END) AS ri_covered_on_demand,
+  SUM(CASE WHEN charge_category = 'Usage' AND commitment_type = '' AND service_category = 'Compute'
+      AND pricing_term IN ('On-Demand', 'Standard')
+      THEN billed_cost ELSE CAST(0 AS DECIMAL(38, 10)) END) AS on_demand_eligible,
+  SUM(CASE WHEN commitment_type = 'savings_plan' AND commitment_status IN ('Used', 'Unused') THEN effective_cost ELSE CAST(0 AS DECIMAL(38, 10)) END) AS sp_commitment,
+  SUM(CASE WHEN commitment_type = 'savings_plan' AND commitment_status = 'Used' THEN effective_cost ELSE CAST(0 AS DECIMAL(38, 10)) END) AS sp_used,
+  SUM(CASE WHEN commitment_type = 'reservation' AND commitment_status IN ('Used', 'Unused') THEN effective_cost ELSE CAST(0 AS DECIMAL(38, 10)) END) AS ri_fee,
+  SUM(CASE WHEN commitment_type = 'reservation' AND commitment_status = 'Unused' THEN effective_cost ELSE CAST(0 AS DECIMAL(38, 10)) END) AS ri_unused
 FROM li
 GROUP BY billing_period
 ORDER BY billing_period";
@@ -517,7 +559,7 @@ impl Library {
             Schema::Cur2 => CUR2_SOURCE,
             Schema::Focus => FOCUS_SOURCE,
         };
-        format!("{}{}", source.replace("{table}", &format!("\"{}\"", self.table)), query.body())
+        format!("{}{}", source.replace("{table}", &format!("\"{}\"", self.table)), query.body(self.schema))
     }
 
     /// The query with its parameters for `range`. A `TwoPeriods` query compares the range's
@@ -596,7 +638,7 @@ mod tests {
     #[test]
     fn focus_runs_the_provider_neutral_analyses_only() {
         let focus: Vec<_> = Library::new(Schema::Focus, "f").unwrap().queries().map(Query::name).collect();
-        assert_eq!(focus, ["spend_monthly", "spend_daily", "top_resources", "top_movers"]);
+        assert_eq!(focus, ["spend_monthly", "spend_daily", "top_resources", "top_movers", "tag_keys", "commitments"]);
         assert_eq!(Library::new(Schema::Cur2, "c").unwrap().queries().count(), Query::ALL.len());
     }
 
