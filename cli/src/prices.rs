@@ -1,5 +1,6 @@
-//! `costradar prices refresh`: the Price List cache's refresh job. It reads on-demand rates from
-//! the AWS Price List API (`pricing:GetProducts`, in the operator's account) and stores them
+//! `costradar prices refresh`: the Price List cache's refresh job on demand (the stack runs it
+//! daily: the scan function's `refresh_price_list` task). It reads on-demand rates from the AWS
+//! Price List API (`pricing:GetProducts`, in the operator's account) and stores them
 //! (`RateStore`, scope `PriceList`), where the receiver and the scans read them ahead of the
 //! bundled snapshot.
 
@@ -8,7 +9,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use costradar::aws::price_list;
 use costradar::domain::parse_regions;
-use costradar::store::{DynamoStore, RateScope, RateStore};
+use costradar::store::DynamoStore;
 use serde_json::json;
 
 #[derive(Subcommand)]
@@ -16,7 +17,7 @@ pub enum PricesCommand {
     /// Reads the regions' rates from the Price List API and stores them for every tenant.
     Refresh {
         /// Regions to refresh, comma-separated.
-        #[arg(long, value_delimiter = ',', default_value = "us-east-1,us-east-2,us-west-2,eu-west-1,eu-central-1")]
+        #[arg(long, value_delimiter = ',', default_values = price_list::DEFAULT_REGIONS)]
         regions: Vec<String>,
     },
 }
@@ -30,17 +31,12 @@ pub async fn run(cmd: PricesCommand, sdk: &costradar::aws::SdkConfig, store: &Dy
             return ExitCode::from(2);
         }
     };
-    let rates = match price_list::fetch_rates(&price_list::client(sdk), &regions).await {
-        Ok(r) => r,
+    match price_list::refresh(&price_list::client(sdk), store, &regions).await {
+        Ok(rates) => println!("{}", json!({ "regions": regions, "rates": rates })),
         Err(e) => {
             eprintln!("costradar: {e}");
             return ExitCode::FAILURE;
         }
-    };
-    if let Err(e) = store.save_rates(RateScope::PriceList, &rates).await {
-        eprintln!("costradar: could not store the rates: {e}");
-        return ExitCode::FAILURE;
     }
-    println!("{}", json!({ "regions": regions, "rates": rates.len() }));
     ExitCode::SUCCESS
 }

@@ -466,3 +466,21 @@ def test_one_account_failure_is_caught_inside_the_map():
         if s["Type"] == "Task":
             assert any("States.ALL" in c["ErrorEquals"] for c in s.get("Catch", [])), f"{name} is not caught"
     assert maps[0]["MaxConcurrency"] == 10
+
+
+def test_the_price_list_cache_is_refreshed_daily_by_the_scan_function(stack):
+    scan = functions(stack)["ScanFunction"]["Properties"]
+    [event] = [e for e in scan["Events"].values() if e["Type"] == "ScheduleV2"]
+    props = event["Properties"]
+    assert props["ScheduleExpression"] == "rate(1 day)"
+    task = json.loads(props["Input"])["task"]
+    tasks_rs = (ROOT / "shared" / "src" / "scan" / "tasks.rs").read_text(encoding="utf-8")
+    assert f'"{task}" =>' in tasks_rs, f"the scan function has no task {task}"
+    assert getatt_of(props["DeadLetterConfig"]["Arn"]) == ("SchedulerDlq", "Arn")
+    # The scan role may read prices, and nothing else of the Price List's.
+    doc = stack["Resources"]["ScanRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    pricing = [a for s in statements(doc) for a in cfn_policy.as_list(s["Action"]) if a.startswith("pricing:")]
+    assert pricing == ["pricing:GetProducts"]
+    scheduler = stack["Resources"][getatt_of(props["RoleArn"])[0]]["Properties"]["Policies"][0]["PolicyDocument"]
+    invoke = [s for s in statements(scheduler) if s["Action"] == "lambda:InvokeFunction"]
+    assert [getatt_of(s["Resource"]) for s in invoke] == [("ScanFunction", "Arn")]

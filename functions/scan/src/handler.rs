@@ -229,4 +229,78 @@ mod tests {
             "Transient"
         );
     }
+
+    /// The Price List API as the refresh job sees it: the rates it will answer with next (an
+    /// error when `None`), and the regions each call asked for.
+    struct FakePriceList {
+        next: std::sync::Mutex<Option<costradar::pricing::RateTable>>,
+        asked: std::sync::Mutex<Vec<Vec<String>>>,
+    }
+
+    #[async_trait]
+    impl costradar::aws::price_list::PriceListSource for FakePriceList {
+        async fn rates(
+            &self,
+            regions: &[String],
+        ) -> Result<costradar::pricing::RateTable, costradar::aws::price_list::PriceListError> {
+            self.asked.lock().unwrap().push(regions.to_vec());
+            self.next
+                .lock()
+                .unwrap()
+                .clone()
+                .ok_or_else(|| costradar::aws::price_list::PriceListError::Api("ThrottlingException".into()))
+        }
+    }
+
+    #[tokio::test]
+    async fn the_price_list_refresh_replaces_the_cache_and_keeps_it_when_a_read_fails() {
+        use costradar::pricing::{PriceSource, Rate, RateTable, Sku};
+        use costradar::store::{RateScope, RateStore};
+        let (tasks, store, _, _) = world(false).await;
+        let rate = |usd: &str| Rate {
+            usd: usd.parse().unwrap(),
+            source: PriceSource::PriceListApi,
+            as_of: "2026-11-23".into(),
+        };
+        let mut fresh = RateTable::default();
+        fresh.insert("us-east-1", Sku::Ec2Instance { instance_type: "m7g.large".into() }, rate("0.0816"));
+        fresh.insert("eu-west-1", Sku::EbsStorage { volume_type: "gp3".into() }, rate("0.088"));
+        let source =
+            Arc::new(FakePriceList { next: std::sync::Mutex::new(Some(fresh.clone())), asked: Default::default() });
+        let tasks = tasks.with_price_list(source.clone());
+
+        let out =
+            call(&tasks, json!({"task": "refresh_price_list", "regions": ["us-east-1", "eu-west-1"]})).await.unwrap();
+        assert_eq!(out, json!({"regions": ["us-east-1", "eu-west-1"], "rates": 2}));
+        assert_eq!(store.get_rates(RateScope::PriceList).await.unwrap(), fresh);
+        // The schedule's payload names no regions: the main commercial ones.
+        call(&tasks, json!({"task": "refresh_price_list"})).await.unwrap();
+        assert_eq!(source.asked.lock().unwrap()[1], costradar::aws::price_list::DEFAULT_REGIONS);
+
+        // A failed read is retried by the caller and leaves the last good rates in place; so does
+        // an empty answer, which is not retried.
+        let before = store.snapshot();
+        *source.next.lock().unwrap() = None;
+        let err = call(&tasks, json!({"task": "refresh_price_list"})).await.unwrap_err();
+        assert_eq!(err.error_type, "Transient", "{}", err.error_message);
+        assert!(err.error_message.contains("ThrottlingException") && err.error_message.contains("unchanged"));
+        *source.next.lock().unwrap() = Some(RateTable::default());
+        assert_eq!(call(&tasks, json!({"task": "refresh_price_list"})).await.unwrap_err().error_type, "InvalidInput");
+        assert_eq!(store.snapshot(), before, "nothing written");
+
+        // Bad payloads are refused before the API is called.
+        let calls = source.asked.lock().unwrap().len();
+        for bad in [
+            json!({"task": "refresh_price_list", "regions": ["moon-1"]}),
+            json!({"task": "refresh_price_list", "regions": "us-east-1"}),
+            json!({"task": "refresh_price_list", "regions": ["us-east-1"], "force": true}),
+        ] {
+            assert_eq!(call(&tasks, bad.clone()).await.unwrap_err().error_type, "InvalidInput", "{bad}");
+        }
+        assert_eq!(source.asked.lock().unwrap().len(), calls);
+        // A function built without a Price List client says so.
+        let (plain, _, _, _) = world(false).await;
+        let err = call(&plain, json!({"task": "refresh_price_list"})).await.unwrap_err();
+        assert!(err.error_message.contains("without a Price List client"), "{}", err.error_message);
+    }
 }

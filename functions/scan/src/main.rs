@@ -1,13 +1,13 @@
 //! Scan Lambda: the scan state machine's tasks (list_due_accounts, scan_account, finish_run;
-//! docs/workflows.md). Configuration, the store, the price snapshot and the STS client are built
-//! once, before the first task.
+//! docs/workflows.md) and the daily Price List refresh (refresh_price_list). Configuration, the
+//! store, the price snapshot and the SDK clients are built once, before the first task.
 
 mod handler;
 
 use std::sync::Arc;
 
 use costradar::aws::scan::AwsSessionOpener;
-use costradar::aws::{sdk_config, StsRoleAssumer};
+use costradar::aws::{price_list, sdk_config, StsRoleAssumer};
 use costradar::domain::SystemClock;
 use costradar::pricing::snapshot;
 use costradar::scan::tasks::ScanTasks;
@@ -23,7 +23,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let store = Arc::new(DynamoStore::from_sdk(&sdk, table));
     let opener = AwsSessionOpener::new(Arc::new(StsRoleAssumer::from_sdk(&sdk)), sdk.clone());
     let scanner = Scanner::new(Arc::new(opener), store.clone(), Arc::new(snapshot::bundled()?));
-    let tasks = ScanTasks::new(scanner, store, Arc::new(SystemClock));
+    let tasks =
+        ScanTasks::new(scanner, store, Arc::new(SystemClock)).with_price_list(Arc::new(price_list::client(&sdk)));
     let tasks = &tasks;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| handler::handle(tasks, event))).await
 }

@@ -18,6 +18,10 @@ use crate::pricing::{PriceSource, Rate, RateTable, Sku};
 /// The Price List API's own region.
 pub const PRICING_REGION: &str = "us-east-1";
 
+/// The regions the refresh job reads when it is not told: the main commercial regions, as in
+/// the bundled snapshot.
+pub const DEFAULT_REGIONS: &[&str] = &["us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1"];
+
 #[derive(Debug, thiserror::Error)]
 pub enum PriceListError {
     #[error("Price List API call failed: {0}")]
@@ -260,4 +264,45 @@ mod tests {
             Err(PriceListError::Malformed(_))
         ));
     }
+}
+
+/// Where the refresh job reads rates: the Price List API (an `aws_sdk_pricing::Client`), or a
+/// fake in tests.
+#[async_trait::async_trait]
+pub trait PriceListSource: Send + Sync {
+    async fn rates(&self, regions: &[String]) -> Result<RateTable, PriceListError>;
+}
+
+#[async_trait::async_trait]
+impl PriceListSource for aws_sdk_pricing::Client {
+    async fn rates(&self, regions: &[String]) -> Result<RateTable, PriceListError> {
+        fetch_rates(self, regions).await
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    #[error("{0}; the stored rates are unchanged")]
+    Source(#[from] PriceListError),
+    #[error("the Price List API returned no rates for {0}; the stored rates are unchanged")]
+    Empty(String),
+    #[error("could not store the rates: {0}")]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// The Price List cache's refresh job (the scan function's `refresh_price_list` task, daily, and
+/// `costradar prices refresh`): reads `regions`' rates and replaces the stored Price List rates
+/// of those regions. A read that fails or comes back empty writes nothing, so the receiver and the
+/// scans keep pricing from the last good refresh. Returns the number of rates stored.
+pub async fn refresh(
+    source: &dyn PriceListSource,
+    store: &dyn crate::store::RateStore,
+    regions: &[String],
+) -> Result<usize, RefreshError> {
+    let rates = source.rates(regions).await?;
+    if rates.is_empty() {
+        return Err(RefreshError::Empty(regions.join(", ")));
+    }
+    store.save_rates(crate::store::RateScope::PriceList, &rates).await?;
+    Ok(rates.len())
 }

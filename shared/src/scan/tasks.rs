@@ -1,5 +1,6 @@
 //! The scan state machine's three tasks (`docs/workflows.md`): `list_due_accounts`,
-//! `scan_account`, `finish_run`. The Lambda handler hands the payload to [`ScanTasks::handle`]
+//! `scan_account`, `finish_run`; and the daily `refresh_price_list` that EventBridge Scheduler
+//! invokes on its own. The Lambda handler hands the payload to [`ScanTasks::handle`]
 //! and turns a [`TaskError`] into the `Diagnostic` whose `error_type` the ASL matches on.
 
 use std::collections::BTreeMap;
@@ -11,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{AccountScan, ScanError, Scanner, Target, GLOBAL};
+use crate::aws::price_list::{self, PriceListSource};
 use crate::domain::scan_run::{AccountFailure, AccountRun, ActionError, RegionRun, RunRecord, ScanStatus};
-use crate::domain::{parse_json, AccountId, AccountStatus, Clock, TenantId, TenantStatus};
+use crate::domain::{parse_json, parse_regions, AccountId, AccountStatus, Clock, TenantId, TenantStatus};
 use crate::store::{valid_run_id, PageRequest, ScanStore, StoreError};
 use crate::workflow::TaskError;
 
@@ -74,6 +76,15 @@ struct ScanOne {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RefreshPrices {
+    #[allow(dead_code)]
+    task: String,
+    /// Default: [`price_list::DEFAULT_REGIONS`].
+    regions: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Finish {
     #[allow(dead_code)]
     task: String,
@@ -101,11 +112,18 @@ pub struct ScanTasks {
     scanner: Scanner,
     store: Arc<dyn ScanStore>,
     clock: Arc<dyn Clock>,
+    price_list: Option<Arc<dyn PriceListSource>>,
 }
 
 impl ScanTasks {
     pub fn new(scanner: Scanner, store: Arc<dyn ScanStore>, clock: Arc<dyn Clock>) -> Self {
-        Self { scanner, store, clock }
+        Self { scanner, store, clock, price_list: None }
+    }
+
+    /// Where `refresh_price_list` reads rates.
+    pub fn with_price_list(mut self, source: Arc<dyn PriceListSource>) -> Self {
+        self.price_list = Some(source);
+        self
     }
 
     /// Dispatches on `task`. Unknown tasks and fields are `InvalidInput`.
@@ -129,9 +147,33 @@ impl ScanTasks {
                 let p: Finish = parse(payload)?;
                 serde_json::to_value(self.finish_run(&p.run_id, p.results).await?)
             }
+            "refresh_price_list" => {
+                let p: RefreshPrices = parse(payload)?;
+                serde_json::to_value(self.refresh_price_list(p.regions).await?)
+            }
             other => return Err(invalid(format!("task: unknown task {other:?}"))),
         };
         Ok(out.expect("task outputs serialise"))
+    }
+
+    /// Refreshes the stored Price List rates of `regions` (default: [`price_list::DEFAULT_REGIONS`]).
+    pub async fn refresh_price_list(&self, regions: Option<Vec<String>>) -> Result<Value, TaskError> {
+        let regions = match regions {
+            Some(r) => parse_regions("regions", &r).map_err(invalid)?,
+            None => price_list::DEFAULT_REGIONS.iter().map(|r| r.to_string()).collect(),
+        };
+        let source = self
+            .price_list
+            .as_deref()
+            .ok_or_else(|| invalid("refresh_price_list: this function was built without a Price List client"))?;
+        let rates = price_list::refresh(source, self.store.as_ref(), &regions).await.map_err(|e| match e {
+            price_list::RefreshError::Source(_) | price_list::RefreshError::Store(_) => {
+                TaskError::Transient(e.to_string())
+            }
+            price_list::RefreshError::Empty(_) => invalid(e),
+        })?;
+        tracing::info!(?regions, rates, "Price List rates refreshed");
+        Ok(serde_json::json!({ "regions": regions, "rates": rates }))
     }
 
     /// Active accounts of active tenants whose next scan time has passed, longest overdue

@@ -222,8 +222,8 @@ pub trait OnboardingStore: TenantStore + AccountStore + RequestLedger {}
 impl<T: TenantStore + AccountStore + RequestLedger> OnboardingStore for T {}
 
 /// Everything the scheduled scan needs.
-pub trait ScanStore: TenantStore + AccountStore + FindingStore + ObservationStore + RunStore {}
-impl<T: TenantStore + AccountStore + FindingStore + ObservationStore + RunStore> ScanStore for T {}
+pub trait ScanStore: TenantStore + AccountStore + FindingStore + ObservationStore + RunStore + RateStore {}
+impl<T: TenantStore + AccountStore + FindingStore + ObservationStore + RunStore + RateStore> ScanStore for T {}
 
 /// Everything the receiver needs.
 pub trait ReceiverStore: TenantStore + AccountStore + EventStore + NotificationOutbox + RateStore {}
