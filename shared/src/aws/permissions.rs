@@ -83,8 +83,6 @@ permissions! {
     // Databases.
     "rds:DescribeDBInstances" [Scan] "DB instances: class, engine, Multi-AZ, storage, status";
     "rds:DescribeDBClusters" [Scan] "Aurora clusters: engine, storage type, members";
-    // SageMaker endpoint configurations (instance type and count are not in CreateEndpoint events).
-    "sagemaker:DescribeEndpointConfig" [RealtimeEnrichment] "instance type and count of a new endpoint";
     // CloudWatch.
     "logs:DescribeLogGroups" [Scan] "log groups' retention and stored bytes (never log events)";
     "cloudwatch:GetMetricData" [Scan] "utilisation metrics (CPU, network, connections) for idle detection";
@@ -184,6 +182,6 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&session_policy(Task::RealtimeEnrichment)).unwrap();
         let actions: Vec<&str> =
             v["Statement"][0]["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
-        assert_eq!(actions, ["ec2:DescribeInstances", "sagemaker:DescribeEndpointConfig"]);
+        assert_eq!(actions, ["ec2:DescribeInstances"]);
     }
 }
