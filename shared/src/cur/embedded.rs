@@ -5,9 +5,12 @@
 //!   `[data/]BILLING_PERIOD=YYYY-MM/*.parquet`. The partition column is exposed as
 //!   `billing_period` (what Glue calls it on Athena), so the library's period filter prunes
 //!   whole partitions here as it does there.
-//! - A FOCUS 1.0/1.1 file, CSV or Parquet, any provider.
+//! - A FOCUS 1.0/1.1 file, CSV or Parquet, any provider. Its conditional columns (tags,
+//!   commitment discounts) are always present in the table the library reads, `NULL` when the
+//!   file lacks them, and `Tags` is a map as on Athena, even where a CSV holds JSON text.
 //!
-//! S3 prefixes are not read here (not built): the production path for data in S3 is Athena.
+//! An export in S3 is first synced into a local cache (`s3_export`); the production path for
+//! data in S3 is Athena.
 //!
 //! The library's `?` placeholders become DataFusion's `$1..$n` and are bound as values, never
 //! formatted into the text: that rewrite is the whole dialect layer.
@@ -447,19 +450,14 @@ fn focus_view(ctx: &SessionContext, raw: &SchemaRef) -> Result<String, String> {
     let optional = |n: &str| FOCUS_OPTIONAL_COLUMNS.iter().any(|(c, _)| *c == n);
     let mut cols: Vec<String> =
         raw.fields().iter().map(|f| f.name().as_str()).filter(|n| !optional(n)).map(quote).collect();
+    ctx.register_udf(logical_expr::ScalarUDF::new_from_impl(JsonTags::new()));
     for (name, kind) in FOCUS_OPTIONAL_COLUMNS {
         let field = raw.field_with_name(name).ok();
         let text = |t: &DataType| kind_ok(ColumnKind::Text, t);
         cols.push(match (kind, field.map(|f| f.data_type())) {
             (ColumnKind::Map, Some(DataType::Map(..))) => quote(name),
-            (ColumnKind::Map, Some(t)) if text(t) => {
-                ctx.register_udf(logical_expr::ScalarUDF::new_from_impl(JsonTags::new()));
-                format!("{}({}) AS {}", JsonTags::NAME, quote(name), quote(name))
-            }
-            (ColumnKind::Map, None) => {
-                ctx.register_udf(logical_expr::ScalarUDF::new_from_impl(JsonTags::new()));
-                format!("{}(CAST(NULL AS VARCHAR)) AS {}", JsonTags::NAME, quote(name))
-            }
+            (ColumnKind::Map, Some(t)) if text(t) => format!("{}({}) AS {}", JsonTags::NAME, quote(name), quote(name)),
+            (ColumnKind::Map, None) => format!("{}(CAST(NULL AS VARCHAR)) AS {}", JsonTags::NAME, quote(name)),
             (_, None) => format!("CAST(NULL AS VARCHAR) AS {}", quote(name)),
             (_, Some(t)) if text(t) => quote(name),
             (_, Some(t)) => return Err(format!("{name} is {t}, expected {}", kind.describe())),

@@ -327,7 +327,7 @@ pub fn estimate(
                 }
             }
             None => {
-                Err("an Aurora cluster costs nothing until its instances are created (each CreateDBInstance is priced)"
+                Err("an Aurora cluster costs nothing until its instances are created (CreateDBInstance events; Aurora rates are not in the price book yet)"
                     .into())
             }
         },
