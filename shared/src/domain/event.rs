@@ -347,12 +347,12 @@ pub fn classify(e: &Envelope) -> Result<Classified, InvalidInput> {
         return Err(InvalidInput::new("detail-type", "detail-type and source are 1 to 256 characters"));
     }
     // The envelope's parse has checked that `detail` is JSON; this cannot fail on syntax.
-    let d: Json<'_> = serde_json::from_str(e.detail.get())
+    let detail: Json<'_> = serde_json::from_str(e.detail.get())
         .map_err(|err| InvalidInput::new("detail", format!("invalid JSON: {err}")))?;
-    if !d.is_object() {
+    if !detail.is_object() {
         return Err(InvalidInput::new("detail", "must be a JSON object"));
     }
-    let d = &d;
+    let d = &detail;
     let actor = Actor {
         arn: str_at(d, &["userIdentity", "arn"]).map(str::to_owned),
         source_ip: str_at(d, &["sourceIPAddress"]).map(str::to_owned),
