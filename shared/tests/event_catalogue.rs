@@ -40,6 +40,7 @@ fn every_fixture_has_its_kind() {
         ("eks-create-cluster", EventKind::EksCreateCluster),
         ("eks-create-nodegroup", EventKind::EksCreateNodegroup),
         ("lambda-put-provisioned-concurrency", EventKind::LambdaProvisionedConcurrency),
+        ("sagemaker-create-endpoint-config", EventKind::SagemakerCreateEndpointConfig),
         ("sagemaker-create-endpoint", EventKind::SagemakerCreateEndpoint),
         ("sagemaker-create-notebook-instance", EventKind::SagemakerCreateNotebookInstance),
         ("sagemaker-create-training-job", EventKind::SagemakerCreateTrainingJob),
@@ -52,7 +53,7 @@ fn every_fixture_has_its_kind() {
     for (name, kind) in expected {
         assert_eq!(fixture(name).kind, kind, "{name}");
     }
-    // Every kind but Unknown has a fixture; 31 kinds in all.
+    // Every kind but Unknown has a fixture; 32 kinds in all.
     let covered: std::collections::HashSet<_> = expected.iter().map(|(_, k)| *k).collect();
     assert_eq!(covered.len(), EventKind::ALL.len());
     let dir = format!("{}/../events/receiver", env!("CARGO_MANIFEST_DIR"));
@@ -116,4 +117,40 @@ fn facts_are_extracted_from_the_aws_shapes() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn an_endpoint_configuration_lists_its_instance_variants() {
+    use costradar::domain::event::EndpointVariant;
+    let ev = fixture("sagemaker-create-endpoint-config");
+    let variant = |t: &str, n| EndpointVariant { instance_type: t.into(), instances: n };
+    // The serverless variant has no instances: it is not listed.
+    assert_eq!(
+        ev.change,
+        Change::EndpointConfig {
+            name: Some("fraud-scorer-cfg-20261120".into()),
+            variants: vec![variant("ml.g5.xlarge", 2), variant("ml.m5.xlarge", 1)],
+        }
+    );
+    let ev = fixture("sagemaker-create-endpoint");
+    assert!(matches!(ev.change, Change::Endpoint { ref config, ref variants, .. }
+        if config.as_deref() == Some("fraud-scorer-cfg-20261120") && variants.is_empty()));
+    // Only names SageMaker accepts are remembered or looked up.
+    assert_eq!(EndpointVariant::memory_key("cfg-1").as_deref(), Some("endpoint-config/cfg-1"));
+    for bad in ["", "a/b", "a#b", &"x".repeat(64)] {
+        assert_eq!(EndpointVariant::memory_key(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn a_hostile_endpoint_variant_count_is_refused() {
+    let body = std::fs::read_to_string(format!(
+        "{}/../events/receiver/sagemaker-create-endpoint-config.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    v["detail"]["requestParameters"]["productionVariants"][0]["initialInstanceCount"] = serde_json::json!(1_000_000);
+    let e = classify(&parse_envelope(v.to_string().as_bytes()).unwrap()).unwrap_err();
+    assert!(e.field.contains("initialInstanceCount"), "{e}");
 }

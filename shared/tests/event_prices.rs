@@ -105,6 +105,9 @@ fn every_kind_has_its_hand_computed_price() {
             Some("realtime.cost-increase"),
         ), // 1095.01
         // The instance type is in the endpoint configuration, not the event.
+        // Neither is priced from the event alone: the config costs nothing, and the endpoint's
+        // instances are in the config (the receiver test prices the pair).
+        ("sagemaker-create-endpoint-config", vec![], None, None),
         ("sagemaker-create-endpoint", vec![], None, None),
         ("sagemaker-create-notebook-instance", vec![], usd(d("1.57") * H), Some("realtime.cost-increase")), // 1146.10
         // A training job is priced for its maximum runtime (48 h), 2 instances.

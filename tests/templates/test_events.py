@@ -99,7 +99,7 @@ def test_the_issue_s_event_names_are_all_covered(role):
         "aws.eks": ["CreateCluster", "CreateNodegroup", "DeleteCluster", "DeleteNodegroup"],
         "aws.lambda": ["PutProvisionedConcurrencyConfig", "PutProvisionedConcurrencyConfig20190930",
                        "DeleteProvisionedConcurrencyConfig"],
-        "aws.sagemaker": ["CreateEndpoint", "CreateNotebookInstance", "CreateTrainingJob", "DeleteEndpoint",
+        "aws.sagemaker": ["CreateEndpointConfig", "CreateEndpoint", "CreateNotebookInstance", "CreateTrainingJob", "DeleteEndpoint",
                           "DeleteNotebookInstance"],
         "aws.redshift": ["CreateCluster", "DeleteCluster"],
         "aws.es": ["CreateDomain", "DeleteDomain"],

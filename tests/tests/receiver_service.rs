@@ -19,7 +19,8 @@ const PRICES: &str = r#"{
     "ec2": {"m5.2xlarge": "0.384", "m4.xlarge": "0.20", "m6i.xlarge": "0.192", "p4d.24xlarge": "32.7726", "m7g.2xlarge": "0.3264"},
     "ebs": {"gp2": {"gb_month": "0.10"}, "gp3": {"gb_month": "0.08", "iops_month": "0.005", "throughput_mibps_month": "0.04"}},
     "public_ipv4_hour": "0.005",
-    "nat_gateway": {"hour": "0.045", "gb_processed": "0.045"}
+    "nat_gateway": {"hour": "0.045", "gb_processed": "0.045"},
+    "sagemaker": {"ml.g5.xlarge": "1.41", "ml.m5.xlarge": "0.23"}
   }}
 }"#;
 
@@ -127,6 +128,42 @@ async fn a_priced_event_is_stored_once_with_its_finding() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["event"]["monthly_cost_usd"], json!(-280.32));
     assert!(body["event"]["finding"].is_null(), "a saving is not a finding");
+}
+
+#[tokio::test]
+async fn an_endpoint_is_priced_from_the_configuration_event_before_it() {
+    let w = world().await;
+    let fixture = |name: &str| -> Value {
+        let path = costradar_tests::repo_root().join(format!("events/receiver/{name}.json"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let config = fixture("sagemaker-create-endpoint-config");
+    let endpoint = fixture("sagemaker-create-endpoint");
+
+    // Before its configuration is seen: accepted, unpriced, with the reason.
+    let mut early = endpoint.clone();
+    early["id"] = json!("55555555-5555-4555-8555-555555555555");
+    early["detail"]["requestParameters"]["endpointConfigName"] = json!("never-seen-cfg");
+    let (status, body) = w.send(&early).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["event"]["monthly_cost_usd"].is_null());
+    assert!(body["event"]["unpriced_reason"].as_str().unwrap().contains("never-seen-cfg"), "{body}");
+
+    // The configuration costs nothing itself.
+    let (status, body) = w.send(&config).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["event"]["kind"], "sagemaker.create-endpoint-config");
+    assert!(body["event"]["monthly_cost_usd"].is_null());
+
+    // The endpoint: 2 × ml.g5.xlarge at $1.41/h + 1 × ml.m5.xlarge at $0.23/h (the serverless
+    // variant has no instances) = $3.05/h × 730 h = $2,226.50/month.
+    let (status, body) = w.send(&endpoint).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["event"]["kind"], "sagemaker.create-endpoint");
+    assert_eq!(body["event"]["monthly_cost_usd"], json!(2226.5), "{body}");
+    assert_eq!(body["event"]["finding"]["rule"], "realtime.cost-increase");
+    let assumptions = body["event"]["assumptions"].to_string();
+    assert!(assumptions.contains("notebook instance rates"), "{assumptions}");
 }
 
 #[tokio::test]

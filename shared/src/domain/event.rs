@@ -55,6 +55,7 @@ kinds! {
     EksCreateCluster => "eks.create-cluster",
     EksCreateNodegroup => "eks.create-nodegroup",
     LambdaProvisionedConcurrency => "lambda.provisioned-concurrency",
+    SagemakerCreateEndpointConfig => "sagemaker.create-endpoint-config",
     SagemakerCreateEndpoint => "sagemaker.create-endpoint",
     SagemakerCreateNotebookInstance => "sagemaker.create-notebook-instance",
     SagemakerCreateTrainingJob => "sagemaker.create-training-job",
@@ -166,6 +167,19 @@ pub enum Change {
         instances: u32,
         max_runtime_seconds: Option<u64>,
     },
+    /// A SageMaker endpoint configuration: what an endpoint created from it will run. It costs
+    /// nothing itself; the receiver remembers it for the CreateEndpoint that uses it.
+    EndpointConfig {
+        name: Option<String>,
+        variants: Vec<EndpointVariant>,
+    },
+    /// A SageMaker real-time endpoint. Its event names only its configuration: `variants` is
+    /// empty until the receiver fills it from a configuration it has seen.
+    Endpoint {
+        name: Option<String>,
+        config: Option<String>,
+        variants: Vec<EndpointVariant>,
+    },
     Redshift {
         id: Option<String>,
         node_type: Option<String>,
@@ -205,11 +219,29 @@ impl Change {
             Change::DbCluster { id, .. } | Change::CacheNodes { id, .. } | Change::Redshift { id, .. } => o(id),
             Change::LoadBalancer { name, .. } | Change::EksCluster { name } | Change::NodeGroup { name, .. } => o(name),
             Change::SageMaker { name, .. } | Change::Msk { name, .. } => o(name),
+            Change::EndpointConfig { name, .. } | Change::Endpoint { name, .. } => o(name),
             Change::ProvisionedConcurrency { function, .. } => o(function),
             Change::OpenSearch { domain, .. } => o(domain),
             Change::BillingAlarm { alarm, .. } => o(alarm),
             Change::Unknown => None,
         }
+    }
+}
+
+/// One instance-backed production variant of an endpoint configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointVariant {
+    pub instance_type: String,
+    pub instances: u32,
+}
+
+impl EndpointVariant {
+    /// Where the receiver remembers a configuration's variants (next to the instance types it
+    /// has seen), for a name SageMaker accepts (1 to 63 letters, digits and dashes); `None`
+    /// otherwise, and such a configuration is never looked up.
+    pub fn memory_key(config: &str) -> Option<String> {
+        let ok = (1..=63).contains(&config.len()) && config.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        ok.then(|| format!("endpoint-config/{config}"))
     }
 }
 
@@ -663,13 +695,30 @@ fn cloudtrail(d: &Json<'_>) -> Result<(EventKind, Change), InvalidInput> {
                 .unwrap_or(0) as u32,
             },
         ),
+        ("sagemaker.amazonaws.com", "CreateEndpointConfig") => {
+            let mut variants = Vec::new();
+            // Serverless variants have no instances (they are billed per request); skipped.
+            for v in items(field(req, "productionVariants")) {
+                if let Some(t) = str_at(v, &["instanceType"]) {
+                    let n = count_at(
+                        v,
+                        &["initialInstanceCount"],
+                        "requestParameters.productionVariants.initialInstanceCount",
+                    )?;
+                    variants.push(EndpointVariant { instance_type: t.to_owned(), instances: n.unwrap_or(1) as u32 });
+                }
+            }
+            (
+                EventKind::SagemakerCreateEndpointConfig,
+                Change::EndpointConfig { name: s(req, &["endpointConfigName"]), variants },
+            )
+        }
         ("sagemaker.amazonaws.com", "CreateEndpoint") => (
             EventKind::SagemakerCreateEndpoint,
-            Change::SageMaker {
+            Change::Endpoint {
                 name: s(req, &["endpointName"]),
-                instance_type: None,
-                instances: 0,
-                max_runtime_seconds: None,
+                config: s(req, &["endpointConfigName"]),
+                variants: Vec::new(),
             },
         ),
         ("sagemaker.amazonaws.com", "CreateNotebookInstance") => (

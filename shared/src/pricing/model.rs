@@ -348,7 +348,7 @@ pub fn estimate(
         }
         Change::SageMaker { instance_type, instances, max_runtime_seconds, .. } => {
             match (instance_type, max_runtime_seconds) {
-                (None, _) => Err("the instance type lives in the endpoint configuration, not in this event".into()),
+                (None, _) => Err("the instance type is not in the event".into()),
                 (Some(t), Some(secs)) => {
                     // A training job is billed for its run time, capped by MaxRuntimeInSeconds.
                     let hours = (Decimal::from(*secs) / d(3600)).round_dp(4);
@@ -363,6 +363,22 @@ pub fn estimate(
                     )
                 }
                 (Some(t), None) => c.hourly(1, d(*instances), &Sku::SageMaker { instance_type: t.clone() }, t),
+            }
+        }
+        Change::EndpointConfig { .. } => {
+            Err("an endpoint configuration costs nothing until an endpoint runs it (its CreateEndpoint is priced)".into())
+        }
+        Change::Endpoint { config, variants, .. } => {
+            if variants.is_empty() {
+                Err(format!(
+                    "the endpoint's instances are in its configuration {}, whose CreateEndpointConfig event costradar has not seen",
+                    config.as_deref().unwrap_or("(unnamed)")
+                ))
+            } else {
+                c.assume("priced at SageMaker notebook instance rates, the ones the price book has; real-time inference rates can differ");
+                variants.iter().try_for_each(|v| {
+                    c.hourly(1, d(v.instances), &Sku::SageMaker { instance_type: v.instance_type.clone() }, &v.instance_type)
+                })
             }
         }
         Change::Redshift { node_type, nodes, .. } => match node_type {

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use serde_json::{json, Value};
 
-use crate::domain::event::{classify, Change, Classified, InstanceOp};
+use crate::domain::event::{classify, Change, Classified, EndpointVariant, InstanceOp};
 use crate::domain::finding::{Finding, FindingStatus};
 use crate::domain::{Account, AccountId, Clock, Tenant, TenantId, TokenHash};
 use crate::pricing::{PriceBook, RateTable};
@@ -284,6 +284,18 @@ impl Receiver {
             }
             known.extend(enriched.iter().cloned());
         }
+        let with_config;
+        let ev = match self.endpoint_variants(tenant, &ev.change).await? {
+            Some(variants) => {
+                let mut e = ev.clone();
+                if let Change::Endpoint { variants: v, .. } = &mut e.change {
+                    *v = variants;
+                }
+                with_config = e;
+                &with_config
+            }
+            None => ev,
+        };
         let tenant_rates =
             self.stored_rates(&self.tenant_rates, tenant.id.clone(), RateScope::Tenant(&tenant.id)).await;
         let price_list = self.stored_rates(&self.price_list, (), RateScope::PriceList).await;
@@ -325,6 +337,12 @@ impl Receiver {
                     ids.iter().map(|id| (id.clone(), t.clone())).collect()
                 }
                 Change::InstanceType { instance_id, new_type } => vec![(instance_id.clone(), new_type.clone())],
+                Change::EndpointConfig { name: Some(name), variants } if !variants.is_empty() => {
+                    EndpointVariant::memory_key(name)
+                        .map(|key| (key, serde_json::to_string(variants).expect("variants serialise")))
+                        .into_iter()
+                        .collect()
+                }
                 _ => Vec::new(),
             };
             learned.extend(enriched);
@@ -345,6 +363,19 @@ impl Receiver {
             tracing::info!(tenant = %tenant.id, event = %ev.id, kind = ev.kind.as_str(), monthly = ?priced.monthly_cost_usd, finding = priced.finding.is_some(), "event priced");
         }
         Ok((recorded, stored))
+    }
+
+    /// The variants of the configuration a new endpoint runs, when an earlier CreateEndpointConfig
+    /// event of this tenant told them.
+    async fn endpoint_variants(
+        &self,
+        tenant: &Tenant,
+        change: &Change,
+    ) -> Result<Option<Vec<EndpointVariant>>, StoreError> {
+        let Change::Endpoint { config: Some(config), variants, .. } = change else { return Ok(None) };
+        let Some(key) = EndpointVariant::memory_key(config).filter(|_| variants.is_empty()) else { return Ok(None) };
+        let remembered = self.store.instance_types(&tenant.id, std::slice::from_ref(&key)).await?;
+        Ok(remembered.get(&key).and_then(|json| serde_json::from_str(json).ok()))
     }
 
     /// Retries the tenant's queued notifications, at most once a minute per warm instance.

@@ -161,7 +161,8 @@ pub trait EventStore: Send + Sync {
         tenant: &TenantId,
         key: &str,
     ) -> Result<Option<crate::domain::finding::Finding>, StoreError>;
-    /// Instance types seen in earlier events, for events that do not carry them.
+    /// Instance types seen in earlier events, for events that do not carry them; the same memory
+    /// keeps endpoint configurations' variants as JSON (`EndpointVariant::memory_key`).
     async fn instance_types(&self, tenant: &TenantId, ids: &[String]) -> Result<HashMap<String, String>, StoreError>;
     async fn remember_instance_types(
         &self,
