@@ -284,18 +284,8 @@ impl Receiver {
             }
             known.extend(enriched.iter().cloned());
         }
-        let with_config;
-        let ev = match self.endpoint_variants(tenant, &ev.change).await? {
-            Some(variants) => {
-                let mut e = ev.clone();
-                if let Change::Endpoint { variants: v, .. } = &mut e.change {
-                    *v = variants;
-                }
-                with_config = e;
-                &with_config
-            }
-            None => ev,
-        };
+        let with_config = self.with_endpoint_variants(tenant, ev).await?;
+        let ev = with_config.as_ref().unwrap_or(ev);
         let tenant_rates =
             self.stored_rates(&self.tenant_rates, tenant.id.clone(), RateScope::Tenant(&tenant.id)).await;
         let price_list = self.stored_rates(&self.price_list, (), RateScope::PriceList).await;
@@ -365,17 +355,20 @@ impl Receiver {
         Ok((recorded, stored))
     }
 
-    /// The variants of the configuration a new endpoint runs, when an earlier CreateEndpointConfig
-    /// event of this tenant told them.
-    async fn endpoint_variants(
-        &self,
-        tenant: &Tenant,
-        change: &Change,
-    ) -> Result<Option<Vec<EndpointVariant>>, StoreError> {
-        let Change::Endpoint { config: Some(config), variants, .. } = change else { return Ok(None) };
+    /// A new endpoint with the variants of the configuration it runs, when an earlier
+    /// CreateEndpointConfig event of this tenant told them; `None` for any other event.
+    async fn with_endpoint_variants(&self, tenant: &Tenant, ev: &Classified) -> Result<Option<Classified>, StoreError> {
+        let Change::Endpoint { config: Some(config), variants, .. } = &ev.change else { return Ok(None) };
         let Some(key) = EndpointVariant::memory_key(config).filter(|_| variants.is_empty()) else { return Ok(None) };
         let remembered = self.store.instance_types(&tenant.id, std::slice::from_ref(&key)).await?;
-        Ok(remembered.get(&key).and_then(|json| serde_json::from_str(json).ok()))
+        let Some(found) = remembered.get(&key).and_then(|json| serde_json::from_str(json).ok()) else {
+            return Ok(None);
+        };
+        let mut ev = ev.clone();
+        if let Change::Endpoint { variants, .. } = &mut ev.change {
+            *variants = found;
+        }
+        Ok(Some(ev))
     }
 
     /// Retries the tenant's queued notifications, at most once a minute per warm instance.

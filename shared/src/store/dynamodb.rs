@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, Delete, GlobalSecondaryIndex, KeySchemaElement, KeyType,
     KeysAndAttributes, Projection, ProjectionType, Put, PutRequest, ScalarAttributeType, TimeToLiveSpecification,
@@ -205,22 +206,29 @@ impl DynamoStore {
         Ok(out.item)
     }
 
-    /// Every item of the tenant's partition under `prefix`, all pages.
-    async fn query_prefix(&self, pk: &str, prefix: &str) -> Result<Vec<Item>, StoreError> {
-        let mut out = Vec::new();
-        let mut pages = self
-            .client
+    /// A consistent query of the partition `pk` (`#p`, `#s` name its keys); callers add the
+    /// key condition.
+    fn partition_query(&self, pk: &str) -> QueryFluentBuilder {
+        self.client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("#p = :p AND begins_with(#s, :prefix)")
             .expression_attribute_names("#p", PK)
             .expression_attribute_names("#s", SK)
             .expression_attribute_values(":p", s(pk))
-            .expression_attribute_values(":prefix", s(prefix))
             .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send();
+    }
+
+    /// The items of the partition `pk` whose sort key starts with `prefix`.
+    fn prefix_query(&self, pk: &str, prefix: &str) -> QueryFluentBuilder {
+        self.partition_query(pk)
+            .key_condition_expression("#p = :p AND begins_with(#s, :prefix)")
+            .expression_attribute_values(":prefix", s(prefix))
+    }
+
+    /// Every item of the tenant's partition under `prefix`, all pages.
+    async fn query_prefix(&self, pk: &str, prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
+        let mut pages = self.prefix_query(pk, prefix).into_paginator().items().send();
         while let Some(item) = pages.next().await {
             out.push(item.map_err(unavailable)?);
         }
@@ -367,15 +375,9 @@ impl TenantStore for DynamoStore {
     async fn expire_tenant_data(&self, id: &TenantId, at: DateTime<Utc>) -> Result<usize, StoreError> {
         let mut keys = Vec::new();
         let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
+            .partition_query(&tenant_pk(id))
             .key_condition_expression("#p = :p")
-            .expression_attribute_names("#p", PK)
-            .expression_attribute_names("#s", SK)
-            .expression_attribute_values(":p", s(tenant_pk(id)))
             .projection_expression("#p, #s")
-            .consistent_read(true)
             .into_paginator()
             .items()
             .send();

@@ -109,17 +109,7 @@ impl FindingStore for DynamoStore {
         let start = req.cursor.as_deref().map(|c| decode_cursor(c, |s| Some(s.to_owned()))).transpose()?;
         let pk = tenant_pk(tenant);
         let prefix = account_id.map_or_else(|| FINDING_PREFIX.to_owned(), findings_of_account);
-        let mut q = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#p = :p AND begins_with(#s, :prefix)")
-            .expression_attribute_names("#p", PK)
-            .expression_attribute_names("#s", SK)
-            .expression_attribute_values(":p", s(&pk))
-            .expression_attribute_values(":prefix", s(&prefix))
-            .consistent_read(true)
-            .limit(limit as i32);
+        let mut q = self.prefix_query(&pk, &prefix).limit(limit as i32);
         if let Some(k) = start {
             q = q.exclusive_start_key(PK, s(&pk)).exclusive_start_key(SK, s(finding_sk(&k)));
         }
