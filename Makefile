@@ -17,10 +17,13 @@ help:
 	@echo "make bench     benchmarks: criterion (onboarding API, receiver pipeline, scan rules), receiver zip size and cold start, scan on moto, CUR queries vs DuckDB"
 	@echo "make fuzz      60 s of cargo-fuzz on the receiver's parsing (needs the nightly toolchain)"
 
+# Every Python venv is installed from a hashed lock (tests/requirements*.txt, written by
+# tools/lock-python.sh from the .in files beside them); tools/check-locks.sh refuses anything else.
 $(VENV)/.installed: tests/requirements.txt
+	tools/check-locks.sh
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r tests/requirements.txt
 	touch $@
 
 venv: $(VENV)/.installed

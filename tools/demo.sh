@@ -64,6 +64,16 @@ role_arn="arn:aws:iam::$customer:role/CostradarReadOnly"
 regions='["us-east-1", "eu-west-1"]'
 [ "$small" -eq 1 ] && regions='["us-east-1"]'
 
+# Everything the demo runs (the CLI, the four Lambdas) is built first, so an empty target/ works.
+if [ "${DEMO_SKIP_BUILD:-0}" != 1 ]; then
+  echo "== building the CLI and the Lambdas (debug; the first build on a fresh machine takes minutes)"
+  # The same flags as `make test` builds with, so the two share build artifacts.
+  cargo build --workspace --tests --bins --locked --quiet
+fi
+for b in costradar onboarding receiver scan cur-query; do
+  [ -x "$bin/$b" ] || { echo "demo: $bin/$b was not built" >&2; exit 1; }
+done
+
 phase 1 "state table and the demo customer account in moto"
 "$bin/costradar" table create >/dev/null
 echo "   table $TABLE_NAME in moto at $AWS_ENDPOINT_URL"
@@ -80,10 +90,6 @@ for region in d["regions"]:
 PY
 
 phase 2 "the Lambdas under cargo lambda watch"
-if [ "${DEMO_SKIP_BUILD:-0}" != 1 ]; then
-  # The same flags as `make test` builds with, so the two share build artifacts.
-  cargo build --workspace --tests --bins --locked --quiet
-fi
 port=$(free_port)
 export AWS_ENDPOINT_URL_LAMBDA="http://127.0.0.1:$port"
 "$root/.venv/bin/cargo-lambda" lambda watch --only-lambda-apis -A 127.0.0.1 -P "$port" >"$out/logs/cargo-lambda-watch.log" 2>&1 &

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs a pinned tool into a venv of its own inside the project venv, .venv/NAME/, from
-# REQUIREMENTS, and reinstalls it when that file changes (the stamp carries its hash). Tools get
+# REQUIREMENTS, a hashed lock (tools/lock-python.sh writes it; pip installs it with
+# --require-hashes), and reinstalls it when that file changes (the stamp carries its hash). Tools get
 # their own venv when their pins conflict with the main one's (moto, cloudsplaining):
 #   tools/side-venv.sh checkov tests/requirements-checkov.txt
 #   tools/side-venv.sh sam tests/requirements-sam.txt
@@ -12,8 +13,9 @@ req="$root/$2"
 dir="$root/.venv/$name"
 stamp="$dir/.installed-$(sha256sum "$req" | cut -c1-16)"
 [ -f "$stamp" ] && exit 0
+"$root/tools/check-locks.sh" "$req" || exit 2
 echo "side-venv: installing $name into $dir (pinned, ${2})" >&2
 rm -rf "$dir"
 "${PYTHON:-python3}" -m venv "$dir" &&
-  "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$req" &&
+  "$dir/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r "$req" &&
   touch "$stamp" || { echo "side-venv: could not install $name" >&2; exit 2; }

@@ -151,13 +151,25 @@ async fn focus_bad_columns_types_and_files() {
     let m = invalid(EmbeddedEngine::open_focus(&missing).await);
     assert!(m.contains("missing columns") && m.contains("BilledCost"), "{m}");
 
-    let wrong = focus_file("ftype", FOCUS_10, &FOCUS_ROW.replacen("1.50", "one fifty", 1), "csv");
+    // A value that is not a number: its column, its row and the value. The second data row,
+    // whatever rows before it hold (NULL and empty are missing values, not errors).
+    let rows = format!("{}\n{}", FOCUS_ROW.replacen("1.50", "NULL", 1), FOCUS_ROW.replacen("1.50", "one fifty", 1));
+    let wrong = focus_file("ftype", FOCUS_10, &rows, "csv");
     let m = invalid(EmbeddedEngine::open_focus(&wrong).await);
-    assert!(m.contains("BilledCost is Utf8") && m.contains("a number"), "{m}");
+    assert!(m.contains("BilledCost on row 2 is \"one fifty\", not a number"), "{m}");
+    for (what, value) in [("infinite", "inf"), ("not a number", "NaN"), ("hex", "0x10")] {
+        let rows = FOCUS_ROW.replacen(",10,", &format!(",{value},"), 1);
+        let m = invalid(EmbeddedEngine::open_focus(&focus_file("fnum", FOCUS_10, &rows, "csv")).await);
+        assert!(m.contains(&format!("ConsumedQuantity on row 1 is \"{value}\"")), "{what}: {m}");
+    }
+    // A gzip name over plain text is a clear error, not a panic.
+    let fake_gz = focus_file("fgz", FOCUS_10, FOCUS_ROW, "csv.gz");
+    let m = invalid(EmbeddedEngine::open_focus(&fake_gz).await);
+    assert!(m.contains("cannot read"), "{m}");
 
     let txt = focus_file("fext", FOCUS_10, FOCUS_ROW, "txt");
     let m = invalid(EmbeddedEngine::open_focus(&txt).await);
-    assert!(m.contains("must be .csv or .parquet"), "{m}");
+    assert!(m.contains("must be .csv, .csv.gz or .parquet"), "{m}");
 
     let corrupt = focus_file("fcorrupt", "garbage", "", "parquet");
     let m = invalid(EmbeddedEngine::open_focus(&corrupt).await);

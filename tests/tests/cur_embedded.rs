@@ -429,3 +429,77 @@ async fn focus_tags_that_are_not_a_json_object_are_a_clear_error() {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
+
+/// The cells of one CSV line, quotes kept (enough for the fixtures above).
+fn csv_cells(line: &str) -> Vec<String> {
+    let mut cells = vec![String::new()];
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                cells.last_mut().unwrap().push(c);
+            }
+            ',' if !quoted => cells.push(String::new()),
+            _ => cells.last_mut().unwrap().push(c),
+        }
+    }
+    cells
+}
+
+async fn focus_report(path: &Path) -> serde_json::Value {
+    let engine = EmbeddedEngine::open_focus(path).await.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let march = PeriodRange::new(ym("2025-03"), ym("2025-03")).unwrap();
+    let a = analyse(&engine, &engine.library(), &march, &AnalysisOptions::default()).await.unwrap();
+    let mut report = serde_json::to_value(costradar::report::build(&a, "focus", Some("1.1"))).unwrap();
+    // What the queries would scan on Athena differs by format (Parquet is columnar); the figures don't.
+    report.as_object_mut().unwrap().remove("queries");
+    report
+}
+
+/// The FOCUS project's sample files write missing values as the text `NULL`; AWS Data Exports
+/// writes gzip CSV and Parquet. Each reads to the same analysis as the CSV with empty cells.
+#[tokio::test]
+async fn focus_null_text_gzip_and_parquet_read_like_empty_cells() {
+    use std::io::Write;
+    let dir = scratch("focus-formats");
+    std::fs::create_dir_all(&dir).unwrap();
+    let empty = dir.join("empty.csv");
+    std::fs::write(&empty, FOCUS_COMMITMENTS).unwrap();
+    let with_null: String = FOCUS_COMMITMENTS
+        .lines()
+        .map(|l| {
+            csv_cells(l)
+                .into_iter()
+                .map(|c| if c.is_empty() { "NULL".to_owned() } else { c })
+                .collect::<Vec<_>>()
+                .join(",")
+                + "\n"
+        })
+        .collect();
+    assert!(with_null.matches("NULL").count() > 20, "the fixture has empty cells to replace");
+    let null = dir.join("null.csv");
+    std::fs::write(&null, &with_null).unwrap();
+    let gz = dir.join("focus-00001.csv.gz");
+    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::default());
+    enc.write_all(with_null.as_bytes()).unwrap();
+    enc.finish().unwrap();
+    // Parquet with real types (numbers, timestamps), written from the CSV.
+    let parquet = dir.join("focus-00001.snappy.parquet");
+    let ctx = datafusion::prelude::SessionContext::new();
+    let df = ctx.read_csv(empty.to_str().unwrap(), datafusion::prelude::CsvReadOptions::new()).await.unwrap();
+    df.write_parquet(
+        parquet.to_str().unwrap(),
+        datafusion::dataframe::DataFrameWriteOptions::new().with_single_file_output(true),
+        None,
+    )
+    .await
+    .unwrap();
+
+    let expected = focus_report(&empty).await;
+    assert_eq!(expected["totals"]["billed_cost"], "26.50", "10 + 5 + 3 + 1 + 7.50: {expected}");
+    for path in [&null, &gz, &parquet] {
+        assert_eq!(focus_report(path).await, expected, "{}", path.display());
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -5,7 +5,8 @@
 //!   `[data/]BILLING_PERIOD=YYYY-MM/*.parquet`. The partition column is exposed as
 //!   `billing_period` (what Glue calls it on Athena), so the library's period filter prunes
 //!   whole partitions here as it does there.
-//! - A FOCUS 1.0/1.1 file, CSV or Parquet, any provider. Its conditional columns (tags,
+//! - A FOCUS 1.0/1.1 file, CSV (plain or gzip) or Parquet, any provider. A CSV is typed by the
+//!   specification, not by inference, and `NULL` reads as a missing value. Its conditional columns (tags,
 //!   commitment discounts) are always present in the table the library reads, `NULL` when the
 //!   file lacks them, and `Tags` is a map as on Athena, even where a CSV holds JSON text.
 //!
@@ -232,7 +233,8 @@ impl EmbeddedEngine {
         Ok(Self { ctx, schema: Schema::Cur2, periods, focus_version: None, source: dir.to_owned(), root: Some(root) })
     }
 
-    /// Opens a FOCUS 1.0/1.1 file, CSV (`.csv`, `.csv.gz` not supported) or Parquet.
+    /// Opens a FOCUS 1.0/1.1 file: CSV (`.csv`, or `.csv.gz` as AWS Data Exports writes it) or
+    /// Parquet. A CSV's missing values may be empty cells or the text `NULL`.
     pub async fn open_focus(file: &Path) -> Result<Self, QueryError> {
         if !file.is_file() {
             return Err(invalid(format!("{} is not a file", file.display())));
@@ -244,19 +246,29 @@ impl EmbeddedEngine {
         if name.ends_with(".parquet") {
             check_parquet_frame(&path).map_err(|e| invalid(format!("cannot read {}: {e}", file.display())))?;
         }
-        let registered = if name.ends_with(".parquet") {
-            ctx.register_parquet("focus_raw", &url, ParquetReadOptions::default().file_extension(".parquet")).await
-        } else if name.ends_with(".csv") {
-            focus_csv(&ctx, &url).await
-        } else {
-            return Err(invalid(format!("{}: a FOCUS file must be .csv or .parquet", file.display())));
+        let csv = (name.ends_with(".csv") || name.ends_with(".csv.gz"))
+            .then(|| FocusCsv { url: url.clone(), gzip: name.ends_with(".gz") });
+        let cannot_read = |e: QueryError| {
+            let (QueryError::InvalidData(m) | QueryError::Failed(m) | QueryError::Transient(m)) = e;
+            invalid(format!("cannot read {}: {m}", file.display()))
         };
-        registered.map_err(|e| invalid(format!("cannot read {}: {}", file.display(), map_df(e))))?;
+        if let Some(csv) = &csv {
+            csv.register(&ctx).await.map_err(cannot_read)?;
+        } else if name.ends_with(".parquet") {
+            ctx.register_parquet("focus_raw", &url, ParquetReadOptions::default().file_extension(".parquet"))
+                .await
+                .map_err(|e| cannot_read(map_df(e)))?;
+        } else {
+            return Err(invalid(format!("{}: a FOCUS file must be .csv, .csv.gz or .parquet", file.display())));
+        }
         let raw = ctx.table("focus_raw").await.map_err(map_df)?;
         let arrow_schema: SchemaRef = Arc::new(raw.schema().as_arrow().clone());
         let names: Vec<&str> = arrow_schema.fields().iter().map(|f| f.name().as_str()).collect();
         let version = detect_version(&names).map_err(|e| invalid(format!("{}: {e}", file.display())))?;
         check_columns(Schema::Focus, &arrow_schema)?;
+        if let Some(csv) = &csv {
+            csv.check_numbers().await.map_err(cannot_read)?;
+        }
         let view = focus_view(&ctx, &arrow_schema).map_err(|e| invalid(format!("{}: {e}", file.display())))?;
         let df = ctx.sql(&view).await.map_err(map_df)?;
         ctx.register_table(FOCUS_TABLE, df.into_view()).map_err(map_df)?;
@@ -415,31 +427,103 @@ impl EmbeddedEngine {
 /// Registers a FOCUS CSV. Type inference would read an all-digit `SubAccountId` as a number
 /// (and drop an account id's leading zeros), so FOCUS's text columns are read as text; the
 /// rest keeps the inferred type, and a cost column that is not numeric fails the column check.
-async fn focus_csv(ctx: &SessionContext, url: &str) -> datafusion::error::Result<()> {
-    let opts = || CsvReadOptions::new().has_header(true).file_extension(".csv");
-    let inferred = ctx.read_csv(url, opts()).await?.schema().as_arrow().clone();
-    // Text columns stay text even when every value looks like a number (or there is none); so
-    // does `Tags`, JSON text in a CSV.
-    let text: Vec<&str> = required_columns(Schema::Focus)
-        .iter()
-        .chain(FOCUS_OPTIONAL_COLUMNS)
-        .filter(|(_, k)| matches!(k, ColumnKind::Text | ColumnKind::Map))
-        .map(|(c, _)| *c)
-        .collect();
-    let fields: Vec<datafusion::arrow::datatypes::Field> = inferred
-        .fields()
-        .iter()
-        .map(|f| {
-            let id_like = f.name().ends_with("Id") || f.name().ends_with("Name");
-            if text.contains(&f.name().as_str()) || id_like {
-                f.as_ref().clone().with_data_type(DataType::Utf8).with_nullable(true)
-            } else {
-                f.as_ref().clone().with_nullable(true)
+/// A CSV cell as SQL, with a missing value as `NULL`: an empty cell (the CSV reader's default),
+/// or the text `NULL`, as the FOCUS project's own sample files write it. (DataFusion 55 applies
+/// `null_regex` only while inferring a schema, not while reading, so this is done in the view.)
+fn csv_cell(name: &str) -> String {
+    format!("NULLIF(trim(\"{}\"), 'NULL')", name.replace('"', "\"\""))
+}
+
+/// A FOCUS CSV (plain, or gzip as AWS Data Exports writes it), typed by the specification
+/// rather than by inference: the Decimal columns are numbers, every other column is text.
+struct FocusCsv {
+    url: String,
+    gzip: bool,
+}
+
+impl FocusCsv {
+    fn options(&self) -> CsvReadOptions<'_> {
+        use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
+        let (extension, compression) = if self.gzip {
+            (".csv.gz", FileCompressionType::GZIP)
+        } else {
+            (".csv", FileCompressionType::UNCOMPRESSED)
+        };
+        CsvReadOptions::new().has_header(true).file_extension(extension).file_compression_type(compression)
+    }
+
+    /// Every column as text, from the header alone: the values decide no type.
+    async fn text_schema(&self, ctx: &SessionContext) -> Result<datafusion::arrow::datatypes::Schema, QueryError> {
+        use datafusion::arrow::datatypes::Field;
+        let header = ctx.read_csv(&self.url, self.options().schema_infer_max_records(0)).await.map_err(map_df)?;
+        let fields: Vec<Field> =
+            header.schema().fields().iter().map(|f| Field::new(f.name(), DataType::Utf8, true)).collect();
+        Ok(datafusion::arrow::datatypes::Schema::new(fields))
+    }
+
+    /// Registers the file as `focus_raw`: missing values as `NULL`, Decimal columns as numbers.
+    async fn register(&self, ctx: &SessionContext) -> Result<(), QueryError> {
+        let text = self.text_schema(ctx).await?;
+        ctx.register_csv("focus_text", &self.url, self.options().schema(&text)).await.map_err(map_df)?;
+        let cols: Vec<String> = text
+            .fields()
+            .iter()
+            .map(|f| {
+                let (cell, name) = (csv_cell(f.name()), f.name().replace('"', "\"\""));
+                if super::focus::DECIMAL_COLUMNS.contains(&f.name().as_str()) {
+                    format!("CAST({cell} AS DOUBLE) AS \"{name}\"")
+                } else {
+                    format!("{cell} AS \"{name}\"")
+                }
+            })
+            .collect();
+        let df = ctx.sql(&format!("SELECT {} FROM focus_text", cols.join(", "))).await.map_err(map_df)?;
+        ctx.register_table("focus_raw", df.into_view()).map(drop).map_err(map_df)
+    }
+
+    /// One pass over the file, in file order (one partition), for the first value of a Decimal
+    /// column that is not a finite number: refused with its column, its row and the value.
+    async fn check_numbers(&self) -> Result<(), QueryError> {
+        let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(1));
+        let text = self.text_schema(&ctx).await?;
+        let decimals: Vec<&str> = text
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .filter(|n| super::focus::DECIMAL_COLUMNS.contains(n))
+            .collect();
+        if decimals.is_empty() {
+            return Ok(());
+        }
+        ctx.register_csv("t", &self.url, self.options().schema(&text)).await.map_err(map_df)?;
+        let cols: Vec<String> = decimals.iter().enumerate().map(|(i, n)| format!("{} AS c{i}", csv_cell(n))).collect();
+        let bad: Vec<String> = (0..decimals.len())
+            .map(|i| {
+                let v = format!("try_cast(c{i} AS DOUBLE)");
+                format!("(c{i} IS NOT NULL AND ({v} IS NULL OR isnan({v}) OR abs({v}) = CAST('Infinity' AS DOUBLE)))")
+            })
+            .collect();
+        let sql = format!(
+            "SELECT * FROM (SELECT row_number() OVER () AS row_number, {} FROM t) WHERE {} LIMIT 1",
+            cols.join(", "),
+            bad.join(" OR ")
+        );
+        let batches = ctx.sql(&sql).await.map_err(map_df)?.collect().await.map_err(map_df)?;
+        let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else { return Ok(()) };
+        let row = datafusion::arrow::compute::cast(batch.column(0), &DataType::UInt64).map_err(invalid)?;
+        let row = row.as_primitive::<datafusion::arrow::datatypes::UInt64Type>().value(0);
+        for (i, name) in decimals.iter().enumerate() {
+            let cell = batch.column(i + 1).as_string::<i32>();
+            let value = if cell.is_null(0) { continue } else { cell.value(0) };
+            if value.parse::<f64>().ok().filter(|v| v.is_finite()).is_none() {
+                let shown: String = value.chars().take(60).collect();
+                return Err(invalid(format!(
+                    "{name} on row {row} is {shown:?}, not a number (FOCUS types {name} as Decimal)"
+                )));
             }
-        })
-        .collect();
-    let schema = datafusion::arrow::datatypes::Schema::new(fields);
-    ctx.register_csv("focus_raw", url, opts().schema(&schema)).await
+        }
+        Ok(())
+    }
 }
 
 /// The FOCUS table the library reads: the file's columns, with the optional ones always there

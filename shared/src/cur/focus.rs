@@ -39,6 +39,22 @@ const ADDED_IN_1_2: &[&str] = &["BillingAccountType", "InvoiceId", "PricingCurre
 const RENAMED_IN_1_0: &[(&str, &str)] =
     &[("AmortizedCost", "EffectiveCost"), ("ChargeType", "ChargeCategory"), ("UsageQuantity", "ConsumedQuantity")];
 
+/// The columns FOCUS 1.0 and 1.1 type as Decimal. A CSV is read by these types, not by
+/// inference: every other column (strings, the ISO 8601 date/times, the JSON of `Tags` and
+/// `SkuPriceDetails`, providers' `x_` columns) is text. FOCUS 1.1 added
+/// `CommitmentDiscountQuantity`.
+pub const DECIMAL_COLUMNS: &[&str] = &[
+    "BilledCost",
+    "CommitmentDiscountQuantity",
+    "ConsumedQuantity",
+    "ContractedCost",
+    "ContractedUnitPrice",
+    "EffectiveCost",
+    "ListCost",
+    "ListUnitPrice",
+    "PricingQuantity",
+];
+
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FocusError {
     #[error("this looks like a FOCUS {version} file (it has {evidence}); costradar reads FOCUS 1.0 and 1.1")]
