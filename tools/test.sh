@@ -8,6 +8,12 @@ mkdir -p target
 log=target/test-cargo.log
 status=0
 
+# Gates before the tests: the Python locks are complete and hashed, the code is formatted, and
+# clippy has nothing to say.
+tools/check-locks.sh || status=1
+cargo fmt --all -- --check || { echo "test: cargo fmt --all has changes to make" >&2; status=1; }
+cargo clippy --workspace --all-targets --locked -- -D warnings || { echo "test: clippy found problems" >&2; status=1; }
+
 cargo test --workspace --locked 2>&1 | tee "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 

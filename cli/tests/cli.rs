@@ -30,6 +30,9 @@ fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
 
+/// (case, arguments, extra environment, expected in stderr).
+type BadCase<'a> = (&'a str, Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+
 #[tokio::test]
 async fn operator_flow_and_bad_arguments() {
     let table = format!("cli-{}", std::process::id());
@@ -52,7 +55,7 @@ async fn operator_flow_and_bad_arguments() {
 
     let count = costradar_tests::item_count(&table).await;
     let t = tenant.as_str();
-    let bad: Vec<(&str, Vec<&str>, Vec<(&str, &str)>, &str)> = vec![
+    let bad: Vec<BadCase> = vec![
         ("empty name", vec!["tenants", "create", "--name", ""], vec![], "\"field\": \"name\""),
         (
             "path traversal as tenant id",

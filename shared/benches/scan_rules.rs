@@ -33,18 +33,22 @@ fn region(name: &str, seed: usize) -> RegionInventory {
                 size_gib: 8 + (n % 2000) as u32,
                 iops: Some(3000 + (n % 5000) as u32),
                 throughput_mibps: Some(125),
-                state: if n % 3 == 0 { "available".into() } else { "in-use".into() },
+                state: if n.is_multiple_of(3) { "available".into() } else { "in-use".into() },
                 created: old,
-                attached_to: if n % 3 == 0 { vec![] } else { vec![format!("i-{name}-{:08}", n - n % 100 + 40)] },
+                attached_to: if n.is_multiple_of(3) {
+                    vec![]
+                } else {
+                    vec![format!("i-{name}-{:08}", n - n % 100 + 40)]
+                },
                 tags: Default::default(),
                 unattached_since: Some(old),
             }),
             40..=59 => inv.instances.push(Instance {
                 id: format!("i-{id}"),
                 instance_type: itypes[n % itypes.len()].into(),
-                state: if n % 5 == 0 { "stopped".into() } else { "running".into() },
+                state: if n.is_multiple_of(5) { "stopped".into() } else { "running".into() },
                 launched: old,
-                stopped_at: (n % 5 == 0).then_some(old),
+                stopped_at: n.is_multiple_of(5).then_some(old),
                 platform: None,
                 tenancy: Some("default".into()),
                 volume_ids: vec![],
@@ -66,7 +70,7 @@ fn region(name: &str, seed: usize) -> RegionInventory {
             77..=81 => inv.addresses.push(Address {
                 allocation_id: Some(format!("eipalloc-{id}")),
                 public_ip: format!("198.51.{}.{}", n % 250, n % 200),
-                association_id: (n % 2 == 0).then(|| format!("eipassoc-{id}")),
+                association_id: n.is_multiple_of(2).then(|| format!("eipassoc-{id}")),
                 instance_id: None,
                 network_interface_id: None,
                 tags: Default::default(),
@@ -92,7 +96,7 @@ fn region(name: &str, seed: usize) -> RegionInventory {
             87..=94 => inv.log_groups.push(LogGroup {
                 name: format!("/aws/lambda/{id}"),
                 arn: None,
-                retention_days: (n % 2 == 0).then_some(30),
+                retention_days: n.is_multiple_of(2).then_some(30),
                 stored_bytes: (n as u64 % 100) << 30,
                 created: Some(old),
             }),
@@ -102,7 +106,7 @@ fn region(name: &str, seed: usize) -> RegionInventory {
                 class: ["db.m5.large", "db.m4.large", "db.r5.xlarge"][n % 3].into(),
                 engine: ["postgres", "mysql"][n % 2].into(),
                 status: ["available", "stopped"][n % 2].into(),
-                multi_az: n % 4 == 0,
+                multi_az: n.is_multiple_of(4),
                 storage_type: ["gp2", "gp3"][n % 2].into(),
                 allocated_gib: 100,
                 created: Some(old),

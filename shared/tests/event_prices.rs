@@ -29,6 +29,9 @@ fn price(name: &str, types: &[(&str, &str)]) -> PricedEvent {
 }
 
 /// (fixture, instance types known from earlier events, expected monthly USD, expected finding rule)
+/// (fixture, remembered instance types, expected monthly cost, expected rule).
+type PriceCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, Option<Decimal>, Option<&'a str>);
+
 #[test]
 fn every_kind_has_its_hand_computed_price() {
     let m5_2xl = d("0.384"); // us-east-1 m5.2xlarge $/h
@@ -37,7 +40,7 @@ fn every_kind_has_its_hand_computed_price() {
     let us2 = "i-0a1b2c3d4e5f60729";
     let eu1 = "i-04c5d6e7f8a9b0c11";
     let eu2 = "i-04c5d6e7f8a9b0c22";
-    let cases: Vec<(&str, Vec<(&str, &str)>, Option<Decimal>, Option<&str>)> = vec![
+    let cases: Vec<PriceCase> = vec![
         // EC2
         ("ec2-run-instances", vec![], usd(d("2") * m5_2xl * H), Some("realtime.cost-increase")), // 560.64
         ("ec2-run-instances-gpu", vec![], usd(d("21.957642") * H), Some("realtime.accelerated-instance")), // 16029.08

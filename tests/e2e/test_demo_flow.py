@@ -171,3 +171,21 @@ def test_cur_part_ran_through_the_state_machine_with_its_poll_loop(run):
     assert scan["tasks"]["PollCurQueries"] >= 1 and scan["tasks"]["FetchCurResults"] == 1
     assert set(item["cur"]) >= {"anomalies", "findings_opened", "bytes_scanned", "query_cost_usd"}, item["cur"]
     assert item["status"] in ("complete", "partial"), "the scan's own result is kept next to cur"
+
+
+def test_summary_says_what_the_scan_could_not_read(run):
+    """A region read only in part is in the summary with its failing action, and the summary says
+    plainly whether the idle rules ran (they need CloudWatch datapoints)."""
+    cov = run["summary"]["scan_coverage"]
+    regions = [r for a in run["scan"]["results"] for r in a["regions"]]
+    partial = [r for r in regions if r["status"] != "complete"]
+    assert len(cov["partial_regions"]) == len(partial)
+    for r in cov["partial_regions"]:
+        assert r["errors"], r
+        line = f"scan: {r['account_id']} {r['region']} was read only in part"
+        assert line in run["stdout"] and r["errors"][0]["action"] in run["stdout"]
+    assert f"idle rules (CloudWatch): {cov['idle_rules']}" in run["stdout"]
+    calls = run["summary"]["aws_requests_by_phase"].get("4-scan", {}).get("cloudwatch:GetMetricData", 0)
+    assert cov["get_metric_data_calls"] == calls
+    assert cov["idle_rules"].startswith("NOT exercised") == (calls == 0 or any(
+        e["action"] == "cloudwatch:GetMetricData" for r in partial for e in r["errors"]))

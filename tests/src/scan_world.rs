@@ -27,6 +27,7 @@ pub struct World {
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub rds: aws_sdk_rds::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
 }
 
 impl World {
@@ -62,6 +63,7 @@ impl World {
             elbv2: aws_sdk_elasticloadbalancingv2::Client::new(&c),
             rds: aws_sdk_rds::Client::new(&c),
             logs: aws_sdk_cloudwatchlogs::Client::new(&c),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&c),
         }
     }
 
@@ -288,5 +290,18 @@ impl World {
                 .await
                 .expect("put events");
         }
+    }
+
+    /// One datapoint of a metric with one dimension, an hour ago (inside any idle window).
+    pub async fn metric(&self, namespace: &str, metric: &str, dimension: (&str, &str), value: f64) {
+        use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+        let at = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        let datum = MetricDatum::builder()
+            .metric_name(metric)
+            .dimensions(Dimension::builder().name(dimension.0).value(dimension.1).build())
+            .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from(at))
+            .value(value)
+            .build();
+        self.cloudwatch.put_metric_data().namespace(namespace).metric_data(datum).send().await.expect("put metric");
     }
 }

@@ -28,14 +28,13 @@ impl Rng {
 
 type Key = (String, String, NaiveDate);
 
+/// Synthetic series by (account, service), the injected anomalies, the first and last day.
+type Synthetic = (BTreeMap<(String, String), Series>, BTreeSet<Key>, NaiveDate, NaiveDate);
+
 /// `n` series over `days` days starting on a Wednesday in the middle of a month (so the data
 /// crosses a month boundary), some starting late, some tiny. Returns the series and the
 /// injected anomalies.
-fn synthetic(
-    seed: u64,
-    n: usize,
-    days: i64,
-) -> (BTreeMap<(String, String), Series>, BTreeSet<Key>, NaiveDate, NaiveDate) {
+fn synthetic(seed: u64, n: usize, days: i64) -> Synthetic {
     let mut rng = Rng(seed);
     let start = NaiveDate::from_ymd_opt(2025, 1, 15).unwrap();
     let end = start + chrono::Duration::days(days - 1);

@@ -69,7 +69,7 @@ async fn a_stop_is_priced_with_the_type_read_from_the_account() {
     assert_eq!(reply.body["event"]["price_source"], "snapshot");
 
     // The type is remembered: a later event for the instance needs no lookup.
-    let known = store.instance_types(&created.tenant.id, &[instance.clone()]).await.unwrap();
+    let known = store.instance_types(&created.tenant.id, std::slice::from_ref(&instance)).await.unwrap();
     assert_eq!(known.get(&instance).map(String::as_str), Some("m5.2xlarge"));
 
     // An instance the account does not have: accepted and stored, unpriced, with the reason.

@@ -247,6 +247,9 @@ async fn unknown_events_are_accepted_without_a_price() {
     assert!(w.store.get_event(&w.tenant, "77777777-7777-4777-8777-777777777777").await.unwrap().is_some());
 }
 
+/// (name, api key, content type, body, expected status).
+type RequestCase<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Vec<u8>, u16);
+
 #[tokio::test]
 async fn bad_requests_get_permanent_codes_and_change_nothing() {
     let w = world().await;
@@ -260,7 +263,7 @@ async fn bad_requests_get_permanent_codes_and_change_nothing() {
     let token = Some(w.token.as_str());
     let huge = vec![b' '; 256 * 1024 + 1];
     let long_token = "x".repeat(300);
-    let cases: Vec<(&str, Option<&str>, Option<&str>, Vec<u8>, u16)> = vec![
+    let cases: Vec<RequestCase> = vec![
         ("no token", None, json, good.to_string().into_bytes(), 401),
         ("empty token", Some(""), json, good.to_string().into_bytes(), 401),
         ("wrong token", Some("crt_wrong"), json, good.to_string().into_bytes(), 401),

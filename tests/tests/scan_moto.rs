@@ -3,9 +3,13 @@
 //! re-scan that resolves what was deleted, and a re-scan with a failing region that resolves
 //! nothing there. The role is assumed through moto's STS; findings live in DynamoDB on moto.
 //!
-//! moto cannot backdate resources, so the settings use zero-day thresholds. moto's CloudWatch
-//! does not speak the SDK's CBOR protocol and has no metrics anyway: `idle_min_age_days` stays
-//! at 14, so no fresh resource is asked about (the idle rules are tested with aws-smithy-mocks).
+//! moto cannot backdate resources, so the settings use zero-day thresholds. The first scenario
+//! keeps `idle_min_age_days` at 14, so no fresh resource is asked about; the idle scenario sets
+//! it to 0 and puts datapoints into moto's CloudWatch, which the scan reads with GetMetricData
+//! over the SDK's smithy-rpc-v2-cbor protocol. moto computes Sum, Average, Minimum, Maximum and
+//! SampleCount, not percentiles: asked for the EC2 rule's CPU p95 its serializer fails (HTTP 500
+//! with an HTML page), so the idle scenario runs no instance and the EC2 idle rule is tested with
+//! aws-smithy-mocks sequences (`aws::scan::tests`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -316,4 +320,67 @@ async fn a_two_region_account_is_scanned_priced_and_resolved() {
     let eu_open: Vec<&Finding> =
         after.iter().filter(|f| f.region == "eu-west-1" && f.status == FindingStatus::Open).collect();
     assert_eq!(eu_open.len(), 4, "nothing resolves in a failed region: {eu_open:#?}");
+}
+
+#[tokio::test]
+async fn idle_rules_read_motos_cloudwatch() {
+    let account = fresh_account();
+    let account = account.as_str();
+    let w = World::new(account, "us-west-2").await;
+    let (_, subnets) = w.network().await;
+    let (e_idle, _) = w.address().await;
+    let (e_busy, _) = w.address().await;
+    let nat_idle = w.nat_gateway(&subnets[0], &e_idle).await;
+    let nat_busy = w.nat_gateway(&subnets[1], &e_busy).await;
+    let nat_unmeasured = {
+        let (e, _) = w.address().await;
+        w.nat_gateway(&subnets[0], &e).await
+    };
+    let db_idle = w.database("idle", "postgres", "db.m5.large", ("gp3", 20), false, &[]).await;
+    let db_busy = w.database("busy", "postgres", "db.m5.large", ("gp3", 20), false, &[]).await;
+    for (nat, bytes) in [(&nat_idle, 1_000.0), (&nat_busy, 5e9)] {
+        for metric in ["BytesInFromSource", "BytesInFromDestination"] {
+            w.metric("AWS/NATGateway", metric, ("NatGatewayId", nat), bytes).await;
+        }
+    }
+    w.metric("AWS/RDS", "DatabaseConnections", ("DBInstanceIdentifier", "idle"), 0.0).await;
+    w.metric("AWS/RDS", "DatabaseConnections", ("DBInstanceIdentifier", "busy"), 12.0).await;
+
+    let store = Arc::new(fresh_table("scan-idle").await);
+    let sdk = sdk_config().await;
+    let opener = AwsSessionOpener::new(Arc::new(StsRoleAssumer::from_sdk(&sdk)), sdk.clone());
+    let scanner = Scanner::new(Arc::new(opener), store, Arc::new(snapshot::bundled().unwrap()));
+    let (tenant, external_id) = (TenantId::generate(), ExternalId::generate());
+    let role = RoleArn::parse(&role_in(account)).unwrap();
+    let regions = vec!["us-west-2".to_owned()];
+    let target = Target {
+        tenant_id: &tenant,
+        external_id: &external_id,
+        account_id: account,
+        role_arn: &role,
+        regions: &regions,
+    };
+    let settings =
+        ScanSettings::from_json(br#"{"idle_window_days": 1, "idle_min_age_days": 0, "cost_optimization_hub": false}"#)
+            .unwrap();
+    let out = scanner.scan(&target, &settings, Utc::now()).await.unwrap();
+    let region = out.run.regions.iter().find(|r| r.region == "us-west-2").unwrap();
+    assert_eq!(region.status, ScanStatus::Complete, "GetMetricData answered: {region:?}");
+    assert!(region.errors.is_empty(), "{region:?}");
+
+    let idle: BTreeMap<&str, &str> = out
+        .findings
+        .iter()
+        .filter(|f| f.rule.ends_with("idle") || f.rule.ends_with("idle-instance"))
+        .map(|f| (f.rule.as_str(), f.resource_id.as_str()))
+        .collect();
+    // The idle NAT gateway (1,000 bytes each way) and the database with no connections; not the
+    // busy ones, not the gateway with no datapoints (no data is no fact).
+    assert_eq!(idle, BTreeMap::from([("nat.idle", nat_idle.as_str()), ("rds.idle", db_idle.as_str())]));
+    for id in [&nat_busy, &nat_unmeasured, &db_busy] {
+        assert!(out.findings.iter().all(|f| !(f.rule.contains("idle") && &f.resource_id == id)), "{id}");
+    }
+    let nat = out.findings.iter().find(|f| f.rule == "nat.idle").unwrap();
+    // us-west-2 NAT gateway $0.045/h × 730 + its public IPv4 $0.005/h × 730
+    assert_eq!(nat.monthly_savings_usd, Some("36.50".parse().unwrap()), "{nat:#?}");
 }

@@ -549,13 +549,18 @@ impl Writer {
     }
 }
 
+/// (resource, account, product, region).
+type ResourceKey = (String, String, String, String);
+/// (waste category, account, region, resource, instance type).
+type WasteKey = (String, String, String, String, String);
+
 /// Accumulates the ground truth row by row.
 #[derive(Default)]
 struct Truth {
     gt: GroundTruth,
-    resources: HashMap<(String, String, String, String), Sums>,
+    resources: HashMap<ResourceKey, Sums>,
     movers: HashMap<(String, String, String), (Decimal, Decimal)>,
-    waste: BTreeMap<(String, String, String, String, String), (Decimal, Decimal)>,
+    waste: BTreeMap<WasteKey, (Decimal, Decimal)>,
     rates: BTreeMap<String, RateTruth>,
 }
 

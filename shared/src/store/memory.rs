@@ -17,6 +17,9 @@ use super::keys::*;
 use super::*;
 use crate::domain::{Account, AccountId, Tenant, TenantId};
 
+/// Items by (PK, SK), as the table keys them.
+type Items = BTreeMap<(String, String), Item>;
+
 #[derive(Clone, Debug)]
 struct Item {
     body: Value,
@@ -26,7 +29,7 @@ struct Item {
 
 #[derive(Default)]
 pub struct MemoryStore {
-    items: Mutex<BTreeMap<(String, String), Item>>,
+    items: Mutex<Items>,
     unavailable: AtomicBool,
 }
 
@@ -55,7 +58,7 @@ impl MemoryStore {
             .collect()
     }
 
-    fn guard(&self) -> Result<std::sync::MutexGuard<'_, BTreeMap<(String, String), Item>>, StoreError> {
+    fn guard(&self) -> Result<std::sync::MutexGuard<'_, Items>, StoreError> {
         if self.unavailable.load(Ordering::SeqCst) {
             return Err(StoreError::Unavailable("injected failure".into()));
         }

@@ -30,19 +30,11 @@ pub async fn scan(c: &aws_sdk_ec2::Client, account_id: &str) -> (Ec2Facts, Calls
         nat_gateways(c)
     );
     let mut calls = Calls::default();
-    let mut facts = Ec2Facts::default();
-    facts.volumes = v.0;
-    calls.merge(v.1);
-    facts.instances = i.0;
-    calls.merge(i.1);
-    facts.snapshots = s.0;
-    calls.merge(s.1);
-    facts.images = im.0;
-    calls.merge(im.1);
-    facts.addresses = a.0;
-    calls.merge(a.1);
-    facts.nat_gateways = n.0;
-    calls.merge(n.1);
+    for c in [v.1, i.1, s.1, im.1, a.1, n.1] {
+        calls.merge(c);
+    }
+    let facts =
+        Ec2Facts { volumes: v.0, instances: i.0, snapshots: s.0, images: im.0, addresses: a.0, nat_gateways: n.0 };
     (facts, calls)
 }
 
