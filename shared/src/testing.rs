@@ -48,6 +48,34 @@ impl RoleAssumer for FakeAssumer {
     }
 }
 
+/// STS over a world of customer roles, each trusting one ExternalId and refusing sessions
+/// without it, as the costradar stack creates them. A role that is not in the world does not
+/// exist: AccessDenied, as STS answers for a missing role too.
+#[derive(Default)]
+pub struct RoleWorld {
+    roles: Mutex<std::collections::HashMap<String, String>>,
+}
+
+impl RoleWorld {
+    /// `role_arn` now exists and trusts `external_id`.
+    pub fn trust(&self, role_arn: &str, external_id: &str) {
+        self.roles.lock().unwrap().insert(role_arn.to_owned(), external_id.to_owned());
+    }
+}
+
+#[async_trait]
+impl RoleAssumer for RoleWorld {
+    async fn assume(&self, req: &AssumeRequest<'_>) -> Result<TemporaryCredentials, AssumeError> {
+        let trusted = self.roles.lock().unwrap().get(&req.role_arn.to_string()).cloned();
+        match (trusted, req.external_id) {
+            (Some(id), Some(given)) if given.as_str() == id => FakeAssumer::enforcing().assume(req).await,
+            _ => {
+                Err(AssumeError::AccessDenied(format!("not authorized to perform sts:AssumeRole on {}", req.role_arn)))
+            }
+        }
+    }
+}
+
 /// Records every PUT instead of sending it.
 #[derive(Default)]
 pub struct RecordingSender {

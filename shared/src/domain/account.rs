@@ -67,6 +67,16 @@ pub enum Registration {
     CustomResource { stack_id: String },
 }
 
+impl Registration {
+    /// The stack that registered the account, when a stack did.
+    pub fn stack_id(&self) -> Option<&str> {
+        match self {
+            Self::Manual => None,
+            Self::CustomResource { stack_id } => Some(stack_id),
+        }
+    }
+}
+
 /// Where the customer's CUR 2.0 export can be queried, as their stack created it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurSettings {

@@ -30,6 +30,13 @@ use crate::store::RequestState;
 pub const GENERIC_REASON: &str = "costradar could not verify this connection. Check the TenantId and ExternalId \
 parameters against the values your costradar operator gave you.";
 
+/// What `FAILED` says when the role could not be proved (AssumeRole with the ExternalId did not
+/// succeed), or when an Update names an account its stack did not register: one answer for every
+/// unverified caller, so that it tells nothing about the account.
+pub const UNVERIFIED_REASON: &str = "costradar could not verify this connection: it could not assume the role \
+with this stack's ExternalId. Check that the role exists and that its trust policy allows costradar's scanner \
+role with the ExternalId condition, then update the stack.";
+
 /// CloudFormation refuses responses over 4096 bytes; keep the reason well inside.
 const REASON_MAX: usize = 1000;
 const MESSAGE_MAX: usize = 64 * 1024;
@@ -367,11 +374,23 @@ impl Onboarding {
         }
         let physical = format!("costradar-{}-{}", tenant.id, role.account_id());
 
+        // Update and Delete come only from the stack that registered the account: the StackId
+        // it recorded. The ExternalId is no secret, and the role ARN is predictable.
+        let registered = match self.account(&tenant.id, role.account_id()).await {
+            Ok(a) => Some(a),
+            Err(OnboardingError::AccountNotFound) => None,
+            Err(e) if is_delete => {
+                tracing::error!(error = %e, "store unavailable on Delete; answering SUCCESS, the next assume will mark the account revoked");
+                None
+            }
+            Err(e) => return Err(Transient(e.to_string())),
+        };
+        let from_its_stack =
+            registered.as_ref().filter(|a| a.registration.stack_id() == Some(common.stack_id.as_str()));
         if is_delete {
-            // Idempotent by nature, so not recorded. Only the stack that connected the account
-            // disconnects it; whatever happens, the answer is SUCCESS.
-            let reason = match self.account(&tenant.id, role.account_id()).await {
-                Ok(a) if a.role_arn == role && a.status != crate::domain::AccountStatus::Disconnected => {
+            // Idempotent by nature, so not recorded. Whatever happens, the answer is SUCCESS.
+            let reason = match from_its_stack {
+                Some(a) if a.status != crate::domain::AccountStatus::Disconnected => {
                     match self
                         .disconnect_account(&tenant.id, role.account_id(), "the customer deleted the costradar stack")
                         .await
@@ -386,6 +405,10 @@ impl Onboarding {
                 _ => "nothing to disconnect",
             };
             return self.answer(sender, None, &common, &physical, true, reason, HashMap::new()).await;
+        }
+        if matches!(request, CfnRequest::Update(_)) && from_its_stack.is_none() {
+            tracing::warn!(request_id = %common.request_id, "Update from a stack that did not register the account");
+            return self.answer(sender, None, &common, &physical, false, UNVERIFIED_REASON, HashMap::new()).await;
         }
 
         // Everything that can be refused is checked before the request is recorded, so a bad
@@ -422,14 +445,23 @@ impl Onboarding {
                 (a.is_usable(), a.status_reason.clone(), data)
             }
             Err(e @ (OnboardingError::Unavailable(_) | OnboardingError::Internal(_) | OnboardingError::Conflict)) => {
-                if let Err(abandon) = self.store().abandon_request(&tenant.id, &common.request_id).await {
-                    tracing::error!(error = %abandon, "could not release the request for a retry");
-                }
+                self.release_request(&tenant.id, &common.request_id).await;
                 return Err(Transient(e.to_string()));
+            }
+            // Not proved: the request leaves no trace either, and the answer is the generic one.
+            Err(OnboardingError::NotVerified(_)) => {
+                self.release_request(&tenant.id, &common.request_id).await;
+                return self.answer(sender, None, &common, &physical, false, UNVERIFIED_REASON, HashMap::new()).await;
             }
             Err(e) => (false, e.to_string(), HashMap::new()),
         };
         self.answer(sender, Some(&tenant.id), &common, &physical, success, &reason, data).await
+    }
+
+    async fn release_request(&self, tenant: &TenantId, request_id: &str) {
+        if let Err(e) = self.store().abandon_request(tenant, request_id).await {
+            tracing::error!(error = %e, "could not release the request record");
+        }
     }
 
     /// Sends the answer; with `record`, first records it so that a repeat delivery replays

@@ -34,6 +34,11 @@ pub enum OnboardingError {
     AccountNotFound,
     #[error("this AWS account is already connected to another costradar tenant")]
     AccountClaimed,
+    /// AssumeRole with the tenant's ExternalId did not succeed: nothing was written.
+    #[error("{0}")]
+    NotVerified(String),
+    #[error("this AWS account is connected by another costradar stack; delete that stack first")]
+    OtherStack,
     #[error("the item was changed by another request; retry")]
     Conflict,
     #[error("the store is unavailable; retry later")]
@@ -51,6 +56,8 @@ impl OnboardingError {
             Self::TenantNotFound => "tenant_not_found",
             Self::AccountNotFound => "account_not_found",
             Self::AccountClaimed => "account_claimed",
+            Self::NotVerified(_) => "role_not_verified",
+            Self::OtherStack => "account_registered_by_another_stack",
             Self::Conflict => "conflict",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
@@ -61,7 +68,8 @@ impl OnboardingError {
         match self {
             Self::Invalid(_) | Self::UnsupportedPartition(_) => 400,
             Self::TenantNotFound | Self::AccountNotFound => 404,
-            Self::AccountClaimed | Self::Conflict => 409,
+            Self::NotVerified(_) => 422,
+            Self::AccountClaimed | Self::OtherStack | Self::Conflict => 409,
             Self::Unavailable(_) => 503,
             Self::Internal(_) => 500,
         }
@@ -338,8 +346,12 @@ impl Onboarding {
         Ok(self.store.list_accounts(tenant, page).await?)
     }
 
-    /// Registers (or re-registers) an account and verifies its role. `opts` bounds how long
+    /// Registers (or re-registers) an account once its role is proved. `opts` bounds how long
     /// verification may wait for IAM propagation.
+    ///
+    /// Proof comes first: until AssumeRole with the tenant's ExternalId succeeds, nothing is
+    /// written and no claim is taken, and an existing account keeps its old, working settings.
+    /// An account a stack registered stays that stack's until it is disconnected.
     pub async fn connect_account(
         &self,
         tenant_id: &TenantId,
@@ -352,36 +364,40 @@ impl Onboarding {
             cur.validate()?;
         }
         let tenant = self.tenant(tenant_id).await?;
+        let existing = self.store.get_account(tenant_id, role.account_id()).await?;
+        let verdict = self.verify(&tenant, &role, opts).await;
+        if !verdict.proved {
+            tracing::warn!(tenant = %tenant.id, account = %role.account_id(), "role not proved; nothing written");
+            return Err(OnboardingError::NotVerified(verdict.reason));
+        }
         let now = self.now();
-        let account = match self.store.get_account(tenant_id, role.account_id()).await? {
+        let (mut account, claim) = match existing {
             None => {
-                let mut a = Account::new_pending(tenant_id.clone(), role, regions, req.cur, req.registration, now);
-                self.store.save_account(&mut a, Claim::Acquire).await?;
-                a
+                (Account::new_pending(tenant_id.clone(), role, regions, req.cur, req.registration, now), Claim::Acquire)
             }
             Some(mut a) => {
-                let claim = if a.status == AccountStatus::Disconnected {
+                let live = a.status != AccountStatus::Disconnected;
+                if live && a.registration.stack_id().is_some_and(|s| req.registration.stack_id() != Some(s)) {
+                    return Err(OnboardingError::OtherStack);
+                }
+                let claim = if live {
+                    Claim::Keep
+                } else {
                     a.transition(AccountStatus::Pending, "registered again", now)
                         .expect("disconnected can become pending");
                     Claim::Acquire
-                } else {
-                    Claim::Keep
                 };
-                let changed = a.role_arn != role
-                    || a.regions != regions
-                    || a.cur != req.cur
-                    || a.registration != req.registration;
-                if changed || claim == Claim::Acquire {
-                    a.role_arn = role;
-                    a.regions = regions;
-                    a.cur = req.cur;
-                    a.registration = req.registration;
-                    self.store.save_account(&mut a, claim).await?;
-                }
-                a
+                a.role_arn = role;
+                a.regions = regions;
+                a.cur = req.cur;
+                a.registration = req.registration;
+                (a, claim)
             }
         };
-        self.verify_and_record(&tenant, account, opts).await
+        self.apply_verdict(&mut account, verdict, now)?;
+        self.store.save_account(&mut account, claim).await?;
+        tracing::info!(tenant = %tenant.id, account = %account.account_id, status = account.status.as_str(), "account connected");
+        Ok(account)
     }
 
     pub async fn verify_account(
@@ -391,22 +407,32 @@ impl Onboarding {
         opts: &VerifyOptions,
     ) -> Result<Account, OnboardingError> {
         let tenant = self.tenant(tenant_id).await?;
-        let account = self.store.get_account(tenant_id, account_id).await?.ok_or(OnboardingError::AccountNotFound)?;
+        let mut account =
+            self.store.get_account(tenant_id, account_id).await?.ok_or(OnboardingError::AccountNotFound)?;
         if account.status == AccountStatus::Disconnected {
             return Err(InvalidInput::new("account_id", "the account is disconnected: register it again").into());
         }
-        self.verify_and_record(&tenant, account, opts).await
+        let verdict = self.verify(&tenant, &account.role_arn, opts).await;
+        let now = self.now();
+        if self.apply_verdict(&mut account, verdict, now)? {
+            self.store.save_account(&mut account, Claim::Keep).await?;
+            tracing::info!(tenant = %tenant.id, account = %account.account_id, status = account.status.as_str(), "account verified");
+        }
+        Ok(account)
     }
 
-    async fn verify_and_record(
-        &self,
-        tenant: &Tenant,
-        mut account: Account,
-        opts: &VerifyOptions,
-    ) -> Result<Account, OnboardingError> {
+    async fn verify(&self, tenant: &Tenant, role: &RoleArn, opts: &VerifyOptions) -> Verdict {
         let session = SessionName::new(&tenant.id, self.now());
-        let verdict = verify_role(&*self.assumer, &account.role_arn, &tenant.external_id, &session, opts).await;
-        let now = self.now();
+        verify_role(&*self.assumer, role, &tenant.external_id, &session, opts).await
+    }
+
+    /// Moves the account to what the verdict says; `false` when there is nothing to write.
+    fn apply_verdict(
+        &self,
+        account: &mut Account,
+        verdict: Verdict,
+        now: DateTime<Utc>,
+    ) -> Result<bool, OnboardingError> {
         let to = match (account.status, verdict.status) {
             // A role that worked and is now refused was revoked by the customer.
             (AccountStatus::Active | AccountStatus::Revoked, AccountStatus::Failed) if verdict.access_denied => {
@@ -415,7 +441,7 @@ impl Onboarding {
             // STS trouble says nothing about the role: an active account stays active.
             (AccountStatus::Active, AccountStatus::Failed) => {
                 tracing::warn!(account = %account.account_id, reason = %verdict.reason, "verification inconclusive");
-                return Ok(account);
+                return Ok(false);
             }
             (_, s) => s,
         };
@@ -427,9 +453,7 @@ impl Onboarding {
         if to == AccountStatus::Active {
             account.last_verified_at = Some(now);
         }
-        self.store.save_account(&mut account, Claim::Keep).await?;
-        tracing::info!(tenant = %tenant.id, account = %account.account_id, status = account.status.as_str(), "account verified");
-        Ok(account)
+        Ok(true)
     }
 
     /// Disconnects an account (the customer deleted the stack, or the operator removed it).

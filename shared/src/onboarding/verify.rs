@@ -39,6 +39,9 @@ pub struct Verdict {
     /// The with-ExternalId assume was refused throughout: for an account that used to work,
     /// this means access was revoked.
     pub access_denied: bool,
+    /// AssumeRole with the ExternalId succeeded: the caller controls a role in the account that
+    /// trusts this tenant. Nothing about an account is written, and no claim taken, before this.
+    pub proved: bool,
 }
 
 pub const INSECURE_REASON: &str =
@@ -72,7 +75,7 @@ pub async fn verify_role(
                     } else {
                         format!("costradar could not reach AWS STS to verify {role}; verify again later ({e})")
                     };
-                    return Verdict { status: AccountStatus::Failed, reason, access_denied };
+                    return Verdict { status: AccountStatus::Failed, reason, access_denied, proved: false };
                 }
                 tracing::info!(role = %role, error = %e, backoff_ms = backoff.as_millis() as u64, "assume refused; retrying (IAM propagation)");
                 tokio::time::sleep(backoff).await;
@@ -83,6 +86,7 @@ pub async fn verify_role(
                     status: AccountStatus::Failed,
                     reason: format!("costradar could not assume {role}: {msg}"),
                     access_denied: false,
+                    proved: false,
                 };
             }
         }
@@ -92,6 +96,7 @@ pub async fn verify_role(
             status: AccountStatus::Active,
             reason: "verified with the ExternalId (the check without it was skipped: emulator mode)".into(),
             access_denied: false,
+            proved: true,
         };
     }
     let without_id = AssumeRequest { external_id: None, ..with_id };
@@ -103,6 +108,7 @@ pub async fn verify_role(
                     status: AccountStatus::Active,
                     reason: "verified: the role can be assumed with the ExternalId and is refused without it".into(),
                     access_denied: false,
+                    proved: true,
                 }
             }
             Ok(_) => {
@@ -110,6 +116,7 @@ pub async fn verify_role(
                     status: AccountStatus::Insecure,
                     reason: INSECURE_REASON.into(),
                     access_denied: false,
+                    proved: true,
                 }
             }
             Err(e @ (AssumeError::Throttled(_) | AssumeError::Unavailable(_)))
@@ -126,6 +133,7 @@ pub async fn verify_role(
                         "costradar could not confirm that {role} refuses sessions without the ExternalId: {e}"
                     ),
                     access_denied: false,
+                    proved: true,
                 }
             }
         }

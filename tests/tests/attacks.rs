@@ -1,0 +1,183 @@
+//! The trust model under attack: one place where a customer's security reviewer can read what
+//! an attacker who knows a tenant id, its ExternalId, or one member account's token can and
+//! cannot make costradar do. Each test is a concrete scenario (docs/security.md lists them).
+//!
+//! State is DynamoDB on moto. moto's STS does not enforce `sts:ExternalId`, so STS is played by
+//! `RoleWorld`: each customer role trusts exactly one ExternalId, and a role that does not exist
+//! is refused, as STS refuses it.
+
+use std::sync::Arc;
+
+use costradar::domain::*;
+use costradar::onboarding::custom_resource::{Outcome, UNVERIFIED_REASON};
+use costradar::onboarding::Onboarding;
+use costradar::store::{AccountStore, DynamoStore};
+use costradar::testing::{RecordingSender, RoleWorld};
+use costradar_tests::{custom_resource_message, fresh_table, item_count};
+use serde_json::{json, Value};
+
+const RESPONSE_URL: &str =
+    "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x?X-Amz-Signature=abc";
+
+struct World {
+    svc: Onboarding,
+    store: DynamoStore,
+    roles: Arc<RoleWorld>,
+    sender: RecordingSender,
+}
+
+async fn world() -> World {
+    let store = fresh_table("attacks").await;
+    let roles = Arc::new(RoleWorld::default());
+    let mut settings = costradar::testing::settings(false);
+    settings.verify.budget = std::time::Duration::from_millis(300);
+    let svc = Onboarding::new(Arc::new(store.clone()), roles.clone(), Arc::new(SystemClock), settings);
+    World { svc, store, roles, sender: RecordingSender::default() }
+}
+
+fn role(account: &str) -> String {
+    format!("arn:aws:iam::{account}:role/CostradarReadOnly")
+}
+
+fn stack(account: &str, id: &str) -> String {
+    format!("arn:aws:cloudformation:us-east-1:{account}:stack/costradar/{id}")
+}
+
+/// A custom-resource message of `kind` (create, update, delete) for `account`, signed with
+/// `tenant`'s id and ExternalId, from the stack `stack_id`.
+fn message(kind: &str, tenant: &Tenant, account: &str, stack_id: &str, request: &str, edit: Value) -> String {
+    custom_resource_message(&format!("onboarding/custom-resource-{kind}.sns.json"), |m| {
+        m["ResponseURL"] = RESPONSE_URL.into();
+        m["StackId"] = stack_id.into();
+        m["RequestId"] = request.into();
+        let p = &mut m["ResourceProperties"];
+        p["TenantId"] = tenant.id.as_str().into();
+        p["ExternalId"] = tenant.external_id.as_str().into();
+        p["AccountId"] = account.into();
+        p["RoleArn"] = role(account).into();
+        if let Value::Object(fields) = edit {
+            for (k, v) in fields {
+                p[k] = v;
+            }
+        }
+    })
+}
+
+impl World {
+    async fn send(&self, msg: &str) -> (bool, String) {
+        match self.svc.handle_custom_resource(&self.sender, msg).await.unwrap() {
+            Outcome::Answered { success, reason } => (success, reason),
+            other => panic!("not answered: {other:?}"),
+        }
+    }
+
+    async fn account(&self, tenant: &Tenant, account: &str) -> Option<Account> {
+        self.store.get_account(&tenant.id, &AccountId::parse(account).unwrap()).await.unwrap()
+    }
+
+    /// A customer connects `account` to `tenant` through its own stack, as it should.
+    async fn onboard(&self, tenant: &Tenant, account: &str, stack_id: &str) -> Account {
+        self.roles.trust(&role(account), tenant.external_id.as_str());
+        let request = format!("legit-create-{account}");
+        let (ok, why) = self.send(&message("create", tenant, account, stack_id, &request, json!({}))).await;
+        assert!(ok, "{why}");
+        self.account(tenant, account).await.unwrap()
+    }
+}
+
+/// Scenario 1: a customer of tenant A, who knows A's id and ExternalId, publishes a Create for
+/// someone else's account X. Nothing is written and no claim is taken before AssumeRole with the
+/// ExternalId succeeds, and the answer is the same whether X is free or already connected.
+#[tokio::test]
+async fn squatting_and_enumeration_through_the_custom_resource_topic() {
+    let w = world().await;
+    let a = w.svc.create_tenant("Attacker's tenant").await.unwrap().tenant;
+    let b = w.svc.create_tenant("Victim's tenant").await.unwrap().tenant;
+    let (free, held) = ("444455556666", "777788889999");
+    w.onboard(&b, held, &stack(held, "held-stack")).await;
+    let items = item_count(w.store.table()).await;
+
+    // X free: the squat fails and leaves nothing behind, no account, no claim, no request.
+    let (ok, free_reason) =
+        w.send(&message("create", &a, free, &stack(free, "forged"), "forged-create-1", json!({}))).await;
+    assert!(!ok);
+    assert_eq!(free_reason, UNVERIFIED_REASON);
+    assert_eq!(item_count(w.store.table()).await, items, "nothing written for an unproved Create");
+    assert!(w.account(&a, free).await.is_none());
+
+    // X already connected elsewhere: the very same answer, so the attacker learns nothing.
+    let (ok, held_reason) =
+        w.send(&message("create", &a, held, &stack(held, "forged"), "forged-create-2", json!({}))).await;
+    assert!(!ok);
+    assert_eq!(held_reason, free_reason);
+    assert_eq!(item_count(w.store.table()).await, items);
+
+    // X's real owner onboards through tenant B: the squat did not hold X.
+    let x = w.onboard(&b, free, &stack(free, "owner-stack")).await;
+    assert_eq!(x.status, AccountStatus::Active);
+
+    // Only a caller that proved access to the account is told it is connected elsewhere: the
+    // owner of `held`, deploying a second stack for tenant A.
+    w.roles.trust(&role(held), a.external_id.as_str());
+    let (ok, reason) =
+        w.send(&message("create", &a, held, &stack(held, "second-stack"), "proved-create", json!({}))).await;
+    assert!(!ok);
+    assert!(reason.contains("already connected to another costradar tenant"), "{reason}");
+}
+
+/// Scenario 2: anyone who knows tenant A's ExternalId (it is in the quick-create link, the
+/// StackSet parameters and CloudTrail) and the payer's predictable role ARN forges Update and
+/// Delete. Only the stack that registered the account may change or disconnect it, and new
+/// settings take effect only once their role is proved.
+#[tokio::test]
+async fn forged_update_and_delete_change_nothing() {
+    let w = world().await;
+    let a = w.svc.create_tenant("Acme").await.unwrap().tenant;
+    let payer = "123456789012";
+    let real_stack = stack(payer, "5b0a7c80-c8e1-11ef-9c3b-0affd4b5c1e7");
+    let before = w.onboard(&a, payer, &real_stack).await;
+    assert_eq!(before.status, AccountStatus::Active);
+    let forged_stack = stack(payer, "00000000-0000-0000-0000-000000000000");
+
+    // A forged Delete: answered SUCCESS (a Delete never blocks a stack), and nothing happens.
+    let (ok, reason) = w.send(&message("delete", &a, payer, &forged_stack, "forged-delete", json!({}))).await;
+    assert!(ok);
+    assert_eq!(reason, "nothing to disconnect");
+    assert_eq!(w.account(&a, payer).await.unwrap(), before);
+
+    // A forged Update that would point the account at a role that does not exist, from another
+    // stack: refused with the generic answer; the account stays active with its settings.
+    let bad_role = json!({"RoleArn": format!("arn:aws:iam::{payer}:role/DoesNotExist"), "Regions": ["eu-west-1"]});
+    let (ok, reason) = w.send(&message("update", &a, payer, &forged_stack, "forged-update-1", bad_role.clone())).await;
+    assert!(!ok);
+    assert_eq!(reason, UNVERIFIED_REASON);
+    assert_eq!(w.account(&a, payer).await.unwrap(), before);
+
+    // A forged Create from another stack, with the real role (which trusts A's ExternalId, so
+    // the proof succeeds): the account stays its stack's.
+    let (ok, reason) =
+        w.send(&message("create", &a, payer, &forged_stack, "forged-create", json!({"Regions": ["ap-south-1"]}))).await;
+    assert!(!ok);
+    assert!(reason.contains("connected by another costradar stack"), "{reason}");
+    assert_eq!(w.account(&a, payer).await.unwrap(), before);
+
+    // Even from the real stack, an Update to a role that cannot be assumed changes nothing: the
+    // old, working settings stay until the new role is proved.
+    let (ok, reason) = w.send(&message("update", &a, payer, &real_stack, "update-bad-role", bad_role)).await;
+    assert!(!ok);
+    assert_eq!(reason, UNVERIFIED_REASON);
+    let after = w.account(&a, payer).await.unwrap();
+    assert_eq!(
+        (after.status, &after.role_arn, &after.regions),
+        (AccountStatus::Active, &before.role_arn, &before.regions)
+    );
+
+    // The real stack's Update and Delete still work.
+    let (ok, why) =
+        w.send(&message("update", &a, payer, &real_stack, "real-update", json!({"Regions": ["eu-west-1"]}))).await;
+    assert!(ok, "{why}");
+    assert_eq!(w.account(&a, payer).await.unwrap().regions, vec!["eu-west-1"]);
+    let (ok, reason) = w.send(&message("delete", &a, payer, &real_stack, "real-delete", json!({}))).await;
+    assert!(ok && reason == "disconnected", "{reason}");
+    assert_eq!(w.account(&a, payer).await.unwrap().status, AccountStatus::Disconnected);
+}
