@@ -19,11 +19,8 @@ help:
 
 # Every Python venv is installed from a hashed lock (tests/requirements*.txt, written by
 # tools/lock-python.sh from the .in files beside them); tools/check-locks.sh refuses anything else.
-$(VENV)/.installed: tests/requirements.txt
-	tools/check-locks.sh
-	rm -rf $(VENV)
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r tests/requirements.txt
+$(VENV)/.installed: tests/requirements.txt tests/requirements-pip.txt
+	PYTHON=$(PYTHON) tools/locked-venv.sh $(VENV) tests/requirements.txt
 	touch $@
 
 venv: $(VENV)/.installed

@@ -722,7 +722,7 @@ def access_md(db: IamDatabase) -> str:
 def checkov_version() -> str:
     """checkov's pin; it lives in its own venv, so it is read from the pin, not the package."""
     text = (ROOT / "tests" / "requirements-checkov.txt").read_text(encoding="utf-8")
-    m = re.search(r"^checkov==(\S+)$", text, re.M)
+    m = re.search(r"^checkov==([^\s\\]+)", text, re.M)
     if not m:
         raise SystemExit("tests/requirements-checkov.txt does not pin checkov")
     return m.group(1)

@@ -11,11 +11,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 name=$1
 req="$root/$2"
 dir="$root/.venv/$name"
-stamp="$dir/.installed-$(sha256sum "$req" | cut -c1-16)"
+stamp="$dir/.installed-$(cat "$req" "$root/tests/requirements-pip.txt" | sha256sum | cut -c1-16)"
 [ -f "$stamp" ] && exit 0
-"$root/tools/check-locks.sh" "$req" || exit 2
 echo "side-venv: installing $name into $dir (pinned, ${2})" >&2
-rm -rf "$dir"
-"${PYTHON:-python3}" -m venv "$dir" &&
-  "$dir/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r "$req" &&
-  touch "$stamp" || { echo "side-venv: could not install $name" >&2; exit 2; }
+"$root/tools/locked-venv.sh" "$dir" "$req" && touch "$stamp" || { echo "side-venv: could not install $name" >&2; exit 2; }

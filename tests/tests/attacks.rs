@@ -181,3 +181,176 @@ async fn forged_update_and_delete_change_nothing() {
     assert!(ok && reason == "disconnected", "{reason}");
     assert_eq!(w.account(&a, payer).await.unwrap().status, AccountStatus::Disconnected);
 }
+
+/// Scenario 6: the ResponseURL is the one thing in the message we call. Only CloudFormation's
+/// own response bucket of the stack's region, on that region's S3 endpoint, is ever called: not
+/// a look-alike bucket, not an access point or Object Lambda host (which an attacker can create
+/// in its own account), not a website endpoint, not another region.
+#[tokio::test]
+async fn response_urls_outside_cloudformations_own_bucket_are_never_called() {
+    let w = world().await;
+    let a = w.svc.create_tenant("Acme").await.unwrap().tenant;
+    let hostile = [
+        "https://cloudformation-custom-resource-response-useast1-444455556666.s3-accesspoint.us-east-1.amazonaws.com/x?X-Amz-Signature=a",
+        "https://cloudformation-custom-resource-response-useast1-444455556666.s3-object-lambda.us-east-1.amazonaws.com/x?X-Amz-Signature=a",
+        "https://cloudformation-custom-resource-response-useast1.s3-website-us-east-1.amazonaws.com/x?X-Amz-Signature=a",
+        "https://cloudformation-custom-resource-response-useast1.s3-website.us-east-1.amazonaws.com/x?X-Amz-Signature=a",
+        "https://cloudformation-custom-resource-response-attacker.s3.amazonaws.com/x?X-Amz-Signature=a",
+        "https://cloudformation-custom-resource-response-useast1.s3.eu-west-1.amazonaws.com/x?X-Amz-Signature=a",
+        "https://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/x?X-Amz-Signature=a",
+        "https://cloudformation-custom-resource-response-useast1.s3.dualstack.us-east-1.amazonaws.com/x?X-Amz-Signature=a",
+        "https://attacker.cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x?X-Amz-Signature=a",
+    ];
+    for url in hostile {
+        let msg = custom_resource_message("onboarding/custom-resource-create.sns.json", |m| {
+            m["ResponseURL"] = url.into();
+            m["ResourceProperties"]["TenantId"] = a.id.as_str().into();
+            m["ResourceProperties"]["ExternalId"] = a.external_id.as_str().into();
+        });
+        let out = w.svc.handle_custom_resource(&w.sender, &msg).await.unwrap();
+        assert!(matches!(out, Outcome::Refused(_)), "{url}: {out:?}");
+    }
+    // A message without a StackId has no region, so no response bucket either.
+    let msg = custom_resource_message("onboarding/custom-resource-create.sns.json", |m| {
+        m["ResponseURL"] = RESPONSE_URL.into();
+        m.as_object_mut().unwrap().remove("StackId");
+    });
+    assert!(matches!(w.svc.handle_custom_resource(&w.sender, &msg).await.unwrap(), Outcome::Refused(_)));
+    assert!(w.sender.sent.lock().unwrap().is_empty(), "no hostile URL was called");
+}
+
+mod receiver {
+    use super::*;
+    use costradar::domain::event::MAX_IDS_PER_EVENT;
+    use costradar::pricing::snapshot;
+    use costradar::receiver::Receiver;
+    use costradar::store::{EventStore, StoreError};
+
+    pub struct Endpoint {
+        pub store: DynamoStore,
+        pub receiver: Receiver,
+        pub tenant: Tenant,
+        pub token: String,
+    }
+
+    /// A tenant with account 123456789012 connected, and the receiver over the same table.
+    pub async fn endpoint() -> Endpoint {
+        let w = world().await;
+        let created = w.svc.create_tenant("Acme").await.unwrap();
+        w.onboard(&created.tenant, "123456789012", &stack("123456789012", "s")).await;
+        let receiver =
+            Receiver::new(Arc::new(w.store.clone()), Arc::new(snapshot::bundled().unwrap()), Arc::new(SystemClock));
+        Endpoint { store: w.store, receiver, tenant: created.tenant, token: created.ingest_token.expose().to_owned() }
+    }
+
+    impl Endpoint {
+        pub async fn post(&self, event: &Value) -> (u16, Value) {
+            let path = format!("/events/{}", self.tenant.id);
+            let body = event.to_string();
+            let r =
+                self.receiver.handle("POST", &path, Some(&self.token), Some("application/json"), body.as_bytes()).await;
+            (r.status, r.body)
+        }
+    }
+
+    pub fn cloudtrail(id: &str, event_name: &str, request: Value, response: Value) -> Value {
+        json!({
+            "version": "0", "id": id, "detail-type": "AWS API Call via CloudTrail", "source": "aws.ec2",
+            "account": "123456789012", "time": "2026-11-20T10:00:00Z", "region": "us-east-1", "resources": [],
+            "detail": {
+                "eventVersion": "1.09", "eventSource": "ec2.amazonaws.com", "eventName": event_name,
+                "awsRegion": "us-east-1", "requestParameters": request, "responseElements": response,
+                "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/Ops/mallory"}
+            }
+        })
+    }
+
+    fn instances(ids: impl Iterator<Item = String>) -> Value {
+        json!({"instancesSet": {"items": ids.map(|i| json!({"instanceId": i})).collect::<Vec<_>>()}})
+    }
+
+    /// Scenario 7: ids that would make DynamoDB keys over its limits are a permanent 400 at the
+    /// classifier, and a validation error from the store is a 400 too, never a 503 that
+    /// EventBridge would retry for a day.
+    #[tokio::test]
+    async fn oversized_ids_are_permanent_errors() {
+        let e = endpoint().await;
+        let items = item_count(e.store.table()).await;
+        let huge = format!("vol-{}", "a".repeat(2_000));
+        let cases = [
+            (
+                "a 2,000-byte volume id",
+                cloudtrail(
+                    "a1",
+                    "CreateVolume",
+                    json!({"volumeType": "io2", "size": 10, "iops": 100}),
+                    json!({"volumeId": huge, "volumeType": "io2", "size": 10, "iops": 100}),
+                ),
+            ),
+            (
+                "a 2,000-byte instance id",
+                cloudtrail(
+                    "a2",
+                    "StopInstances",
+                    json!({}),
+                    instances(std::iter::once(format!("i-{}", "0".repeat(2_000)))),
+                ),
+            ),
+            (
+                "an instance id with a newline",
+                cloudtrail("a3", "StartInstances", json!({}), instances(std::iter::once("i-0abc\n".to_owned()))),
+            ),
+            (
+                "a NAT gateway id with a control character",
+                cloudtrail(
+                    "a4",
+                    "CreateNatGateway",
+                    json!({}),
+                    json!({"CreateNatGatewayResponse": {"natGateway": {"natGatewayId": "nat-\u{7}"}}}),
+                ),
+            ),
+        ];
+        for (name, event) in cases {
+            let (status, body) = e.post(&event).await;
+            assert_eq!(status, 400, "{name}: {body}");
+            let field = body["error"]["field"].as_str().unwrap_or_default();
+            assert!(field == "instanceId" || field == "resource id", "{name}: {body}");
+        }
+        assert_eq!(item_count(e.store.table()).await, items, "nothing stored");
+
+        // The store's own limits: a key over 1,024 bytes is DynamoDB's ValidationException,
+        // which the adapter reports as invalid (permanent), not unavailable (transient).
+        let long_id = "e".repeat(1_500);
+        let r = e.store.record_event(&e.tenant.id, &long_id, &json!({}), None, chrono::Utc::now()).await;
+        assert!(matches!(r, Err(StoreError::Invalid(_))), "{r:?}");
+    }
+
+    /// Scenario 4, first part: one 256 KB event can name about 10,000 instances. Past the cap
+    /// no id is looked up or remembered; the event is still stored, unpriced, with the reason.
+    #[tokio::test]
+    async fn an_event_naming_thousands_of_instances_is_stored_unpriced() {
+        let e = endpoint().await;
+        let ids = (0..6_000).map(|n| format!("i-{n:017x}"));
+        let event = cloudtrail("b1", "TerminateInstances", json!({}), instances(ids));
+        assert!(event.to_string().len() < 256 * 1024);
+        let items = item_count(e.store.table()).await;
+        let (status, body) = e.post(&event).await;
+        assert_eq!(status, 200, "{body}");
+        let reason = body["event"]["unpriced_reason"].as_str().unwrap();
+        assert!(reason.starts_with("too many resources to price at event time: 6000 instances"), "{reason}");
+        assert!(reason.contains(&format!("at most {MAX_IDS_PER_EVENT}")));
+        assert_eq!(item_count(e.store.table()).await, items + 1, "the event, and nothing remembered");
+        // A launch of that many (with the type in the event) remembers none of them either.
+        let ids: Vec<Value> =
+            (0..2_000).map(|n| json!({"instanceId": format!("i-{n:017x}"), "instanceType": "t3.micro"})).collect();
+        let launch = cloudtrail(
+            "b2",
+            "RunInstances",
+            json!({"instanceType": "t3.micro"}),
+            json!({"instancesSet": {"items": ids}}),
+        );
+        let (status, body) = e.post(&launch).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(item_count(e.store.table()).await, items + 2);
+    }
+}

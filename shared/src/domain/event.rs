@@ -263,6 +263,51 @@ pub struct Classified {
 /// million instances (RunInstances accepts at most a few thousand per call anyway).
 pub const MAX_COUNT: u64 = 10_000;
 
+/// At most this many instance ids of one event are looked up, remembered or priced: one
+/// 256 KB event can name about 10,000. An event over the cap is still stored, unpriced, with
+/// the reason ([`too_many_ids`]).
+pub const MAX_IDS_PER_EVENT: usize = 50;
+
+/// A resource id is at most this long: it becomes part of a DynamoDB key (1,024 bytes at most).
+pub const RESOURCE_ID_MAX: usize = 512;
+
+/// Why an event naming `n` instances is not priced when it arrives.
+pub fn too_many_ids(n: usize) -> String {
+    format!(
+        "too many resources to price at event time: {n} instances named, at most {MAX_IDS_PER_EVENT} are priced per \
+         event; the next scan prices them"
+    )
+}
+
+/// `i-` and up to 32 letters and digits (EC2 writes 8 or 17 hex digits).
+fn is_instance_id(id: &str) -> bool {
+    id.strip_prefix("i-").is_some_and(|h| (1..=32).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// The ids an event names become keys: instance ids must look like instance ids, and any other
+/// resource id is at most [`RESOURCE_ID_MAX`] bytes with no control characters. A hostile id
+/// is a 400 here, never a store error later.
+fn check_ids(change: &Change) -> Result<(), InvalidInput> {
+    let instance_ids: &[String] = match change {
+        Change::Instances { ids, .. } => ids,
+        Change::InstanceType { instance_id, .. } => std::slice::from_ref(instance_id),
+        _ => &[],
+    };
+    if let Some(bad) = instance_ids.iter().find(|id| !is_instance_id(id)) {
+        let shown: String = bad.chars().take(40).collect();
+        return Err(InvalidInput::new("instanceId", format!("{shown:?} is not an EC2 instance id")));
+    }
+    if let Some(id) = change.resource_id() {
+        if id.len() > RESOURCE_ID_MAX || id.chars().any(char::is_control) {
+            return Err(InvalidInput::new(
+                "resource id",
+                format!("at most {RESOURCE_ID_MAX} bytes with no control characters"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 static NULL: Json<'static> = Json::Null;
 
 /// The member `key` of an object; `null` when `v` is not an object or has no such member.
@@ -425,6 +470,7 @@ pub fn classify(e: &Envelope) -> Result<Classified, InvalidInput> {
         ),
         _ => (EventKind::Unknown, Change::Unknown),
     };
+    check_ids(&change)?;
     Ok(Classified {
         id: id.to_owned(),
         kind,

@@ -48,9 +48,12 @@ pub struct ResponseUrlPolicy {
 }
 
 impl ResponseUrlPolicy {
-    /// Accepts only `https://cloudformation-custom-resource-response-<region>.s3[.-]…amazonaws.com`
-    /// on the default port, presigned.
-    pub fn check(&self, raw: &str) -> Result<Url, &'static str> {
+    /// Accepts only CloudFormation's own response bucket of the stack's `region`,
+    /// `cloudformation-custom-resource-response-<region without dashes>`, on that region's S3
+    /// endpoint (`s3.<region>.amazonaws.com`, `s3-<region>.amazonaws.com`, or
+    /// `s3.amazonaws.com` for us-east-1), on the default port, presigned. Access points,
+    /// Object Lambda, website and other regions' endpoints are refused.
+    pub fn check(&self, raw: &str, region: &str) -> Result<Url, &'static str> {
         if raw.len() > 8192 {
             return Err("response URL too long");
         }
@@ -77,21 +80,17 @@ impl ResponseUrlPolicy {
         let Some(Host::Domain(host)) = url.host() else {
             return Err("response URL host is not a domain name");
         };
-        let Some((first, rest)) = host.split_once('.') else {
-            return Err("response URL host is not CloudFormation's response bucket");
-        };
-        let bucket_ok = first
-            .strip_prefix("cloudformation-custom-resource-response-")
-            .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
-        let region_label =
-            |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        let endpoint_ok = rest == "s3.amazonaws.com"
-            || rest
-                .strip_suffix(".amazonaws.com")
-                .and_then(|m| m.strip_prefix("s3.").or_else(|| m.strip_prefix("s3-")))
-                .is_some_and(|r| r.split('.').all(region_label) && !r.contains(".."));
-        if !bucket_ok || !endpoint_ok {
-            return Err("response URL host is not CloudFormation's response bucket");
+        if crate::domain::parse_region("StackId", region).is_err() {
+            return Err("the stack's region is unknown, so is its response bucket");
+        }
+        let bucket = format!("cloudformation-custom-resource-response-{}", region.replace('-', ""));
+        let endpoints = [format!("s3.{region}.amazonaws.com"), format!("s3-{region}.amazonaws.com")];
+        let host_ok = host.split_once('.').is_some_and(|(first, rest)| {
+            first == bucket
+                && (endpoints.iter().any(|e| e == rest) || (region == "us-east-1" && rest == "s3.amazonaws.com"))
+        });
+        if !host_ok {
+            return Err("response URL host is not CloudFormation's response bucket of the stack's region");
         }
         let signed = url.query_pairs().any(|(k, _)| k == "X-Amz-Signature" || k == "Signature");
         if !signed {
@@ -218,6 +217,13 @@ fn check_field(name: &str, value: &str, max: usize, allowed: impl Fn(u8) -> bool
     Ok(())
 }
 
+/// `arn:aws:cloudformation:<region>:<account>:stack/<name>/<id>` → the stack's region, when it
+/// is a well-formed region name.
+fn stack_region(stack_id: &str) -> Option<&str> {
+    let region = stack_id.strip_prefix("arn:aws:cloudformation:")?.split(':').next()?;
+    crate::domain::parse_region("StackId", region).ok().map(|_| region)
+}
+
 /// `arn:aws:cloudformation:<region>:<account>:stack/<name>/<id>` → the stack's account.
 fn stack_account(stack_id: &str) -> Option<AccountId> {
     let mut parts = stack_id.splitn(6, ':');
@@ -270,7 +276,9 @@ impl Onboarding {
             tracing::warn!("custom-resource message without ResponseURL; refused");
             return Ok(Outcome::Refused("no ResponseURL".into()));
         };
-        let response_url = match self.settings().response_urls.check(url) {
+        // The response bucket must be the stack's region's: no StackId region, no call.
+        let region = raw.get("StackId").and_then(Value::as_str).and_then(stack_region).unwrap_or_default();
+        let response_url = match self.settings().response_urls.check(url, region) {
             Ok(u) => u,
             Err(why) => {
                 // Possible SSRF attempt: log the host only, never call it.
@@ -496,13 +504,14 @@ mod tests {
     fn response_url_allow_list() {
         let p = ResponseUrlPolicy::default();
         let ok = [
-            "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws%3Acloudformation%3Aus-east-1%3A123456789012%3Astack/s/1%7CRes%7C2?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abc",
-            "https://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/x?X-Amz-Signature=abc",
-            "https://cloudformation-custom-resource-response-apsoutheast2.s3-ap-southeast-2.amazonaws.com/x?AWSAccessKeyId=A&Expires=1&Signature=abc",
-            "https://CLOUDFORMATION-custom-resource-response-useast1.s3.amazonaws.com:443/x?X-Amz-Signature=abc",
+            ("us-east-1", "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws%3Acloudformation%3Aus-east-1%3A123456789012%3Astack/s/1%7CRes%7C2?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abc"),
+            ("us-east-1", "https://cloudformation-custom-resource-response-useast1.s3.us-east-1.amazonaws.com/x?X-Amz-Signature=abc"),
+            ("eu-west-1", "https://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/x?X-Amz-Signature=abc"),
+            ("ap-southeast-2", "https://cloudformation-custom-resource-response-apsoutheast2.s3-ap-southeast-2.amazonaws.com/x?AWSAccessKeyId=A&Expires=1&Signature=abc"),
+            ("us-east-1", "https://CLOUDFORMATION-custom-resource-response-useast1.s3.amazonaws.com:443/x?X-Amz-Signature=abc"),
         ];
-        for u in ok {
-            assert!(p.check(u).is_ok(), "{u}: {:?}", p.check(u));
+        for (region, u) in ok {
+            assert!(p.check(u, region).is_ok(), "{u}: {:?}", p.check(u, region));
         }
         let bad = [
             "http://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x?X-Amz-Signature=a",
@@ -521,12 +530,12 @@ mod tests {
             "not a url",
         ];
         for u in bad {
-            assert!(p.check(u).is_err(), "{u} was accepted");
+            assert!(p.check(u, "us-east-1").is_err(), "{u} was accepted");
         }
         let test = ResponseUrlPolicy { allow_loopback_http: true };
-        assert!(test.check("http://127.0.0.1:8080/x").is_ok());
-        assert!(test.check("http://10.0.0.1:8080/x").is_err());
-        assert!(test.check("http://example.com/x").is_err());
+        assert!(test.check("http://127.0.0.1:8080/x", "").is_ok());
+        assert!(test.check("http://10.0.0.1:8080/x", "").is_err());
+        assert!(test.check("http://example.com/x", "").is_err());
     }
 
     #[test]

@@ -82,6 +82,7 @@ impl From<StoreError> for OnboardingError {
             StoreError::AlreadyExists | StoreError::VersionConflict | StoreError::NotFound => Self::Conflict,
             StoreError::AccountClaimedByAnotherTenant => Self::AccountClaimed,
             StoreError::InvalidCursor => Self::Invalid(InvalidInput::new("cursor", "not a cursor this API returned")),
+            StoreError::Invalid(_) => Self::Invalid(InvalidInput::new("request", "a value is too large to store")),
             StoreError::Unavailable(m) => Self::Unavailable(m),
             e @ (StoreError::Corrupt(_) | StoreError::ExternalIdTaken) => Self::Internal(e.to_string()),
         }

@@ -202,6 +202,9 @@ pub fn estimate(
     let mut c = Calc::new(book, region);
     let result = match change {
         Change::Instances { op, ids, instance_type, count, tenancy, platform } => {
+            if ids.len() > crate::domain::event::MAX_IDS_PER_EVENT {
+                return Estimate::unpriced(crate::domain::event::too_many_ids(ids.len()));
+            }
             if tenancy.as_deref().is_some_and(|t| t != "default") {
                 return Estimate::unpriced(format!(
                     "{} tenancy is not in the price book",

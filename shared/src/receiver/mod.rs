@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use serde_json::{json, Value};
 
-use crate::domain::event::{classify, Change, Classified, EndpointVariant, InstanceOp};
+use crate::domain::event::{classify, Change, Classified, EndpointVariant, InstanceOp, MAX_IDS_PER_EVENT};
 use crate::domain::finding::{Finding, FindingStatus};
 use crate::domain::{Account, AccountId, Clock, Tenant, TenantId, TokenHash};
 use crate::pricing::{PriceBook, RateTable};
@@ -47,7 +47,13 @@ fn reply(status: u16, code: &str, message: &str) -> Reply {
     Reply { status, body: json!({ "error": { "code": code, "message": message } }) }
 }
 
+/// A store failure as an answer: only a transient one is a 5xx, which EventBridge retries for a
+/// day; a request the store refuses as invalid is a permanent 400.
 fn unavailable(e: &StoreError) -> Reply {
+    if let StoreError::Invalid(why) = e {
+        tracing::warn!(error = %why, "the store refused the event as invalid");
+        return reply(400, "invalid_event", "the event cannot be stored: an id or a value is too large");
+    }
     tracing::error!(error = %e, "store unavailable; the event was not acknowledged");
     reply(503, "unavailable", "temporarily unavailable; retry")
 }
@@ -263,8 +269,11 @@ impl Receiver {
         ev: &Classified,
         now: chrono::DateTime<Utc>,
     ) -> Result<(Recorded, Value), StoreError> {
+        // Bounded work per event: over the cap, no id is looked up or remembered (the event is
+        // stored unpriced, with the reason).
+        let capped = |ids: &[String]| ids.len() <= MAX_IDS_PER_EVENT;
         let needs_types: Vec<String> = match &ev.change {
-            Change::Instances { instance_type: None, ids, .. } => ids.clone(),
+            Change::Instances { instance_type: None, ids, .. } if capped(ids) => ids.clone(),
             Change::InstanceType { instance_id, .. } => vec![instance_id.clone()],
             _ => Vec::new(),
         };
@@ -323,7 +332,7 @@ impl Receiver {
             self.store.record_event(&tenant.id, &ev.id, &stored, finding.as_ref(), now + self.event_retention).await?;
         if recorded == Recorded::New {
             let mut learned: Vec<(String, String)> = match &ev.change {
-                Change::Instances { op: InstanceOp::Launch, ids, instance_type: Some(t), .. } => {
+                Change::Instances { op: InstanceOp::Launch, ids, instance_type: Some(t), .. } if capped(ids) => {
                     ids.iter().map(|id| (id.clone(), t.clone())).collect()
                 }
                 Change::InstanceType { instance_id, new_type } => vec![(instance_id.clone(), new_type.clone())],

@@ -38,13 +38,22 @@ fn n(v: impl ToString) -> AttributeValue {
 }
 
 /// Maps an SDK error to the port's error. Conditional failures are handled by the callers,
-/// which know what the condition meant; everything else here is transient or configuration.
+/// which know what the condition meant. DynamoDB's validation errors (a key or an item over its
+/// size limits, also inside a cancelled transaction) are the request's fault and permanent;
+/// everything else here is transient or configuration.
 fn unavailable<E, R>(e: aws_sdk_dynamodb::error::SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    StoreError::Unavailable(format!("{}", DisplayErrorContext(&e)))
+    let text = format!("{}", DisplayErrorContext(&e));
+    let invalid = e.code() == Some("ValidationException")
+        || (e.code() == Some("TransactionCanceledException") && text.contains("ValidationError"));
+    if invalid {
+        StoreError::Invalid(text)
+    } else {
+        StoreError::Unavailable(text)
+    }
 }
 
 fn is_conditional_failure<E: ProvideErrorMetadata, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool {

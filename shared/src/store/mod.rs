@@ -41,6 +41,10 @@ pub enum StoreError {
     /// Transient: throttling, a network error, the table missing. Callers answer 5xx.
     #[error("the store is unavailable: {0}")]
     Unavailable(String),
+    /// The store refused the request as invalid (a key over DynamoDB's size limits, an item over
+    /// 400 KB): permanent, never retried. Callers answer 4xx.
+    #[error("the store refused the request as invalid: {0}")]
+    Invalid(String),
     /// An item that does not deserialise: a bug or a manual edit, never the caller's fault.
     #[error("a stored item is corrupt: {0}")]
     Corrupt(String),
