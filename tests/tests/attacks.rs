@@ -354,3 +354,90 @@ mod receiver {
         assert_eq!(item_count(e.store.table()).await, items + 2);
     }
 }
+
+/// Scenario 8: money computed from outside data cannot panic. A tenant's crafted CUR can plant
+/// any rate, and any number in its line items.
+mod money {
+    use super::receiver::{cloudtrail, endpoint};
+    use super::*;
+    use costradar::cur::analysis::{analyse, AnalysisOptions};
+    use costradar::cur::embedded::EmbeddedEngine;
+    use costradar::cur::queries::{PeriodRange, YearMonth};
+    use costradar::pricing::{PriceSource, Rate, RateTable, Sku};
+    use costradar::store::{RateScope, RateStore};
+    use rust_decimal::Decimal;
+
+    #[tokio::test]
+    async fn absurd_stored_rates_are_passed_over() {
+        let e = endpoint().await;
+        // Read the stored rates on every event (no warm cache).
+        let receiver = costradar::receiver::Receiver::new(
+            Arc::new(e.store.clone()),
+            Arc::new(costradar::pricing::snapshot::bundled().unwrap()),
+            Arc::new(SystemClock),
+        )
+        .with_cache_ttl(std::time::Duration::ZERO);
+        let e = receiver::Endpoint { receiver, ..e };
+        for (i, usd) in [Decimal::MAX, Decimal::MIN, Decimal::from(-5), Decimal::from(20_000)].into_iter().enumerate() {
+            let mut rates = RateTable::default();
+            let sku = Sku::Ec2Instance { instance_type: "m5.2xlarge".into() };
+            rates.insert("us-east-1", sku, Rate { usd, source: PriceSource::TenantRates, as_of: "2026-11-30".into() });
+            e.store.save_rates(RateScope::Tenant(&e.tenant.id), &rates).await.unwrap();
+            let items = json!({"items": [{"instanceId": "i-0123456789abcdef0", "instanceType": "m5.2xlarge"}]});
+            let event = cloudtrail(
+                &format!("money-{i}"),
+                "RunInstances",
+                json!({"instanceType": "m5.2xlarge"}),
+                json!({"instancesSet": items}),
+            );
+            let (status, body) = e.post(&event).await;
+            assert_eq!(status, 200, "{usd}: {body}");
+            // The snapshot's $0.384/h, not the planted rate: 0.384 × 730.
+            assert_eq!(body["event"]["monthly_cost_usd"], json!(280.32), "{usd}: {body}");
+            assert_eq!(body["event"]["price_source"], "snapshot", "{usd}");
+        }
+    }
+
+    /// Line items near Decimal's limits (and past DECIMAL(38, 10)'s) give an error or a
+    /// result, never a panic.
+    #[tokio::test]
+    async fn huge_cur_numbers_never_panic() {
+        let dir = costradar_tests::scratch(env!("CARGO_TARGET_TMPDIR"), "attack-cur");
+        std::fs::create_dir_all(&dir).unwrap();
+        let header = "BillingPeriodStart,ChargePeriodStart,ProviderName,SubAccountId,ServiceName,RegionId,ResourceId,ChargeCategory,ChargeDescription,BilledCost,EffectiveCost,ListCost,ConsumedQuantity,PricingCategory";
+        let mut outcomes = std::collections::BTreeMap::new();
+        for (name, value) in [
+            ("7.9e27", "7900000000000000000000000000"),
+            ("1e30", "1e30"),
+            ("-9e27", "-9000000000000000000000000000"),
+            ("tiny", "1e-40"),
+        ] {
+            let mut csv = format!("{header}\n");
+            for day in 1..=28 {
+                csv.push_str(&format!("2025-03-01T00:00:00Z,2025-03-{day:02}T00:00:00Z,AWS,111122223333,Amazon EC2,us-east-1,i-1,Usage,x,{value},{value},{value},{value},Standard\n"));
+            }
+            let path = dir.join(format!("{name}.csv"));
+            std::fs::write(&path, csv).unwrap();
+            let outcome = match EmbeddedEngine::open_focus(&path).await {
+                Err(e) => format!("refused: {e}"),
+                Ok(engine) => {
+                    let march = YearMonth::parse("2025-03").unwrap();
+                    let range = PeriodRange::new(march, march).unwrap();
+                    match analyse(&engine, &engine.library(), &range, &AnalysisOptions::default()).await {
+                        Ok(a) => {
+                            format!("billed {}", costradar::report::build(&a, "focus", Some("1.0")).totals.billed_cost)
+                        }
+                        Err(e) => format!("refused: {e}"),
+                    }
+                }
+            };
+            outcomes.insert(name, outcome);
+        }
+        // Sums past Decimal's range and values past DECIMAL(38, 10) are refused with the reason.
+        for name in ["7.9e27", "-9e27"] {
+            assert!(outcomes[name].contains("out of range"), "{name}: {}", outcomes[name]);
+        }
+        assert!(outcomes["1e30"].contains("Cannot cast to Decimal128(38, 10)"), "{}", outcomes["1e30"]);
+        assert_eq!(outcomes["tiny"], "billed 0.00");
+    }
+}

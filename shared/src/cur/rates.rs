@@ -5,7 +5,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::pricing::{PriceSource, Rate, RateTable, Sku};
+use crate::pricing::{PriceSource, Rate, RateTable, Sku, MAX_PLAUSIBLE_USD};
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct EffectiveRate {
@@ -18,6 +18,8 @@ pub struct EffectiveRate {
 }
 
 impl EffectiveRate {
+    /// `None` for rows that give no rate: no hours, a negative cost, no region or type, or an
+    /// hourly rate no instance has (a crafted CUR: see [`MAX_PLAUSIBLE_USD`]).
     pub fn new(region: &str, instance_type: &str, usage_hours: Decimal, effective_cost: Decimal) -> Option<Self> {
         if usage_hours <= Decimal::ZERO
             || effective_cost < Decimal::ZERO
@@ -26,12 +28,17 @@ impl EffectiveRate {
         {
             return None;
         }
+        let hourly = effective_cost.checked_div(usage_hours)?.round_dp(6);
+        if hourly > MAX_PLAUSIBLE_USD {
+            tracing::warn!(region, instance_type, %hourly, "implausible effective rate from the CUR; not used");
+            return None;
+        }
         Some(Self {
             region: region.to_owned(),
             instance_type: instance_type.to_owned(),
             usage_hours,
             effective_cost,
-            hourly: (effective_cost / usage_hours).round_dp(6),
+            hourly,
         })
     }
 }
@@ -59,6 +66,9 @@ mod tests {
         assert_eq!(r.hourly, Decimal::new(138240, 6));
         assert!(EffectiveRate::new("us-east-1", "m5.xlarge", Decimal::ZERO, Decimal::ONE).is_none());
         assert!(EffectiveRate::new("", "m5.xlarge", Decimal::ONE, Decimal::ONE).is_none());
+        // A crafted CUR: a rate no instance has, and one that would overflow the division.
+        assert!(EffectiveRate::new("us-east-1", "m5.xlarge", Decimal::ONE, Decimal::from(20_000)).is_none());
+        assert!(EffectiveRate::new("us-east-1", "m5.xlarge", Decimal::new(1, 28), Decimal::MAX).is_none());
         let t = rate_table(&[r], "2025-01-31");
         let got = t.get("us-east-1", &Sku::Ec2Instance { instance_type: "m5.xlarge".into() }).unwrap();
         assert_eq!(got.source, PriceSource::TenantRates);

@@ -111,6 +111,17 @@ pub struct Rate {
     pub as_of: String,
 }
 
+/// No AWS unit price is near this (the largest instances cost a few hundred dollars an hour). A
+/// rate above it, or below zero, comes from a crafted or broken source (a tenant's CUR) and is
+/// never used: it could only mislead, or overflow the arithmetic.
+pub const MAX_PLAUSIBLE_USD: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
+
+impl Rate {
+    pub fn is_plausible(&self) -> bool {
+        self.usd >= Decimal::ZERO && self.usd <= MAX_PLAUSIBLE_USD
+    }
+}
+
 /// A set of rates keyed by region and SKU: what each source provides. It serialises as a flat
 /// list of `{region, sku..., usd, source, as_of}` entries (JSON maps need string keys), which is
 /// how the stored sources (tenant rates, the Price List cache) keep it.
@@ -202,11 +213,15 @@ pub struct PriceBook<'a> {
 }
 
 impl PriceBook<'_> {
+    /// The best source's rate; an implausible rate (see [`MAX_PLAUSIBLE_USD`]) is passed over
+    /// for the next source.
     pub fn rate(&self, region: &str, sku: &Sku) -> Option<&Rate> {
+        let plausible = |r: &&Rate| r.is_plausible();
         self.tenant
             .and_then(|t| t.get(region, sku))
-            .or_else(|| self.price_list.and_then(|p| p.get(region, sku)))
-            .or_else(|| self.snapshot.get(region, sku))
+            .filter(plausible)
+            .or_else(|| self.price_list.and_then(|p| p.get(region, sku)).filter(plausible))
+            .or_else(|| self.snapshot.get(region, sku).filter(plausible))
     }
 }
 

@@ -72,10 +72,16 @@ impl<'a> Calc<'a> {
         unit: &str,
     ) -> Result<(), String> {
         let r = self.rate(sku).ok_or_else(|| format!("no price for {label} in {}", self.region))?;
-        let amount = Decimal::from(sign) * quantity * r.usd * factor;
+        // Checked: quantities come from events and rates from stored sources; nothing panics.
+        let too_large = || format!("{quantity} × {label} is too large to price");
+        let amount = Decimal::from(sign)
+            .checked_mul(quantity)
+            .and_then(|a| a.checked_mul(r.usd))
+            .and_then(|a| a.checked_mul(factor))
+            .ok_or_else(too_large)?;
+        self.total = self.total.checked_add(amount).ok_or_else(too_large)?;
         let minus = if sign < 0 { "−" } else { "" };
         self.est.breakdown.push(format!("{minus}{quantity} × {label} at ${}{unit} = ${}", r.usd, amount.round_dp(2)));
-        self.total += amount;
         Ok(())
     }
 
