@@ -35,7 +35,8 @@ enum Command {
     /// The DynamoDB table (local runs; production tables come from the SAM template).
     #[command(subcommand)]
     Table(TableCommand),
-    /// Tenants: create (prints the ingest token once), list, show, delete, rotate-token.
+    /// Tenants: create (prints the ingest token once), list, show, delete, rotate-token,
+    /// revoke-token.
     #[command(subcommand)]
     Tenants(TenantCommand),
     /// Customer accounts of a tenant: add (and verify), list, show, verify, remove.
@@ -202,6 +203,11 @@ enum TenantCommand {
     RotateToken {
         tenant: String,
     },
+    /// Stops every ingest token but the newest at once: ends a rotation's overlap, or cuts off a
+    /// leaked previous token (rotate first if the newest leaked).
+    RevokeToken {
+        tenant: String,
+    },
     /// Real-time settings: the finding threshold and the tenant's Slack-compatible webhook.
     Configure {
         tenant: String,
@@ -276,6 +282,9 @@ fn request(cmd: &Command) -> (&'static str, String, String, Option<Value>) {
             TenantCommand::Delete { tenant } => ("DELETE", format!("/tenants/{}", seg(tenant)), String::new(), None),
             TenantCommand::RotateToken { tenant } => {
                 ("POST", format!("/tenants/{}/rotate-token", seg(tenant)), String::new(), None)
+            }
+            TenantCommand::RevokeToken { tenant } => {
+                ("POST", format!("/tenants/{}/revoke-token", seg(tenant)), String::new(), None)
             }
             TenantCommand::Configure { tenant, threshold_usd, webhook_url, clear_webhook } => {
                 let mut body = serde_json::Map::new();

@@ -441,3 +441,88 @@ mod money {
         assert_eq!(outcomes["tiny"], "billed 0.00");
     }
 }
+
+/// Scenario 9: the token lifecycle. A second rotation inside the overlap never drops the token
+/// that customers still have deployed, and `revoke-token` stops the previous tokens at once.
+#[tokio::test]
+async fn token_rotation_is_idempotent_and_revocation_is_immediate() {
+    let e = receiver::endpoint().await;
+    let w = world().await;
+    let svc = Onboarding::new(
+        Arc::new(e.store.clone()),
+        w.roles.clone(),
+        Arc::new(SystemClock),
+        costradar::testing::settings(false),
+    );
+    let receiver = costradar::receiver::Receiver::new(
+        Arc::new(e.store.clone()),
+        Arc::new(costradar::pricing::snapshot::bundled().unwrap()),
+        Arc::new(SystemClock),
+    )
+    .with_cache_ttl(std::time::Duration::ZERO);
+    let n = std::sync::atomic::AtomicUsize::new(0);
+    let accepted = |token: &str| {
+        let id = format!("tok-{}", n.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
+        let event = receiver::cloudtrail(&id, "DescribeInstances", json!({}), json!({}));
+        let (path, body) = (format!("/events/{}", e.tenant.id), event.to_string());
+        let token = token.to_owned();
+        let receiver = &receiver;
+        async move {
+            let r = receiver.handle("POST", &path, Some(&token), Some("application/json"), body.as_bytes()).await;
+            r.status == 200
+        }
+    };
+    let deployed = e.token.clone();
+    let first = svc.rotate_token(&e.tenant.id).await.unwrap();
+    let second = svc.rotate_token(&e.tenant.id).await.unwrap();
+    assert_eq!(second.previous_expires_at, first.previous_expires_at, "the deployed token keeps its deadline");
+    assert!(accepted(&deployed).await, "the deployed token still works inside the overlap");
+    assert!(accepted(second.ingest_token.expose()).await);
+    assert!(!accepted(first.ingest_token.expose()).await, "the pending token the second rotation replaced");
+
+    assert_eq!(svc.revoke_previous_tokens(&e.tenant.id).await.unwrap(), 1);
+    assert!(!accepted(&deployed).await, "revoked at once");
+    assert!(accepted(second.ingest_token.expose()).await, "the newest token still works");
+    assert_eq!(svc.revoke_previous_tokens(&e.tenant.id).await.unwrap(), 0, "nothing left to revoke");
+}
+
+/// A member account names its resources: that text reaches the tenant's Slack channel. It
+/// cannot mention `@channel` or hide a link there; and the webhook URL, a secret of the
+/// tenant's, never shows in debug output.
+#[tokio::test]
+async fn event_text_cannot_inject_slack_markup_and_debug_output_hides_the_webhook() {
+    let e = receiver::endpoint().await;
+    let mut tenant = e.tenant.clone();
+    tenant.notify_webhook_url = Some("https://hooks.slack.com/services/T000/B000/secret-path".into());
+    let debug = format!("{tenant:?}");
+    assert!(!debug.contains("secret-path") && debug.contains("<redacted>"), "{debug}");
+
+    let hostile = "<!channel> <https://evil.example/login|Reset your AWS password> & more";
+    let finding = costradar::domain::finding::Finding {
+        tenant_id: tenant.id.clone(),
+        account_id: "123456789012".into(),
+        region: "us-east-1".into(),
+        rule: "realtime.cost-increase".into(),
+        resource_id: "nat-1".into(),
+        title: format!("NAT gateway {hostile} created"),
+        evidence: vec![],
+        monthly_cost_usd: None,
+        monthly_savings_usd: None,
+        alternative: None,
+        actor: Some(format!("arn:aws:sts::123456789012:assumed-role/{hostile}")),
+        source_event: None,
+        price_source: None,
+        status: costradar::domain::finding::FindingStatus::Open,
+        first_seen: chrono::Utc::now(),
+        last_seen: chrono::Utc::now(),
+        arn: None,
+        confidence: None,
+        fix_command: None,
+        savings_included_in: None,
+        resolved_at: None,
+        suppressed_by: None,
+    };
+    let text = costradar::receiver::notify::payload(&tenant, &finding)["text"].as_str().unwrap().to_owned();
+    assert!(!text.contains('<') && !text.contains('>'), "{text}");
+    assert!(text.contains("&lt;!channel&gt;") && text.contains("&amp; more"), "{text}");
+}

@@ -28,7 +28,7 @@ impl TokenCredential {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tenant {
     pub id: TenantId,
     pub name: String,
@@ -50,6 +50,25 @@ pub struct Tenant {
     pub scan_settings: Option<crate::rules::settings::ScanSettings>,
     /// Optimistic-concurrency version: every write says which version it read.
     pub version: u64,
+}
+
+/// Debug output redacts the webhook URL: it is a secret of the tenant's.
+impl std::fmt::Debug for Tenant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tenant")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("external_id", &self.external_id)
+            .field("tokens", &self.tokens)
+            .field("status", &self.status)
+            .field("created_at", &self.created_at)
+            .field("deleted_at", &self.deleted_at)
+            .field("realtime_threshold_usd", &self.realtime_threshold_usd)
+            .field("notify_webhook_url", &self.notify_webhook_url.as_ref().map(|_| "<redacted>"))
+            .field("scan_settings", &self.scan_settings)
+            .field("version", &self.version)
+            .finish()
+    }
 }
 
 impl Tenant {
@@ -78,14 +97,38 @@ impl Tenant {
         self.tokens.iter().fold(false, |acc, t| acc | (t.hash.matches(presented) & t.valid_at(now)))
     }
 
-    /// Installs a new token. The current one stays valid for `overlap`; any token already
-    /// rotated out is dropped, so at most two are valid at once.
-    pub fn rotate_token(&mut self, new: TokenHash, now: DateTime<Utc>, overlap: Duration) {
-        self.tokens.retain(|t| t.expires_at.is_none());
-        for t in &mut self.tokens {
-            t.expires_at = Some(now + overlap);
+    /// Installs a new token; at most two are valid at once, and the one still deployed is never
+    /// cut short. Outside a rotation, the current token stays valid for `overlap`. Inside one (a
+    /// previous token is still in its overlap), the rotation is idempotent: the previous token
+    /// keeps its deadline, and the new token replaces the pending one that has not taken over.
+    /// Returns when the previous token stops working.
+    pub fn rotate_token(&mut self, new: TokenHash, now: DateTime<Utc>, overlap: Duration) -> DateTime<Utc> {
+        let previous_deadline = self.tokens.iter().filter(|t| t.valid_at(now)).filter_map(|t| t.expires_at).max();
+        match previous_deadline {
+            Some(deadline) => {
+                // Keep the deployed token; drop the pending one and anything already expired.
+                self.tokens.retain(|t| t.expires_at.is_some() && t.valid_at(now));
+                self.tokens.push(TokenCredential { hash: new, created_at: now, expires_at: None });
+                deadline
+            }
+            None => {
+                self.tokens.retain(|t| t.expires_at.is_none());
+                for t in &mut self.tokens {
+                    t.expires_at = Some(now + overlap);
+                }
+                self.tokens.push(TokenCredential { hash: new, created_at: now, expires_at: None });
+                now + overlap
+            }
         }
-        self.tokens.push(TokenCredential { hash: new, created_at: now, expires_at: None });
+    }
+
+    /// Stops every token but the newest at once (a rotation's overlap cut short, or a leaked
+    /// previous token). Returns how many stopped.
+    pub fn revoke_previous_tokens(&mut self, now: DateTime<Utc>) -> usize {
+        let before = self.tokens.iter().filter(|t| t.valid_at(now)).count();
+        let newest = self.tokens.iter().map(|t| t.created_at).max();
+        self.tokens.retain(|t| Some(t.created_at) == newest && t.expires_at.is_none());
+        before - self.tokens.len()
     }
 }
 
@@ -115,17 +158,26 @@ mod tests {
     }
 
     #[test]
-    fn at_most_two_tokens_after_repeated_rotation() {
+    fn a_second_rotation_inside_the_overlap_keeps_the_deployed_token() {
         let now = Utc::now();
         let (mut t, first) = tenant(now);
-        let second = IngestToken::generate();
-        let third = IngestToken::generate();
-        t.rotate_token(second.hash(), now, Duration::hours(24));
-        t.rotate_token(third.hash(), now + Duration::minutes(1), Duration::hours(24));
+        let (second, third, fourth) = (IngestToken::generate(), IngestToken::generate(), IngestToken::generate());
+        let deadline = t.rotate_token(second.hash(), now, Duration::hours(24));
+        assert_eq!(t.rotate_token(third.hash(), now + Duration::minutes(1), Duration::hours(24)), deadline);
         assert_eq!(t.tokens.len(), 2);
-        assert!(!t.accepts_token(&first.hash(), now + Duration::minutes(2)));
-        assert!(t.accepts_token(&second.hash(), now + Duration::minutes(2)));
-        assert!(t.accepts_token(&third.hash(), now + Duration::minutes(2)));
+        let later = now + Duration::minutes(2);
+        assert!(t.accepts_token(&first.hash(), later), "still deployed: keeps its deadline");
+        assert!(!t.accepts_token(&second.hash(), later), "the pending token was replaced");
+        assert!(t.accepts_token(&third.hash(), later));
+        assert!(!t.accepts_token(&first.hash(), deadline));
+        // After the overlap, a rotation starts a new one.
+        let after = deadline + Duration::hours(1);
+        assert_eq!(t.rotate_token(fourth.hash(), after, Duration::hours(24)), after + Duration::hours(24));
+        assert_eq!(t.tokens.len(), 2);
+        assert!(t.accepts_token(&third.hash(), after) && t.accepts_token(&fourth.hash(), after));
+        // Revoking stops all but the newest at once.
+        assert_eq!(t.revoke_previous_tokens(after), 1);
+        assert!(!t.accepts_token(&third.hash(), after) && t.accepts_token(&fourth.hash(), after));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! | GET | /tenants | list (`limit`, `cursor`) |
 //! | GET, DELETE | /tenants/{id} | show, delete |
 //! | POST | /tenants/{id}/rotate-token | new token; the old one works for the overlap window |
+//! | POST | /tenants/{id}/revoke-token | every token but the newest stops at once |
 //! | POST, GET | /tenants/{id}/accounts | connect (verifies the role), list |
 //! | GET, DELETE | /tenants/{id}/accounts/{account} | show, disconnect |
 //! | POST | /tenants/{id}/accounts/{account}/verify | verify again |
@@ -182,6 +183,10 @@ async fn route(svc: &Onboarding, req: &ApiRequest<'_>) -> Result<ApiResponse, Ap
                 json!({ "ingest_token": r.ingest_token.expose(), "previous_token_expires_at": r.previous_expires_at }),
             )
         }
+        ("POST", ["tenants", id, "revoke-token"]) => {
+            let revoked = svc.revoke_previous_tokens(&tenant_id(id)?).await?;
+            ok(200, json!({ "revoked": revoked }))
+        }
         ("POST", ["tenants", id, "accounts"]) => {
             let id = tenant_id(id)?;
             let body: ConnectAccount = parse_body(req)?;
@@ -219,7 +224,7 @@ async fn route(svc: &Onboarding, req: &ApiRequest<'_>) -> Result<ApiResponse, Ap
             _,
             ["tenants"]
             | ["tenants", _]
-            | ["tenants", _, "rotate-token" | "accounts"]
+            | ["tenants", _, "rotate-token" | "revoke-token" | "accounts"]
             | ["tenants", _, "accounts", _]
             | ["tenants", _, "accounts", _, "verify"],
         ) => Err(error(405, "method_not_allowed", "method not allowed on this path", None)),

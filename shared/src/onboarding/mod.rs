@@ -271,10 +271,22 @@ impl Onboarding {
         let mut tenant = self.tenant(id).await?;
         let token = self.ids.ingest_token();
         let now = self.now();
-        tenant.rotate_token(token.hash(), now, self.settings.token_overlap);
+        let previous_expires_at = tenant.rotate_token(token.hash(), now, self.settings.token_overlap);
         self.store.save_tenant(&mut tenant).await?;
         tracing::info!(tenant = %id, "ingest token rotated");
-        Ok(RotatedToken { ingest_token: token, previous_expires_at: now + self.settings.token_overlap })
+        Ok(RotatedToken { ingest_token: token, previous_expires_at })
+    }
+
+    /// Stops every token but the newest at once (in every warm receiver within its tenant
+    /// cache's 30 s). Returns how many stopped.
+    pub async fn revoke_previous_tokens(&self, id: &TenantId) -> Result<usize, OnboardingError> {
+        let mut tenant = self.tenant(id).await?;
+        let revoked = tenant.revoke_previous_tokens(self.now());
+        if revoked > 0 {
+            self.store.save_tenant(&mut tenant).await?;
+        }
+        tracing::info!(tenant = %id, revoked, "previous ingest tokens revoked");
+        Ok(revoked)
     }
 
     /// Changes a tenant's real-time settings. `None` leaves a setting alone; `Some(None)` resets

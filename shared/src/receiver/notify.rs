@@ -65,7 +65,13 @@ pub fn payload(tenant: &Tenant, finding: &Finding) -> Value {
     if let Some(actor) = &finding.actor {
         text.push_str(&format!(". By {actor}"));
     }
-    json!({ "text": text, "tenant_id": tenant.id, "finding": finding })
+    json!({ "text": slack_escape(&text), "tenant_id": tenant.id, "finding": finding })
+}
+
+/// Slack's three control characters, escaped as its message formatting asks: text taken from
+/// an event (a resource name, an actor) cannot mention `<!channel>` or hide a link.
+pub fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 /// Which targets a tenant's findings go to, and the sender.
