@@ -526,3 +526,90 @@ async fn event_text_cannot_inject_slack_markup_and_debug_output_hides_the_webhoo
     assert!(!text.contains('<') && !text.contains('>'), "{text}");
     assert!(text.contains("&lt;!channel&gt;") && text.contains("&amp; more"), "{text}");
 }
+
+/// Scenario 4, the rest: random well-formed tenant ids cost a store read each, but they are
+/// remembered apart from the real tenants and cannot flush them; and one tenant's flood meets a
+/// per-tenant token bucket that answers 429, which EventBridge retries.
+#[tokio::test]
+async fn unknown_tenants_and_floods_are_bounded() {
+    let e = receiver::endpoint().await;
+    let receiver = costradar::receiver::Receiver::new(
+        Arc::new(e.store.clone()),
+        Arc::new(costradar::pricing::snapshot::bundled().unwrap()),
+        Arc::new(SystemClock),
+    )
+    .with_rate_limit(5.0, 10.0)
+    // Longer than the flood takes on moto (about 40 s): what is measured is the eviction.
+    .with_cache_ttl(std::time::Duration::from_secs(3600));
+    let send = |tenant: String, id: String| {
+        let receiver = &receiver;
+        let token = e.token.clone();
+        async move {
+            let body = receiver::cloudtrail(&id, "DescribeInstances", json!({}), json!({})).to_string();
+            let path = format!("/events/{tenant}");
+            receiver.handle("POST", &path, Some(&token), Some("application/json"), body.as_bytes()).await.status
+        }
+    };
+    let tenant = e.tenant.id.to_string();
+    assert_eq!(send(tenant.clone(), "warm".into()).await, 200);
+    // 12,000 random tenant ids: more than the caches hold. Each is a 401.
+    for _ in 0..12_000 {
+        assert_eq!(send(TenantId::generate().to_string(), "x".into()).await, 401);
+    }
+    // The real tenant is still cached: its next event needs no tenant read. Seen from the
+    // store: delete the tenant record behind the receiver's back, and the cached answer holds.
+    let client = aws_sdk_dynamodb::Client::new(&costradar_tests::sdk_config().await);
+    client
+        .delete_item()
+        .table_name(e.store.table())
+        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("TENANT#{tenant}")))
+        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S("META".into()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(send(tenant.clone(), "after-flood".into()).await, 200, "the flood did not flush the real tenant");
+
+    // The token bucket: a burst of 10, then 429 until it refills.
+    let statuses: Vec<u16> = {
+        let mut v = Vec::new();
+        for n in 0..30 {
+            v.push(send(tenant.clone(), format!("burst-{n}")).await);
+        }
+        v
+    };
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(statuses.iter().filter(|s| **s == 200).count() <= 11, "{statuses:?}");
+}
+
+/// Scenario 5, first part: a forged message whose ResponseURL fails on purpose is answered once
+/// and never retried, so it cannot fill the delivery dead-letter queue whose alarm would bury
+/// the real stuck stacks. A proved request's answer is still retried.
+#[tokio::test]
+async fn unproved_messages_are_answered_once_and_never_retried() {
+    struct Failing;
+    #[async_trait::async_trait]
+    impl costradar::onboarding::custom_resource::ResponseSender for Failing {
+        async fn put(&self, _: &url::Url, _: &str) -> Result<(), String> {
+            Err("the response URL answered 403 Forbidden".into())
+        }
+    }
+    let w = world().await;
+    let a = w.svc.create_tenant("Acme").await.unwrap().tenant;
+    let mut wrong = a.clone();
+    wrong.external_id = ExternalId::generate();
+    let payer = "123456789012";
+    let cases = [
+        ("a wrong ExternalId", message("create", &wrong, payer, &stack(payer, "s"), "r1", json!({}))),
+        ("a role that cannot be assumed", message("create", &a, payer, &stack(payer, "s"), "r2", json!({}))),
+        ("a forged Update", message("update", &a, payer, &stack(payer, "s"), "r3", json!({}))),
+        ("a forged Delete", message("delete", &a, payer, &stack(payer, "s"), "r4", json!({}))),
+    ];
+    for (name, msg) in cases {
+        let out = w.svc.handle_custom_resource(&Failing, &msg).await;
+        assert!(matches!(out, Ok(Outcome::Undelivered(_))), "{name}: {out:?}");
+    }
+    // Proved: the role exists and trusts the ExternalId. Its answer is worth SNS's retry.
+    w.roles.trust(&role(payer), a.external_id.as_str());
+    let msg = message("create", &a, payer, &stack(payer, "s"), "r5", json!({}));
+    assert!(w.svc.handle_custom_resource(&Failing, &msg).await.is_err(), "retried");
+}

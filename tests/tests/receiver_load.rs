@@ -42,8 +42,11 @@ async fn ten_thousand_events_with_repeats_and_garbage_are_stored_exactly_once() 
         registration: Registration::Manual,
     };
     svc.connect_account(&created.tenant.id, req, &svc.settings().verify).await.unwrap();
-    let receiver =
-        Arc::new(Receiver::new(Arc::new(store.clone()), Arc::new(snapshot::bundled().unwrap()), Arc::new(SystemClock)));
+    // The receiver's own throughput: the per-tenant rate limit is tested in tests/attacks.rs.
+    let receiver = Arc::new(
+        Receiver::new(Arc::new(store.clone()), Arc::new(snapshot::bundled().unwrap()), Arc::new(SystemClock))
+            .with_rate_limit(1e9, 1e9),
+    );
 
     // Deterministic mix: every 20th request is invalid (5%), every 10th repeats an earlier id (10%).
     let mut bodies = Vec::with_capacity(TOTAL);

@@ -184,6 +184,17 @@ impl ConnectionProperties {
     }
 }
 
+/// How an answer is delivered, by what the caller has proved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Delivery<'a> {
+    /// Nothing proved: sent once; a failed PUT is logged, never retried.
+    Once,
+    /// The registering stack's Delete: a failed PUT is retried (SNS delivers again).
+    Retried,
+    /// After proof: recorded, so a repeat delivery replays it, and retried.
+    Recorded(&'a TenantId),
+}
+
 /// What happened to one message, for logs and tests.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -195,6 +206,8 @@ pub enum Outcome {
     InProgress,
     /// Not answered: the message had no response URL we are willing to call.
     Refused(String),
+    /// The answer to an unproved request could not be delivered; not retried.
+    Undelivered(String),
 }
 
 /// A failure worth a retry (the Lambda fails and SNS delivers again).
@@ -310,7 +323,9 @@ impl Onboarding {
         let fallback_physical =
             common.physical_resource_id.clone().unwrap_or_else(|| "costradar-invalid-request".into());
         if let Err(why) = header_ok {
-            return self.answer(sender, None, &common, &fallback_physical, is_delete, &why, HashMap::new()).await;
+            return self
+                .answer(sender, Delivery::Once, &common, &fallback_physical, is_delete, &why, HashMap::new())
+                .await;
         }
         let request: CfnRequest<Value, Value> = match serde_json::from_value(raw.clone()) {
             Ok(r) => r,
@@ -318,7 +333,7 @@ impl Onboarding {
                 return self
                     .answer(
                         sender,
-                        None,
+                        Delivery::Once,
                         &common,
                         &fallback_physical,
                         is_delete,
@@ -334,7 +349,15 @@ impl Onboarding {
             CfnRequest::Delete(r) => (&r.resource_properties, true),
             _ => {
                 return self
-                    .answer(sender, None, &common, &fallback_physical, false, "unknown RequestType", HashMap::new())
+                    .answer(
+                        sender,
+                        Delivery::Once,
+                        &common,
+                        &fallback_physical,
+                        false,
+                        "unknown RequestType",
+                        HashMap::new(),
+                    )
                     .await
             }
         };
@@ -342,7 +365,9 @@ impl Onboarding {
             Ok(p) => p,
             Err(e) => {
                 let why = format!("malformed ResourceProperties: {e}");
-                return self.answer(sender, None, &common, &fallback_physical, is_delete, &why, HashMap::new()).await;
+                return self
+                    .answer(sender, Delivery::Once, &common, &fallback_physical, is_delete, &why, HashMap::new())
+                    .await;
             }
         };
 
@@ -362,7 +387,7 @@ impl Onboarding {
         let Some(tenant) = tenant else {
             tracing::warn!(request_id = %common.request_id, "custom resource for an unknown tenant or with a wrong ExternalId");
             return self
-                .answer(sender, None, &common, &fallback_physical, is_delete, GENERIC_REASON, HashMap::new())
+                .answer(sender, Delivery::Once, &common, &fallback_physical, is_delete, GENERIC_REASON, HashMap::new())
                 .await;
         };
 
@@ -370,7 +395,15 @@ impl Onboarding {
             Ok(r) => r,
             Err(e) => {
                 return self
-                    .answer(sender, None, &common, &fallback_physical, is_delete, &e.to_string(), HashMap::new())
+                    .answer(
+                        sender,
+                        Delivery::Once,
+                        &common,
+                        &fallback_physical,
+                        is_delete,
+                        &e.to_string(),
+                        HashMap::new(),
+                    )
                     .await
             }
         };
@@ -378,7 +411,9 @@ impl Onboarding {
             && stack_account(&common.stack_id).as_ref() == Some(role.account_id());
         if !same_account {
             let why = "the AccountId parameter, the RoleArn's account and the stack's account must be the same account";
-            return self.answer(sender, None, &common, &fallback_physical, is_delete, why, HashMap::new()).await;
+            return self
+                .answer(sender, Delivery::Once, &common, &fallback_physical, is_delete, why, HashMap::new())
+                .await;
         }
         let physical = format!("costradar-{}-{}", tenant.id, role.account_id());
 
@@ -412,11 +447,15 @@ impl Onboarding {
                 }
                 _ => "nothing to disconnect",
             };
-            return self.answer(sender, None, &common, &physical, true, reason, HashMap::new()).await;
+            // The registering stack's Delete is worth a retry; anyone else's is answered once.
+            let delivery = if from_its_stack.is_some() { Delivery::Retried } else { Delivery::Once };
+            return self.answer(sender, delivery, &common, &physical, true, reason, HashMap::new()).await;
         }
         if matches!(request, CfnRequest::Update(_)) && from_its_stack.is_none() {
             tracing::warn!(request_id = %common.request_id, "Update from a stack that did not register the account");
-            return self.answer(sender, None, &common, &physical, false, UNVERIFIED_REASON, HashMap::new()).await;
+            return self
+                .answer(sender, Delivery::Once, &common, &physical, false, UNVERIFIED_REASON, HashMap::new())
+                .await;
         }
 
         // Everything that can be refused is checked before the request is recorded, so a bad
@@ -426,7 +465,9 @@ impl Onboarding {
             .and_then(|c| parse_regions("Regions", &props.regions).map(|_| c).map_err(|e| e.to_string()))
         {
             Ok(c) => c,
-            Err(why) => return self.answer(sender, None, &common, &physical, false, &why, HashMap::new()).await,
+            Err(why) => {
+                return self.answer(sender, Delivery::Once, &common, &physical, false, &why, HashMap::new()).await
+            }
         };
         match self.store().begin_request(&tenant.id, &common.request_id, self.now(), chrono::Duration::minutes(5)).await
         {
@@ -459,11 +500,13 @@ impl Onboarding {
             // Not proved: the request leaves no trace either, and the answer is the generic one.
             Err(OnboardingError::NotVerified(_)) => {
                 self.release_request(&tenant.id, &common.request_id).await;
-                return self.answer(sender, None, &common, &physical, false, UNVERIFIED_REASON, HashMap::new()).await;
+                return self
+                    .answer(sender, Delivery::Once, &common, &physical, false, UNVERIFIED_REASON, HashMap::new())
+                    .await;
             }
             Err(e) => (false, e.to_string(), HashMap::new()),
         };
-        self.answer(sender, Some(&tenant.id), &common, &physical, success, &reason, data).await
+        self.answer(sender, Delivery::Recorded(&tenant.id), &common, &physical, success, &reason, data).await
     }
 
     async fn release_request(&self, tenant: &TenantId, request_id: &str) {
@@ -472,13 +515,14 @@ impl Onboarding {
         }
     }
 
-    /// Sends the answer; with `record`, first records it so that a repeat delivery replays
-    /// exactly this body. Requests refused before authentication are never recorded.
+    /// Sends the answer as `delivery` says: recorded first (so that a repeat delivery replays
+    /// exactly this body) and retried, retried only, or sent once. Requests refused before the
+    /// caller proved anything are never recorded and never retried.
     #[allow(clippy::too_many_arguments)]
     async fn answer(
         &self,
         sender: &dyn ResponseSender,
-        record: Option<&TenantId>,
+        delivery: Delivery<'_>,
         common: &Common,
         physical: &str,
         success: bool,
@@ -486,12 +530,20 @@ impl Onboarding {
         data: HashMap<String, String>,
     ) -> Result<Outcome, Transient> {
         let body = response(common, physical, success, reason, data);
-        if let Some(tenant) = record {
+        if let Delivery::Recorded(tenant) = delivery {
             let recorded = self.store().finish_request(tenant, &common.request_id, &body, self.now()).await;
             recorded.map_err(|e| Transient(e.to_string()))?;
         }
-        sender.put(&common.response_url, &body).await.map_err(Transient)?;
-        tracing::info!(request_id = %common.request_id, success, recorded = record.is_some(), "custom resource answered");
+        if let Err(e) = sender.put(&common.response_url, &body).await {
+            if delivery == Delivery::Once {
+                // A forged message's URL may fail on purpose: no retry, no dead letter to bury
+                // the real stuck stacks under.
+                tracing::warn!(request_id = %common.request_id, error = %e, "answer to an unproved request undelivered; not retried");
+                return Ok(Outcome::Undelivered(e));
+            }
+            return Err(Transient(e));
+        }
+        tracing::info!(request_id = %common.request_id, success, ?delivery, "custom resource answered");
         Ok(Outcome::Answered { success, reason: reason.to_owned() })
     }
 }

@@ -58,7 +58,88 @@ fn unavailable(e: &StoreError) -> Reply {
     reply(503, "unavailable", "temporarily unavailable; retry")
 }
 
-type Cache<K, V> = Mutex<HashMap<K, (Instant, Option<V>)>>;
+/// Entries a cache holds before it starts over.
+const CACHE_MAX: usize = 10_000;
+
+/// Found and not-found answers are kept apart: random tenant ids (each a store read) fill the
+/// misses, which start over when full, and never flush the tenants that exist.
+struct Cache<K, V> {
+    hits: Mutex<HashMap<K, (Instant, V)>>,
+    misses: Mutex<HashMap<K, Instant>>,
+}
+
+impl<K, V> Default for Cache<K, V> {
+    fn default() -> Self {
+        Self { hits: Mutex::default(), misses: Mutex::default() }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone, V: Clone> Cache<K, V> {
+    /// `Some(answer)` while a fresh answer is cached.
+    fn get(&self, key: &K, ttl: Duration) -> Option<Option<V>> {
+        if let Some((at, v)) = self.hits.lock().unwrap().get(key) {
+            if at.elapsed() < ttl {
+                return Some(Some(v.clone()));
+            }
+        }
+        match self.misses.lock().unwrap().get(key) {
+            Some(at) if at.elapsed() < ttl => Some(None),
+            _ => None,
+        }
+    }
+
+    fn put(&self, key: K, value: Option<V>) {
+        fn insert<K: std::hash::Hash + Eq, T>(map: &Mutex<HashMap<K, T>>, key: K, value: T) {
+            let mut m = map.lock().unwrap();
+            if m.len() >= CACHE_MAX {
+                m.clear();
+            }
+            m.insert(key, value);
+        }
+        match value {
+            Some(v) => {
+                self.misses.lock().unwrap().remove(&key);
+                insert(&self.hits, key, (Instant::now(), v));
+            }
+            None => insert(&self.misses, key, Instant::now()),
+        }
+    }
+}
+
+/// A token bucket per tenant in each warm receiver: `rate` events a second, bursts of `burst`.
+/// Past it the answer is 429, which EventBridge retries. With the function's reserved
+/// concurrency C, one tenant gets at most C × rate events a second (docs/security.md).
+pub struct RateLimit {
+    pub rate: f64,
+    pub burst: f64,
+    buckets: Mutex<HashMap<TenantId, (Instant, f64)>>,
+}
+
+impl RateLimit {
+    /// 100 events a second, bursts of 200, per tenant and warm instance.
+    pub const DEFAULT: (f64, f64) = (100.0, 200.0);
+
+    pub fn new(rate: f64, burst: f64) -> Self {
+        Self { rate, burst, buckets: Mutex::default() }
+    }
+
+    fn admit(&self, tenant: &TenantId) -> bool {
+        let mut buckets = self.buckets.lock().unwrap();
+        if buckets.len() >= CACHE_MAX && !buckets.contains_key(tenant) {
+            buckets.clear();
+        }
+        let now = Instant::now();
+        let (at, tokens) = buckets.entry(tenant.clone()).or_insert((now, self.burst));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(self.burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
 
 pub struct Receiver {
     store: Arc<dyn ReceiverStore>,
@@ -73,6 +154,7 @@ pub struct Receiver {
     enricher: Arc<dyn Enricher>,
     notifications: Option<Arc<Notifications>>,
     retried: Mutex<HashMap<TenantId, Instant>>,
+    limit: RateLimit,
     /// How often a warm instance retries a tenant's queued notifications.
     pub notify_retry_every: Duration,
     /// How long events are kept (TTL).
@@ -85,15 +167,16 @@ impl Receiver {
             store,
             snapshot,
             clock,
-            tenants: Mutex::default(),
-            accounts: Mutex::default(),
-            tenant_rates: Mutex::default(),
-            price_list: Mutex::default(),
+            tenants: Cache::default(),
+            accounts: Cache::default(),
+            tenant_rates: Cache::default(),
+            price_list: Cache::default(),
             cache_ttl: CACHE_TTL,
             rates_ttl: RATES_TTL,
             enricher: Arc::new(NoEnrichment),
             notifications: None,
             retried: Mutex::default(),
+            limit: RateLimit::new(RateLimit::DEFAULT.0, RateLimit::DEFAULT.1),
             notify_retry_every: NOTIFY_RETRY_EVERY,
             event_retention: chrono::Duration::days(90),
         }
@@ -108,6 +191,12 @@ impl Receiver {
     /// Sends findings to the operator's targets and the tenant's webhook after each commit.
     pub fn with_notifications(mut self, notifications: Arc<Notifications>) -> Self {
         self.notifications = Some(notifications);
+        self
+    }
+
+    /// The per-tenant rate limit (events a second and burst, per warm instance).
+    pub fn with_rate_limit(mut self, rate: f64, burst: f64) -> Self {
+        self.limit = RateLimit::new(rate, burst);
         self
     }
 
@@ -139,17 +228,11 @@ impl Receiver {
         V: Clone,
         F: std::future::Future<Output = Result<Option<V>, StoreError>>,
     {
-        if let Some((at, v)) = cache.lock().unwrap().get(&key) {
-            if at.elapsed() < ttl {
-                return Ok(v.clone());
-            }
+        if let Some(answer) = cache.get(&key, ttl) {
+            return Ok(answer);
         }
         let v = load.await?;
-        let mut c = cache.lock().unwrap();
-        if c.len() > 10_000 {
-            c.clear();
-        }
-        c.insert(key, (Instant::now(), v.clone()));
+        cache.put(key, v.clone());
         Ok(v)
     }
 
@@ -189,6 +272,9 @@ impl Receiver {
             return reply(401, "unauthorized", "missing or invalid x-api-key");
         };
 
+        if !self.limit.admit(&tenant.id) {
+            return reply(429, "rate_limited", "too many events for this tenant; retry later");
+        }
         let json_type = content_type
             .and_then(|c| c.split(';').next())
             .is_some_and(|c| c.trim().eq_ignore_ascii_case("application/json"));
