@@ -484,3 +484,16 @@ def test_the_price_list_cache_is_refreshed_daily_by_the_scan_function(stack):
     scheduler = stack["Resources"][getatt_of(props["RoleArn"])[0]]["Properties"]["Policies"][0]["PolicyDocument"]
     invoke = [s for s in statements(scheduler) if s["Action"] == "lambda:InvokeFunction"]
     assert [getatt_of(s["Resource"]) for s in invoke] == [("ScanFunction", "Arn")]
+
+
+def test_receiver_and_onboarding_have_reserved_capacity_by_default(stack):
+    """Each public entry point has capacity another cannot exhaust (docs/security.md): reserved
+    concurrency, a parameter with a non-zero default, and 0 to reserve none."""
+    fns = functions(stack)
+    for name, param in [("ReceiverFunction", "ReceiverReservedConcurrency"),
+                        ("OnboardingFunction", "OnboardingReservedConcurrency")]:
+        reserved = fns[name]["Properties"]["ReservedConcurrentExecutions"]
+        cond, value, otherwise = reserved["Fn::If"]
+        assert ref_of(value) == param and ref_of(otherwise) == "AWS::NoValue", reserved
+        assert int(stack["Parameters"][param]["Default"]) > 0
+        assert stack["Conditions"][cond] == {"Fn::Not": [{"Fn::Equals": [{"Ref": param}, 0]}]}
