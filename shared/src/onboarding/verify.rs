@@ -49,6 +49,11 @@ pub const INSECURE_REASON: &str =
 Add `\"Condition\": {\"StringEquals\": {\"sts:ExternalId\": \"<your ExternalId>\"}}` to the role's trust policy \
 (the costradar stack does this for you), then verify again. costradar will not use this account until then.";
 
+/// The session policy of a verification: the session proves that the role can be assumed and
+/// can do nothing else (a session's rights are the role's intersected with this).
+pub const VERIFY_SESSION_POLICY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:GetCallerIdentity","Resource":"*"}]}"#;
+
 pub async fn verify_role(
     assumer: &dyn RoleAssumer,
     role: &RoleArn,
@@ -58,7 +63,12 @@ pub async fn verify_role(
 ) -> Verdict {
     let started = Instant::now();
     let mut backoff = opts.first_backoff;
-    let with_id = AssumeRequest { role_arn: role, external_id: Some(external_id), session_name: session, policy: None };
+    let with_id = AssumeRequest {
+        role_arn: role,
+        external_id: Some(external_id),
+        session_name: session,
+        policy: Some(VERIFY_SESSION_POLICY),
+    };
     loop {
         match assumer.assume(&with_id).await {
             Ok(_) => break,
@@ -136,6 +146,52 @@ pub async fn verify_role(
                     proved: true,
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::{AssumeError, TemporaryCredentials};
+    use std::sync::Mutex;
+
+    /// Records the session policy of every assume.
+    #[derive(Default)]
+    struct Recording(Mutex<Vec<Option<String>>>);
+
+    #[async_trait::async_trait]
+    impl RoleAssumer for Recording {
+        async fn assume(&self, req: &AssumeRequest<'_>) -> Result<TemporaryCredentials, AssumeError> {
+            self.0.lock().unwrap().push(req.policy.map(str::to_owned));
+            if req.external_id.is_some() {
+                Ok(TemporaryCredentials {
+                    access_key_id: "ASIAFAKE".into(),
+                    secret_access_key: "fake".into(),
+                    session_token: "fake".into(),
+                    expiration: chrono::Utc::now() + chrono::Duration::minutes(15),
+                })
+            } else {
+                Err(AssumeError::AccessDenied("no".into()))
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn every_verification_session_can_do_nothing_but_get_caller_identity() {
+        let assumer = Recording::default();
+        let role = RoleArn::parse("arn:aws:iam::123456789012:role/CostradarReadOnly").unwrap();
+        let tenant = crate::domain::TenantId::generate();
+        let session = SessionName::new(&tenant, chrono::Utc::now());
+        let v = verify_role(&assumer, &role, &ExternalId::generate(), &session, &VerifyOptions::default()).await;
+        assert_eq!(v.status, AccountStatus::Active);
+        let policies = assumer.0.lock().unwrap().clone();
+        assert_eq!(policies.len(), 2, "with and without the ExternalId");
+        for p in policies {
+            let doc: serde_json::Value = serde_json::from_str(p.as_deref().expect("a session policy")).unwrap();
+            assert_eq!(doc["Statement"].as_array().unwrap().len(), 1);
+            assert_eq!(doc["Statement"][0]["Effect"], "Allow");
+            assert_eq!(doc["Statement"][0]["Action"], "sts:GetCallerIdentity");
         }
     }
 }
