@@ -9,7 +9,7 @@
 //! | GET, DELETE | /tenants/{id} | show, delete |
 //! | POST | /tenants/{id}/rotate-token | new token; the old one works for the overlap window |
 //! | POST | /tenants/{id}/revoke-token | every token but the newest stops at once |
-//! | POST, GET | /tenants/{id}/accounts | connect (verifies the role), list |
+//! | POST, GET | /tenants/{id}/accounts | connect (verifies the role first: 422 `role_not_verified` writes nothing), list |
 //! | GET, DELETE | /tenants/{id}/accounts/{account} | show, disconnect |
 //! | POST | /tenants/{id}/accounts/{account}/verify | verify again |
 

@@ -323,23 +323,13 @@ impl Onboarding {
         let fallback_physical =
             common.physical_resource_id.clone().unwrap_or_else(|| "costradar-invalid-request".into());
         if let Err(why) = header_ok {
-            return self
-                .answer(sender, Delivery::Once, &common, &fallback_physical, is_delete, &why, HashMap::new())
-                .await;
+            return self.refuse(sender, &common, &fallback_physical, is_delete, &why).await;
         }
         let request: CfnRequest<Value, Value> = match serde_json::from_value(raw.clone()) {
             Ok(r) => r,
             Err(_) => {
                 return self
-                    .answer(
-                        sender,
-                        Delivery::Once,
-                        &common,
-                        &fallback_physical,
-                        is_delete,
-                        "malformed custom-resource request",
-                        HashMap::new(),
-                    )
+                    .refuse(sender, &common, &fallback_physical, is_delete, "malformed custom-resource request")
                     .await
             }
         };
@@ -347,27 +337,13 @@ impl Onboarding {
             CfnRequest::Create(r) => (&r.resource_properties, false),
             CfnRequest::Update(r) => (&r.resource_properties, false),
             CfnRequest::Delete(r) => (&r.resource_properties, true),
-            _ => {
-                return self
-                    .answer(
-                        sender,
-                        Delivery::Once,
-                        &common,
-                        &fallback_physical,
-                        false,
-                        "unknown RequestType",
-                        HashMap::new(),
-                    )
-                    .await
-            }
+            _ => return self.refuse(sender, &common, &fallback_physical, false, "unknown RequestType").await,
         };
         let props: ConnectionProperties = match serde_json::from_value(props.clone()) {
             Ok(p) => p,
             Err(e) => {
                 let why = format!("malformed ResourceProperties: {e}");
-                return self
-                    .answer(sender, Delivery::Once, &common, &fallback_physical, is_delete, &why, HashMap::new())
-                    .await;
+                return self.refuse(sender, &common, &fallback_physical, is_delete, &why).await;
             }
         };
 
@@ -386,34 +362,18 @@ impl Onboarding {
         };
         let Some(tenant) = tenant else {
             tracing::warn!(request_id = %common.request_id, "custom resource for an unknown tenant or with a wrong ExternalId");
-            return self
-                .answer(sender, Delivery::Once, &common, &fallback_physical, is_delete, GENERIC_REASON, HashMap::new())
-                .await;
+            return self.refuse(sender, &common, &fallback_physical, is_delete, GENERIC_REASON).await;
         };
 
         let role = match RoleArn::parse(&props.role_arn) {
             Ok(r) => r,
-            Err(e) => {
-                return self
-                    .answer(
-                        sender,
-                        Delivery::Once,
-                        &common,
-                        &fallback_physical,
-                        is_delete,
-                        &e.to_string(),
-                        HashMap::new(),
-                    )
-                    .await
-            }
+            Err(e) => return self.refuse(sender, &common, &fallback_physical, is_delete, &e.to_string()).await,
         };
         let same_account = AccountId::parse(&props.account_id).ok().as_ref() == Some(role.account_id())
             && stack_account(&common.stack_id).as_ref() == Some(role.account_id());
         if !same_account {
             let why = "the AccountId parameter, the RoleArn's account and the stack's account must be the same account";
-            return self
-                .answer(sender, Delivery::Once, &common, &fallback_physical, is_delete, why, HashMap::new())
-                .await;
+            return self.refuse(sender, &common, &fallback_physical, is_delete, why).await;
         }
         let physical = format!("costradar-{}-{}", tenant.id, role.account_id());
 
@@ -453,9 +413,7 @@ impl Onboarding {
         }
         if matches!(request, CfnRequest::Update(_)) && from_its_stack.is_none() {
             tracing::warn!(request_id = %common.request_id, "Update from a stack that did not register the account");
-            return self
-                .answer(sender, Delivery::Once, &common, &physical, false, UNVERIFIED_REASON, HashMap::new())
-                .await;
+            return self.refuse(sender, &common, &physical, false, UNVERIFIED_REASON).await;
         }
 
         // Everything that can be refused is checked before the request is recorded, so a bad
@@ -465,9 +423,7 @@ impl Onboarding {
             .and_then(|c| parse_regions("Regions", &props.regions).map(|_| c).map_err(|e| e.to_string()))
         {
             Ok(c) => c,
-            Err(why) => {
-                return self.answer(sender, Delivery::Once, &common, &physical, false, &why, HashMap::new()).await
-            }
+            Err(why) => return self.refuse(sender, &common, &physical, false, &why).await,
         };
         match self.store().begin_request(&tenant.id, &common.request_id, self.now(), chrono::Duration::minutes(5)).await
         {
@@ -500,9 +456,7 @@ impl Onboarding {
             // Not proved: the request leaves no trace either, and the answer is the generic one.
             Err(OnboardingError::NotVerified(_)) => {
                 self.release_request(&tenant.id, &common.request_id).await;
-                return self
-                    .answer(sender, Delivery::Once, &common, &physical, false, UNVERIFIED_REASON, HashMap::new())
-                    .await;
+                return self.refuse(sender, &common, &physical, false, UNVERIFIED_REASON).await;
             }
             Err(e) => (false, e.to_string(), HashMap::new()),
         };
@@ -513,6 +467,18 @@ impl Onboarding {
         if let Err(e) = self.store().abandon_request(tenant, request_id).await {
             tracing::error!(error = %e, "could not release the request record");
         }
+    }
+
+    /// A FAILED (or, for a Delete, SUCCESS) answer to a request that proved nothing: sent once.
+    async fn refuse(
+        &self,
+        sender: &dyn ResponseSender,
+        common: &Common,
+        physical: &str,
+        success: bool,
+        reason: &str,
+    ) -> Result<Outcome, Transient> {
+        self.answer(sender, Delivery::Once, common, physical, success, reason, HashMap::new()).await
     }
 
     /// Sends the answer as `delivery` says: recorded first (so that a repeat delivery replays

@@ -49,7 +49,7 @@ fn reply(status: u16, code: &str, message: &str) -> Reply {
 
 /// A store failure as an answer: only a transient one is a 5xx, which EventBridge retries for a
 /// day; a request the store refuses as invalid is a permanent 400.
-fn unavailable(e: &StoreError) -> Reply {
+fn store_failure(e: &StoreError) -> Reply {
     if let StoreError::Invalid(why) = e {
         tracing::warn!(error = %why, "the store refused the event as invalid");
         return reply(400, "invalid_event", "the event cannot be stored: an id or a value is too large");
@@ -110,8 +110,8 @@ impl<K: std::hash::Hash + Eq + Clone, V: Clone> Cache<K, V> {
 /// Past it the answer is 429, which EventBridge retries. With the function's reserved
 /// concurrency C, one tenant gets at most C × rate events a second (docs/security.md).
 pub struct RateLimit {
-    pub rate: f64,
-    pub burst: f64,
+    rate: f64,
+    burst: f64,
     buckets: Mutex<HashMap<TenantId, (Instant, f64)>>,
 }
 
@@ -264,7 +264,7 @@ impl Receiver {
         };
         let tenant = match self.cached(&self.tenants, tenant_id.clone(), self.store.get_tenant(&tenant_id)).await {
             Ok(t) => t,
-            Err(e) => return unavailable(&e),
+            Err(e) => return store_failure(&e),
         };
         let now = self.clock.now();
         let Some(tenant) = tenant.filter(|t| t.accepts_token(&TokenHash::of(key), now)) else {
@@ -301,7 +301,7 @@ impl Receiver {
             .await
         {
             Ok(a) => a,
-            Err(e) => return unavailable(&e),
+            Err(e) => return store_failure(&e),
         };
         if !account.as_ref().is_some_and(Account::is_usable) {
             return reply(403, "account_not_connected", "the event's account is not an active account of this tenant");
@@ -318,7 +318,7 @@ impl Receiver {
             Ok((Recorded::Duplicate, _)) => {
                 Reply { status: 200, body: json!({ "status": "duplicate", "event_id": ev.id }) }
             }
-            Err(e) => unavailable(&e),
+            Err(e) => store_failure(&e),
         }
     }
 
