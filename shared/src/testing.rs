@@ -54,6 +54,8 @@ impl RoleAssumer for FakeAssumer {
 #[derive(Default)]
 pub struct RoleWorld {
     roles: Mutex<std::collections::HashMap<String, String>>,
+    /// AssumeRole calls so far.
+    pub assumes: std::sync::atomic::AtomicUsize,
 }
 
 impl RoleWorld {
@@ -66,6 +68,7 @@ impl RoleWorld {
 #[async_trait]
 impl RoleAssumer for RoleWorld {
     async fn assume(&self, req: &AssumeRequest<'_>) -> Result<TemporaryCredentials, AssumeError> {
+        self.assumes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let trusted = self.roles.lock().unwrap().get(&req.role_arn.to_string()).cloned();
         match (trusted, req.external_id) {
             (Some(id), Some(given)) if given.as_str() == id => FakeAssumer::enforcing().assume(req).await,

@@ -63,6 +63,15 @@ fn message(kind: &str, tenant: &Tenant, account: &str, stack_id: &str, request: 
     })
 }
 
+/// Items in the table, but for the counters of failed proofs (the verification budget of
+/// scenario 5, kept in the tenant's own partition; it says nothing about any account).
+async fn items_about_accounts(table: &str) -> usize {
+    let client = aws_sdk_dynamodb::Client::new(&costradar_tests::sdk_config().await);
+    let out = client.scan().table_name(table).send().await.unwrap();
+    assert!(out.last_evaluated_key.is_none(), "a small test table");
+    out.items().iter().filter(|i| !i["SK"].as_s().unwrap().starts_with("UNPROVED#")).count()
+}
+
 impl World {
     async fn send(&self, msg: &str) -> (bool, String) {
         match self.svc.handle_custom_resource(&self.sender, msg).await.unwrap() {
@@ -95,14 +104,14 @@ async fn squatting_and_enumeration_through_the_custom_resource_topic() {
     let b = w.svc.create_tenant("Victim's tenant").await.unwrap().tenant;
     let (free, held) = ("444455556666", "777788889999");
     w.onboard(&b, held, &stack(held, "held-stack")).await;
-    let items = item_count(w.store.table()).await;
+    let items = items_about_accounts(w.store.table()).await;
 
     // X free: the squat fails and leaves nothing behind, no account, no claim, no request.
     let (ok, free_reason) =
         w.send(&message("create", &a, free, &stack(free, "forged"), "forged-create-1", json!({}))).await;
     assert!(!ok);
     assert_eq!(free_reason, UNVERIFIED_REASON);
-    assert_eq!(item_count(w.store.table()).await, items, "nothing written for an unproved Create");
+    assert_eq!(items_about_accounts(w.store.table()).await, items, "nothing written for an unproved Create");
     assert!(w.account(&a, free).await.is_none());
 
     // X already connected elsewhere: the very same answer, so the attacker learns nothing.
@@ -110,7 +119,7 @@ async fn squatting_and_enumeration_through_the_custom_resource_topic() {
         w.send(&message("create", &a, held, &stack(held, "forged"), "forged-create-2", json!({}))).await;
     assert!(!ok);
     assert_eq!(held_reason, free_reason);
-    assert_eq!(item_count(w.store.table()).await, items);
+    assert_eq!(items_about_accounts(w.store.table()).await, items);
 
     // X's real owner onboards through tenant B: the squat did not hold X.
     let x = w.onboard(&b, free, &stack(free, "owner-stack")).await;
@@ -612,4 +621,32 @@ async fn unproved_messages_are_answered_once_and_never_retried() {
     w.roles.trust(&role(payer), a.external_id.as_str());
     let msg = message("create", &a, payer, &stack(payer, "s"), "r5", json!({}));
     assert!(w.svc.handle_custom_resource(&Failing, &msg).await.is_err(), "retried");
+}
+
+/// Scenario 5, second part: each forged Create with a valid tenant and ExternalId held an
+/// onboarding execution for up to the verification budget. A tenant gets at most
+/// `UNPROVED_PER_TENANT_HOUR` failed proofs an hour; past that, Creates and Updates are refused
+/// at once, with no AssumeRole.
+#[tokio::test]
+async fn failed_proofs_are_bounded_per_tenant() {
+    use costradar::onboarding::custom_resource::{BUDGET_SPENT_REASON, UNPROVED_PER_TENANT_HOUR};
+    use std::sync::atomic::Ordering;
+    let w = world().await;
+    let a = w.svc.create_tenant("Target").await.unwrap().tenant;
+    let b = w.svc.create_tenant("Bystander").await.unwrap().tenant;
+    for n in 0..UNPROVED_PER_TENANT_HOUR {
+        let account = format!("{:012}", 500_000_000_000u64 + u64::from(n));
+        let (ok, reason) =
+            w.send(&message("create", &a, &account, &stack(&account, "f"), &format!("f{n}"), json!({}))).await;
+        assert!(!ok && reason == UNVERIFIED_REASON, "{reason}");
+    }
+    let assumes = w.roles.assumes.load(Ordering::SeqCst);
+    let (ok, reason) =
+        w.send(&message("create", &a, "599999999999", &stack("599999999999", "f"), "over", json!({}))).await;
+    assert!(!ok);
+    assert_eq!(reason, BUDGET_SPENT_REASON);
+    assert_eq!(w.roles.assumes.load(Ordering::SeqCst), assumes, "refused without an AssumeRole");
+    // Another tenant's budget is its own.
+    let x = w.onboard(&b, "444455556666", &stack("444455556666", "s")).await;
+    assert_eq!(x.status, AccountStatus::Active);
 }

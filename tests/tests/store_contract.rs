@@ -139,9 +139,18 @@ async fn contract(s: &dyn OnboardingStore) {
     s.abandon_request(&a.id, "req-2").await.unwrap();
     assert_eq!(s.begin_request(&a.id, "req-2", now, stale).await.unwrap(), RequestState::Started);
 
+    // Failed proofs are counted per tenant and hour.
+    let hour = now.timestamp().div_euclid(3600) * 3600;
+    assert_eq!(s.unproved_count(&a.id, hour).await.unwrap(), 0);
+    for _ in 0..3 {
+        s.count_unproved(&a.id, hour).await.unwrap();
+    }
+    assert_eq!(s.unproved_count(&a.id, hour).await.unwrap(), 3);
+    assert_eq!(s.unproved_count(&a.id, hour + 3600).await.unwrap(), 0, "the next hour starts afresh");
+
     // Tenant data expiry marks every item under the tenant.
     let n = s.expire_tenant_data(&a.id, now + Duration::days(30)).await.unwrap();
-    assert_eq!(n, 1 + 8 + 2, "META, 8 accounts, 2 requests");
+    assert_eq!(n, 1 + 8 + 2 + 1, "META, 8 accounts, 2 requests, 1 counter of failed proofs");
 }
 
 /// Event de-duplication, findings keeping their first sighting, and instance-type memory.

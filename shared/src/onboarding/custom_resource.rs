@@ -37,6 +37,15 @@ pub const UNVERIFIED_REASON: &str = "costradar could not verify this connection:
 with this stack's ExternalId. Check that the role exists and that its trust policy allows costradar's scanner \
 role with the ExternalId condition, then update the stack.";
 
+/// At most this many custom-resource requests of one tenant may fail their proof in an hour;
+/// past it, Creates and Updates are refused at once, without an AssumeRole. Each failed proof
+/// held an onboarding execution for up to the verification budget (docs/security.md).
+pub const UNPROVED_PER_TENANT_HOUR: u32 = 20;
+
+/// What `FAILED` says once a tenant's hour of failed proofs is spent.
+pub const BUDGET_SPENT_REASON: &str = "costradar could not verify this connection: too many connection attempts \
+for this tenant failed in the last hour. Update the stack again later, or ask your costradar operator.";
+
 /// CloudFormation refuses responses over 4096 bytes; keep the reason well inside.
 const REASON_MAX: usize = 1000;
 const MESSAGE_MAX: usize = 64 * 1024;
@@ -425,6 +434,16 @@ impl Onboarding {
             Ok(c) => c,
             Err(why) => return self.refuse(sender, &common, &physical, false, &why).await,
         };
+        // The tenant's verification budget: forged requests cannot hold executions without end.
+        let hour = self.now().timestamp().div_euclid(3600) * 3600;
+        match self.store().unproved_count(&tenant.id, hour).await {
+            Ok(n) if n >= UNPROVED_PER_TENANT_HOUR => {
+                tracing::warn!(tenant = %tenant.id, "the tenant's hour of failed proofs is spent; refused without verifying");
+                return self.refuse(sender, &common, &physical, false, BUDGET_SPENT_REASON).await;
+            }
+            Ok(_) => {}
+            Err(e) => return Err(Transient(e.to_string())),
+        }
         match self.store().begin_request(&tenant.id, &common.request_id, self.now(), chrono::Duration::minutes(5)).await
         {
             Ok(RequestState::Started) => {}
@@ -456,6 +475,9 @@ impl Onboarding {
             // Not proved: the request leaves no trace either, and the answer is the generic one.
             Err(OnboardingError::NotVerified(_)) => {
                 self.release_request(&tenant.id, &common.request_id).await;
+                if let Err(e) = self.store().count_unproved(&tenant.id, hour).await {
+                    tracing::error!(error = %e, "could not count a failed proof");
+                }
                 return self.refuse(sender, &common, &physical, false, UNVERIFIED_REASON).await;
             }
             Err(e) => (false, e.to_string(), HashMap::new()),

@@ -571,6 +571,29 @@ impl RequestLedger for DynamoStore {
             Err(e) => Err(unavailable(e)),
         }
     }
+
+    async fn unproved_count(&self, tenant: &TenantId, hour: i64) -> Result<u32, StoreError> {
+        let item = self.get(tenant_pk(tenant), unproved_sk(hour)).await?;
+        let count = item.as_ref().and_then(|i| i.get("count")).and_then(|v| v.as_n().ok()?.parse().ok());
+        Ok(count.unwrap_or(0))
+    }
+
+    async fn count_unproved(&self, tenant: &TenantId, hour: i64) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(tenant_pk(tenant)))
+            .key(SK, s(unproved_sk(hour)))
+            .update_expression("ADD #c :one SET #ttl = :ttl")
+            .expression_attribute_names("#c", "count")
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":ttl", n(hour + 86_400))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
 }
 
 #[async_trait]

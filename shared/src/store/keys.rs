@@ -10,6 +10,8 @@ use crate::domain::{AccountId, TenantId};
 pub const TENANT_META: &str = "META";
 pub const ACCOUNT_PREFIX: &str = "ACCOUNT#";
 pub const REQUEST_PREFIX: &str = "CFNREQ#";
+/// A tenant's failed proofs in one hour (the custom resource's verification budget).
+pub const UNPROVED_PREFIX: &str = "UNPROVED#";
 pub const CLAIM_SK: &str = "CLAIM";
 pub const EVENT_PREFIX: &str = "EVENT#";
 pub const FINDING_PREFIX: &str = "FINDING#";
@@ -31,6 +33,11 @@ pub fn account_sk(id: &AccountId) -> String {
 
 pub fn request_sk(request_id: &str) -> String {
     format!("{REQUEST_PREFIX}{request_id}")
+}
+
+/// The counter of failed proofs in the hour that starts at `hour` (unix seconds).
+pub fn unproved_sk(hour: i64) -> String {
+    format!("{UNPROVED_PREFIX}{hour}")
 }
 
 pub fn event_sk(event_id: &str) -> String {

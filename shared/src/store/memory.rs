@@ -274,6 +274,24 @@ impl RequestLedger for MemoryStore {
         }
         Ok(())
     }
+
+    async fn unproved_count(&self, tenant: &TenantId, hour: i64) -> Result<u32, StoreError> {
+        let items = self.guard()?;
+        let count = items.get(&(tenant_pk(tenant), unproved_sk(hour))).and_then(|i| i.body["count"].as_u64());
+        Ok(count.unwrap_or(0) as u32)
+    }
+
+    async fn count_unproved(&self, tenant: &TenantId, hour: i64) -> Result<(), StoreError> {
+        let mut items = self.guard()?;
+        let item = items.entry((tenant_pk(tenant), unproved_sk(hour))).or_insert(Item {
+            body: serde_json::json!({ "count": 0 }),
+            version: 0,
+            expires_at: Some(hour + 86_400),
+        });
+        item.body["count"] = (item.body["count"].as_u64().unwrap_or(0) + 1).into();
+        item.version += 1;
+        Ok(())
+    }
 }
 
 #[async_trait]

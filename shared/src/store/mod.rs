@@ -137,6 +137,11 @@ pub trait RequestLedger: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Forgets an unanswered attempt so that a retry starts afresh.
     async fn abandon_request(&self, tenant: &TenantId, request_id: &str) -> Result<(), StoreError>;
+    /// How many custom-resource requests of the tenant failed their proof in the hour that
+    /// starts at `hour` (unix seconds): the per-tenant verification budget.
+    async fn unproved_count(&self, tenant: &TenantId, hour: i64) -> Result<u32, StoreError>;
+    /// Counts one more failed proof in that hour; the counter expires a day later.
+    async fn count_unproved(&self, tenant: &TenantId, hour: i64) -> Result<(), StoreError>;
 }
 
 /// Whether an event was new or a repeat of one already stored.
