@@ -252,8 +252,9 @@ impl EmbeddedEngine {
             let (QueryError::InvalidData(m) | QueryError::Failed(m) | QueryError::Transient(m)) = e;
             invalid(format!("cannot read {}: {m}", file.display()))
         };
+        let mut csv_text = None;
         if let Some(csv) = &csv {
-            csv.register(&ctx).await.map_err(cannot_read)?;
+            csv_text = Some(csv.register(&ctx).await.map_err(cannot_read)?);
         } else if name.ends_with(".parquet") {
             ctx.register_parquet("focus_raw", &url, ParquetReadOptions::default().file_extension(".parquet"))
                 .await
@@ -266,8 +267,8 @@ impl EmbeddedEngine {
         let names: Vec<&str> = arrow_schema.fields().iter().map(|f| f.name().as_str()).collect();
         let version = detect_version(&names).map_err(|e| invalid(format!("{}: {e}", file.display())))?;
         check_columns(Schema::Focus, &arrow_schema)?;
-        if let Some(csv) = &csv {
-            csv.check_numbers().await.map_err(cannot_read)?;
+        if let (Some(csv), Some(text)) = (&csv, &csv_text) {
+            csv.check_numbers(text).await.map_err(cannot_read)?;
         }
         let view = focus_view(&ctx, &arrow_schema).map_err(|e| invalid(format!("{}: {e}", file.display())))?;
         let df = ctx.sql(&view).await.map_err(map_df)?;
@@ -436,6 +437,8 @@ fn csv_cell(name: &str) -> String {
 
 /// A FOCUS CSV (plain, or gzip as AWS Data Exports writes it), typed by the specification
 /// rather than by inference: the Decimal columns are numbers, every other column is text.
+type ArrowSchema = datafusion::arrow::datatypes::Schema;
+
 struct FocusCsv {
     url: String,
     gzip: bool,
@@ -453,16 +456,17 @@ impl FocusCsv {
     }
 
     /// Every column as text, from the header alone: the values decide no type.
-    async fn text_schema(&self, ctx: &SessionContext) -> Result<datafusion::arrow::datatypes::Schema, QueryError> {
+    async fn text_schema(&self, ctx: &SessionContext) -> Result<ArrowSchema, QueryError> {
         use datafusion::arrow::datatypes::Field;
         let header = ctx.read_csv(&self.url, self.options().schema_infer_max_records(0)).await.map_err(map_df)?;
         let fields: Vec<Field> =
             header.schema().fields().iter().map(|f| Field::new(f.name(), DataType::Utf8, true)).collect();
-        Ok(datafusion::arrow::datatypes::Schema::new(fields))
+        Ok(ArrowSchema::new(fields))
     }
 
     /// Registers the file as `focus_raw`: missing values as `NULL`, Decimal columns as numbers.
-    async fn register(&self, ctx: &SessionContext) -> Result<(), QueryError> {
+    /// Returns the file's columns, all text, for [`Self::check_numbers`].
+    async fn register(&self, ctx: &SessionContext) -> Result<ArrowSchema, QueryError> {
         let text = self.text_schema(ctx).await?;
         ctx.register_csv("focus_text", &self.url, self.options().schema(&text)).await.map_err(map_df)?;
         let cols: Vec<String> = text
@@ -478,14 +482,13 @@ impl FocusCsv {
             })
             .collect();
         let df = ctx.sql(&format!("SELECT {} FROM focus_text", cols.join(", "))).await.map_err(map_df)?;
-        ctx.register_table("focus_raw", df.into_view()).map(drop).map_err(map_df)
+        ctx.register_table("focus_raw", df.into_view()).map_err(map_df)?;
+        Ok(text)
     }
 
     /// One pass over the file, in file order (one partition), for the first value of a Decimal
     /// column that is not a finite number: refused with its column, its row and the value.
-    async fn check_numbers(&self) -> Result<(), QueryError> {
-        let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(1));
-        let text = self.text_schema(&ctx).await?;
+    async fn check_numbers(&self, text: &ArrowSchema) -> Result<(), QueryError> {
         let decimals: Vec<&str> = text
             .fields()
             .iter()
@@ -495,7 +498,8 @@ impl FocusCsv {
         if decimals.is_empty() {
             return Ok(());
         }
-        ctx.register_csv("t", &self.url, self.options().schema(&text)).await.map_err(map_df)?;
+        let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(1));
+        ctx.register_csv("t", &self.url, self.options().schema(text)).await.map_err(map_df)?;
         let cols: Vec<String> = decimals.iter().enumerate().map(|(i, n)| format!("{} AS c{i}", csv_cell(n))).collect();
         let bad: Vec<String> = (0..decimals.len())
             .map(|i| {
