@@ -91,8 +91,9 @@ def main() -> int:
     )
     subprocess.run([cr, "table", "create"], check=True, capture_output=True, env=os.environ)
     created = cli(cr, "tenants", "create", "--name", "Cold start")
-    tenant, token = created["tenant"]["id"], created["ingest_token"]
-    cli(cr, "accounts", "add", "--tenant", tenant, "--role-arn", "arn:aws:iam::123456789012:role/CostradarReadOnly")
+    tenant = created["tenant"]["id"]
+    account = cli(cr, "accounts", "add", "--tenant", tenant, "--role-arn", "arn:aws:iam::123456789012:role/CostradarReadOnly")
+    token = account["ingest_token"]
     template = (ROOT / "events/receiver/http/ec2-run-instances-gpu.json").read_text()
     template = template.replace("t-exampletenant001", tenant).replace("crt_placeholder-replaced-by-tests-0000000000", token)
 

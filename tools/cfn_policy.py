@@ -116,8 +116,7 @@ class Renderer:
         if value is None:
             value = {"TenantId": "t-0123456789abcdef", "ExternalId": "costradar-" + "x" * 40,
                      "CostradarAccountId": "444455556666",
-                     "CustomResourceTopicArn": "arn:aws:sns:us-east-1:444455556666:costradar-custom-resource",
-                     "IngestToken": "crt_" + "A" * 43}.get(name, f"<{name}>")
+                     "CustomResourceTopicArn": "arn:aws:sns:us-east-1:444455556666:costradar-custom-resource"}.get(name, f"<{name}>")
         if spec.get("Type") == "CommaDelimitedList":
             return [] if value == "" else [v.strip() for v in str(value).split(",")]
         return str(value)
@@ -559,7 +558,10 @@ def access_md(db: IamDatabase) -> str:
     w("  costradar's account (`aws:PrincipalArn`), and only with your ExternalId (`sts:ExternalId`). Sessions last")
     w("  at most one hour (`MaxSessionDuration` 3600); costradar asks for 15 minutes.")
     w("- **Hold your secrets.** The ingest token that authenticates your events lives in your Secrets Manager,")
-    w("  inside the EventBridge Connection the stack creates; costradar keeps only its SHA-256 hash.")
+    w("  inside the EventBridge Connection the stack creates; costradar keeps only its SHA-256 hash. Each account")
+    w("  has its own token, issued in costradar's (NoEcho) answer to the stack's custom resource: with one")
+    w("  account's token, events can be sent for that account only. Every stack update brings a new token; the")
+    w("  previous one works for a day while the update lands.")
     w("")
     w("## What the stack creates in your account")
     w("")
@@ -569,7 +571,7 @@ def access_md(db: IamDatabase) -> str:
     w("- always: the role `CostradarReadOnly`, its policy `CostradarReadOnlyAccess`, and a custom resource that")
     w("  tells costradar the role exists (and, when you delete the stack, that it is gone);")
     w("- with `EnableRealtime` (default on): three EventBridge rules on your default bus, a Connection holding the")
-    w("  ingest token (API key header `x-api-key`), an API destination to costradar's receiver with a rate")
+    w("  account's ingest token (API key header `x-api-key`), an API destination to costradar's receiver with a rate")
     w("  limit, a role EventBridge uses to call it (`events:InvokeApiDestination` on that destination only), an")
     w("  encrypted SQS dead-letter queue (14 days) for events not accepted within 24 hours (185 retries), and")
     w("  a role `CostradarEventForwarder` that other regions' forwarding rules use (`events:PutEvents` on this")
@@ -611,8 +613,8 @@ def access_md(db: IamDatabase) -> str:
     w("## How you grant access")
     w("")
     w("1. costradar gives you a quick-create link (tenant id, ExternalId, costradar's account and topic are")
-    w("   prefilled) and, separately, your ingest token. Paste the token into the `IngestToken` field: it is")
-    w("   deliberately not in the link, because links end up in browser history and chat logs.")
+    w("   prefilled). There is no secret to paste: the account's ingest token comes back in costradar's answer")
+    w("   to the stack, straight into the EventBridge Connection.")
     w("2. Deploy the stack in the region costradar names (its registration topic lives there). Turn on")
     w("   `EnableCur` only in us-east-1. List the regions you use in `Regions`.")
     w("3. The stack's custom resource tells costradar the role exists; costradar checks that it can assume it")

@@ -135,10 +135,7 @@ status=$(field "['statusCode']" <<<"$create")
 body=$(field "['body']" <<<"$create")
 tenant=$(field "['tenant']['id']" <<<"$body")
 external_id=$(field "['tenant']['external_id']" <<<"$body")
-export COSTRADAR_INGEST_TOKEN
-COSTRADAR_INGEST_TOKEN=$(field "['ingest_token']" <<<"$body")
 echo "   POST /tenants (operator API event) -> 201, tenant $tenant, ExternalId $external_id"
-echo "   ingest token: shown once, stored only as its SHA-256 (not printed)"
 "$py" tools/demo/local.py cfn-response "$out/cfn-port" "$out/cfn-responses.jsonl" &
 pids+=($!)
 echo "$!" >>"$out/pids"
@@ -167,6 +164,10 @@ answer=$(tail -n 1 "$out/cfn-responses.jsonl" 2>/dev/null || true)
 cfn_status=$(field "['body']['Status']" <<<"$answer")
 echo "   customer stack Create (SNS custom-resource event) -> answered $cfn_status to the response URL stand-in"
 [ "$cfn_status" = SUCCESS ] || { echo "demo: custom resource failed: $answer" >&2; exit 1; }
+# The account's own ingest token, as the stack's Connection gets it (!GetAtt Connection.IngestToken).
+export COSTRADAR_INGEST_TOKEN
+COSTRADAR_INGEST_TOKEN=$(field "['body']['Data']['IngestToken']" <<<"$answer")
+echo "   the answer carries the account's own ingest token (NoEcho: $(field "['body']['NoEcho']" <<<"$answer")); costradar stores only its SHA-256 (not printed)"
 account=$("$py" - "$tenant" <<'PY' | invoke onboarding
 import json, sys
 e = json.load(open("events/onboarding/api-create-tenant.json"))

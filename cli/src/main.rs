@@ -35,11 +35,11 @@ enum Command {
     /// The DynamoDB table (local runs; production tables come from the SAM template).
     #[command(subcommand)]
     Table(TableCommand),
-    /// Tenants: create (prints the ingest token once), list, show, delete, rotate-token,
-    /// revoke-token.
+    /// Tenants: create, list, show, configure, delete.
     #[command(subcommand)]
     Tenants(TenantCommand),
-    /// Customer accounts of a tenant: add (and verify), list, show, verify, remove.
+    /// Customer accounts of a tenant: add (verifies; prints the account's ingest token once), list,
+    /// show, verify, remove, rotate-token, revoke-token.
     #[command(subcommand)]
     Accounts(AccountCommand),
     /// Real-time events: price one locally, or send one to a receiver.
@@ -75,7 +75,7 @@ enum EventCommand {
         url: String,
         #[arg(long)]
         tenant: String,
-        /// The tenant's ingest token (`x-api-key`).
+        /// The ingest token of the event's account (`x-api-key`).
         #[arg(long, env = "COSTRADAR_INGEST_TOKEN", hide_env_values = true)]
         token: String,
     },
@@ -200,14 +200,6 @@ enum TenantCommand {
     Delete {
         tenant: String,
     },
-    RotateToken {
-        tenant: String,
-    },
-    /// Stops every ingest token but the newest at once: ends a rotation's overlap, or cuts off a
-    /// leaked previous token (rotate first if the newest leaked).
-    RevokeToken {
-        tenant: String,
-    },
     /// Real-time settings: the finding threshold and the tenant's Slack-compatible webhook.
     Configure {
         tenant: String,
@@ -257,6 +249,22 @@ enum AccountCommand {
         #[arg(long)]
         account_id: String,
     },
+    /// A new ingest token for the account (printed once); the previous one works for the overlap
+    /// window. A stack-connected account gets a new token on every stack update instead.
+    RotateToken {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        account_id: String,
+    },
+    /// Stops every ingest token of the account but the newest at once: ends a rotation's overlap,
+    /// or cuts off a leaked previous token (rotate first if the newest leaked).
+    RevokeToken {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        account_id: String,
+    },
 }
 
 /// Path segments from the command line are percent-encoded so that nothing typed can change the
@@ -280,12 +288,6 @@ fn request(cmd: &Command) -> (&'static str, String, String, Option<Value>) {
             TenantCommand::List(p) => ("GET", "/tenants".into(), p.query(), None),
             TenantCommand::Show { tenant } => ("GET", format!("/tenants/{}", seg(tenant)), String::new(), None),
             TenantCommand::Delete { tenant } => ("DELETE", format!("/tenants/{}", seg(tenant)), String::new(), None),
-            TenantCommand::RotateToken { tenant } => {
-                ("POST", format!("/tenants/{}/rotate-token", seg(tenant)), String::new(), None)
-            }
-            TenantCommand::RevokeToken { tenant } => {
-                ("POST", format!("/tenants/{}/revoke-token", seg(tenant)), String::new(), None)
-            }
             TenantCommand::Configure { tenant, threshold_usd, webhook_url, clear_webhook } => {
                 let mut body = serde_json::Map::new();
                 if let Some(t) = threshold_usd {
@@ -318,6 +320,18 @@ fn request(cmd: &Command) -> (&'static str, String, String, Option<Value>) {
             AccountCommand::Remove { tenant, account_id } => {
                 ("DELETE", format!("/tenants/{}/accounts/{}", seg(tenant), seg(account_id)), String::new(), None)
             }
+            AccountCommand::RotateToken { tenant, account_id } => (
+                "POST",
+                format!("/tenants/{}/accounts/{}/rotate-token", seg(tenant), seg(account_id)),
+                String::new(),
+                None,
+            ),
+            AccountCommand::RevokeToken { tenant, account_id } => (
+                "POST",
+                format!("/tenants/{}/accounts/{}/revoke-token", seg(tenant), seg(account_id)),
+                String::new(),
+                None,
+            ),
         },
     }
 }

@@ -39,7 +39,7 @@ async fn operator_flow_and_bad_arguments() {
     json(&costradar(&table, &["table", "create"], &[]));
     let created = json(&costradar(&table, &["tenants", "create", "--name", "Acme Corp"], &[]));
     let tenant = created["tenant"]["id"].as_str().unwrap().to_owned();
-    assert!(created["ingest_token"].as_str().unwrap().starts_with("crt_"));
+    assert!(created.get("ingest_token").is_none(), "tokens belong to accounts");
     assert!(created["quick_create_url"].as_str().unwrap().contains(&format!("param_TenantId={tenant}")));
     let account = json(&costradar(
         &table,
@@ -48,10 +48,18 @@ async fn operator_flow_and_bad_arguments() {
     ));
     assert_eq!(account["status"], "active", "{account}");
     assert_eq!(account["regions"], serde_json::json!(["us-east-1", "eu-west-1"]));
+    assert!(account["ingest_token"].as_str().unwrap().starts_with("crt_"), "{account}");
     let listed = json(&costradar(&table, &["accounts", "list", "--tenant", &tenant], &[]));
     assert_eq!(listed["accounts"].as_array().unwrap().len(), 1);
-    let shown = json(&costradar(&table, &["tenants", "show", &tenant], &[]));
-    assert!(shown["tenant"].get("ingest_token").is_none(), "the token is shown once, at creation");
+    assert!(listed["accounts"][0].get("ingest_token").is_none(), "the token is shown once, at connection");
+    assert!(listed["accounts"][0]["tokens"][0].get("hash").is_none(), "hashes never leave the store");
+    let acct = account["account_id"].as_str().unwrap().to_owned();
+    let rotated =
+        json(&costradar(&table, &["accounts", "rotate-token", "--tenant", &tenant, "--account-id", &acct], &[]));
+    assert!(rotated["ingest_token"].as_str().unwrap().starts_with("crt_"));
+    let revoked =
+        json(&costradar(&table, &["accounts", "revoke-token", "--tenant", &tenant, "--account-id", &acct], &[]));
+    assert_eq!(revoked["revoked"], 1, "the token from `accounts add` stops at once");
 
     let count = costradar_tests::item_count(&table).await;
     let t = tenant.as_str();

@@ -9,14 +9,14 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use costradar::domain::{Registration, SystemClock};
-use costradar::onboarding::{AccountRequest, Onboarding};
+use costradar::domain::SystemClock;
+use costradar::onboarding::Onboarding;
 use costradar::pricing::snapshot;
 use costradar::pricing::{PriceBook, RateTable};
 use costradar::receiver::price::{parse_envelope, price_event};
 use costradar::receiver::{Receiver, Reply};
 use costradar::store::MemoryStore;
-use costradar::testing::{settings, FakeAssumer};
+use costradar::testing::{settings, tenant_with_accounts, FakeAssumer};
 use criterion::{criterion_group, criterion_main, Criterion};
 use rust_decimal::Decimal;
 
@@ -106,19 +106,13 @@ impl Setup {
         let store = Arc::new(MemoryStore::new());
         let svc =
             Onboarding::new(store.clone(), Arc::new(FakeAssumer::enforcing()), Arc::new(SystemClock), settings(false));
-        let created = rt.block_on(svc.create_tenant("Bench")).unwrap();
-        let req = AccountRequest {
-            role_arn: "arn:aws:iam::123456789012:role/CostradarReadOnly".into(),
-            regions: vec![],
-            cur: None,
-            registration: Registration::Manual,
-        };
-        rt.block_on(svc.connect_account(&created.tenant.id, req, &svc.settings().verify)).unwrap();
+        let (tenant, mut tokens) =
+            rt.block_on(tenant_with_accounts(&svc, "Bench", &["arn:aws:iam::123456789012:role/CostradarReadOnly"]));
         Setup {
             // The pipeline's own cost: no per-tenant rate limit in the way.
             receiver: Receiver::new(store, Arc::new(rates.clone()), Arc::new(SystemClock)).with_rate_limit(1e9, 1e9),
-            path: format!("/events/{}", created.tenant.id),
-            token: created.ingest_token.expose().to_owned(),
+            path: format!("/events/{}", tenant.id),
+            token: tokens.remove(0),
         }
     }
 

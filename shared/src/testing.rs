@@ -150,3 +150,25 @@ impl crate::domain::Clock for ManualClock {
         *self.0.lock().unwrap()
     }
 }
+
+/// A new tenant with manually connected accounts (the roles named by `role_arns`, verified by
+/// the onboarding's assumer); returns the tenant and each account's ingest token, in order.
+pub async fn tenant_with_accounts(
+    svc: &crate::onboarding::Onboarding,
+    name: &str,
+    role_arns: &[&str],
+) -> (crate::domain::Tenant, Vec<String>) {
+    let tenant = svc.create_tenant(name).await.expect("create tenant").tenant;
+    let mut tokens = Vec::new();
+    for role_arn in role_arns {
+        let req = crate::onboarding::AccountRequest {
+            role_arn: (*role_arn).to_owned(),
+            regions: vec![],
+            cur: None,
+            registration: crate::domain::Registration::Manual,
+        };
+        let connected = svc.connect_account(&tenant.id, req, &svc.settings().verify).await.expect("connect");
+        tokens.push(connected.ingest_token.expect("a first connection issues a token").expose().to_owned());
+    }
+    (tenant, tokens)
+}

@@ -186,7 +186,7 @@ async fn an_active_account_that_is_later_refused_is_revoked() {
         cur: None,
         registration: Registration::Manual,
     };
-    let a = svc.connect_account(&t.tenant.id, req, &opts()).await.unwrap();
+    let a = svc.connect_account(&t.tenant.id, req, &opts()).await.unwrap().account;
     assert_eq!(a.status, AccountStatus::Active);
 
     // The customer deletes the role: every assume is refused from now on.

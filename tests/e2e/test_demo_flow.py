@@ -74,7 +74,11 @@ def test_onboarding_answered_cloudformation_and_activated_the_account(run):
     assert body["RequestId"] == "demo-create-0001" and body["LogicalResourceId"] == "CostradarConnection"
     tenant = run["summary"]["tenant_id"]
     assert body["PhysicalResourceId"] == f"costradar-{tenant}-123456789012"
-    assert body["Data"] == {"TenantId": tenant, "AccountStatus": "active"}
+    # The account's own ingest token, masked by CloudFormation (NoEcho); the table holds its hash only.
+    assert body["NoEcho"] is True
+    assert set(body["Data"]) == {"TenantId", "AccountStatus", "IngestToken"}
+    assert (body["Data"]["TenantId"], body["Data"]["AccountStatus"]) == (tenant, "active")
+    assert re.fullmatch(r"crt_[A-Za-z0-9_-]{43}", body["Data"]["IngestToken"])
     assert run["summary"]["accounts"] == [{"account_id": "123456789012", "status": "active", "regions": ["us-east-1"]}]
 
 
@@ -89,7 +93,10 @@ def test_every_receiver_fixture_is_accepted_and_stored_once(run):
 
 
 def test_real_time_findings_carry_the_priced_rules(run):
-    replies = {e["file"]: e["reply"]["event"] for e in run["events"]}
+    # The receiver's answer holds no price: the priced events are read from the table.
+    assert all(set(e["reply"]) == {"status", "event_id"} for e in run["events"])
+    priced = run["summary"]["priced_events"]
+    replies = {e["file"]: priced[e["reply"]["event_id"]] for e in run["events"]}
     gpu = replies["ec2-run-instances-gpu.json"]
     assert gpu["finding"]["rule"] == "realtime.accelerated-instance"
     assert Decimal(str(gpu["monthly_cost_usd"])) == Decimal("16029.08"), "1 x p4d.24xlarge x 730 h"

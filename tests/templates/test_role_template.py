@@ -31,7 +31,6 @@ def props(role, logical):
      ["arn:aws-cn:sns:cn-north-1:123456789012:t", "arn:aws:sqs:eu-west-1:123456789012:t"]),
     ("ReceiverUrl", ["", "https://abc.lambda-url.eu-west-1.on.aws", "https://costradar.example.com/v1"],
      ["http://x.example.com", "https://x.example.com/", "https://x.example.com/a b"]),
-    ("IngestToken", ["crt_" + "Ab_-" * 10 + "xyz"], ["", "crt_short", "crt_" + "A" * 44, " crt_" + "A" * 43]),
     ("CurDatabaseName", ["costradar_cur"], ["Costradar", "a-b", ""]),
 ])
 def test_parameter_constraints(role, name, good, bad):
@@ -51,8 +50,13 @@ def test_parameter_constraints(role, name, good, bad):
         assert not accepted(v), f"{name} should refuse {v!r}"
 
 
-def test_ingest_token_is_noecho_and_never_output(role):
-    assert role["Parameters"]["IngestToken"]["NoEcho"] is True
+def test_the_ingest_token_is_the_accounts_own_and_never_output(role):
+    # No shared token to paste or pass around: costradar's answer to this account's Connection
+    # carries the account's own token (NoEcho), and only the EventBridge connection uses it.
+    assert "IngestToken" not in role["Parameters"]
+    uses = [name for name, r in role["Resources"].items() if "Connection.IngestToken" in repr(r) or
+            "['Connection', 'IngestToken']" in repr(r)]
+    assert uses == ["RealtimeConnection"]
     outputs = repr(role["Outputs"])
     assert "IngestToken" not in outputs and "RealtimeConnection" not in outputs
 
@@ -72,7 +76,8 @@ RULES = ("Ec2StateRule", "ApiCallRule", "BillingAlarmRule")
 def test_realtime_connection_uses_api_key_header(role):
     c = props(role, "RealtimeConnection")
     assert c["AuthorizationType"] == "API_KEY"
-    assert c["AuthParameters"] == {"ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": {"Ref": "IngestToken"}}}
+    assert c["AuthParameters"] == {"ApiKeyAuthParameters": {"ApiKeyName": "x-api-key",
+                                                            "ApiKeyValue": {"Fn::GetAtt": ["Connection", "IngestToken"]}}}
 
 
 def test_api_destination_posts_to_the_tenant_path_with_a_rate_limit(role):

@@ -86,11 +86,20 @@ impl World {
 
     /// A customer connects `account` to `tenant` through its own stack, as it should.
     async fn onboard(&self, tenant: &Tenant, account: &str, stack_id: &str) -> Account {
+        self.onboard_with_token(tenant, account, stack_id).await.0
+    }
+
+    /// As `onboard`, with the account's ingest token from the answer (the stack's `!GetAtt
+    /// Connection.IngestToken`).
+    async fn onboard_with_token(&self, tenant: &Tenant, account: &str, stack_id: &str) -> (Account, String) {
         self.roles.trust(&role(account), tenant.external_id.as_str());
         let request = format!("legit-create-{account}");
         let (ok, why) = self.send(&message("create", tenant, account, stack_id, &request, json!({}))).await;
         assert!(ok, "{why}");
-        self.account(tenant, account).await.unwrap()
+        let answer = self.sender.bodies().pop().unwrap();
+        assert_eq!(answer["NoEcho"], true, "CloudFormation masks the token");
+        let token = answer["Data"]["IngestToken"].as_str().expect("the answer carries the token").to_owned();
+        (self.account(tenant, account).await.unwrap(), token)
     }
 }
 
@@ -245,11 +254,11 @@ mod receiver {
     /// A tenant with account 123456789012 connected, and the receiver over the same table.
     pub async fn endpoint() -> Endpoint {
         let w = world().await;
-        let created = w.svc.create_tenant("Acme").await.unwrap();
-        w.onboard(&created.tenant, "123456789012", &stack("123456789012", "s")).await;
+        let tenant = w.svc.create_tenant("Acme").await.unwrap().tenant;
+        let (_, token) = w.onboard_with_token(&tenant, "123456789012", &stack("123456789012", "s")).await;
         let receiver =
             Receiver::new(Arc::new(w.store.clone()), Arc::new(snapshot::bundled().unwrap()), Arc::new(SystemClock));
-        Endpoint { store: w.store, receiver, tenant: created.tenant, token: created.ingest_token.expose().to_owned() }
+        Endpoint { store: w.store, receiver, tenant, token }
     }
 
     impl Endpoint {
@@ -259,6 +268,11 @@ mod receiver {
             let r =
                 self.receiver.handle("POST", &path, Some(&self.token), Some("application/json"), body.as_bytes()).await;
             (r.status, r.body)
+        }
+
+        /// The event as stored and priced (the 200 says only that it was accepted).
+        pub async fn stored(&self, event_id: &str) -> Value {
+            self.store.get_event(&self.tenant.id, event_id).await.unwrap().expect("stored")
         }
     }
 
@@ -276,6 +290,81 @@ mod receiver {
 
     fn instances(ids: impl Iterator<Item = String>) -> Value {
         json!({"instancesSet": {"items": ids.map(|i| json!({"instanceId": i})).collect::<Vec<_>>()}})
+    }
+
+    /// Records which accounts the receiver looked into, and answers every instance with a type.
+    #[derive(Default)]
+    struct LookedInto(std::sync::Mutex<Vec<String>>);
+
+    #[async_trait::async_trait]
+    impl costradar::receiver::enrich::Enricher for LookedInto {
+        async fn instance_types(
+            &self,
+            _: &Tenant,
+            account: &Account,
+            _: &str,
+            ids: &[String],
+        ) -> Result<std::collections::HashMap<String, String>, costradar::receiver::enrich::EnrichError> {
+            self.0.lock().unwrap().push(account.account_id.to_string());
+            Ok(ids.iter().map(|id| (id.clone(), "m5.2xlarge".to_owned())).collect())
+        }
+    }
+
+    /// Scenario 3: a member account's admin reads its own ingest token from its Secrets
+    /// Manager. With it, it cannot post events "from" the payer, plant facts the payer's events
+    /// are priced with, make the receiver look into another account, or read prices and rates
+    /// back from the answer.
+    #[tokio::test]
+    async fn a_member_token_speaks_for_its_own_account_only() {
+        let w = world().await;
+        let tenant = w.svc.create_tenant("Org").await.unwrap().tenant;
+        let (payer, member) = ("111111111111", "222222222222");
+        let (_, payer_token) = w.onboard_with_token(&tenant, payer, &stack(payer, "p")).await;
+        let (_, member_token) = w.onboard_with_token(&tenant, member, &stack(member, "m")).await;
+        assert_ne!(payer_token, member_token, "one token per account");
+        let looked = Arc::new(LookedInto::default());
+        let receiver =
+            Receiver::new(Arc::new(w.store.clone()), Arc::new(snapshot::bundled().unwrap()), Arc::new(SystemClock))
+                .with_enricher(looked.clone());
+        let post = |token: &str, account: &str, ev: Value| {
+            let mut ev = ev;
+            ev["account"] = account.into();
+            let (path, token, body) = (format!("/events/{}", tenant.id), token.to_owned(), ev.to_string());
+            let receiver = &receiver;
+            async move { receiver.handle("POST", &path, Some(&token), Some("application/json"), body.as_bytes()).await }
+        };
+        let launch = |id: &str, instance_type: &str| {
+            let items = json!({"items": [{"instanceId": "i-0000000000000abcd", "instanceType": instance_type}]});
+            cloudtrail(id, "RunInstances", json!({"instanceType": instance_type}), json!({"instancesSet": items}))
+        };
+        let stop = |id: &str| {
+            cloudtrail(id, "StopInstances", json!({}), instances(std::iter::once("i-0000000000000abcd".into())))
+        };
+
+        // A fake GPU launch "from" the payer, with the member's token: refused like a wrong token.
+        let items = item_count(w.store.table()).await;
+        let r = post(&member_token, payer, launch("forged", "p4d.24xlarge")).await;
+        assert_eq!(r.status, 401, "{}", r.body);
+        assert_eq!(item_count(w.store.table()).await, items, "nothing stored, nothing notified");
+
+        // The member teaches the receiver an instance id in its own account...
+        let r = post(&member_token, member, launch("m-launch", "p4d.24xlarge")).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        // ...and the answer holds no price and no rate.
+        assert_eq!(r.body, json!({"status": "accepted", "event_id": "m-launch"}));
+        // The payer's stop of an instance with the same id is priced from the payer's own account
+        // (looked up there), not from what the member planted.
+        let r = post(&payer_token, payer, stop("p-stop")).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let priced = w.store.get_event(&tenant.id, "p-stop").await.unwrap().unwrap();
+        // m5.2xlarge from the payer's account: 0.384 × 730 = $280.32 saved (not a p4d's $23,924).
+        assert_eq!(priced["monthly_cost_usd"], json!(-280.32), "{priced}");
+        // The receiver looked into the payer's account for the payer's event only, and never into
+        // an account on the member's behalf.
+        assert_eq!(*looked.0.lock().unwrap(), vec![payer.to_owned()]);
+        let r = post(&member_token, payer, stop("m-stop-payer")).await;
+        assert_eq!(r.status, 401);
+        assert_eq!(*looked.0.lock().unwrap(), vec![payer.to_owned()]);
     }
 
     /// Scenario 7: ids that would make DynamoDB keys over its limits are a permanent 400 at the
@@ -345,7 +434,7 @@ mod receiver {
         let items = item_count(e.store.table()).await;
         let (status, body) = e.post(&event).await;
         assert_eq!(status, 200, "{body}");
-        let reason = body["event"]["unpriced_reason"].as_str().unwrap();
+        let reason = e.stored("b1").await["unpriced_reason"].as_str().unwrap().to_owned();
         assert!(reason.starts_with("too many resources to price at event time: 6000 instances"), "{reason}");
         assert!(reason.contains(&format!("at most {MAX_IDS_PER_EVENT}")));
         assert_eq!(item_count(e.store.table()).await, items + 1, "the event, and nothing remembered");
@@ -402,8 +491,9 @@ mod money {
             let (status, body) = e.post(&event).await;
             assert_eq!(status, 200, "{usd}: {body}");
             // The snapshot's $0.384/h, not the planted rate: 0.384 × 730.
-            assert_eq!(body["event"]["monthly_cost_usd"], json!(280.32), "{usd}: {body}");
-            assert_eq!(body["event"]["price_source"], "snapshot", "{usd}");
+            let stored = e.stored(&format!("money-{i}")).await;
+            assert_eq!(stored["monthly_cost_usd"], json!(280.32), "{usd}: {stored}");
+            assert_eq!(stored["price_source"], "snapshot", "{usd}");
         }
     }
 
@@ -482,17 +572,18 @@ async fn token_rotation_is_idempotent_and_revocation_is_immediate() {
         }
     };
     let deployed = e.token.clone();
-    let first = svc.rotate_token(&e.tenant.id).await.unwrap();
-    let second = svc.rotate_token(&e.tenant.id).await.unwrap();
+    let account = AccountId::parse("123456789012").unwrap();
+    let first = svc.rotate_token(&e.tenant.id, &account).await.unwrap();
+    let second = svc.rotate_token(&e.tenant.id, &account).await.unwrap();
     assert_eq!(second.previous_expires_at, first.previous_expires_at, "the deployed token keeps its deadline");
     assert!(accepted(&deployed).await, "the deployed token still works inside the overlap");
     assert!(accepted(second.ingest_token.expose()).await);
     assert!(!accepted(first.ingest_token.expose()).await, "the pending token the second rotation replaced");
 
-    assert_eq!(svc.revoke_previous_tokens(&e.tenant.id).await.unwrap(), 1);
+    assert_eq!(svc.revoke_previous_tokens(&e.tenant.id, &account).await.unwrap(), 1);
     assert!(!accepted(&deployed).await, "revoked at once");
     assert!(accepted(second.ingest_token.expose()).await, "the newest token still works");
-    assert_eq!(svc.revoke_previous_tokens(&e.tenant.id).await.unwrap(), 0, "nothing left to revoke");
+    assert_eq!(svc.revoke_previous_tokens(&e.tenant.id, &account).await.unwrap(), 0, "nothing left to revoke");
 }
 
 /// A member account names its resources: that text reaches the tenant's Slack channel. It

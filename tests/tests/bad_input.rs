@@ -34,7 +34,7 @@ async fn world() -> World {
     svc.delete_tenant(&deleted).await.unwrap();
     let req = AccountRequest { role_arn: ROLE.into(), regions: vec![], cur: None, registration: Registration::Manual };
     assert_eq!(
-        svc.connect_account(&other.id, req, &svc.settings().verify).await.unwrap().status,
+        svc.connect_account(&other.id, req, &svc.settings().verify).await.unwrap().account.status,
         AccountStatus::Active
     );
     World { store, svc, tenant, other, deleted }
@@ -155,7 +155,7 @@ async fn api_bad_input_table() {
         case(
             "deleted tenant",
             "POST",
-            format!("/tenants/{}/rotate-token", w.deleted),
+            format!("/tenants/{}/accounts/123456789012/rotate-token", w.deleted),
             Value::Null,
             404,
             "tenant_not_found",
@@ -270,6 +270,33 @@ async fn api_bad_input_table() {
             None,
         ),
         case("method not allowed", "PUT", "/tenants".into(), Value::Null, 405, "method_not_allowed", None),
+        case(
+            "rotating the token of another tenant's account",
+            "POST",
+            format!("/tenants/{}/accounts/123456789012/rotate-token", w.tenant.id),
+            Value::Null,
+            404,
+            "account_not_found",
+            None,
+        ),
+        case(
+            "revoking tokens of a malformed account id",
+            "POST",
+            format!("/tenants/{}/accounts/12345/revoke-token", w.tenant.id),
+            Value::Null,
+            400,
+            "invalid_request",
+            Some("account_id"),
+        ),
+        case(
+            "GET on revoke-token",
+            "GET",
+            format!("/tenants/{}/accounts/123456789012/revoke-token", w.tenant.id),
+            Value::Null,
+            405,
+            "method_not_allowed",
+            None,
+        ),
         case("unknown route", "GET", "/admin".into(), Value::Null, 404, "route_not_found", None),
     ];
     let settings = format!("/tenants/{t}");

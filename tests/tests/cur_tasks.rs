@@ -140,8 +140,7 @@ async fn start_poll_fetch_and_analyse_store_the_embedded_analysis() {
     // The tenant and its connected account, with CUR settings.
     let store = Arc::new(MemoryStore::default());
     let now = Utc::now();
-    let mut tenant =
-        Tenant::new(TenantId::generate(), "Acme".into(), ExternalId::generate(), IngestToken::generate().hash(), now);
+    let mut tenant = Tenant::new(TenantId::generate(), "Acme".into(), ExternalId::generate(), now);
     store.save_tenant(&mut tenant).await.unwrap();
     let account_id = gt.accounts[0].clone();
     let role = RoleArn::parse(&format!("arn:aws:iam::{account_id}:role/CostradarReadOnly")).unwrap();
@@ -236,8 +235,7 @@ async fn a_failed_query_fails_the_poll_with_its_reason() {
     let client = mock_client!(aws_sdk_athena, RuleMode::MatchAny, [&poll]);
     let store = Arc::new(MemoryStore::default());
     let now = Utc::now();
-    let mut tenant =
-        Tenant::new(TenantId::generate(), "Acme".into(), ExternalId::generate(), IngestToken::generate().hash(), now);
+    let mut tenant = Tenant::new(TenantId::generate(), "Acme".into(), ExternalId::generate(), now);
     store.save_tenant(&mut tenant).await.unwrap();
     let role = RoleArn::parse("arn:aws:iam::111122223333:role/CostradarReadOnly").unwrap();
     let cur =

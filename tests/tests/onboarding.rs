@@ -57,18 +57,28 @@ async fn custom_resource_create_replay_update_delete() {
     assert_eq!(body["LogicalResourceId"], "CostradarConnection");
     assert_eq!(body["PhysicalResourceId"], format!("costradar-{}-123456789012", t.id));
     assert_eq!(body["Data"]["AccountStatus"], "active");
+    // The account's ingest token goes to the stack (its Connection), masked by CloudFormation.
+    assert_eq!(body["NoEcho"], true);
+    let first_token = body["Data"]["IngestToken"].as_str().unwrap().to_owned();
     let account_id = AccountId::parse("123456789012").unwrap();
     let a = store.get_account(&t.id, &account_id).await.unwrap().unwrap();
     assert_eq!(a.status, AccountStatus::Active);
     assert_eq!(a.regions, vec!["us-east-1", "eu-west-1"]);
     assert!(matches!(a.registration, Registration::CustomResource { .. }));
+    let now = chrono::Utc::now();
+    assert!(a.tokens.accepts(&TokenHash::of(&first_token), now));
+    // costradar keeps its hash only: once CloudFormation has the answer, no item holds the token.
+    assert_eq!(items_containing(store.table(), &first_token).await, 0);
 
-    // SNS delivers again: the same answer is replayed and nothing changes.
+    // SNS delivers again: the recorded answer (without the token CloudFormation already has) is
+    // replayed, and nothing changes.
     let out = svc.handle_custom_resource(&sender, &msg).await.unwrap();
     assert_eq!(out, Outcome::Replayed);
     let puts = server.captured();
     assert_eq!(puts.len(), 2);
-    assert_eq!(puts[1].body, puts[0].body);
+    let replayed: Value = serde_json::from_str(&puts[1].body).unwrap();
+    assert_eq!((&replayed["Status"], &replayed["RequestId"]), (&body["Status"], &body["RequestId"]));
+    assert!(replayed["Data"].get("IngestToken").is_none());
     assert_eq!(store.get_account(&t.id, &account_id).await.unwrap().unwrap(), a);
 
     // Update: a region list change is recorded.
@@ -78,7 +88,16 @@ async fn custom_resource_create_replay_update_delete() {
     });
     let out = svc.handle_custom_resource(&sender, &msg).await.unwrap();
     assert!(matches!(out, Outcome::Answered { success: true, .. }), "{out:?}");
-    assert_eq!(store.get_account(&t.id, &account_id).await.unwrap().unwrap().regions, vec!["eu-west-1"]);
+    let a = store.get_account(&t.id, &account_id).await.unwrap().unwrap();
+    assert_eq!(a.regions, vec!["eu-west-1"]);
+    // Every update rotates the token the stack then deploys; the deployed one keeps working for
+    // the overlap, while CloudFormation updates the Connection.
+    let update: Value = serde_json::from_str(&server.captured()[2].body).unwrap();
+    let second_token = update["Data"]["IngestToken"].as_str().unwrap();
+    assert_ne!(second_token, first_token);
+    assert!(a.tokens.accepts(&TokenHash::of(second_token), now));
+    assert!(a.tokens.accepts(&TokenHash::of(&first_token), now + chrono::Duration::hours(23)));
+    assert!(!a.tokens.accepts(&TokenHash::of(&first_token), now + chrono::Duration::hours(25)));
 
     // Delete: SUCCESS, the account is disconnected and another tenant may now connect it.
     let msg = custom_resource_message("onboarding/custom-resource-delete.sns.json", with_tenant(&t, &url));
@@ -95,7 +114,7 @@ async fn custom_resource_create_replay_update_delete() {
         registration: Registration::Manual,
     };
     let b = svc.connect_account(&other.id, req, &svc.settings().verify).await.unwrap();
-    assert_eq!(b.status, AccountStatus::Active);
+    assert_eq!(b.account.status, AccountStatus::Active);
 }
 
 #[tokio::test]
@@ -130,7 +149,7 @@ async fn delete_tenant_disconnects_accounts_and_sets_ttl() {
             registration: Registration::Manual,
         };
         assert_eq!(
-            svc.connect_account(&t.id, req, &svc.settings().verify).await.unwrap().status,
+            svc.connect_account(&t.id, req, &svc.settings().verify).await.unwrap().account.status,
             AccountStatus::Active
         );
     }
@@ -166,28 +185,41 @@ async fn delete_tenant_disconnects_accounts_and_sets_ttl() {
         registration: Registration::Manual,
     };
     assert_eq!(
-        svc.connect_account(&other.id, req, &svc.settings().verify).await.unwrap().status,
+        svc.connect_account(&other.id, req, &svc.settings().verify).await.unwrap().account.status,
         AccountStatus::Active
     );
 }
 
 #[tokio::test]
-async fn token_rotation_keeps_both_hashes_for_the_overlap() {
+async fn an_account_token_is_shown_once_and_only_its_hash_is_stored() {
     let (svc, store) = service().await;
-    let created = svc.create_tenant("Acme").await.unwrap();
-    let rotated = svc.rotate_token(&created.tenant.id).await.unwrap();
-    let t = store.get_tenant(&created.tenant.id).await.unwrap().unwrap();
+    let t = svc.create_tenant("Acme").await.unwrap().tenant;
+    let req = AccountRequest {
+        role_arn: "arn:aws:iam::123456789012:role/CostradarReadOnly".into(),
+        regions: vec![],
+        cur: None,
+        registration: Registration::Manual,
+    };
+    let connected = svc.connect_account(&t.id, req.clone(), &svc.settings().verify).await.unwrap();
+    let first = connected.ingest_token.expect("a first connection issues a token");
+    // Connecting a manual account again leaves its deployed token alone.
+    let again = svc.connect_account(&t.id, req, &svc.settings().verify).await.unwrap();
+    assert!(again.ingest_token.is_none());
+    let account = connected.account.account_id;
+    let rotated = svc.rotate_token(&t.id, &account).await.unwrap();
+    let a = store.get_account(&t.id, &account).await.unwrap().unwrap();
     let now = chrono::Utc::now();
-    assert!(t.accepts_token(&created.ingest_token.hash(), now));
-    assert!(t.accepts_token(&rotated.ingest_token.hash(), now));
-    assert!(!t.accepts_token(&created.ingest_token.hash(), rotated.previous_expires_at));
+    assert!(a.tokens.accepts(&first.hash(), now));
+    assert!(a.tokens.accepts(&rotated.ingest_token.hash(), now));
+    assert!(!a.tokens.accepts(&first.hash(), rotated.previous_expires_at));
     // Only hashes are stored.
-    let raw = format!("{t:?}");
-    assert!(!raw.contains(created.ingest_token.expose()) && !raw.contains(rotated.ingest_token.expose()));
+    for token in [first.expose(), rotated.ingest_token.expose()] {
+        assert_eq!(items_containing(store.table(), token).await, 0);
+    }
 }
 
 #[tokio::test]
-async fn quick_create_link_carries_the_parameters_but_not_the_token() {
+async fn quick_create_link_carries_the_parameters() {
     let (svc, _) = service().await;
     let created = svc.create_tenant("Acme").await.unwrap();
     let url = url::Url::parse(&created.quick_create_url.replace('#', "%23")).unwrap();
@@ -198,5 +230,11 @@ async fn quick_create_link_carries_the_parameters_but_not_the_token() {
     assert!(link.contains("param_CostradarAccountId=111122223333"));
     assert!(link.contains("param_CustomResourceTopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A111122223333%3A"));
     assert!(link.contains("templateURL=https%3A%2F%2Fcostradar-artifacts.s3.amazonaws.com%2Fcostradar-role.yaml"));
-    assert!(!link.contains(created.ingest_token.expose()), "the token never goes into a URL");
+}
+
+/// Items of the table whose text contains `needle` (a token must never be one).
+async fn items_containing(table: &str, needle: &str) -> usize {
+    let client = aws_sdk_dynamodb::Client::new(&costradar_tests::sdk_config().await);
+    let out = client.scan().table_name(table).send().await.unwrap();
+    out.items().iter().filter(|i| format!("{i:?}").contains(needle)).count()
 }

@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use costradar::aws::StsRoleAssumer;
 use costradar::domain::*;
-use costradar::onboarding::{AccountRequest, Onboarding};
+use costradar::onboarding::Onboarding;
 use costradar::pricing::snapshot;
 use costradar::receiver::enrich::Ec2Enricher;
 use costradar::receiver::Receiver;
 use costradar::store::{EventStore, MemoryStore};
-use costradar::testing::{settings, FakeAssumer};
+use costradar::testing::{settings, tenant_with_accounts, FakeAssumer};
 use costradar_tests::{repo_root, sdk_config};
 use serde_json::Value;
 
@@ -44,39 +44,35 @@ async fn a_stop_is_priced_with_the_type_read_from_the_account() {
     let store = Arc::new(MemoryStore::new());
     let svc =
         Onboarding::new(store.clone(), Arc::new(FakeAssumer::enforcing()), Arc::new(SystemClock), settings(false));
-    let created = svc.create_tenant("Acme").await.unwrap();
-    let req = AccountRequest {
-        role_arn: "arn:aws:iam::123456789012:role/CostradarReadOnly".into(),
-        regions: vec![],
-        cur: None,
-        registration: Registration::Manual,
-    };
-    svc.connect_account(&created.tenant.id, req, &svc.settings().verify).await.unwrap();
+    let (created, tokens) =
+        tenant_with_accounts(&svc, "Acme", &["arn:aws:iam::123456789012:role/CostradarReadOnly"]).await;
 
     let sdk = sdk_config().await;
     let enricher = Ec2Enricher::new(Arc::new(StsRoleAssumer::from_sdk(&sdk)), sdk, Arc::new(SystemClock));
     let receiver = Receiver::new(store.clone(), Arc::new(snapshot::bundled().unwrap()), Arc::new(SystemClock))
         .with_cache_ttl(Duration::ZERO)
         .with_enricher(Arc::new(enricher));
-    let tenant = created.tenant.id.as_str();
-    let key = Some(created.ingest_token.expose());
+    let tenant = created.id.as_str();
+    let key = Some(tokens[0].as_str());
     let path = format!("/events/{tenant}");
 
     let reply = receiver.handle("POST", &path, key, Some("application/json"), &stop_event("e-1", &instance)).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     // m5.2xlarge in us-east-1 (bundled snapshot): $0.384/h; stopping it saves 0.384 × 730 = $280.32.
-    assert_eq!(reply.body["event"]["monthly_cost_usd"], serde_json::json!(-280.32));
-    assert_eq!(reply.body["event"]["price_source"], "snapshot");
+    let stored = store.get_event(&created.id, "e-1").await.unwrap().unwrap();
+    assert_eq!(stored["monthly_cost_usd"], serde_json::json!(-280.32));
+    assert_eq!(stored["price_source"], "snapshot");
 
     // The type is remembered: a later event for the instance needs no lookup.
-    let known = store.instance_types(&created.tenant.id, std::slice::from_ref(&instance)).await.unwrap();
+    let account = AccountId::parse("123456789012").unwrap();
+    let known = store.instance_types(&created.id, &account, std::slice::from_ref(&instance)).await.unwrap();
     assert_eq!(known.get(&instance).map(String::as_str), Some("m5.2xlarge"));
 
     // An instance the account does not have: accepted and stored, unpriced, with the reason.
     let reply =
         receiver.handle("POST", &path, key, Some("application/json"), &stop_event("e-2", "i-0000000000000dead")).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(reply.body["event"]["monthly_cost_usd"], Value::Null);
-    assert!(reply.body["event"]["unpriced_reason"].as_str().unwrap().contains("could not be read from the account"));
-    assert!(store.get_event(&created.tenant.id, "e-2").await.unwrap().is_some());
+    let stored = store.get_event(&created.id, "e-2").await.unwrap().unwrap();
+    assert_eq!(stored["monthly_cost_usd"], Value::Null);
+    assert!(stored["unpriced_reason"].as_str().unwrap().contains("could not be read from the account"));
 }

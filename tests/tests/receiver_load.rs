@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use costradar::aws::StsRoleAssumer;
 use costradar::domain::*;
-use costradar::onboarding::{AccountRequest, Onboarding};
+use costradar::onboarding::Onboarding;
 use costradar::pricing::snapshot;
 use costradar::receiver::Receiver;
 use serde_json::{json, Value};
@@ -34,14 +34,9 @@ async fn ten_thousand_events_with_repeats_and_garbage_are_stored_exactly_once() 
         Arc::new(SystemClock),
         costradar::testing::settings(true),
     );
-    let created = svc.create_tenant("Load").await.unwrap();
-    let req = AccountRequest {
-        role_arn: "arn:aws:iam::123456789012:role/CostradarReadOnly".into(),
-        regions: vec![],
-        cur: None,
-        registration: Registration::Manual,
-    };
-    svc.connect_account(&created.tenant.id, req, &svc.settings().verify).await.unwrap();
+    let (created, mut tokens) =
+        costradar::testing::tenant_with_accounts(&svc, "Load", &["arn:aws:iam::123456789012:role/CostradarReadOnly"])
+            .await;
     // The receiver's own throughput: the per-tenant rate limit is tested in tests/attacks.rs.
     let receiver = Arc::new(
         Receiver::new(Arc::new(store.clone()), Arc::new(snapshot::bundled().unwrap()), Arc::new(SystemClock))
@@ -63,8 +58,8 @@ async fn ten_thousand_events_with_repeats_and_garbage_are_stored_exactly_once() 
             next += 1;
         }
     }
-    let path = format!("/events/{}", created.tenant.id);
-    let token = created.ingest_token.expose().to_owned();
+    let path = format!("/events/{}", created.id);
+    let token = tokens.remove(0);
     let started = Instant::now();
     let work = Arc::new(std::sync::Mutex::new(bodies.into_iter().enumerate().collect::<Vec<_>>()));
     let mut tasks = Vec::new();
@@ -126,10 +121,7 @@ async fn ten_thousand_events_with_repeats_and_garbage_are_stored_exactly_once() 
         .query()
         .table_name(store.table())
         .key_condition_expression("PK = :p AND begins_with(SK, :e)")
-        .expression_attribute_values(
-            ":p",
-            aws_sdk_dynamodb::types::AttributeValue::S(format!("TENANT#{}", created.tenant.id)),
-        )
+        .expression_attribute_values(":p", aws_sdk_dynamodb::types::AttributeValue::S(format!("TENANT#{}", created.id)))
         .expression_attribute_values(":e", aws_sdk_dynamodb::types::AttributeValue::S("EVENT#".into()))
         .select(aws_sdk_dynamodb::types::Select::Count)
         .into_paginator()

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use costradar::domain::*;
-use costradar::onboarding::{AccountRequest, Onboarding};
+use costradar::onboarding::Onboarding;
 use costradar::pricing::snapshot;
 use costradar::receiver::notify::{AwsNotifier, Notifications, Target};
 use costradar::receiver::Receiver;
@@ -24,18 +24,13 @@ async fn world(webhook: Option<&str>) -> World {
     let store = Arc::new(MemoryStore::new());
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let svc = Onboarding::new(store.clone(), Arc::new(FakeAssumer::enforcing()), clock.clone(), settings(false));
-    let created = svc.create_tenant("Acme").await.unwrap();
-    let req = AccountRequest {
-        role_arn: "arn:aws:iam::123456789012:role/CostradarReadOnly".into(),
-        regions: vec![],
-        cur: None,
-        registration: Registration::Manual,
-    };
-    svc.connect_account(&created.tenant.id, req, &svc.settings().verify).await.unwrap();
-    let mut tenant = store.get_tenant(&created.tenant.id).await.unwrap().unwrap();
+    let (created, mut tokens) =
+        costradar::testing::tenant_with_accounts(&svc, "Acme", &["arn:aws:iam::123456789012:role/CostradarReadOnly"])
+            .await;
+    let mut tenant = store.get_tenant(&created.id).await.unwrap().unwrap();
     tenant.notify_webhook_url = webhook.map(str::to_owned);
     store.save_tenant(&mut tenant).await.unwrap();
-    World { store, tenant: tenant.id, token: created.ingest_token.expose().to_owned(), clock }
+    World { store, tenant: tenant.id, token: tokens.remove(0), clock }
 }
 
 impl World {

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use costradar::domain::*;
-use costradar::onboarding::{AccountRequest, Onboarding};
+use costradar::onboarding::Onboarding;
 use costradar::pricing::snapshot;
 use costradar::receiver::Receiver;
 use costradar::store::{EventStore, MemoryStore, RateScope, RateStore};
-use costradar::testing::{settings, FakeAssumer};
+use costradar::testing::{settings, tenant_with_accounts, FakeAssumer};
 use serde_json::{json, Value};
 
 const PRICES: &str = r#"{
@@ -29,6 +29,9 @@ struct World {
     receiver: Receiver,
     tenant: TenantId,
     token: String,
+    /// The token of 210987654321, a disconnected account of the tenant.
+    disconnected_token: String,
+    /// The token of an account of another tenant.
     other_token: String,
 }
 
@@ -36,15 +39,15 @@ async fn world() -> World {
     let store = Arc::new(MemoryStore::new());
     let svc =
         Onboarding::new(store.clone(), Arc::new(FakeAssumer::enforcing()), Arc::new(SystemClock), settings(false));
-    let created = svc.create_tenant("Acme").await.unwrap();
-    let other = svc.create_tenant("Other").await.unwrap();
-    let t = created.tenant.id.clone();
-    for arn in ["arn:aws:iam::123456789012:role/CostradarReadOnly", "arn:aws:iam::210987654321:role/CostradarReadOnly"]
-    {
-        let req =
-            AccountRequest { role_arn: arn.into(), regions: vec![], cur: None, registration: Registration::Manual };
-        svc.connect_account(&t, req, &svc.settings().verify).await.unwrap();
-    }
+    let (tenant, mut tokens) = tenant_with_accounts(
+        &svc,
+        "Acme",
+        &["arn:aws:iam::123456789012:role/CostradarReadOnly", "arn:aws:iam::210987654321:role/CostradarReadOnly"],
+    )
+    .await;
+    let (_, mut other) =
+        tenant_with_accounts(&svc, "Other", &["arn:aws:iam::333344445555:role/CostradarReadOnly"]).await;
+    let t = tenant.id.clone();
     // 210987654321 is then disconnected: its events are refused.
     svc.disconnect_account(&t, &AccountId::parse("210987654321").unwrap(), "test").await.unwrap();
     let receiver = Receiver::new(store.clone(), Arc::new(snapshot::parse(PRICES).unwrap()), Arc::new(SystemClock))
@@ -53,8 +56,9 @@ async fn world() -> World {
         store,
         receiver,
         tenant: t,
-        token: created.ingest_token.expose().to_owned(),
-        other_token: other.ingest_token.expose().to_owned(),
+        disconnected_token: tokens.remove(1),
+        token: tokens.remove(0),
+        other_token: other.remove(0),
     }
 }
 
@@ -89,8 +93,17 @@ impl World {
         (r.status, r.body)
     }
 
+    /// Posts with account 123456789012's token. An accepted event's answer says only that
+    /// (checked here); the body returned holds the event as stored, under `event`.
     async fn send(&self, event: &Value) -> (u16, Value) {
-        self.post(Some(&self.token), Some("application/json"), event.to_string().as_bytes()).await
+        let (status, body) = self.post(Some(&self.token), Some("application/json"), event.to_string().as_bytes()).await;
+        if body["status"] != "accepted" {
+            return (status, body);
+        }
+        let id = event["id"].as_str().unwrap();
+        assert_eq!(body, json!({"status": "accepted", "event_id": id}), "no price, no rate in the answer");
+        let stored = self.store.get_event(&self.tenant, id).await.unwrap().expect("stored before the 200");
+        (status, json!({"status": "accepted", "event": stored}))
     }
 }
 
@@ -381,8 +394,17 @@ async fn bad_requests_get_permanent_codes_and_change_nothing() {
             .into_bytes(),
             400,
         ),
-        ("account not in the tenant", token, json, with(&|e| e["account"] = json!("999999999999")), 403),
-        ("disconnected account", token, json, with(&|e| e["account"] = json!("210987654321")), 403),
+        // A token is bound to its account: another account's events with it are refused, with the
+        // same answer as a wrong token.
+        ("account not in the tenant", token, json, with(&|e| e["account"] = json!("999999999999")), 401),
+        ("another account's event", token, json, with(&|e| e["account"] = json!("210987654321")), 401),
+        (
+            "disconnected account, its own token",
+            Some(&w.disconnected_token),
+            json,
+            with(&|e| e["account"] = json!("210987654321")),
+            403,
+        ),
         ("unicode in the id", token, json, with(&|e| e["id"] = json!("ünïcödé")), 400),
         ("NUL in the id", token, json, with(&|e| e["id"] = json!("abc\u{0}def")), 400),
         ("oversize id", token, json, with(&|e| e["id"] = json!("a".repeat(300))), 400),
@@ -447,15 +469,9 @@ async fn rotated_out_and_revoked_tokens_stop_working() {
     let store = Arc::new(MemoryStore::new());
     let svc =
         Onboarding::new(store.clone(), Arc::new(FakeAssumer::enforcing()), Arc::new(SystemClock), settings(false));
-    let created = svc.create_tenant("Acme").await.unwrap();
-    let t = created.tenant.id.clone();
-    let req = AccountRequest {
-        role_arn: "arn:aws:iam::123456789012:role/CostradarReadOnly".into(),
-        regions: vec![],
-        cur: None,
-        registration: Registration::Manual,
-    };
-    svc.connect_account(&t, req, &svc.settings().verify).await.unwrap();
+    let (tenant, mut tokens) =
+        tenant_with_accounts(&svc, "Acme", &["arn:aws:iam::123456789012:role/CostradarReadOnly"]).await;
+    let t = tenant.id.clone();
     let receiver = Receiver::new(store.clone(), Arc::new(snapshot::parse(PRICES).unwrap()), Arc::new(SystemClock))
         .with_cache_ttl(Duration::ZERO);
     let post = |token: String, id: &'static str| {
@@ -475,8 +491,9 @@ async fn rotated_out_and_revoked_tokens_stop_working() {
                 .status
         }
     };
-    let old = created.ingest_token.expose().to_owned();
-    let new = svc.rotate_token(&t).await.unwrap().ingest_token.expose().to_owned();
+    let old = tokens.remove(0);
+    let account = AccountId::parse("123456789012").unwrap();
+    let new = svc.rotate_token(&t, &account).await.unwrap().ingest_token.expose().to_owned();
     assert_eq!(
         post(old.clone(), "bbbbbbbb-0000-4000-8000-000000000001").await,
         200,

@@ -6,7 +6,7 @@ use costradar::domain::*;
 use costradar::store::*;
 
 fn tenant(name: &str) -> Tenant {
-    Tenant::new(TenantId::generate(), name.into(), ExternalId::generate(), IngestToken::generate().hash(), Utc::now())
+    Tenant::new(TenantId::generate(), name.into(), ExternalId::generate(), Utc::now())
 }
 
 fn account(t: &TenantId, n: u64) -> Account {
@@ -199,13 +199,16 @@ async fn event_contract<S: ReceiverStore + ?Sized>(s: &S) {
     let types: Vec<(String, String)> = (0..130)
         .map(|i| (format!("i-{i:04}"), if i % 2 == 0 { "m5.large" } else { "c6i.xlarge" }.to_owned()))
         .collect();
-    s.remember_instance_types(&t.id, &types, ttl).await.unwrap();
+    let (acct, other) = (AccountId::parse("123456789012").unwrap(), AccountId::parse("210987654321").unwrap());
+    s.remember_instance_types(&t.id, &acct, &types, ttl).await.unwrap();
     let mut ids: Vec<String> = types.iter().map(|(id, _)| id.clone()).collect();
     ids.push("i-unknown".into());
     ids.push("i-0001".into());
-    let known = s.instance_types(&t.id, &ids).await.unwrap();
+    let known = s.instance_types(&t.id, &acct, &ids).await.unwrap();
     assert_eq!(known.len(), 130);
     assert_eq!(known["i-0001"], "c6i.xlarge");
+    // What one account's events told is not another account's.
+    assert!(s.instance_types(&t.id, &other, &ids).await.unwrap().is_empty());
 
     rates_contract(s, &t.id).await;
 }

@@ -242,10 +242,8 @@ fn parameters_the_code_relies_on() {
     assert_eq!((e["MinLength"].as_u64(), e["MaxLength"].as_u64()), (Some(32), Some(128)));
     assert!(e.get("AllowedPattern").is_some() && e.get("Default").is_none(), "ExternalId is required and validated");
     assert_eq!(params["CostradarAccountId"]["AllowedPattern"], "^[0-9]{12}$");
-    assert_eq!(params["IngestToken"]["NoEcho"], Value::Bool(true));
     // The quick-create link the code prints fills these in by name.
-    for name in ["TenantId", "ExternalId", "CostradarAccountId", "CustomResourceTopicArn", "ReceiverUrl", "IngestToken"]
-    {
+    for name in ["TenantId", "ExternalId", "CostradarAccountId", "CustomResourceTopicArn", "ReceiverUrl"] {
         assert!(params.get(name).is_some(), "parameter {name}");
     }
 }
@@ -283,6 +281,11 @@ fn custom_resource_carries_what_the_handler_deserialises() {
         assert_eq!(args[0], "CurEnabled", "{k}");
         assert_eq!(tagged(&args[2]), Some(("Ref".to_owned(), &Value::from("AWS::NoValue"))), "{k}");
     }
+    // The account's token is the attribute the handler answers with.
+    let key = &t["Resources"]["RealtimeConnection"]["Properties"]["AuthParameters"]["ApiKeyAuthParameters"];
+    let value = tagged(&key["ApiKeyValue"]).expect("ApiKeyValue is a !GetAtt");
+    let attribute = format!("Connection.{}", costradar::onboarding::custom_resource::INGEST_TOKEN_ATTRIBUTE);
+    assert_eq!((value.0.as_str(), value.1.as_str()), ("GetAtt", Some(attribute.as_str())));
 }
 
 #[test]

@@ -114,7 +114,15 @@ def main(out: Path, tenant: str, table: str) -> dict:
 
     sent = load(out / "events.json") or []
     ok = [e for e in sent if e["status"] == 200]
-    with_finding = [e for e in ok if isinstance(e["reply"], dict) and (e["reply"].get("event") or {}).get("finding")]
+    # The 200 says only that the event was accepted: its price and finding are read from the table.
+    priced = {}
+    for i in events:
+        ev = field(i, "event")
+        ev = json.loads(ev) if isinstance(ev, str) else ev
+        if isinstance(ev, dict):
+            priced[ev.get("event_id")] = ev
+    with_finding = [e for e in ok
+                    if isinstance(e["reply"], dict) and (priced.get(e["reply"].get("event_id")) or {}).get("finding")]
     latency = None
     if with_finding:
         ms = [e["ms"] for e in with_finding]
@@ -141,6 +149,7 @@ def main(out: Path, tenant: str, table: str) -> dict:
         "anomalies": len(anomalies),
         "events": {"sent": len(sent), "accepted": len(ok), "stored": len(events), "with_finding": len(with_finding)},
         "event_to_finding_latency": latency,
+        "priced_events": priced,
         "athena": athena,
         "scan": scan,
         "scan_coverage": coverage,

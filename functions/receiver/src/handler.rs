@@ -26,10 +26,10 @@ mod tests {
     use std::sync::Arc;
 
     use costradar::domain::SystemClock;
-    use costradar::onboarding::{AccountRequest, Onboarding};
+    use costradar::onboarding::Onboarding;
     use costradar::pricing::snapshot;
-    use costradar::store::MemoryStore;
-    use costradar::testing::{settings, FakeAssumer};
+    use costradar::store::{EventStore, MemoryStore};
+    use costradar::testing::{settings, tenant_with_accounts, FakeAssumer};
     use serde_json::{json, Value};
 
     use super::*;
@@ -53,35 +53,27 @@ mod tests {
         let store = Arc::new(MemoryStore::new());
         let svc =
             Onboarding::new(store.clone(), Arc::new(FakeAssumer::enforcing()), Arc::new(SystemClock), settings(false));
-        let created = svc.create_tenant("Acme").await.unwrap();
-        let req = AccountRequest {
-            role_arn: "arn:aws:iam::123456789012:role/CostradarReadOnly".into(),
-            regions: vec![],
-            cur: None,
-            registration: costradar::domain::Registration::Manual,
-        };
-        svc.connect_account(&created.tenant.id, req, &svc.settings().verify).await.unwrap();
+        let (tenant, tokens) =
+            tenant_with_accounts(&svc, "Acme", &["arn:aws:iam::123456789012:role/CostradarReadOnly"]).await;
         let prices = r#"{"schema": 1, "currency": "USD", "retrieved": "2026-11-01", "sources": [], "regions": {"us-east-1": {"nat_gateway": {"hour": "0.045"}}}}"#;
-        let receiver = Receiver::new(store, Arc::new(snapshot::parse(prices).unwrap()), Arc::new(SystemClock));
+        let receiver = Receiver::new(store.clone(), Arc::new(snapshot::parse(prices).unwrap()), Arc::new(SystemClock));
         let event = json!({
             "version": "0", "id": "5f1c0d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f", "detail-type": "AWS API Call via CloudTrail", "source": "aws.ec2",
             "account": "123456789012", "time": "2026-11-20T10:00:00Z", "region": "us-east-1", "resources": [],
             "detail": {"eventSource": "ec2.amazonaws.com", "eventName": "CreateNatGateway", "requestParameters": {"CreateNatGatewayRequest": {"SubnetId": "subnet-1"}},
                        "responseElements": {"CreateNatGatewayResponse": {"natGateway": {"natGatewayId": "nat-0123"}}}}
         });
-        let resp =
-            handle(&receiver, function_url_request(created.tenant.id.as_str(), created.ingest_token.expose(), &event))
-                .await
-                .unwrap();
+        let resp = handle(&receiver, function_url_request(tenant.id.as_str(), &tokens[0], &event)).await.unwrap();
         assert_eq!(resp.status(), 200);
         let body: Value = match resp.body() {
             Body::Text(t) => serde_json::from_str(t).unwrap(),
             other => panic!("{other:?}"),
         };
+        assert_eq!(body, json!({"status": "accepted", "event_id": "5f1c0d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f"}));
+        let stored = store.get_event(&tenant.id, "5f1c0d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f").await.unwrap().unwrap();
         // 0.045 × 730 = $32.85
-        assert_eq!(body["event"]["monthly_cost_usd"], json!(32.85));
-        let resp =
-            handle(&receiver, function_url_request(created.tenant.id.as_str(), "crt_wrong", &event)).await.unwrap();
+        assert_eq!(stored["monthly_cost_usd"], json!(32.85));
+        let resp = handle(&receiver, function_url_request(tenant.id.as_str(), "crt_wrong", &event)).await.unwrap();
         assert_eq!(resp.status(), 401);
     }
 
@@ -135,19 +127,13 @@ mod tests {
         let store = Arc::new(MemoryStore::new());
         let svc =
             Onboarding::new(store.clone(), Arc::new(FakeAssumer::enforcing()), Arc::new(SystemClock), settings(false));
-        let created = svc.create_tenant("Acme").await.unwrap();
-        let req = AccountRequest {
-            role_arn: "arn:aws:iam::123456789012:role/CostradarReadOnly".into(),
-            regions: vec![],
-            cur: None,
-            registration: costradar::domain::Registration::Manual,
-        };
-        svc.connect_account(&created.tenant.id, req, &svc.settings().verify).await.unwrap();
-        let receiver = Receiver::new(store, Arc::new(snapshot::bundled().unwrap()), Arc::new(SystemClock));
+        let (tenant, tokens) =
+            tenant_with_accounts(&svc, "Acme", &["arn:aws:iam::123456789012:role/CostradarReadOnly"]).await;
+        let receiver = Receiver::new(store.clone(), Arc::new(snapshot::bundled().unwrap()), Arc::new(SystemClock));
         for (name, text) in fixtures {
             let text = text
-                .replace("t-exampletenant001", created.tenant.id.as_str())
-                .replace("crt_placeholder-replaced-by-tests-0000000000", created.ingest_token.expose());
+                .replace("t-exampletenant001", tenant.id.as_str())
+                .replace("crt_placeholder-replaced-by-tests-0000000000", &tokens[0]);
             let req = lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
             let resp = handle(&receiver, req).await.unwrap();
             let body: Value = match resp.body() {
@@ -156,7 +142,8 @@ mod tests {
             };
             assert_eq!(resp.status(), 200, "{name}: {body}");
             assert_eq!(body["status"], "accepted", "{name}");
-            assert!(body["event"]["kind"].is_string(), "{name}");
+            let id = body["event_id"].as_str().unwrap();
+            assert!(store.get_event(&tenant.id, id).await.unwrap().unwrap()["kind"].is_string(), "{name}");
         }
     }
 }

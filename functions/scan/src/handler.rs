@@ -76,13 +76,7 @@ mod tests {
 
     async fn world(deny: bool) -> (ScanTasks, Arc<MemoryStore>, TenantId, AccountId) {
         let store = Arc::new(MemoryStore::new());
-        let mut tenant = Tenant::new(
-            TenantId::generate(),
-            "Acme".into(),
-            ExternalId::generate(),
-            IngestToken::generate().hash(),
-            Utc::now(),
-        );
+        let mut tenant = Tenant::new(TenantId::generate(), "Acme".into(), ExternalId::generate(), Utc::now());
         // Zero days: the fake's volumes are new to the scan's memory.
         tenant.scan_settings =
             Some(costradar::rules::settings::ScanSettings::from_json(br#"{"unattached_volume_days": 0}"#).unwrap());

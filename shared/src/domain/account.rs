@@ -12,7 +12,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{AccountId, InvalidInput, RoleArn, TenantId};
+use super::{AccountId, InvalidInput, RoleArn, TenantId, Tokens};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -136,6 +136,9 @@ pub struct Account {
     /// When the scheduled scan is next due; `None`: at the next run.
     #[serde(default)]
     pub next_scan_at: Option<DateTime<Utc>>,
+    /// The ingest tokens this account's events are accepted with (hashes only).
+    #[serde(default)]
+    pub tokens: Tokens,
     pub version: u64,
 }
 
@@ -171,6 +174,7 @@ impl Account {
             created_at: now,
             last_verified_at: None,
             next_scan_at: None,
+            tokens: Tokens::default(),
             version: 0,
         }
     }

@@ -7,10 +7,12 @@ pub mod finding;
 pub mod ids;
 pub mod scan_run;
 pub mod tenant;
+pub mod token;
 
 pub use account::{Account, AccountStatus, CurSettings, Registration, Transition};
 pub use ids::{AccountId, ExternalId, IngestToken, RoleArn, RoleArnError, TenantId, TokenHash};
-pub use tenant::{Tenant, TenantStatus, TokenCredential};
+pub use tenant::{Tenant, TenantStatus};
+pub use token::{TokenCredential, TokenView, Tokens};
 
 use chrono::{DateTime, Utc};
 

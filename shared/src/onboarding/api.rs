@@ -4,14 +4,14 @@
 //!
 //! | method | path | |
 //! |---|---|---|
-//! | POST | /tenants | create; the ingest token is in this response only |
+//! | POST | /tenants | create |
 //! | GET | /tenants | list (`limit`, `cursor`) |
-//! | GET, DELETE | /tenants/{id} | show, delete |
-//! | POST | /tenants/{id}/rotate-token | new token; the old one works for the overlap window |
-//! | POST | /tenants/{id}/revoke-token | every token but the newest stops at once |
-//! | POST, GET | /tenants/{id}/accounts | connect (verifies the role first: 422 `role_not_verified` writes nothing), list |
+//! | GET, PATCH, DELETE | /tenants/{id} | show, configure, delete |
+//! | POST, GET | /tenants/{id}/accounts | connect (verifies the role first: 422 `role_not_verified` writes nothing; a first connect shows the account's ingest token once), list |
 //! | GET, DELETE | /tenants/{id}/accounts/{account} | show, disconnect |
 //! | POST | /tenants/{id}/accounts/{account}/verify | verify again |
+//! | POST | /tenants/{id}/accounts/{account}/rotate-token | new ingest token; the old one works for the overlap window |
+//! | POST | /tenants/{id}/accounts/{account}/revoke-token | every token of the account but the newest stops at once |
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -127,6 +127,15 @@ fn account_id(s: &str) -> Result<AccountId, ApiResponse> {
     AccountId::parse(s).map_err(|e| OnboardingError::from(e).into())
 }
 
+const TOKEN_NOTICE: &str = "The ingest token is shown once and costradar keeps only its hash. It is bound to this account: configure it as the x-api-key of this account's EventBridge connection.";
+
+/// An account as the API shows it: its tokens' dates, never their hashes.
+fn account(a: &crate::domain::Account) -> Value {
+    let mut v = serde_json::to_value(a).expect("account serialises");
+    v["tokens"] = json!(a.tokens.views());
+    v
+}
+
 fn ok(status: u16, body: Value) -> Result<ApiResponse, ApiResponse> {
     Ok(ApiResponse { status, body })
 }
@@ -143,7 +152,6 @@ pub async fn handle(svc: &Onboarding, req: ApiRequest<'_>) -> ApiResponse {
 async fn route(svc: &Onboarding, req: &ApiRequest<'_>) -> Result<ApiResponse, ApiResponse> {
     let segments: Vec<&str> = req.path.trim_end_matches('/').split('/').skip(1).collect();
     let interactive = &svc.settings().verify_interactive;
-    let account = |a: crate::domain::Account| serde_json::to_value(a).expect("account serialises");
     match (req.method, segments.as_slice()) {
         ("POST", ["tenants"]) => {
             let body: CreateTenant = parse_body(req)?;
@@ -152,8 +160,6 @@ async fn route(svc: &Onboarding, req: &ApiRequest<'_>) -> Result<ApiResponse, Ap
                 201,
                 json!({
                     "tenant": TenantView::from(&created.tenant),
-                    "ingest_token": created.ingest_token.expose(),
-                    "notice": "The ingest token is shown once and costradar keeps only its hash. Give it to the customer for the IngestToken parameter of their stack.",
                     "quick_create_url": created.quick_create_url,
                 }),
             )
@@ -176,21 +182,10 @@ async fn route(svc: &Onboarding, req: &ApiRequest<'_>) -> Result<ApiResponse, Ap
             let d = svc.delete_tenant(&tenant_id(id)?).await?;
             ok(200, serde_json::to_value(d).expect("serialises"))
         }
-        ("POST", ["tenants", id, "rotate-token"]) => {
-            let r = svc.rotate_token(&tenant_id(id)?).await?;
-            ok(
-                200,
-                json!({ "ingest_token": r.ingest_token.expose(), "previous_token_expires_at": r.previous_expires_at }),
-            )
-        }
-        ("POST", ["tenants", id, "revoke-token"]) => {
-            let revoked = svc.revoke_previous_tokens(&tenant_id(id)?).await?;
-            ok(200, json!({ "revoked": revoked }))
-        }
         ("POST", ["tenants", id, "accounts"]) => {
             let id = tenant_id(id)?;
             let body: ConnectAccount = parse_body(req)?;
-            let a = svc
+            let c = svc
                 .connect_account(
                     &id,
                     AccountRequest {
@@ -202,31 +197,52 @@ async fn route(svc: &Onboarding, req: &ApiRequest<'_>) -> Result<ApiResponse, Ap
                     interactive,
                 )
                 .await?;
-            ok(201, account(a))
+            let mut body = account(&c.account);
+            if let Some(t) = c.ingest_token {
+                body["ingest_token"] = json!(t.expose());
+                body["notice"] = json!(TOKEN_NOTICE);
+            }
+            ok(201, body)
         }
         ("GET", ["tenants", id, "accounts"]) => {
             let id = tenant_id(id)?;
             let page = svc.list_accounts(&id, &page_request(req.query)?).await?;
-            ok(200, json!({ "accounts": page.items, "next_cursor": page.next_cursor }))
+            let accounts: Vec<Value> = page.items.iter().map(account).collect();
+            ok(200, json!({ "accounts": accounts, "next_cursor": page.next_cursor }))
         }
         ("GET", ["tenants", id, "accounts", acct]) => {
-            ok(200, account(svc.account(&tenant_id(id)?, &account_id(acct)?).await?))
+            ok(200, account(&svc.account(&tenant_id(id)?, &account_id(acct)?).await?))
         }
         ("DELETE", ["tenants", id, "accounts", acct]) => {
             let a = svc.disconnect_account(&tenant_id(id)?, &account_id(acct)?, "removed by the operator").await?;
-            ok(200, account(a))
+            ok(200, account(&a))
         }
         ("POST", ["tenants", id, "accounts", acct, "verify"]) => {
             let a = svc.verify_account(&tenant_id(id)?, &account_id(acct)?, interactive).await?;
-            ok(200, account(a))
+            ok(200, account(&a))
+        }
+        ("POST", ["tenants", id, "accounts", acct, "rotate-token"]) => {
+            let r = svc.rotate_token(&tenant_id(id)?, &account_id(acct)?).await?;
+            ok(
+                200,
+                json!({
+                    "ingest_token": r.ingest_token.expose(),
+                    "previous_token_expires_at": r.previous_expires_at,
+                    "notice": TOKEN_NOTICE,
+                }),
+            )
+        }
+        ("POST", ["tenants", id, "accounts", acct, "revoke-token"]) => {
+            let revoked = svc.revoke_previous_tokens(&tenant_id(id)?, &account_id(acct)?).await?;
+            ok(200, json!({ "revoked": revoked }))
         }
         (
             _,
             ["tenants"]
             | ["tenants", _]
-            | ["tenants", _, "rotate-token" | "revoke-token" | "accounts"]
+            | ["tenants", _, "accounts"]
             | ["tenants", _, "accounts", _]
-            | ["tenants", _, "accounts", _, "verify"],
+            | ["tenants", _, "accounts", _, "verify" | "rotate-token" | "revoke-token"],
         ) => Err(error(405, "method_not_allowed", "method not allowed on this path", None)),
         _ => Err(error(404, "route_not_found", "no such route", None)),
     }

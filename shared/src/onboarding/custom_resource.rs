@@ -46,6 +46,11 @@ pub const UNPROVED_PER_TENANT_HOUR: u32 = 20;
 pub const BUDGET_SPENT_REASON: &str = "costradar could not verify this connection: too many connection attempts \
 for this tenant failed in the last hour. Update the stack again later, or ask your costradar operator.";
 
+/// The answer's attribute that carries the account's new ingest token (`!GetAtt
+/// Connection.IngestToken` in cfn/costradar-role.yaml). costradar keeps only its hash; the
+/// recorded answer keeps the token only until CloudFormation has it.
+pub const INGEST_TOKEN_ATTRIBUTE: &str = "IngestToken";
+
 /// CloudFormation refuses responses over 4096 bytes; keep the reason well inside.
 const REASON_MAX: usize = 1000;
 const MESSAGE_MAX: usize = 64 * 1024;
@@ -274,6 +279,8 @@ fn response(common: &Common, physical: &str, success: bool, reason: &str, data: 
     r.stack_id = common.stack_id.clone();
     r.request_id = common.request_id.clone();
     r.logical_resource_id = common.logical_resource_id.clone();
+    // The answer may carry the account's ingest token: CloudFormation masks it (NoEcho).
+    r.no_echo = data.contains_key(INGEST_TOKEN_ATTRIBUTE);
     r.data = data;
     serde_json::to_string(&r).expect("response serialises")
 }
@@ -461,12 +468,15 @@ impl Onboarding {
             registration: Registration::CustomResource { stack_id: common.stack_id.clone() },
         };
         let (success, reason, data) = match self.connect_account(&tenant.id, req, &self.settings().verify).await {
-            Ok(a) => {
-                let data = HashMap::from([
-                    ("AccountStatus".to_owned(), a.status.as_str().to_owned()),
+            Ok(c) => {
+                let mut data = HashMap::from([
+                    ("AccountStatus".to_owned(), c.account.status.as_str().to_owned()),
                     ("TenantId".to_owned(), tenant.id.to_string()),
                 ]);
-                (a.is_usable(), a.status_reason.clone(), data)
+                if let Some(token) = c.ingest_token {
+                    data.insert(INGEST_TOKEN_ATTRIBUTE.to_owned(), token.expose().to_owned());
+                }
+                (c.account.is_usable(), c.account.status_reason.clone(), data)
             }
             Err(e @ (OnboardingError::Unavailable(_) | OnboardingError::Internal(_) | OnboardingError::Conflict)) => {
                 self.release_request(&tenant.id, &common.request_id).await;
@@ -515,9 +525,9 @@ impl Onboarding {
         physical: &str,
         success: bool,
         reason: &str,
-        data: HashMap<String, String>,
+        mut data: HashMap<String, String>,
     ) -> Result<Outcome, Transient> {
-        let body = response(common, physical, success, reason, data);
+        let body = response(common, physical, success, reason, data.clone());
         if let Delivery::Recorded(tenant) = delivery {
             let recorded = self.store().finish_request(tenant, &common.request_id, &body, self.now()).await;
             recorded.map_err(|e| Transient(e.to_string()))?;
@@ -530,6 +540,14 @@ impl Onboarding {
                 return Ok(Outcome::Undelivered(e));
             }
             return Err(Transient(e));
+        }
+        if let (Delivery::Recorded(tenant), Some(_)) = (delivery, data.remove(INGEST_TOKEN_ATTRIBUTE)) {
+            // CloudFormation has the token: the record keeps the answer without it. A repeat
+            // delivery then replays an answer CloudFormation has already taken.
+            let redacted = response(common, physical, success, reason, data);
+            if let Err(e) = self.store().finish_request(tenant, &common.request_id, &redacted, self.now()).await {
+                tracing::error!(error = %e, "could not redact the recorded answer; it expires with the request record");
+            }
         }
         tracing::info!(request_id = %common.request_id, success, ?delivery, "custom resource answered");
         Ok(Outcome::Answered { success, reason: reason.to_owned() })

@@ -115,7 +115,7 @@ pub trait IdSource: Send + Sync {
 pub struct OsIds;
 impl IdSource for OsIds {}
 
-/// What the API shows of a tenant: never the token hashes.
+/// What the API shows of a tenant.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TenantView {
     pub id: TenantId,
@@ -123,17 +123,10 @@ pub struct TenantView {
     pub external_id: String,
     pub status: TenantStatus,
     pub created_at: DateTime<Utc>,
-    pub tokens: Vec<TokenView>,
     /// The effective threshold for real-time findings.
     pub realtime_threshold_usd: rust_decimal::Decimal,
     /// The webhook's scheme and host only: the full URL is a secret.
     pub notify_webhook: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct TokenView {
-    pub created_at: DateTime<Utc>,
-    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl From<&Tenant> for TenantView {
@@ -144,7 +137,6 @@ impl From<&Tenant> for TenantView {
             external_id: t.external_id.as_str().to_owned(),
             status: t.status,
             created_at: t.created_at,
-            tokens: t.tokens.iter().map(|c| TokenView { created_at: c.created_at, expires_at: c.expires_at }).collect(),
             realtime_threshold_usd: t.realtime_threshold_usd.unwrap_or(crate::rules::realtime::DEFAULT_THRESHOLD_USD),
             notify_webhook: t
                 .notify_webhook_url
@@ -155,12 +147,20 @@ impl From<&Tenant> for TenantView {
     }
 }
 
-/// A new tenant. `ingest_token` exists here and nowhere else: show it once.
 #[derive(Debug)]
 pub struct CreatedTenant {
     pub tenant: Tenant,
-    pub ingest_token: IngestToken,
     pub quick_create_url: String,
+}
+
+/// A connected account. `ingest_token` exists here and nowhere else: it goes once to the
+/// customer's stack (the custom resource's NoEcho answer) or to the operator (API, CLI).
+#[derive(Debug)]
+pub struct Connected {
+    pub account: Account,
+    /// A new token when one was issued: always for a stack (which deploys it at once), and for
+    /// a manual account only the first time (its deployed token is left alone afterwards).
+    pub ingest_token: Option<IngestToken>,
 }
 
 #[derive(Debug)]
@@ -225,20 +225,14 @@ impl Onboarding {
 
     pub async fn create_tenant(&self, name: &str) -> Result<CreatedTenant, OnboardingError> {
         check_text("name", name, TENANT_NAME_MAX)?;
-        let token = self.ids.ingest_token();
         for _ in 0..ID_ATTEMPTS {
-            let mut tenant = Tenant::new(
-                self.ids.tenant_id(),
-                name.trim().to_owned(),
-                self.ids.external_id(),
-                token.hash(),
-                self.now(),
-            );
+            let mut tenant =
+                Tenant::new(self.ids.tenant_id(), name.trim().to_owned(), self.ids.external_id(), self.now());
             match self.store.save_tenant(&mut tenant).await {
                 Ok(()) => {
                     let quick_create_url = self.settings.quick_create_url(&tenant);
                     tracing::info!(tenant = %tenant.id, "tenant created");
-                    return Ok(CreatedTenant { tenant, ingest_token: token, quick_create_url });
+                    return Ok(CreatedTenant { tenant, quick_create_url });
                 }
                 // Astronomically unlikely with 82- and 206-bit ids; a fresh draw fixes it.
                 Err(StoreError::AlreadyExists | StoreError::ExternalIdTaken) => {
@@ -265,28 +259,6 @@ impl Onboarding {
     pub async fn list_tenants(&self, page: &PageRequest) -> Result<Page<Tenant>, OnboardingError> {
         page.limit()?;
         Ok(self.store.list_tenants(page).await?)
-    }
-
-    pub async fn rotate_token(&self, id: &TenantId) -> Result<RotatedToken, OnboardingError> {
-        let mut tenant = self.tenant(id).await?;
-        let token = self.ids.ingest_token();
-        let now = self.now();
-        let previous_expires_at = tenant.rotate_token(token.hash(), now, self.settings.token_overlap);
-        self.store.save_tenant(&mut tenant).await?;
-        tracing::info!(tenant = %id, "ingest token rotated");
-        Ok(RotatedToken { ingest_token: token, previous_expires_at })
-    }
-
-    /// Stops every token but the newest at once (in every warm receiver within its tenant
-    /// cache's 30 s). Returns how many stopped.
-    pub async fn revoke_previous_tokens(&self, id: &TenantId) -> Result<usize, OnboardingError> {
-        let mut tenant = self.tenant(id).await?;
-        let revoked = tenant.revoke_previous_tokens(self.now());
-        if revoked > 0 {
-            self.store.save_tenant(&mut tenant).await?;
-        }
-        tracing::info!(tenant = %id, revoked, "previous ingest tokens revoked");
-        Ok(revoked)
     }
 
     /// Changes a tenant's real-time settings. `None` leaves a setting alone; `Some(None)` resets
@@ -370,7 +342,7 @@ impl Onboarding {
         tenant_id: &TenantId,
         req: AccountRequest,
         opts: &VerifyOptions,
-    ) -> Result<Account, OnboardingError> {
+    ) -> Result<Connected, OnboardingError> {
         let role = RoleArn::parse(&req.role_arn)?;
         let regions = parse_regions("regions", &req.regions)?;
         if let Some(cur) = &req.cur {
@@ -398,6 +370,8 @@ impl Onboarding {
                 } else {
                     a.transition(AccountStatus::Pending, "registered again", now)
                         .expect("disconnected can become pending");
+                    // A disconnected account's tokens never come back.
+                    a.tokens = Default::default();
                     Claim::Acquire
                 };
                 a.role_arn = role;
@@ -408,9 +382,43 @@ impl Onboarding {
             }
         };
         self.apply_verdict(&mut account, verdict, now)?;
+        let stack_delivers_it = account.registration.stack_id().is_some();
+        let ingest_token = (stack_delivers_it || account.tokens.is_empty()).then(|| {
+            let token = self.ids.ingest_token();
+            account.tokens.rotate(token.hash(), now, self.settings.token_overlap);
+            token
+        });
         self.store.save_account(&mut account, claim).await?;
         tracing::info!(tenant = %tenant.id, account = %account.account_id, status = account.status.as_str(), "account connected");
-        Ok(account)
+        Ok(Connected { account, ingest_token })
+    }
+
+    /// A new ingest token for the account; the previous one works for the overlap window (a
+    /// second rotation inside it keeps the deployed token). For accounts whose stack does not
+    /// deliver tokens, or to replace a leaked one.
+    pub async fn rotate_token(&self, tenant: &TenantId, account: &AccountId) -> Result<RotatedToken, OnboardingError> {
+        let mut a = self.account(tenant, account).await?;
+        let token = self.ids.ingest_token();
+        let previous_expires_at = a.tokens.rotate(token.hash(), self.now(), self.settings.token_overlap);
+        self.store.save_account(&mut a, Claim::Keep).await?;
+        tracing::info!(tenant = %tenant, account = %account, "ingest token rotated");
+        Ok(RotatedToken { ingest_token: token, previous_expires_at })
+    }
+
+    /// Stops every token of the account but the newest at once (in every warm receiver within
+    /// its account cache's 30 s). Returns how many stopped.
+    pub async fn revoke_previous_tokens(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+    ) -> Result<usize, OnboardingError> {
+        let mut a = self.account(tenant, account).await?;
+        let revoked = a.tokens.revoke_previous(self.now());
+        if revoked > 0 {
+            self.store.save_account(&mut a, Claim::Keep).await?;
+        }
+        tracing::info!(tenant = %tenant, account = %account, revoked, "previous ingest tokens revoked");
+        Ok(revoked)
     }
 
     pub async fn verify_account(

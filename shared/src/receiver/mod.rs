@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use crate::domain::event::{classify, Change, Classified, EndpointVariant, InstanceOp, MAX_IDS_PER_EVENT};
 use crate::domain::finding::{Finding, FindingStatus};
-use crate::domain::{Account, AccountId, Clock, Tenant, TenantId, TokenHash};
+use crate::domain::{Account, AccountId, Clock, Tenant, TenantId, TenantStatus, TokenHash};
 use crate::pricing::{PriceBook, RateTable};
 use crate::rules::realtime::DEFAULT_THRESHOLD_USD;
 use crate::store::{RateScope, ReceiverStore, Recorded, StoreError};
@@ -258,23 +258,21 @@ impl Receiver {
             return reply(404, "route_not_found", "no such tenant endpoint");
         };
 
-        // Authenticate: the same answer for an unknown tenant and a wrong token.
+        // Authenticate: one answer for an unknown tenant, an account that is not the tenant's and
+        // a wrong token. A token is bound to one account (docs/security.md, scenario 3), so the
+        // account the event claims is read from the body first.
+        let unauthorized = || reply(401, "unauthorized", "missing or invalid x-api-key");
         let Some(key) = api_key.filter(|k| !k.is_empty() && k.len() <= API_KEY_MAX) else {
-            return reply(401, "unauthorized", "missing or invalid x-api-key");
+            return unauthorized();
         };
         let tenant = match self.cached(&self.tenants, tenant_id.clone(), self.store.get_tenant(&tenant_id)).await {
             Ok(t) => t,
             Err(e) => return store_failure(&e),
         };
-        let now = self.clock.now();
-        let Some(tenant) = tenant.filter(|t| t.accepts_token(&TokenHash::of(key), now)) else {
-            tracing::warn!(tenant = %tenant_id, "refused an event: unknown tenant or wrong token");
-            return reply(401, "unauthorized", "missing or invalid x-api-key");
+        let Some(tenant) = tenant.filter(|t| t.status == TenantStatus::Active) else {
+            tracing::warn!(tenant = %tenant_id, "refused an event: unknown tenant");
+            return unauthorized();
         };
-
-        if !self.limit.admit(&tenant.id) {
-            return reply(429, "rate_limited", "too many events for this tenant; retry later");
-        }
         let json_type = content_type
             .and_then(|c| c.split(';').next())
             .is_some_and(|c| c.trim().eq_ignore_ascii_case("application/json"));
@@ -290,7 +288,6 @@ impl Receiver {
                 };
             }
         };
-
         let account_id = AccountId::parse(&ev.account).expect("classify validated the account");
         let account = match self
             .cached(
@@ -303,21 +300,26 @@ impl Receiver {
             Ok(a) => a,
             Err(e) => return store_failure(&e),
         };
-        if !account.as_ref().is_some_and(Account::is_usable) {
+        let now = self.clock.now();
+        let Some(account) = account.filter(|a| a.tokens.accepts(&TokenHash::of(key), now)) else {
+            tracing::warn!(tenant = %tenant_id, account = %account_id, "refused an event: not this account's token");
+            return unauthorized();
+        };
+        if !self.limit.admit(&tenant.id) {
+            return reply(429, "rate_limited", "too many events for this tenant; retry later");
+        }
+        if !account.is_usable() {
             return reply(403, "account_not_connected", "the event's account is not an active account of this tenant");
         }
 
-        let outcome = self.process(&tenant, account.as_ref().expect("checked above"), &ev, now).await;
+        let outcome = self.process(&tenant, &account, &ev, now).await;
         if outcome.is_ok() {
             self.retry_notifications(&tenant, now).await;
         }
         match outcome {
-            Ok((Recorded::New, stored)) => {
-                Reply { status: 200, body: json!({ "status": "accepted", "event": stored }) }
-            }
-            Ok((Recorded::Duplicate, _)) => {
-                Reply { status: 200, body: json!({ "status": "duplicate", "event_id": ev.id }) }
-            }
+            // Only what the caller sent comes back: no price, no rate, nothing remembered.
+            Ok(Recorded::New) => Reply { status: 200, body: json!({ "status": "accepted", "event_id": ev.id }) },
+            Ok(Recorded::Duplicate) => Reply { status: 200, body: json!({ "status": "duplicate", "event_id": ev.id }) },
             Err(e) => store_failure(&e),
         }
     }
@@ -346,15 +348,14 @@ impl Receiver {
         }
     }
 
-    /// Prices, decides and stores one authenticated event; returns what was stored (the priced
-    /// event and when it was received), which is also the 200's `event`.
+    /// Prices, decides and stores one authenticated event.
     async fn process(
         &self,
         tenant: &Tenant,
         account: &Account,
         ev: &Classified,
         now: chrono::DateTime<Utc>,
-    ) -> Result<(Recorded, Value), StoreError> {
+    ) -> Result<Recorded, StoreError> {
         // Bounded work per event: over the cap, no id is looked up or remembered (the event is
         // stored unpriced, with the reason).
         let capped = |ids: &[String]| ids.len() <= MAX_IDS_PER_EVENT;
@@ -366,7 +367,7 @@ impl Receiver {
         let mut known = if needs_types.is_empty() {
             HashMap::new()
         } else {
-            self.store.instance_types(&tenant.id, &needs_types).await?
+            self.store.instance_types(&tenant.id, &account.account_id, &needs_types).await?
         };
         let missing: Vec<String> = needs_types.into_iter().filter(|id| !known.contains_key(id)).collect();
         let mut enriched = Vec::new();
@@ -379,7 +380,7 @@ impl Receiver {
             }
             known.extend(enriched.iter().cloned());
         }
-        let with_config = self.with_endpoint_variants(tenant, ev).await?;
+        let with_config = self.with_endpoint_variants(tenant, account, ev).await?;
         let ev = with_config.as_ref().unwrap_or(ev);
         let tenant_rates =
             self.stored_rates(&self.tenant_rates, tenant.id.clone(), RateScope::Tenant(&tenant.id)).await;
@@ -433,8 +434,15 @@ impl Receiver {
             learned.extend(enriched);
             if !learned.is_empty() {
                 // A cache for later events: losing it costs a price, never an event.
-                if let Err(e) =
-                    self.store.remember_instance_types(&tenant.id, &learned, now + chrono::Duration::days(400)).await
+                if let Err(e) = self
+                    .store
+                    .remember_instance_types(
+                        &tenant.id,
+                        &account.account_id,
+                        &learned,
+                        now + chrono::Duration::days(400),
+                    )
+                    .await
                 {
                     tracing::warn!(error = %e, "could not remember instance types");
                 }
@@ -447,15 +455,20 @@ impl Receiver {
             }
             tracing::info!(tenant = %tenant.id, event = %ev.id, kind = ev.kind.as_str(), monthly = ?priced.monthly_cost_usd, finding = priced.finding.is_some(), "event priced");
         }
-        Ok((recorded, stored))
+        Ok(recorded)
     }
 
     /// A new endpoint with the variants of the configuration it runs, when an earlier
-    /// CreateEndpointConfig event of this tenant told them; `None` for any other event.
-    async fn with_endpoint_variants(&self, tenant: &Tenant, ev: &Classified) -> Result<Option<Classified>, StoreError> {
+    /// CreateEndpointConfig event of the same account told them; `None` for any other event.
+    async fn with_endpoint_variants(
+        &self,
+        tenant: &Tenant,
+        account: &Account,
+        ev: &Classified,
+    ) -> Result<Option<Classified>, StoreError> {
         let Change::Endpoint { config: Some(config), variants, .. } = &ev.change else { return Ok(None) };
         let Some(key) = EndpointVariant::memory_key(config).filter(|_| variants.is_empty()) else { return Ok(None) };
-        let remembered = self.store.instance_types(&tenant.id, std::slice::from_ref(&key)).await?;
+        let remembered = self.store.instance_types(&tenant.id, &account.account_id, std::slice::from_ref(&key)).await?;
         let Some(found) = remembered.get(&key).and_then(|json| serde_json::from_str(json).ok()) else {
             return Ok(None);
         };

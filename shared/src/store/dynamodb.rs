@@ -671,17 +671,22 @@ impl EventStore for DynamoStore {
         self.get(tenant_pk(tenant), finding_sk(key)).await?.map(from_item).transpose()
     }
 
-    async fn instance_types(&self, tenant: &TenantId, ids: &[String]) -> Result<HashMap<String, String>, StoreError> {
+    async fn instance_types(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+        ids: &[String],
+    ) -> Result<HashMap<String, String>, StoreError> {
         let pk = tenant_pk(tenant);
         // BatchGetItem rejects repeated keys.
-        let ids: std::collections::BTreeSet<&String> = ids.iter().collect();
-        let items = self.batch_get(ids.into_iter().map(|id| key(&pk, instance_sk(id))).collect()).await?;
+        let by_sk: HashMap<String, &String> = ids.iter().map(|id| (instance_sk(account, id), id)).collect();
+        let items = self.batch_get(by_sk.keys().map(|sk| key(&pk, sk.clone())).collect()).await?;
         Ok(items
             .iter()
             .filter_map(|item| {
-                let id = item.get(SK)?.as_s().ok()?.strip_prefix(INSTANCE_PREFIX)?;
+                let id = by_sk.get(item.get(SK)?.as_s().ok()?)?;
                 let t = item.get("instance_type")?.as_s().ok()?;
-                Some((id.to_owned(), t.clone()))
+                Some(((*id).clone(), t.clone()))
             })
             .collect())
     }
@@ -689,6 +694,7 @@ impl EventStore for DynamoStore {
     async fn remember_instance_types(
         &self,
         tenant: &TenantId,
+        account: &AccountId,
         types: &[(String, String)],
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
@@ -698,7 +704,7 @@ impl EventStore for DynamoStore {
             .map(|(id, t)| {
                 put(Item::from([
                     (PK.to_owned(), s(&pk)),
-                    (SK.to_owned(), s(instance_sk(id))),
+                    (SK.to_owned(), s(instance_sk(account, id))),
                     ("instance_type".to_owned(), s(t)),
                     (TTL.to_owned(), n(expires_at.timestamp())),
                 ]))

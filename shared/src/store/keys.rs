@@ -70,8 +70,10 @@ pub fn run_sk(run_id: &str) -> String {
     format!("{RUN_PREFIX}{run_id}")
 }
 
-pub fn instance_sk(instance_id: &str) -> String {
-    format!("{INSTANCE_PREFIX}{instance_id}")
+/// What the receiver remembers of one account's instance (or endpoint configuration): keyed by
+/// the account, so that no account's events can plant facts for another.
+pub fn instance_sk(account: &AccountId, instance_id: &str) -> String {
+    format!("{INSTANCE_PREFIX}{account}#{instance_id}")
 }
 
 pub fn notify_sk(event_id: &str, target: &str) -> String {

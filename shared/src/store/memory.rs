@@ -339,6 +339,7 @@ impl EventStore for MemoryStore {
     async fn instance_types(
         &self,
         tenant: &TenantId,
+        account: &AccountId,
         ids: &[String],
     ) -> Result<std::collections::HashMap<String, String>, StoreError> {
         let items = self.guard()?;
@@ -346,7 +347,8 @@ impl EventStore for MemoryStore {
         Ok(ids
             .iter()
             .filter_map(|id| {
-                let t = items.get(&(pk.clone(), instance_sk(id)))?.body.get("instance_type")?.as_str()?.to_owned();
+                let t =
+                    items.get(&(pk.clone(), instance_sk(account, id)))?.body.get("instance_type")?.as_str()?.to_owned();
                 Some((id.clone(), t))
             })
             .collect())
@@ -355,13 +357,14 @@ impl EventStore for MemoryStore {
     async fn remember_instance_types(
         &self,
         tenant: &TenantId,
+        account: &AccountId,
         types: &[(String, String)],
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut items = self.guard()?;
         for (id, t) in types {
             items.insert(
-                (tenant_pk(tenant), instance_sk(id)),
+                (tenant_pk(tenant), instance_sk(account, id)),
                 Item {
                     body: serde_json::json!({ "instance_type": t }),
                     version: 1,

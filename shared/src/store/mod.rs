@@ -170,12 +170,19 @@ pub trait EventStore: Send + Sync {
         tenant: &TenantId,
         key: &str,
     ) -> Result<Option<crate::domain::finding::Finding>, StoreError>;
-    /// Instance types seen in earlier events, for events that do not carry them; the same memory
-    /// keeps endpoint configurations' variants as JSON (`EndpointVariant::memory_key`).
-    async fn instance_types(&self, tenant: &TenantId, ids: &[String]) -> Result<HashMap<String, String>, StoreError>;
+    /// Instance types seen in earlier events of the same account, for events that do not carry
+    /// them; the same memory keeps endpoint configurations' variants as JSON
+    /// (`EndpointVariant::memory_key`).
+    async fn instance_types(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+        ids: &[String],
+    ) -> Result<HashMap<String, String>, StoreError>;
     async fn remember_instance_types(
         &self,
         tenant: &TenantId,
+        account: &AccountId,
         types: &[(String, String)],
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
