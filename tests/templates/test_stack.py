@@ -156,10 +156,12 @@ def test_cloudsplaining_would_flag_a_risky_function_policy():
 # ---------------------------------------------------------------- functions
 
 
-def test_the_four_functions_build_the_workspace_binaries(stack):
+def test_the_functions_build_the_workspace_binaries(stack):
     fns = functions(stack)
-    binaries = sorted(f["Metadata"]["BuildProperties"]["Binary"] for f in fns.values())
-    assert binaries == sorted(cargo_binaries()) == ["cur-query", "onboarding", "receiver", "scan"]
+    binaries = {name: f["Metadata"]["BuildProperties"]["Binary"] for name, f in fns.items()}
+    assert set(binaries.values()) == cargo_binaries() == {"cur-query", "onboarding", "receiver", "scan"}
+    # The operator API and the public custom-resource path share code, never a function.
+    assert [n for n, b in sorted(binaries.items()) if b == "onboarding"] == ["OnboardingFunction", "RegistrationFunction"]
 
 
 def test_every_function_is_arm64_al2023_cargolambda_json_logs_traced(stack):
@@ -210,17 +212,18 @@ def test_the_local_emulator_switch_is_never_set_in_the_stack():
 
 def test_every_function_gets_the_table_and_the_settings_its_code_reads(stack):
     fns = functions(stack)
-    by_binary = {f["Metadata"]["BuildProperties"]["Binary"]: f for f in fns.values()}
-    for binary, fn in by_binary.items():
+    for name, fn in fns.items():
         env = fn["Properties"]["Environment"]["Variables"]
-        assert ref_of(env["TABLE_NAME"]) == "Table", binary
-    onboarding = by_binary["onboarding"]["Properties"]["Environment"]["Variables"]
+        assert ref_of(env["TABLE_NAME"]) == "Table", name
+    onboarding, registration = (fns[n]["Properties"]["Environment"]["Variables"]
+                                for n in ("OnboardingFunction", "RegistrationFunction"))
+    assert onboarding == registration, "one code, one configuration"
     settings = (ROOT / "shared" / "src" / "onboarding" / "settings.rs").read_text(encoding="utf-8")
     required = set(re.findall(r'need\("([A-Z_]+)"\)', settings))
     assert required >= {"COSTRADAR_ACCOUNT_ID", "COSTRADAR_TOPIC_ARN", "COSTRADAR_TEMPLATE_URL"}
     assert required <= set(onboarding), f"onboarding needs {sorted(required - set(onboarding))}"
     assert ref_of(onboarding["COSTRADAR_TOPIC_ARN"]) == "CustomResourceTopic"
-    receiver = by_binary["receiver"]["Properties"]["Environment"]["Variables"]
+    receiver = fns["ReceiverFunction"]["Properties"]["Environment"]["Variables"]
     assert ref_of(receiver["NOTIFY_TOPIC_ARN"]) == "NotifyTopic"
 
 
@@ -335,10 +338,13 @@ def test_custom_resource_topic_lets_anyone_publish_and_nothing_else(stack):
     assert denies and denies[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def test_only_the_onboarding_function_subscribes_to_the_custom_resource_topic(stack):
+def test_only_the_registration_function_subscribes_to_the_custom_resource_topic(stack):
     subs = [(n, e) for n, f in functions(stack).items() for e in (f["Properties"].get("Events") or {}).values()
             if e["Type"] == "SNS"]
-    assert [n for n, _ in subs] == ["OnboardingFunction"]
+    assert [n for n, _ in subs] == ["RegistrationFunction"]
+    api = [n for n, f in functions(stack).items() for e in (f["Properties"].get("Events") or {}).values()
+           if e["Type"] == "HttpApi"]
+    assert api == ["OnboardingFunction"], "the operator API has a function of its own"
     assert ref_of(subs[0][1]["Properties"]["Topic"]) == "CustomResourceTopic"
 
 
@@ -491,7 +497,8 @@ def test_receiver_and_onboarding_have_reserved_capacity_by_default(stack):
     concurrency, a parameter with a non-zero default, and 0 to reserve none."""
     fns = functions(stack)
     for name, param in [("ReceiverFunction", "ReceiverReservedConcurrency"),
-                        ("OnboardingFunction", "OnboardingReservedConcurrency")]:
+                        ("OnboardingFunction", "OnboardingReservedConcurrency"),
+                        ("RegistrationFunction", "RegistrationReservedConcurrency")]:
         reserved = fns[name]["Properties"]["ReservedConcurrentExecutions"]
         cond, value, otherwise = reserved["Fn::If"]
         assert ref_of(value) == param and ref_of(otherwise) == "AWS::NoValue", reserved
