@@ -504,3 +504,64 @@ def test_receiver_and_onboarding_have_reserved_capacity_by_default(stack):
         assert ref_of(value) == param and ref_of(otherwise) == "AWS::NoValue", reserved
         assert int(stack["Parameters"][param]["Default"]) > 0
         assert stack["Conditions"][cond] == {"Fn::Not": [{"Fn::Equals": [{"Ref": param}, 0]}]}
+
+
+# ---------------------------------------------------------------- table grants per function
+
+
+DYNAMO_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+                 "dynamodb:ConditionCheckItem", "dynamodb:PartiQLInsert", "dynamodb:PartiQLUpdate",
+                 "dynamodb:PartiQLDelete"}
+
+
+def key_prefixes() -> dict[str, str]:
+    """The partition-key families as shared/src/store/keys.rs spells them."""
+    keys = (ROOT / "shared" / "src" / "store" / "keys.rs").read_text(encoding="utf-8")
+    consts = dict(re.findall(r'pub const ([A-Z_]+): &str = "([^"]+)";', keys))
+    claim = re.search(r'fn account_claim_pk.*?format!\("(CLAIM#)', keys, re.S).group(1)
+    return {"tenant": consts["TENANT_PREFIX"], "registry": consts["REGISTRY_PREFIX"],
+            "prices": consts["PRICE_LIST_PK"], "claims": claim}
+
+
+def table_writes(doc: dict) -> tuple[set[str], list[str]]:
+    """(write actions, LeadingKeys patterns) of a policy; every write is under the condition."""
+    actions, leading = set(), None
+    for s in statements(doc):
+        writes = DYNAMO_WRITES & set(cfn_policy.as_list(s["Action"]))
+        if not writes:
+            continue
+        cond = s.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+        assert cond, f"{sorted(writes)} without a dynamodb:LeadingKeys condition"
+        assert leading in (None, cond), "one set of partitions per function"
+        actions |= writes
+        leading = cond
+    return actions, leading or []
+
+
+def test_each_function_writes_only_its_own_item_families(stack):
+    """The receiver (a public URL) can never rewrite a tenant or account record (the token
+    hashes), a claim or the Price List; each function has only the item actions it uses
+    (docs/security.md)."""
+    k = key_prefixes()
+    expected = {
+        "OnboardingRole": ({"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
+                           {k["registry"] + "*", k["tenant"] + "*", k["claims"] + "*"}),
+        "ReceiverRole": ({"dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}, {k["tenant"] + "*"}),
+        "ScanRole": ({"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"},
+                     {k["tenant"] + "*", k["registry"] + "*", k["prices"]}),
+        "CurQueryRole": ({"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"},
+                         {k["tenant"] + "*"}),
+    }
+    expected["RegistrationRole"] = expected["OnboardingRole"]
+    policies = stack_policy.rendered_policies()
+    for role, (actions, leading) in expected.items():
+        (doc,) = [d for name, d in policies.items() if name.startswith(role + "/")]
+        got_actions, got_leading = table_writes(doc)
+        assert (got_actions, set(got_leading)) == (actions, leading), role
+    # Nothing else in the stack writes the table.
+    writers = {name.split("/")[0] for name, d in all_policies().items() if table_writes(d)[0]}
+    assert writers == set(expected)
+    # The receiver reads the registry (to check a token) but has no index to list tenants with.
+    (receiver,) = [d for name, d in policies.items() if name.startswith("ReceiverRole/")]
+    reads = [s for s in statements(receiver) if "dynamodb:GetItem" in cfn_policy.as_list(s["Action"])]
+    assert all("index" not in json.dumps(s["Resource"]) for s in reads)

@@ -239,6 +239,7 @@ async fn response_urls_outside_cloudformations_own_bucket_are_never_called() {
 
 mod receiver {
     use super::*;
+    use aws_sdk_dynamodb::types::AttributeValue;
     use costradar::domain::event::MAX_IDS_PER_EVENT;
     use costradar::pricing::snapshot;
     use costradar::receiver::Receiver;
@@ -365,6 +366,50 @@ mod receiver {
         let r = post(&member_token, payer, stop("m-stop-payer")).await;
         assert_eq!(r.status, 401);
         assert_eq!(*looked.0.lock().unwrap(), vec![payer.to_owned()]);
+    }
+
+    /// What the receiver's IAM grant allows it to write (infra/template.yaml, `ReceiverRole`:
+    /// `dynamodb:LeadingKeys` `TENANT#*`) is all its code writes: events, findings and what it
+    /// remembers go to the tenant's data partition, never to the registry that holds tenant and
+    /// account records (the token hashes), a claim or the Price List.
+    #[tokio::test]
+    async fn the_receiver_writes_only_the_tenants_data_partition() {
+        let e = endpoint().await;
+        let before = table(e.store.table()).await;
+        let items = json!({"items": [{"instanceId": "i-0000000000000beef", "instanceType": "p4d.24xlarge"}]});
+        for ev in [
+            cloudtrail("w1", "RunInstances", json!({"instanceType": "p4d.24xlarge"}), json!({"instancesSet": items})),
+            cloudtrail("w2", "StopInstances", json!({}), instances(std::iter::once("i-0000000000000beef".into()))),
+            cloudtrail(
+                "w3",
+                "CreateVolume",
+                json!({"volumeType": "gp2", "size": 500}),
+                json!({"volumeId": "vol-1", "volumeType": "gp2", "size": 500}),
+            ),
+        ] {
+            let (status, body) = e.post(&ev).await;
+            assert_eq!(status, 200, "{body}");
+        }
+        let after = table(e.store.table()).await;
+        let written: Vec<&String> =
+            after.iter().filter(|(k, v)| before.get(*k) != Some(v)).map(|(k, _)| &k.0).collect();
+        assert!(written.len() >= 4, "events, a finding and the remembered type: {written:?}");
+        let partition = format!("TENANT#{}", e.tenant.id);
+        assert!(written.iter().all(|pk| **pk == partition), "{written:?}");
+    }
+
+    /// Every item of the table, by (PK, SK).
+    async fn table(
+        name: &str,
+    ) -> std::collections::BTreeMap<(String, String), std::collections::HashMap<String, AttributeValue>> {
+        let client = aws_sdk_dynamodb::Client::new(&costradar_tests::sdk_config().await);
+        let out = client.scan().table_name(name).send().await.unwrap();
+        assert!(out.last_evaluated_key.is_none(), "a small test table");
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| ((i["PK"].as_s().unwrap().clone(), i["SK"].as_s().unwrap().clone()), i))
+            .collect()
     }
 
     /// Scenario 7: ids that would make DynamoDB keys over its limits are a permanent 400 at the
@@ -662,7 +707,7 @@ async fn unknown_tenants_and_floods_are_bounded() {
     client
         .delete_item()
         .table_name(e.store.table())
-        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("TENANT#{tenant}")))
+        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("REGISTRY#{tenant}")))
         .key("SK", aws_sdk_dynamodb::types::AttributeValue::S("META".into()))
         .send()
         .await

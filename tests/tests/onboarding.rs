@@ -159,19 +159,22 @@ async fn delete_tenant_disconnects_accounts_and_sets_ttl() {
     assert!(matches!(svc.tenant(&t.id).await, Err(OnboardingError::TenantNotFound)));
     let stored = store.get_tenant(&t.id).await.unwrap().unwrap();
     assert_eq!(stored.status, TenantStatus::Deleted);
-    // Every item of the tenant carries the TTL attribute DynamoDB expires on.
+    // Every item of the tenant, in both its partitions, carries the TTL attribute DynamoDB
+    // expires on.
     let client = aws_sdk_dynamodb::Client::new(&sdk_config().await);
-    let items = client
-        .query()
-        .table_name(store.table())
-        .key_condition_expression("PK = :p")
-        .expression_attribute_values(":p", aws_sdk_dynamodb::types::AttributeValue::S(format!("TENANT#{}", t.id)))
-        .send()
-        .await
-        .unwrap()
-        .items
-        .unwrap();
-    assert_eq!(items.len(), 4);
+    let mut items = Vec::new();
+    for pk in [format!("TENANT#{}", t.id), format!("REGISTRY#{}", t.id)] {
+        let out = client
+            .query()
+            .table_name(store.table())
+            .key_condition_expression("PK = :p")
+            .expression_attribute_values(":p", aws_sdk_dynamodb::types::AttributeValue::S(pk))
+            .send()
+            .await
+            .unwrap();
+        items.extend(out.items.unwrap());
+    }
+    assert_eq!(items.len(), 4, "the tenant record and its three accounts");
     for i in &items {
         let ttl: i64 = i["expires_at"].as_n().unwrap().parse().unwrap();
         assert_eq!(ttl, d.expires_at.timestamp());

@@ -35,14 +35,18 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def table_items(table: str, tenant: str) -> list[dict]:
+    """Both partitions of the tenant: its registry (record, accounts) and its data."""
     t = boto3.resource("dynamodb").Table(table)
-    items, kw = [], {"KeyConditionExpression": Key("PK").eq(f"TENANT#{tenant}")}
-    while True:
-        page = t.query(**kw)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return items
-        kw["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    items = []
+    for pk in (f"REGISTRY#{tenant}", f"TENANT#{tenant}"):
+        kw = {"KeyConditionExpression": Key("PK").eq(pk)}
+        while True:
+            page = t.query(**kw)
+            items += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                break
+            kw["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return items
 
 
 def field(item: dict, name: str):

@@ -328,7 +328,7 @@ fn cursor_value(lek: Option<&Item>, attr: &str, prefix: &str) -> Option<String> 
 impl TenantStore for DynamoStore {
     async fn save_tenant(&self, tenant: &mut Tenant) -> Result<(), StoreError> {
         let mut item = to_item(&*tenant);
-        item.insert(PK.into(), s(tenant_pk(&tenant.id)));
+        item.insert(PK.into(), s(registry_pk(&tenant.id)));
         item.insert(SK.into(), s(TENANT_META));
         item.insert(GSI1PK.into(), s(TENANTS_GSI_PK));
         item.insert(GSI1SK.into(), s(tenant.id.as_str()));
@@ -353,7 +353,7 @@ impl TenantStore for DynamoStore {
     }
 
     async fn get_tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
-        self.get(tenant_pk(id), TENANT_META.into()).await?.map(from_item).transpose()
+        self.get(registry_pk(id), TENANT_META.into()).await?.map(from_item).transpose()
     }
 
     async fn list_tenants(&self, req: &PageRequest) -> Result<Page<Tenant>, StoreError> {
@@ -372,7 +372,7 @@ impl TenantStore for DynamoStore {
             q = q
                 .exclusive_start_key(GSI1PK, s(TENANTS_GSI_PK))
                 .exclusive_start_key(GSI1SK, s(id.as_str()))
-                .exclusive_start_key(PK, s(tenant_pk(&id)))
+                .exclusive_start_key(PK, s(registry_pk(&id)))
                 .exclusive_start_key(SK, s(TENANT_META));
         }
         let out = q.send().await.map_err(unavailable)?;
@@ -383,15 +383,17 @@ impl TenantStore for DynamoStore {
 
     async fn expire_tenant_data(&self, id: &TenantId, at: DateTime<Utc>) -> Result<usize, StoreError> {
         let mut keys = Vec::new();
-        let mut pages = self
-            .partition_query(&tenant_pk(id))
-            .key_condition_expression("#p = :p")
-            .projection_expression("#p, #s")
-            .into_paginator()
-            .items()
-            .send();
-        while let Some(item) = pages.next().await {
-            keys.push(item.map_err(unavailable)?);
+        for pk in [tenant_pk(id), registry_pk(id)] {
+            let mut pages = self
+                .partition_query(&pk)
+                .key_condition_expression("#p = :p")
+                .projection_expression("#p, #s")
+                .into_paginator()
+                .items()
+                .send();
+            while let Some(item) = pages.next().await {
+                keys.push(item.map_err(unavailable)?);
+            }
         }
         for key in &keys {
             self.client
@@ -412,9 +414,7 @@ impl TenantStore for DynamoStore {
 #[async_trait]
 impl AccountStore for DynamoStore {
     async fn save_account(&self, account: &mut Account, claim: Claim) -> Result<(), StoreError> {
-        let mut item = to_item(&*account);
-        item.insert(PK.into(), s(tenant_pk(&account.tenant_id)));
-        item.insert(SK.into(), s(account_sk(&account.account_id)));
+        let item = to_account_item(account);
         let version = account.version;
         let claim_pk = account_claim_pk(&account.account_id);
         let claim_item = match claim {
@@ -458,13 +458,13 @@ impl AccountStore for DynamoStore {
     }
 
     async fn get_account(&self, tenant: &TenantId, account: &AccountId) -> Result<Option<Account>, StoreError> {
-        self.get(tenant_pk(tenant), account_sk(account)).await?.map(from_item).transpose()
+        self.get(registry_pk(tenant), account_sk(account)).await?.map(from_item).transpose()
     }
 
     async fn list_accounts(&self, tenant: &TenantId, req: &PageRequest) -> Result<Page<Account>, StoreError> {
         let limit = req.limit().map_err(|_| StoreError::InvalidCursor)?;
         let start = req.cursor.as_deref().map(|c| decode_cursor(c, |s| AccountId::parse(s).ok())).transpose()?;
-        let pk = tenant_pk(tenant);
+        let pk = registry_pk(tenant);
         let mut q = self
             .client
             .query()
@@ -488,7 +488,7 @@ impl AccountStore for DynamoStore {
 
 fn to_account_item(account: &Account) -> Item {
     let mut item = to_item(account);
-    item.insert(PK.into(), s(tenant_pk(&account.tenant_id)));
+    item.insert(PK.into(), s(registry_pk(&account.tenant_id)));
     item.insert(SK.into(), s(account_sk(&account.account_id)));
     item
 }

@@ -1,6 +1,9 @@
-//! Item keys, shared by both adapters so they cannot disagree. Tenant data lives under
-//! `TENANT#<id>`; the only items outside a tenant's partition are the uniqueness claims (they
-//! hold nothing but the owning tenant's id).
+//! Item keys, shared by both adapters so they cannot disagree. A tenant has two partitions:
+//! `REGISTRY#<id>` holds its record and its accounts (with their token hashes), which only
+//! onboarding and the scan's schedule write; `TENANT#<id>` holds everything its events, scans
+//! and CUR queries produce. The split is what lets IAM keep the receiver away from the registry
+//! (`dynamodb:LeadingKeys`, infra/template.yaml). The only items outside both are the uniqueness
+//! claims (they hold nothing but the owning tenant's id) and the shared Price List cache.
 
 use base64::Engine as _;
 
@@ -23,8 +26,17 @@ pub const PRICE_LIST_PK: &str = "PRICING";
 /// GSI1 partition holding one entry per tenant, for listing tenants.
 pub const TENANTS_GSI_PK: &str = "TENANTS";
 
+pub const TENANT_PREFIX: &str = "TENANT#";
+pub const REGISTRY_PREFIX: &str = "REGISTRY#";
+
+/// The tenant's data: events, findings, observations, runs, rates, the request ledger.
 pub fn tenant_pk(id: &TenantId) -> String {
-    format!("TENANT#{id}")
+    format!("{TENANT_PREFIX}{id}")
+}
+
+/// The tenant's record (`META`) and its accounts (`ACCOUNT#<id>`).
+pub fn registry_pk(id: &TenantId) -> String {
+    format!("{REGISTRY_PREFIX}{id}")
 }
 
 pub fn account_sk(id: &AccountId) -> String {

@@ -104,7 +104,7 @@ fn page<T>(all: Vec<(String, T)>, limit: u32, cursor_of: impl Fn(&str) -> String
 impl TenantStore for MemoryStore {
     async fn save_tenant(&self, tenant: &mut Tenant) -> Result<(), StoreError> {
         let mut items = self.guard()?;
-        let key = (tenant_pk(&tenant.id), TENANT_META.to_owned());
+        let key = (registry_pk(&tenant.id), TENANT_META.to_owned());
         check_version(&items, &key, tenant.version)?;
         let claim = (external_id_claim_pk(tenant.external_id.as_str()), CLAIM_SK.to_owned());
         if tenant.version == 0 && items.contains_key(&claim) {
@@ -126,7 +126,7 @@ impl TenantStore for MemoryStore {
 
     async fn get_tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
         let items = self.guard()?;
-        items.get(&(tenant_pk(id), TENANT_META.to_owned())).map(|i| from_body(&i.body)).transpose()
+        items.get(&(registry_pk(id), TENANT_META.to_owned())).map(|i| from_body(&i.body)).transpose()
     }
 
     async fn list_tenants(&self, req: &PageRequest) -> Result<Page<Tenant>, StoreError> {
@@ -149,10 +149,10 @@ impl TenantStore for MemoryStore {
 
     async fn expire_tenant_data(&self, id: &TenantId, at: DateTime<Utc>) -> Result<usize, StoreError> {
         let mut items = self.guard()?;
-        let pk = tenant_pk(id);
+        let pks = [tenant_pk(id), registry_pk(id)];
         let mut n = 0;
         for ((p, _), item) in items.iter_mut() {
-            if *p == pk {
+            if pks.contains(p) {
                 item.expires_at = Some(at.timestamp());
                 n += 1;
             }
@@ -165,7 +165,7 @@ impl TenantStore for MemoryStore {
 impl AccountStore for MemoryStore {
     async fn save_account(&self, account: &mut Account, claim: Claim) -> Result<(), StoreError> {
         let mut items = self.guard()?;
-        let key = (tenant_pk(&account.tenant_id), account_sk(&account.account_id));
+        let key = (registry_pk(&account.tenant_id), account_sk(&account.account_id));
         check_version(&items, &key, account.version)?;
         let claim_key = (account_claim_pk(&account.account_id), CLAIM_SK.to_owned());
         let owner =
@@ -194,14 +194,14 @@ impl AccountStore for MemoryStore {
 
     async fn get_account(&self, tenant: &TenantId, account: &AccountId) -> Result<Option<Account>, StoreError> {
         let items = self.guard()?;
-        items.get(&(tenant_pk(tenant), account_sk(account))).map(|i| from_body(&i.body)).transpose()
+        items.get(&(registry_pk(tenant), account_sk(account))).map(|i| from_body(&i.body)).transpose()
     }
 
     async fn list_accounts(&self, tenant: &TenantId, req: &PageRequest) -> Result<Page<Account>, StoreError> {
         let limit = req.limit().map_err(|_| StoreError::InvalidCursor)?;
         let start = req.cursor.as_deref().map(|c| decode_cursor(c, |s| AccountId::parse(s).ok())).transpose()?;
         let items = self.guard()?;
-        let pk = tenant_pk(tenant);
+        let pk = registry_pk(tenant);
         let from = match &start {
             Some(a) => std::ops::Bound::Excluded((pk.clone(), account_sk(a))),
             None => std::ops::Bound::Included((pk.clone(), ACCOUNT_PREFIX.to_owned())),
