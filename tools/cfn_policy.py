@@ -481,9 +481,15 @@ def access_md(db: IamDatabase) -> str:
             problems.append(f"the policy grants {a}")
     stmt = trust["Statement"][0]
     cond = stmt.get("Condition", {})
+    pinned = as_list(cond.get("ArnEquals", {}).get("aws:PrincipalArn", []))
     if not (len(trust["Statement"]) == 1 and cond.get("StringEquals", {}).get("sts:ExternalId")
-            and cond.get("ArnLike", {}).get("aws:PrincipalArn", "").endswith(":role/costradar/*")):
-        problems.append("the trust policy does not require the ExternalId and costradar's scanner roles")
+            and "ArnLike" not in cond and len(pinned) == 2):
+        problems.append("the trust policy does not require the ExternalId and exactly two roles of costradar's")
+    enrichment = role["Resources"].get("EnrichmentRole", {}).get("Properties", {})
+    enrichment_actions = [a for p in enrichment.get("Policies", []) for s in as_list(p["PolicyDocument"]["Statement"])
+                          for a in as_list(s["Action"])]
+    if enrichment_actions != ["ec2:DescribeInstances"]:
+        problems.append(f"the enrichment role may do {enrichment_actions}, not only ec2:DescribeInstances")
     if problems:
         raise SystemExit("cfn/ACCESS.md would claim something false:\n  - " + "\n  - ".join(problems))
 
@@ -506,7 +512,13 @@ def access_md(db: IamDatabase) -> str:
     w("enumerated List and Read actions on metadata (resource inventory, utilisation metrics, Cost Explorer and")
     w("AWS's own recommendations); only if you turn the CUR on does it also get Athena over your Cost and Usage")
     w("Report in a workgroup and buckets the same stack creates. Apart from that it can write nothing and read no data.")
-    w("The role trusts only costradar's scanner roles and only with the ExternalId costradar generated for you.")
+    w("The role trusts exactly two roles of costradar's account, named in its trust policy (the scanner and the CUR")
+    w("query runner), and only with the ExternalId costradar generated for you.")
+    w("")
+    w("With real time on (`EnableRealtime`, the default), a second role, `CostradarRealtimeEnrichment`, may do one")
+    w("thing: `ec2:DescribeInstances`, which tells costradar an instance's type when a start or stop event does not")
+    w("say it. Only costradar's receiver role may assume it, with the same ExternalId; the receiver cannot assume")
+    w("`CostradarReadOnly`.")
     w("")
     w("## What we read")
     w("")
@@ -570,7 +582,8 @@ def access_md(db: IamDatabase) -> str:
     w("")
     w("- always: the role `CostradarReadOnly`, its policy `CostradarReadOnlyAccess`, and a custom resource that")
     w("  tells costradar the role exists (and, when you delete the stack, that it is gone);")
-    w("- with `EnableRealtime` (default on): three EventBridge rules on your default bus, a Connection holding the")
+    w("- with `EnableRealtime` (default on): the role `CostradarRealtimeEnrichment` (`ec2:DescribeInstances` only,")
+    w("  for costradar's receiver only), three EventBridge rules on your default bus, a Connection holding the")
     w("  account's ingest token (API key header `x-api-key`), an API destination to costradar's receiver with a rate")
     w("  limit, a role EventBridge uses to call it (`events:InvokeApiDestination` on that destination only), an")
     w("  encrypted SQS dead-letter queue (14 days) for events not accepted within 24 hours (185 retries), and")

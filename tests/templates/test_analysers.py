@@ -89,7 +89,7 @@ def inline_policies(role: dict) -> dict[str, dict]:
 
 def test_parliament_finds_nothing(role):
     docs = inline_policies(role)
-    assert len(docs) == 4, sorted(docs)
+    assert len(docs) == 5, sorted(docs)
     for name, doc in docs.items():
         r = run([tool("parliament"), "--json", "--include-community-auditors"], stdin=dumps(doc))
         assert r.returncode == 0 and r.stdout.strip() == "", f"parliament on {name}:\n{r.stdout}{r.stderr}"

@@ -191,7 +191,9 @@ def test_every_function_has_its_own_role_with_one_policy_that_writes_only_its_lo
         assert len(props["Policies"]) == 1, role[0]
         doc = stack_policy.rendered_policies()[f"{role[0]}/{props['Policies'][0]['PolicyName']}"]
         trust = props["AssumeRolePolicyDocument"]["Statement"]
-        assert [s["Principal"] for s in trust] == [{"Service": "lambda.amazonaws.com"}], role[0]
+        assert trust[0]["Principal"] == {"Service": "lambda.amazonaws.com"}, role[0]
+        # The scan role alone is also assumed by the verifiers (test_verification_runs_as_the_scan_role).
+        assert len(trust) == (2 if role[0] == "ScanRole" else 1), role[0]
         log_group = ref_of(fn["Properties"]["LoggingConfig"]["LogGroup"])
         logs = [s for s in statements(doc) if any(a.startswith("logs:") for a in cfn_policy.as_list(s["Action"]))]
         own = f"arn:aws:logs:us-east-1:111122223333:log-group:costradar-{log_group.lower()}-example:*"
@@ -248,44 +250,97 @@ def test_no_star_resource_where_the_action_can_be_scoped():
                 assert formats == {"*"}, f"{label}: {a} on Resource * but it can be scoped to {formats - {'*'}}"
 
 
-def test_scoped_resources_are_in_this_account_except_the_customer_role():
-    # "*" is checked above; the customer role is the one ARN in other accounts.
-    customer = "arn:aws:iam::*:role/" + stack_policy.customer_role_name()
+def test_scoped_resources_are_in_this_account_except_the_customer_roles():
+    # "*" is checked above; the customer's two roles are the only ARNs in other accounts.
+    customer = {"arn:aws:iam::*:role/" + n for n in customer_role_names().values()}
     for label, doc in all_policies().items():
         for s in statements(doc):
             for r in cfn_policy.as_list(s["Resource"]):
-                if r in ("*", customer):
+                if r == "*" or r in customer:
                     continue
                 assert r.startswith("arn:aws:") and r.split(":")[4] == "111122223333", f"{label}: {r}"
 
 
-def test_sts_is_only_assume_role_on_the_customer_role_name():
-    customer = f"arn:aws:iam::*:role/{stack_policy.customer_role_name()}"
-    assert customer == "arn:aws:iam::*:role/CostradarReadOnly"
-    found = 0
+def customer_role_names() -> dict[str, str]:
+    """Logical id -> RoleName of the customer template's roles that costradar assumes."""
+    customer = cfn_policy.load_template(stack_policy.CUSTOMER_ROLE_TEMPLATE)
+    return {n: customer["Resources"][n]["Properties"]["RoleName"] for n in ("Role", "EnrichmentRole")}
+
+
+def operator_role_arn(stack: dict, logical: str) -> str:
+    """The operator role's ARN as a customer's trust policy names it (account 111122223333, us-east-1)."""
+    props = stack["Resources"][logical]["Properties"]
+    name = props["RoleName"]["Fn::Sub"].replace("${AWS::Region}", "us-east-1")
+    return f"arn:aws:iam::111122223333:role{props['Path']}{name}"
+
+
+def test_sts_is_only_assume_role_on_the_role_each_function_needs(stack):
+    """Scan and cur-query assume the customer's read-only role; the receiver only the customer's
+    enrichment role; onboarding and registration only the scan role (to verify as it)."""
+    names = customer_role_names()
+    assert names == {"Role": "CostradarReadOnly", "EnrichmentRole": "CostradarRealtimeEnrichment"}
+    expected = {
+        "ScanRole": "arn:aws:iam::*:role/CostradarReadOnly",
+        "CurQueryRole": "arn:aws:iam::*:role/CostradarReadOnly",
+        "ReceiverRole": "arn:aws:iam::*:role/CostradarRealtimeEnrichment",
+        "OnboardingRole": operator_role_arn(stack, "ScanRole"),
+        "RegistrationRole": operator_role_arn(stack, "ScanRole"),
+    }
+    seen = {}
     for label, doc in all_policies().items():
         for s in statements(doc):
             actions = cfn_policy.as_list(s["Action"])
             if any(a.lower().startswith("sts:") for a in actions):
-                assert actions == ["sts:AssumeRole"], f"{label}: {actions}"
-                assert cfn_policy.as_list(s["Resource"]) == [customer], f"{label}: {s['Resource']}"
-                assert "Condition" not in s
-                found += 1
-    assert found >= 2  # x2 variants: at least the scanner
+                assert actions == ["sts:AssumeRole"] and "Condition" not in s, f"{label}: {actions}"
+                seen.setdefault(label.split("/")[0], set()).update(cfn_policy.as_list(s["Resource"]))
+    assert seen == {role: {arn} for role, arn in expected.items()}
 
 
-def test_exactly_the_roles_that_assume_customer_roles_are_on_the_path_customers_trust(stack):
-    # cfn/costradar-role.yaml trusts aws:PrincipalArn arn:aws:iam::<operator>:role/costradar/*.
+def principal_arns(statement: dict) -> list[str]:
+    return [v if isinstance(v, str) else v["Fn::Sub"][0]
+            for v in cfn_policy.as_list(statement["Condition"]["ArnEquals"]["aws:PrincipalArn"])]
+
+
+def test_customer_roles_trust_exactly_the_roles_that_use_them(stack):
+    """cfn/costradar-role.yaml pins costradar's roles by ARN, never by path: the read-only role
+    trusts the scan and cur-query roles, the enrichment role the receiver role. The names match
+    the operator stack's RoleNames, costradar's region coming from the topic ARN."""
     customer = cfn_policy.load_template(stack_policy.CUSTOMER_ROLE_TEMPLATE)
-    cond = customer["Resources"]["Role"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
-    pinned = cond["ArnLike"]["aws:PrincipalArn"]["Fn::Sub"]
-    assert pinned.endswith(":role/costradar/*")
-    policies = stack_policy.rendered_policies()
-    for name, role in stack_policy.roles(stack).items():
-        docs = [policies[f"{name}/{p['PolicyName']}"] for p in role["Properties"].get("Policies", [])]
-        assumes = any("sts:AssumeRole" in cfn_policy.as_list(s["Action"]) for d in docs for s in statements(d))
-        on_path = role["Properties"].get("Path") == "/costradar/"
-        assert assumes == on_path, f"{name}: assumes customer roles={assumes}, on /costradar/={on_path}"
+    res = customer["Resources"]
+
+    def as_operator(arn: str) -> str:
+        return (arn.replace("${CostradarAccountId}", "111122223333").replace("${CostradarRegion}", "us-east-1"))
+
+    for logical, trusted in (("Role", ["ScanRole", "CurQueryRole"]), ("EnrichmentRole", ["ReceiverRole"])):
+        (statement,) = res[logical]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert statement["Condition"]["StringEquals"] == {"sts:ExternalId": {"Ref": "ExternalId"}}, logical
+        assert "ArnLike" not in statement["Condition"], f"{logical}: no wildcard trust"
+        pinned = [as_operator(a) for a in principal_arns(statement)]
+        assert pinned == [operator_role_arn(stack, t) for t in trusted], logical
+    for v in cfn_policy.as_list(res["Role"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
+                                ["ArnEquals"]["aws:PrincipalArn"]):
+        assert v["Fn::Sub"][1]["CostradarRegion"] == {"Fn::Select": [3, {"Fn::Split": [":", {"Ref": "CustomResourceTopicArn"}]}]}
+    # The enrichment role can describe instances and nothing else, and exists only with real time.
+    enrich = res["EnrichmentRole"]
+    assert enrich["Condition"] == "RealtimeEnabled"
+    (policy,) = enrich["Properties"]["Policies"]
+    assert [s["Action"] for s in policy["PolicyDocument"]["Statement"]] == ["ec2:DescribeInstances"]
+    code = (ROOT / "shared" / "src" / "domain" / "ids.rs").read_text(encoding="utf-8")
+    assert f'ENRICHMENT_ROLE_NAME: &str = "{enrich["Properties"]["RoleName"]}"' in code
+
+
+def test_verification_runs_as_the_scan_role(stack):
+    """Onboarding and registration prove a customer role as the scan role (the role that will
+    use it): their functions name it, and the scan role trusts exactly their two roles."""
+    fns = functions(stack)
+    for fn in ("OnboardingFunction", "RegistrationFunction"):
+        env = fns[fn]["Properties"]["Environment"]["Variables"]
+        assert getatt_of(env["COSTRADAR_VERIFY_AS_ROLE_ARN"]) == ("ScanRole", "Arn"), fn
+    trust = stack["Resources"]["ScanRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    (verifiers,) = [s for s in trust if s.get("Sid") == "VerifierSessions"]
+    arns = [v["Fn::Sub"].replace("${AWS::Partition}", "aws").replace("${AWS::AccountId}", "111122223333")
+            .replace("${AWS::Region}", "us-east-1") for v in verifiers["Condition"]["ArnEquals"]["aws:PrincipalArn"]]
+    assert arns == [operator_role_arn(stack, "OnboardingRole"), operator_role_arn(stack, "RegistrationRole")]
 
 
 def test_scanner_role_output_is_the_scan_function_role(stack):

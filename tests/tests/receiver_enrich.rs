@@ -1,17 +1,17 @@
 //! Enrichment against moto: a StopInstances event names an instance but not its type; the
-//! receiver reads the type through the customer's role (STS + EC2 in moto) and prices the stop.
+//! receiver reads the type through the customer's enrichment role (EC2 in moto; STS as a role
+//! world in which only that role trusts the receiver) and prices the stop.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use costradar::aws::StsRoleAssumer;
 use costradar::domain::*;
 use costradar::onboarding::Onboarding;
 use costradar::pricing::snapshot;
 use costradar::receiver::enrich::Ec2Enricher;
 use costradar::receiver::Receiver;
 use costradar::store::{EventStore, MemoryStore};
-use costradar::testing::{settings, tenant_with_accounts, FakeAssumer};
+use costradar::testing::{settings, tenant_with_accounts, FakeAssumer, RoleWorld};
 use costradar_tests::{repo_root, sdk_config};
 use serde_json::Value;
 
@@ -48,7 +48,11 @@ async fn a_stop_is_priced_with_the_type_read_from_the_account() {
         tenant_with_accounts(&svc, "Acme", &["arn:aws:iam::123456789012:role/CostradarReadOnly"]).await;
 
     let sdk = sdk_config().await;
-    let enricher = Ec2Enricher::new(Arc::new(StsRoleAssumer::from_sdk(&sdk)), sdk, Arc::new(SystemClock));
+    // STS as the customer's stack sets it up: only the enrichment role exists for the receiver
+    // (with the tenant's ExternalId); the read-only role is not the receiver's to assume.
+    let roles = Arc::new(RoleWorld::default());
+    roles.trust(&format!("arn:aws:iam::123456789012:role/{ENRICHMENT_ROLE_NAME}"), created.external_id.as_str());
+    let enricher = Ec2Enricher::new(roles.clone(), sdk, Arc::new(SystemClock));
     let receiver = Receiver::new(store.clone(), Arc::new(snapshot::bundled().unwrap()), Arc::new(SystemClock))
         .with_cache_ttl(Duration::ZERO)
         .with_enricher(Arc::new(enricher));

@@ -205,7 +205,7 @@ fn every_documented_exception_is_granted_only_on_stack_resources() {
 }
 
 #[test]
-fn trust_policy_requires_external_id_and_costradar_scanner_roles() {
+fn trust_policy_requires_external_id_and_names_costradars_two_roles() {
     let t = role_template();
     let role = &t["Resources"]["Role"];
     assert_eq!(role["Type"], "AWS::IAM::Role");
@@ -226,10 +226,30 @@ fn trust_policy_requires_external_id_and_costradar_scanner_roles() {
     assert_eq!(principal, ("Sub".to_owned(), &Value::from("arn:aws:iam::${CostradarAccountId}:root")));
     let external_id = tagged(&s["Condition"]["StringEquals"]["sts:ExternalId"]).expect("sts:ExternalId is a !Ref");
     assert_eq!(external_id, ("Ref".to_owned(), &Value::from("ExternalId")));
-    let principal_arn = tagged(&s["Condition"]["ArnLike"]["aws:PrincipalArn"]).expect("aws:PrincipalArn is a !Sub");
-    assert_eq!(principal_arn, ("Sub".to_owned(), &Value::from("arn:aws:iam::${CostradarAccountId}:role/costradar/*")));
+    // Two roles by ARN, no wildcard: the scan and cur-query roles of costradar's region.
+    let pinned: Vec<String> = s["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+        .as_sequence()
+        .expect("a list of role ARNs")
+        .iter()
+        .map(|v| {
+            let (tag, args) = tagged(v).expect("each ARN is a !Sub");
+            assert_eq!(tag, "Sub");
+            args[0].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        pinned,
+        [
+            "arn:aws:iam::${CostradarAccountId}:role/costradar/costradar-scan-${CostradarRegion}",
+            "arn:aws:iam::${CostradarAccountId}:role/costradar/costradar-cur-query-${CostradarRegion}",
+        ]
+    );
     let conditions: Vec<&str> = s["Condition"].as_mapping().unwrap().keys().map(|k| k.as_str().unwrap()).collect();
-    assert_eq!(conditions, ["StringEquals", "ArnLike"], "no other (weaker) condition operator");
+    assert_eq!(conditions, ["StringEquals", "ArnEquals"], "no other (weaker) condition operator");
+    // The names the code assumes are the names the stack creates.
+    assert_eq!(p["RoleName"], costradar::domain::CUSTOMER_ROLE_NAME);
+    let enrichment = &t["Resources"]["EnrichmentRole"]["Properties"];
+    assert_eq!(enrichment["RoleName"], costradar::domain::ENRICHMENT_ROLE_NAME);
 }
 
 #[test]

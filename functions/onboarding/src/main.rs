@@ -5,7 +5,7 @@ mod handler;
 
 use std::sync::Arc;
 
-use costradar::aws::{sdk_config, StsRoleAssumer};
+use costradar::aws::{sdk_config, verifier_sdk_config, StsRoleAssumer};
 use costradar::domain::SystemClock;
 use costradar::onboarding::custom_resource::HttpResponseSender;
 use costradar::onboarding::{Onboarding, OnboardingSettings};
@@ -21,7 +21,7 @@ async fn main() -> Result<(), Error> {
     let sender = HttpResponseSender::new(&settings.response_urls);
     let svc = Onboarding::new(
         Arc::new(DynamoStore::from_sdk(&sdk, table)),
-        Arc::new(StsRoleAssumer::from_sdk(&sdk)),
+        Arc::new(StsRoleAssumer::from_sdk(&verifier_sdk_config(&sdk, settings.verify_as.as_ref()).await)),
         Arc::new(SystemClock),
         settings,
     );

@@ -9,7 +9,8 @@ pub mod sts;
 
 pub use aws_config::SdkConfig;
 pub use sts::{
-    customer_config, AssumeError, AssumeRequest, RoleAssumer, SessionName, StsRoleAssumer, TemporaryCredentials,
+    customer_config, verifier_sdk_config, AssumeError, AssumeRequest, RoleAssumer, SessionName, StsRoleAssumer,
+    TemporaryCredentials,
 };
 
 /// Shared SDK configuration. `endpoint_url` points every client at an emulator (moto) for tests

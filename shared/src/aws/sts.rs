@@ -148,3 +148,27 @@ pub fn customer_config(
         .retry_config(aws_config::retry::RetryConfig::adaptive())
         .build()
 }
+
+/// The SDK configuration that verification runs with: the base credentials, or, with
+/// `verify_as`, a session of that role (the scan role, which customer roles trust) narrowed by a
+/// session policy to assuming customer roles and nothing else.
+pub async fn verifier_sdk_config(base: &aws_config::SdkConfig, verify_as: Option<&RoleArn>) -> aws_config::SdkConfig {
+    let Some(role) = verify_as else { return base.clone() };
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": "sts:AssumeRole",
+            "Resource": format!("arn:aws:iam::*:role/{}", crate::domain::CUSTOMER_ROLE_NAME),
+        }]
+    });
+    let provider = aws_config::sts::AssumeRoleProvider::builder(role.as_str())
+        .session_name("costradar-verify")
+        .policy(policy.to_string())
+        .configure(base)
+        .build()
+        .await;
+    base.to_builder()
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
+        .build()
+}

@@ -252,7 +252,21 @@ impl RoleArn {
     pub fn as_str(&self) -> &str {
         &self.arn
     }
+
+    /// The role `name` (no path) in the same account: the customer stack's fixed role names.
+    pub fn in_account(account: &AccountId, name: &str) -> Result<Self, RoleArnError> {
+        Self::parse(&format!("arn:aws:iam::{account}:role/{name}"))
+    }
 }
+
+/// The customer stack's read-only role (cfn/costradar-role.yaml): scans, CUR queries and
+/// verification assume it.
+pub const CUSTOMER_ROLE_NAME: &str = "CostradarReadOnly";
+
+/// The customer stack's second role (cfn/costradar-role.yaml, with real time on): it may only
+/// describe instances, and only costradar's receiver may assume it. Real-time enrichment never
+/// touches the read-only role.
+pub const ENRICHMENT_ROLE_NAME: &str = "CostradarRealtimeEnrichment";
 
 macro_rules! string_conversions {
     ($($ty:ty => $parse:expr),* $(,)?) => {$(

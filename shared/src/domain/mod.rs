@@ -10,7 +10,10 @@ pub mod tenant;
 pub mod token;
 
 pub use account::{Account, AccountStatus, CurSettings, Registration, Transition};
-pub use ids::{AccountId, ExternalId, IngestToken, RoleArn, RoleArnError, TenantId, TokenHash};
+pub use ids::{
+    AccountId, ExternalId, IngestToken, RoleArn, RoleArnError, TenantId, TokenHash, CUSTOMER_ROLE_NAME,
+    ENRICHMENT_ROLE_NAME,
+};
 pub use tenant::{Tenant, TenantStatus};
 pub use token::{TokenCredential, TokenView, Tokens};
 

@@ -7,7 +7,7 @@ use chrono::Duration;
 
 use super::custom_resource::ResponseUrlPolicy;
 use super::verify::VerifyOptions;
-use crate::domain::{parse_region, AccountId, Tenant};
+use crate::domain::{parse_region, AccountId, RoleArn, Tenant};
 
 #[derive(Clone, Debug)]
 pub struct OnboardingSettings {
@@ -30,6 +30,10 @@ pub struct OnboardingSettings {
     /// Verification from the HTTP API, which must answer within API Gateway's 30 s.
     pub verify_interactive: VerifyOptions,
     pub response_urls: ResponseUrlPolicy,
+    /// The role verification runs as (`COSTRADAR_VERIFY_AS_ROLE_ARN`, the scan role): customer
+    /// roles trust only the scan and cur-query roles, so proving that the scan role can assume
+    /// a customer role is the proof that matters. `None`: the function's own role (local runs).
+    pub verify_as: Option<RoleArn>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +102,17 @@ impl OnboardingSettings {
             Some(_) => return Err(err("COSTRADAR_LOCAL_EMULATOR", "0 or 1")),
         };
         let verify = VerifyOptions { check_refused_without_external_id: !emulator, ..VerifyOptions::default() };
+        let verify_as = match get("COSTRADAR_VERIFY_AS_ROLE_ARN").filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v) => {
+                let bad = |m: &str| err("COSTRADAR_VERIFY_AS_ROLE_ARN", m.to_owned());
+                let role = RoleArn::parse(&v).map_err(|e| bad(&e.to_string()))?;
+                if role.account_id() != &costradar_account_id {
+                    return Err(bad("must be a role of COSTRADAR_ACCOUNT_ID"));
+                }
+                Some(role)
+            }
+        };
         Ok(Self {
             costradar_account_id,
             region,
@@ -109,13 +124,13 @@ impl OnboardingSettings {
             verify_interactive: VerifyOptions { budget: StdDuration::from_secs(20), ..verify.clone() },
             verify,
             response_urls: ResponseUrlPolicy { allow_loopback_http: emulator },
+            verify_as,
         })
     }
 
-    /// The CloudFormation console's quick-create link for the customer stack, with everything
-    /// but the ingest token prefilled. The token is left out on purpose: a URL ends up in
-    /// browser history, proxies and chat logs, so the customer pastes it into the NoEcho
-    /// `IngestToken` field instead.
+    /// The CloudFormation console's quick-create link for the customer stack, every parameter
+    /// costradar gives prefilled. Nothing in it is secret: each account's ingest token comes in
+    /// costradar's answer to the stack's custom resource.
     pub fn quick_create_url(&self, tenant: &Tenant) -> String {
         let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
         let mut params = vec![
@@ -166,6 +181,10 @@ mod tests {
         assert!(s.verify.check_refused_without_external_id);
         assert!(!s.response_urls.allow_loopback_http);
         assert_eq!(s.token_overlap, Duration::hours(24));
+        assert!(s.verify_as.is_none());
+        let role = "arn:aws:iam::111122223333:role/costradar/costradar-scan-eu-west-1";
+        let s = OnboardingSettings::from_lookup(env(&[("COSTRADAR_VERIFY_AS_ROLE_ARN", role)])).unwrap();
+        assert_eq!(s.verify_as.unwrap().as_str(), role);
     }
 
     #[test]
@@ -194,6 +213,8 @@ mod tests {
             ("COSTRADAR_TOPIC_ARN", "arn:aws:sns:us-east-1:999999999999:other"),
             ("COSTRADAR_TEMPLATE_URL", "http://insecure"),
             ("COSTRADAR_TOKEN_OVERLAP_HOURS", "-3"),
+            ("COSTRADAR_VERIFY_AS_ROLE_ARN", "arn:aws:iam::999999999999:role/costradar/costradar-scan-eu-west-1"),
+            ("COSTRADAR_VERIFY_AS_ROLE_ARN", "not an arn"),
         ] {
             let e = OnboardingSettings::from_lookup(env(&[(k, v)])).unwrap_err();
             assert_eq!(e.var, k, "{k}={v}");

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 
 use crate::aws::permissions::{session_policy, Task};
 use crate::aws::{customer_config, AssumeRequest, RoleAssumer, SessionName, TemporaryCredentials};
-use crate::domain::{Account, Clock, Tenant};
+use crate::domain::{Account, Clock, RoleArn, Tenant, ENRICHMENT_ROLE_NAME};
 
 /// The most enrichment may add to a request: EventBridge waits 5 s for an API destination.
 pub const ENRICH_BUDGET: Duration = Duration::from_secs(2);
@@ -74,7 +74,9 @@ impl Ec2Enricher {
         account: &Account,
         now: DateTime<Utc>,
     ) -> Result<TemporaryCredentials, EnrichError> {
-        let key = account.role_arn.as_str().to_owned();
+        let role =
+            RoleArn::in_account(&account.account_id, ENRICHMENT_ROLE_NAME).map_err(|e| EnrichError(e.to_string()))?;
+        let key = role.as_str().to_owned();
         if let Some(c) = self.sessions.lock().unwrap().get(&key) {
             if c.expiration - now > chrono::Duration::minutes(2) {
                 return Ok(c.clone());
@@ -84,7 +86,7 @@ impl Ec2Enricher {
         let creds = self
             .assumer
             .assume(&AssumeRequest {
-                role_arn: &account.role_arn,
+                role_arn: &role,
                 external_id: Some(&tenant.external_id),
                 session_name: &SessionName::new(&tenant.id, now),
                 policy: Some(&policy),
