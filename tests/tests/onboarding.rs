@@ -241,3 +241,18 @@ async fn items_containing(table: &str, needle: &str) -> usize {
     let out = client.scan().table_name(table).send().await.unwrap();
     out.items().iter().filter(|i| format!("{i:?}").contains(needle)).count()
 }
+
+/// In AWS, verification runs as the scan role (`COSTRADAR_VERIFY_AS_ROLE_ARN`): customer roles
+/// trust only the scan and cur-query roles. Against moto's STS, the verifier's configuration
+/// calls as a session of that role, named for what it does.
+#[tokio::test]
+async fn verification_calls_as_a_session_of_the_scan_role() {
+    let base = sdk_config().await;
+    let scan_role = RoleArn::parse("arn:aws:iam::123456789012:role/costradar/costradar-scan-us-east-1").unwrap();
+    let sts = aws_sdk_sts::Client::new(&costradar::aws::verifier_sdk_config(&base, Some(&scan_role)).await);
+    let me = sts.get_caller_identity().send().await.unwrap();
+    assert_eq!(me.arn(), Some("arn:aws:sts::123456789012:assumed-role/costradar-scan-us-east-1/costradar-verify"));
+    // Without a role to verify as (local runs), the function's own credentials.
+    let own = aws_sdk_sts::Client::new(&costradar::aws::verifier_sdk_config(&base, None).await);
+    assert_ne!(own.get_caller_identity().send().await.unwrap().arn(), me.arn());
+}
