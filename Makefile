@@ -59,7 +59,7 @@ deploy: build
 	fi
 
 bench: venv
-	$(CARGO) bench --locked -p costradar --features test-support
+	$(CARGO) bench --locked -p costradar-core --features test-support
 	tools/bench-receiver.sh
 	tools/bench_scan.sh
 	$(CARGO) build --locked --profile bench -p costradar-cli

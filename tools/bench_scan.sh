@@ -2,7 +2,7 @@
 # The scan's moto benchmark, printed by `make bench` (nothing is asserted): an account with
 # 1,000 volumes and 200 instances over 4 regions: wall time, API calls per region, peak memory.
 # (The in-process rule evaluation on 100,000 resources is the criterion bench `scan_rules`,
-# which `cargo bench -p costradar` runs.)
+# which `cargo bench -p costradar-core` runs.)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

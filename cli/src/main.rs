@@ -10,11 +10,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use costradar::aws::{sdk_config, StsRoleAssumer};
-use costradar::domain::SystemClock;
-use costradar::onboarding::api::{self, ApiRequest};
-use costradar::onboarding::{Onboarding, OnboardingSettings};
-use costradar::store::DynamoStore;
+use costradar_aws::DynamoStore;
+use costradar_aws::{sdk_config, StsRoleAssumer};
+use costradar_core::domain::SystemClock;
+use costradar_core::onboarding::api::{self, ApiRequest};
+use costradar_core::onboarding::{Onboarding, OnboardingSettings};
 use serde_json::{json, Value};
 
 #[derive(Parser)]
@@ -101,9 +101,9 @@ async fn events(cmd: EventCommand) -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let snapshot = costradar::pricing::snapshot::bundled().expect("the bundled snapshot parses (tested)");
-            let book = costradar::pricing::PriceBook { tenant: None, price_list: None, snapshot: &snapshot };
-            match costradar::receiver::price::price_event(&body, &book, &Default::default(), threshold_usd) {
+            let snapshot = costradar_core::pricing::snapshot::bundled().expect("the bundled snapshot parses (tested)");
+            let book = costradar_core::pricing::PriceBook { tenant: None, price_list: None, snapshot: &snapshot };
+            match costradar_core::receiver::price::price_event(&body, &book, &Default::default(), threshold_usd) {
                 Ok(priced) => {
                     println!("{}", serde_json::to_string_pretty(&priced).expect("JSON"));
                     ExitCode::SUCCESS

@@ -7,9 +7,10 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use costradar::aws::price_list;
-use costradar::domain::parse_regions;
-use costradar::store::DynamoStore;
+use costradar_aws::price_list::PriceListApi;
+use costradar_aws::DynamoStore;
+use costradar_core::domain::parse_regions;
+use costradar_core::pricing::price_list;
 use serde_json::json;
 
 #[derive(Subcommand)]
@@ -22,7 +23,7 @@ pub enum PricesCommand {
     },
 }
 
-pub async fn run(cmd: PricesCommand, sdk: &costradar::aws::SdkConfig, store: &DynamoStore) -> ExitCode {
+pub async fn run(cmd: PricesCommand, sdk: &costradar_aws::SdkConfig, store: &DynamoStore) -> ExitCode {
     let PricesCommand::Refresh { regions } = cmd;
     let regions = match parse_regions("regions", &regions) {
         Ok(r) => r,
@@ -31,7 +32,7 @@ pub async fn run(cmd: PricesCommand, sdk: &costradar::aws::SdkConfig, store: &Dy
             return ExitCode::from(2);
         }
     };
-    match price_list::refresh(&price_list::client(sdk), store, &regions).await {
+    match price_list::refresh(&PriceListApi::from_sdk(sdk), store, &regions).await {
         Ok(rates) => println!("{}", json!({ "regions": regions, "rates": rates })),
         Err(e) => {
             eprintln!("costradar: {e}");

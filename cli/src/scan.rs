@@ -1,5 +1,5 @@
 //! `costradar scan`: scans one account outside Step Functions with the scan Lambda's code
-//! (`costradar::scan::Scanner`) and writes its findings as JSON. The JSON is a stable contract:
+//! (`costradar_core::scan::Scanner`) and writes its findings as JSON. The JSON is a stable contract:
 //!
 //! ```json
 //! {"account_id": "...", "status": "complete|partial|failed",
@@ -21,14 +21,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Args;
-use costradar::aws::scan::AwsSessionOpener;
-use costradar::aws::StsRoleAssumer;
-use costradar::domain::finding::Finding;
-use costradar::domain::{parse_regions, AccountId, ExternalId, InvalidInput, RoleArn, TenantId};
-use costradar::pricing::snapshot;
-use costradar::rules::settings::{ScanSettings, MAX_SETTINGS_BYTES};
-use costradar::scan::{ScanError, Scanner, Target};
-use costradar::store::MemoryStore;
+use costradar_aws::scan::AwsSessionOpener;
+use costradar_aws::StsRoleAssumer;
+use costradar_core::domain::finding::Finding;
+use costradar_core::domain::{parse_regions, AccountId, ExternalId, InvalidInput, RoleArn, TenantId};
+use costradar_core::pricing::snapshot;
+use costradar_core::rules::settings::{ScanSettings, MAX_SETTINGS_BYTES};
+use costradar_core::scan::{ScanError, Scanner, Target};
+use costradar_core::store::MemoryStore;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -134,7 +134,7 @@ fn write(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-pub async fn run(args: ScanArgs, sdk: &costradar::aws::SdkConfig) -> ExitCode {
+pub async fn run(args: ScanArgs, sdk: &costradar_aws::SdkConfig) -> ExitCode {
     let c = match check(&args) {
         Ok(c) => c,
         Err(e) => {
@@ -154,7 +154,7 @@ pub async fn run(args: ScanArgs, sdk: &costradar::aws::SdkConfig) -> ExitCode {
         role_arn: &c.role,
         regions: &c.regions,
     };
-    let now = costradar::domain::Clock::now(&costradar::domain::SystemClock);
+    let now = costradar_core::domain::Clock::now(&costradar_core::domain::SystemClock);
     let scan = match scanner.scan(&target, &c.settings, now).await {
         Ok(s) => s,
         Err(e @ ScanError::Revoked(_)) => {

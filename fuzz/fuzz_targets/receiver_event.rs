@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use costradar::pricing::{snapshot, PriceBook, RateTable};
-use costradar::receiver::price::price_event;
+use costradar_core::pricing::{snapshot, PriceBook, RateTable};
+use costradar_core::receiver::price::price_event;
 use libfuzzer_sys::fuzz_target;
 
 static PRICES: OnceLock<RateTable> = OnceLock::new();

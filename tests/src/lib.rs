@@ -6,7 +6,7 @@ pub mod scan_world;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use costradar::store::DynamoStore;
+use costradar_aws::DynamoStore;
 
 /// The moto server's URL. Tests that need it fail loudly without it: run them through
 /// `make test`, or start `moto_server` and set `COSTRADAR_TEST_ENDPOINT` yourself.

@@ -266,7 +266,7 @@ def test_workgroup_enforces_its_configuration_and_a_scan_limit(role):
 
 
 def test_custom_resource_cur_names_pass_the_handler_validation(role):
-    # The handler (shared/src/domain/account.rs, CurSettings::validate) wants Glue names of
+    # The handler (crates/core/src/domain/account.rs, CurSettings::validate) wants Glue names of
     # [a-z0-9_] and a workgroup of [A-Za-z0-9._-].
     r = cfn_policy.Renderer(role, {"EnableCur": "true"})
     props_ = r.eval(props(role, "Connection"))

@@ -220,7 +220,7 @@ def test_every_function_gets_the_table_and_the_settings_its_code_reads(stack):
     onboarding, registration = (fns[n]["Properties"]["Environment"]["Variables"]
                                 for n in ("OnboardingFunction", "RegistrationFunction"))
     assert onboarding == registration, "one code, one configuration"
-    settings = (ROOT / "shared" / "src" / "onboarding" / "settings.rs").read_text(encoding="utf-8")
+    settings = (ROOT / "crates" / "core" / "src" / "onboarding" / "settings.rs").read_text(encoding="utf-8")
     required = set(re.findall(r'need\("([A-Z_]+)"\)', settings))
     assert required >= {"COSTRADAR_ACCOUNT_ID", "COSTRADAR_TOPIC_ARN", "COSTRADAR_TEMPLATE_URL"}
     assert required <= set(onboarding), f"onboarding needs {sorted(required - set(onboarding))}"
@@ -325,7 +325,7 @@ def test_customer_roles_trust_exactly_the_roles_that_use_them(stack):
     assert enrich["Condition"] == "RealtimeEnabled"
     (policy,) = enrich["Properties"]["Policies"]
     assert [s["Action"] for s in policy["PolicyDocument"]["Statement"]] == ["ec2:DescribeInstances"]
-    code = (ROOT / "shared" / "src" / "domain" / "ids.rs").read_text(encoding="utf-8")
+    code = (ROOT / "crates" / "core" / "src" / "domain" / "ids.rs").read_text(encoding="utf-8")
     assert f'ENRICHMENT_ROLE_NAME: &str = "{enrich["Properties"]["RoleName"]}"' in code
 
 
@@ -535,7 +535,7 @@ def test_the_price_list_cache_is_refreshed_daily_by_the_scan_function(stack):
     props = event["Properties"]
     assert props["ScheduleExpression"] == "rate(1 day)"
     task = json.loads(props["Input"])["task"]
-    tasks_rs = (ROOT / "shared" / "src" / "scan" / "tasks.rs").read_text(encoding="utf-8")
+    tasks_rs = (ROOT / "crates" / "core" / "src" / "scan" / "tasks.rs").read_text(encoding="utf-8")
     assert f'"{task}" =>' in tasks_rs, f"the scan function has no task {task}"
     assert getatt_of(props["DeadLetterConfig"]["Arn"]) == ("SchedulerDlq", "Arn")
     # The scan role may read prices, and nothing else of the Price List's.
@@ -570,8 +570,8 @@ DYNAMO_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem
 
 
 def key_prefixes() -> dict[str, str]:
-    """The partition-key families as shared/src/store/keys.rs spells them."""
-    keys = (ROOT / "shared" / "src" / "store" / "keys.rs").read_text(encoding="utf-8")
+    """The partition-key families as crates/core/src/store/keys.rs spells them."""
+    keys = (ROOT / "crates" / "core" / "src" / "store" / "keys.rs").read_text(encoding="utf-8")
     consts = dict(re.findall(r'pub const ([A-Z_]+): &str = "([^"]+)";', keys))
     claim = re.search(r'fn account_claim_pk.*?format!\("(CLAIM#)', keys, re.S).group(1)
     return {"tenant": consts["TENANT_PREFIX"], "registry": consts["REGISTRY_PREFIX"],

@@ -8,11 +8,12 @@
 
 use std::sync::Arc;
 
-use costradar::domain::*;
-use costradar::onboarding::custom_resource::{Outcome, UNVERIFIED_REASON};
-use costradar::onboarding::Onboarding;
-use costradar::store::{AccountStore, DynamoStore};
-use costradar::testing::{RecordingSender, RoleWorld};
+use costradar_aws::DynamoStore;
+use costradar_core::domain::*;
+use costradar_core::onboarding::custom_resource::{Outcome, UNVERIFIED_REASON};
+use costradar_core::onboarding::Onboarding;
+use costradar_core::store::AccountStore;
+use costradar_core::testing::{RecordingSender, RoleWorld};
 use costradar_tests::{custom_resource_message, fresh_table, item_count};
 use serde_json::{json, Value};
 
@@ -29,7 +30,7 @@ struct World {
 async fn world() -> World {
     let store = fresh_table("attacks").await;
     let roles = Arc::new(RoleWorld::default());
-    let mut settings = costradar::testing::settings(false);
+    let mut settings = costradar_core::testing::settings(false);
     settings.verify.budget = std::time::Duration::from_millis(300);
     let svc = Onboarding::new(Arc::new(store.clone()), roles.clone(), Arc::new(SystemClock), settings);
     World { svc, store, roles, sender: RecordingSender::default() }
@@ -240,10 +241,10 @@ async fn response_urls_outside_cloudformations_own_bucket_are_never_called() {
 mod receiver {
     use super::*;
     use aws_sdk_dynamodb::types::AttributeValue;
-    use costradar::domain::event::MAX_IDS_PER_EVENT;
-    use costradar::pricing::snapshot;
-    use costradar::receiver::Receiver;
-    use costradar::store::{EventStore, StoreError};
+    use costradar_core::domain::event::MAX_IDS_PER_EVENT;
+    use costradar_core::pricing::snapshot;
+    use costradar_core::receiver::Receiver;
+    use costradar_core::store::{EventStore, StoreError};
 
     pub struct Endpoint {
         pub store: DynamoStore,
@@ -298,14 +299,14 @@ mod receiver {
     struct LookedInto(std::sync::Mutex<Vec<String>>);
 
     #[async_trait::async_trait]
-    impl costradar::receiver::enrich::Enricher for LookedInto {
+    impl costradar_core::receiver::enrich::Enricher for LookedInto {
         async fn instance_types(
             &self,
             _: &Tenant,
             account: &Account,
             _: &str,
             ids: &[String],
-        ) -> Result<std::collections::HashMap<String, String>, costradar::receiver::enrich::EnrichError> {
+        ) -> Result<std::collections::HashMap<String, String>, costradar_core::receiver::enrich::EnrichError> {
             self.0.lock().unwrap().push(account.account_id.to_string());
             Ok(ids.iter().map(|id| (id.clone(), "m5.2xlarge".to_owned())).collect())
         }
@@ -503,20 +504,20 @@ mod receiver {
 mod money {
     use super::receiver::{cloudtrail, endpoint};
     use super::*;
-    use costradar::cur::analysis::{analyse, AnalysisOptions};
-    use costradar::cur::embedded::EmbeddedEngine;
-    use costradar::cur::queries::{PeriodRange, YearMonth};
-    use costradar::pricing::{PriceSource, Rate, RateTable, Sku};
-    use costradar::store::{RateScope, RateStore};
+    use costradar_core::cur::analysis::{analyse, AnalysisOptions};
+    use costradar_core::cur::queries::{PeriodRange, YearMonth};
+    use costradar_core::pricing::{PriceSource, Rate, RateTable, Sku};
+    use costradar_core::store::{RateScope, RateStore};
+    use costradar_cur_local::embedded::EmbeddedEngine;
     use rust_decimal::Decimal;
 
     #[tokio::test]
     async fn absurd_stored_rates_are_passed_over() {
         let e = endpoint().await;
         // Read the stored rates on every event (no warm cache).
-        let receiver = costradar::receiver::Receiver::new(
+        let receiver = costradar_core::receiver::Receiver::new(
             Arc::new(e.store.clone()),
-            Arc::new(costradar::pricing::snapshot::bundled().unwrap()),
+            Arc::new(costradar_core::pricing::snapshot::bundled().unwrap()),
             Arc::new(SystemClock),
         )
         .with_cache_ttl(std::time::Duration::ZERO);
@@ -569,7 +570,10 @@ mod money {
                     let range = PeriodRange::new(march, march).unwrap();
                     match analyse(&engine, &engine.library(), &range, &AnalysisOptions::default()).await {
                         Ok(a) => {
-                            format!("billed {}", costradar::report::build(&a, "focus", Some("1.0")).totals.billed_cost)
+                            format!(
+                                "billed {}",
+                                costradar_core::report::build(&a, "focus", Some("1.0")).totals.billed_cost
+                            )
                         }
                         Err(e) => format!("refused: {e}"),
                     }
@@ -596,11 +600,11 @@ async fn token_rotation_is_idempotent_and_revocation_is_immediate() {
         Arc::new(e.store.clone()),
         w.roles.clone(),
         Arc::new(SystemClock),
-        costradar::testing::settings(false),
+        costradar_core::testing::settings(false),
     );
-    let receiver = costradar::receiver::Receiver::new(
+    let receiver = costradar_core::receiver::Receiver::new(
         Arc::new(e.store.clone()),
-        Arc::new(costradar::pricing::snapshot::bundled().unwrap()),
+        Arc::new(costradar_core::pricing::snapshot::bundled().unwrap()),
         Arc::new(SystemClock),
     )
     .with_cache_ttl(std::time::Duration::ZERO);
@@ -643,7 +647,7 @@ async fn event_text_cannot_inject_slack_markup_and_debug_output_hides_the_webhoo
     assert!(!debug.contains("secret-path") && debug.contains("<redacted>"), "{debug}");
 
     let hostile = "<!channel> <https://evil.example/login|Reset your AWS password> & more";
-    let finding = costradar::domain::finding::Finding {
+    let finding = costradar_core::domain::finding::Finding {
         tenant_id: tenant.id.clone(),
         account_id: "123456789012".into(),
         region: "us-east-1".into(),
@@ -657,7 +661,7 @@ async fn event_text_cannot_inject_slack_markup_and_debug_output_hides_the_webhoo
         actor: Some(format!("arn:aws:sts::123456789012:assumed-role/{hostile}")),
         source_event: None,
         price_source: None,
-        status: costradar::domain::finding::FindingStatus::Open,
+        status: costradar_core::domain::finding::FindingStatus::Open,
         first_seen: chrono::Utc::now(),
         last_seen: chrono::Utc::now(),
         arn: None,
@@ -667,7 +671,7 @@ async fn event_text_cannot_inject_slack_markup_and_debug_output_hides_the_webhoo
         resolved_at: None,
         suppressed_by: None,
     };
-    let text = costradar::receiver::notify::payload(&tenant, &finding)["text"].as_str().unwrap().to_owned();
+    let text = costradar_core::receiver::notify::payload(&tenant, &finding)["text"].as_str().unwrap().to_owned();
     assert!(!text.contains('<') && !text.contains('>'), "{text}");
     assert!(text.contains("&lt;!channel&gt;") && text.contains("&amp; more"), "{text}");
 }
@@ -678,9 +682,9 @@ async fn event_text_cannot_inject_slack_markup_and_debug_output_hides_the_webhoo
 #[tokio::test]
 async fn unknown_tenants_and_floods_are_bounded() {
     let e = receiver::endpoint().await;
-    let receiver = costradar::receiver::Receiver::new(
+    let receiver = costradar_core::receiver::Receiver::new(
         Arc::new(e.store.clone()),
-        Arc::new(costradar::pricing::snapshot::bundled().unwrap()),
+        Arc::new(costradar_core::pricing::snapshot::bundled().unwrap()),
         Arc::new(SystemClock),
     )
     .with_rate_limit(5.0, 10.0)
@@ -733,7 +737,7 @@ async fn unknown_tenants_and_floods_are_bounded() {
 async fn unproved_messages_are_answered_once_and_never_retried() {
     struct Failing;
     #[async_trait::async_trait]
-    impl costradar::onboarding::custom_resource::ResponseSender for Failing {
+    impl costradar_core::onboarding::custom_resource::ResponseSender for Failing {
         async fn put(&self, _: &url::Url, _: &str) -> Result<(), String> {
             Err("the response URL answered 403 Forbidden".into())
         }
@@ -765,7 +769,7 @@ async fn unproved_messages_are_answered_once_and_never_retried() {
 /// at once, with no AssumeRole.
 #[tokio::test]
 async fn failed_proofs_are_bounded_per_tenant() {
-    use costradar::onboarding::custom_resource::{BUDGET_SPENT_REASON, UNPROVED_PER_TENANT_HOUR};
+    use costradar_core::onboarding::custom_resource::{BUDGET_SPENT_REASON, UNPROVED_PER_TENANT_HOUR};
     use std::sync::atomic::Ordering;
     let w = world().await;
     let a = w.svc.create_tenant("Target").await.unwrap().tenant;

@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use costradar::domain::*;
-use costradar::onboarding::api::{self, ApiRequest};
-use costradar::onboarding::custom_resource::{Outcome, GENERIC_REASON};
-use costradar::onboarding::{AccountRequest, Onboarding};
-use costradar::store::{MemoryStore, TenantStore};
-use costradar::testing::{settings, FakeAssumer, RecordingSender};
+use costradar_core::domain::*;
+use costradar_core::onboarding::api::{self, ApiRequest};
+use costradar_core::onboarding::custom_resource::{Outcome, GENERIC_REASON};
+use costradar_core::onboarding::{AccountRequest, Onboarding};
+use costradar_core::store::{MemoryStore, TenantStore};
+use costradar_core::testing::{settings, FakeAssumer, RecordingSender};
 use costradar_tests::custom_resource_message;
 use serde_json::{json, Value};
 

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
-use costradar::cur::anomaly::{detect, AnomalyConfig, AnomalyKind, Series};
+use costradar_core::cur::anomaly::{detect, AnomalyConfig, AnomalyKind, Series};
 use rust_decimal::Decimal;
 
 struct Rng(u64);

@@ -15,9 +15,10 @@ use aws_sdk_athena::types::{
 };
 use aws_sdk_athena::Client;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
-use costradar::cur::athena::{query_cost_usd, request_token, AthenaEngine, AthenaSettings, QueryState};
-use costradar::cur::queries::{Library, PeriodRange, Query, Schema, YearMonth};
-use costradar::cur::{Cell, QueryEngine, QueryError};
+use costradar_aws::athena::{AthenaEngine, AthenaSettings};
+use costradar_core::cur::engine::{query_cost_usd, request_token, QueryState};
+use costradar_core::cur::queries::{Library, PeriodRange, Query, Schema, YearMonth};
+use costradar_core::cur::{Cell, QueryEngine, QueryError};
 use rust_decimal::Decimal;
 
 fn settings() -> AthenaSettings {

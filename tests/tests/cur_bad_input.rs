@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use costradar::cur::embedded::EmbeddedEngine;
-use costradar::cur::generate::{generate, GeneratorConfig};
-use costradar::cur::QueryError;
+use costradar_core::cur::QueryError;
+use costradar_cur_local::embedded::EmbeddedEngine;
+use costradar_cur_local::generate::{generate, GeneratorConfig};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
 fn scratch(name: &str) -> PathBuf {

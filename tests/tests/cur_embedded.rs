@@ -5,11 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use costradar::cur::analysis::{analyse, hour_key, run_queries, AnalysisOptions, CurAnalysis};
-use costradar::cur::embedded::EmbeddedEngine;
-use costradar::cur::generate::{generate, spend_key, GeneratorConfig, GroundTruth};
-use costradar::cur::queries::{PeriodRange, Query, Schema, YearMonth};
-use costradar::cur::{Cell, QueryEngine};
+use costradar_core::cur::analysis::{analyse, hour_key, run_queries, AnalysisOptions, CurAnalysis};
+use costradar_core::cur::queries::{PeriodRange, Query, Schema, YearMonth};
+use costradar_core::cur::{Cell, QueryEngine};
+use costradar_cur_local::embedded::EmbeddedEngine;
+use costradar_cur_local::generate::{generate, spend_key, GeneratorConfig, GroundTruth};
 use rust_decimal::Decimal;
 
 pub fn scratch(name: &str) -> PathBuf {
@@ -171,23 +171,23 @@ async fn every_query_matches_the_ground_truth_to_the_cent() {
     assert!(sp_rate.is_some_and(|r| r.hourly < Decimal::new(192, 3)), "Savings Plan usage lowers the effective rate");
 
     // The report's totals are the ground truth's.
-    let report = costradar::report::build(&a, "sample", None);
-    assert_eq!(report.totals.billed_cost, costradar::report::usd(gt.total_billed));
+    let report = costradar_core::report::build(&a, "sample", None);
+    assert_eq!(report.totals.billed_cost, costradar_core::report::usd(gt.total_billed));
     let want: BTreeMap<String, String> =
-        gt.by_service.iter().map(|(k, v)| (k.clone(), costradar::report::usd(*v))).collect();
+        gt.by_service.iter().map(|(k, v)| (k.clone(), costradar_core::report::usd(*v))).collect();
     assert_eq!(report.totals.by_service, want);
     let want: BTreeMap<String, String> =
-        gt.by_account.iter().map(|(k, v)| (k.clone(), costradar::report::usd(*v))).collect();
+        gt.by_account.iter().map(|(k, v)| (k.clone(), costradar_core::report::usd(*v))).collect();
     assert_eq!(report.totals.by_account, want);
     assert_eq!(
         report.totals.by_provider,
-        BTreeMap::from([("AWS".to_string(), costradar::report::usd(gt.total_billed))])
+        BTreeMap::from([("AWS".to_string(), costradar_core::report::usd(gt.total_billed))])
     );
     let json = serde_json::to_value(&report).unwrap();
     for key in ["totals", "anomalies", "findings", "period"] {
         assert!(json.get(key).is_some(), "report.json has {key}");
     }
-    let html = costradar::report::render_html(&report);
+    let html = costradar_core::report::render_html(&report);
     assert!(html.contains("<svg") && html.contains("<table") && !html.contains("<script"), "self-contained HTML");
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -301,7 +301,7 @@ async fn focus_files_are_analysed_by_provider() {
     assert_eq!(engine.periods().iter().map(ToString::to_string).collect::<Vec<_>>(), ["2025-03", "2025-04"]);
     let range = PeriodRange::new(ym("2025-03"), ym("2025-04")).unwrap();
     let a = analyse(&engine, &engine.library(), &range, &AnalysisOptions::default()).await.unwrap();
-    let report = costradar::report::build(&a, "focus.csv", Some("1.0"));
+    let report = costradar_core::report::build(&a, "focus.csv", Some("1.0"));
     let mut by_provider: HashMap<&str, Decimal> = HashMap::new();
     let mut total = Decimal::ZERO;
     for (_, provider, _, _, _, _, billed) in focus_rows() {
@@ -309,9 +309,9 @@ async fn focus_files_are_analysed_by_provider() {
         *by_provider.entry(provider).or_default() += v;
         total += v;
     }
-    assert_eq!(report.totals.billed_cost, costradar::report::usd(total));
+    assert_eq!(report.totals.billed_cost, costradar_core::report::usd(total));
     for (p, v) in by_provider {
-        assert_eq!(report.totals.by_provider[p], costradar::report::usd(v), "{p}");
+        assert_eq!(report.totals.by_provider[p], costradar_core::report::usd(v), "{p}");
     }
     assert_eq!(report.totals.by_account["012345678901"], "53.58", "leading zero kept: 4 x 12.3456 + 4.20");
     // Usage only in daily series: no tax, no credit.
@@ -451,7 +451,7 @@ async fn focus_report(path: &Path) -> serde_json::Value {
     let engine = EmbeddedEngine::open_focus(path).await.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let march = PeriodRange::new(ym("2025-03"), ym("2025-03")).unwrap();
     let a = analyse(&engine, &engine.library(), &march, &AnalysisOptions::default()).await.unwrap();
-    let mut report = serde_json::to_value(costradar::report::build(&a, "focus", Some("1.1"))).unwrap();
+    let mut report = serde_json::to_value(costradar_core::report::build(&a, "focus", Some("1.1"))).unwrap();
     // What the queries would scan on Athena differs by format (Parquet is columnar); the figures don't.
     report.as_object_mut().unwrap().remove("queries");
     report

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_sdk_s3::primitives::ByteStream;
-use costradar::cur::analysis::{analyse, AnalysisOptions};
-use costradar::cur::embedded::EmbeddedEngine;
-use costradar::cur::generate::{generate, GeneratorConfig};
-use costradar::cur::queries::{PeriodRange, YearMonth};
-use costradar::cur::s3_export::{self, S3Location};
-use costradar::cur::QueryError;
+use costradar_core::cur::analysis::{analyse, AnalysisOptions};
+use costradar_core::cur::queries::{PeriodRange, YearMonth};
+use costradar_core::cur::QueryError;
+use costradar_cur_local::embedded::EmbeddedEngine;
+use costradar_cur_local::generate::{generate, GeneratorConfig};
+use costradar_cur_local::s3_export::{self, S3Location};
 
 fn scratch(name: &str) -> PathBuf {
     costradar_tests::scratch(env!("CARGO_TARGET_TMPDIR"), &format!("cur-s3-{name}"))

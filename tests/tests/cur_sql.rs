@@ -5,7 +5,7 @@
 #[test]
 fn the_exported_sql_is_current() {
     let path = costradar_tests::repo_root().join("tests/templates/fixtures/cur_queries.json");
-    let want = serde_json::to_string_pretty(&costradar::cur::queries::library_json()).unwrap() + "\n";
+    let want = serde_json::to_string_pretty(&costradar_core::cur::queries::library_json()).unwrap() + "\n";
     if std::env::var_os("COSTRADAR_REGENERATE").is_some() {
         std::fs::write(&path, &want).unwrap();
     }

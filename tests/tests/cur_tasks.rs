@@ -17,31 +17,31 @@ use aws_sdk_athena::types::{
 use aws_sdk_athena::Client;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use chrono::Utc;
-use costradar::cur::analysis::{analyse, AnalysisOptions};
-use costradar::cur::athena::{AthenaEngine, AthenaSettings};
-use costradar::cur::embedded::EmbeddedEngine;
-use costradar::cur::generate::{generate, GeneratorConfig};
-use costradar::cur::queries::{Library, PeriodRange, Query, Schema, YearMonth};
-use costradar::cur::tasks::{AthenaConnector, CurTasks, ANOMALY_RULE};
-use costradar::cur::{Cell, QueryEngine};
-use costradar::domain::*;
-use costradar::pricing::{PriceSource, Sku};
-use costradar::store::{
+use costradar_aws::athena::{AthenaEngine, AthenaSettings};
+use costradar_core::cur::analysis::{analyse, AnalysisOptions};
+use costradar_core::cur::queries::{Library, PeriodRange, Query, Schema, YearMonth};
+use costradar_core::cur::tasks::{AthenaConnector, CurTasks, ANOMALY_RULE};
+use costradar_core::cur::{Cell, QueryEngine, QueryExecutions};
+use costradar_core::domain::*;
+use costradar_core::pricing::{PriceSource, Sku};
+use costradar_core::store::{
     AccountStore, Claim, FindingStore, MemoryStore, PageRequest, RateScope, RateStore, TenantStore,
 };
-use costradar::workflow::TaskError;
+use costradar_core::workflow::TaskError;
+use costradar_cur_local::embedded::EmbeddedEngine;
+use costradar_cur_local::generate::{generate, GeneratorConfig};
 use serde_json::json;
 
 struct Mocked(Client);
 
 #[async_trait]
 impl AthenaConnector for Mocked {
-    async fn connect(&self, _: &Tenant, _: &Account) -> Result<AthenaEngine, TaskError> {
-        Ok(AthenaEngine::new(self.0.clone(), AthenaSettings::new("costradar", "costradar_cur")))
+    async fn connect(&self, _: &Tenant, _: &Account) -> Result<Box<dyn QueryExecutions>, TaskError> {
+        Ok(Box::new(AthenaEngine::new(self.0.clone(), AthenaSettings::new("costradar", "costradar_cur"))))
     }
 }
 
-fn athena_pages(rs: &costradar::cur::ResultSet) -> Vec<GetQueryResultsOutput> {
+fn athena_pages(rs: &costradar_core::cur::ResultSet) -> Vec<GetQueryResultsOutput> {
     let types: Vec<&str> = (0..rs.columns.len())
         .map(|c| match rs.rows.iter().map(|r| &r[c]).find(|v| **v != Cell::Null) {
             Some(Cell::Decimal(_)) => "decimal",

@@ -4,11 +4,13 @@
 
 use std::sync::Arc;
 
-use costradar::aws::StsRoleAssumer;
-use costradar::domain::*;
-use costradar::onboarding::custom_resource::{HttpResponseSender, Outcome};
-use costradar::onboarding::{AccountRequest, Onboarding, OnboardingError};
-use costradar::store::{AccountStore, DynamoStore, TenantStore};
+use costradar_aws::response::HttpResponseSender;
+use costradar_aws::DynamoStore;
+use costradar_aws::StsRoleAssumer;
+use costradar_core::domain::*;
+use costradar_core::onboarding::custom_resource::Outcome;
+use costradar_core::onboarding::{AccountRequest, Onboarding, OnboardingError};
+use costradar_core::store::{AccountStore, TenantStore};
 use costradar_tests::{custom_resource_message, fresh_table, sdk_config, CaptureServer};
 use serde_json::Value;
 
@@ -19,7 +21,7 @@ async fn service() -> (Onboarding, DynamoStore) {
         Arc::new(store.clone()),
         Arc::new(StsRoleAssumer::from_sdk(&sdk)),
         Arc::new(SystemClock),
-        costradar::testing::settings(true),
+        costradar_core::testing::settings(true),
     );
     (svc, store)
 }
@@ -249,10 +251,10 @@ async fn items_containing(table: &str, needle: &str) -> usize {
 async fn verification_calls_as_a_session_of_the_scan_role() {
     let base = sdk_config().await;
     let scan_role = RoleArn::parse("arn:aws:iam::123456789012:role/costradar/costradar-scan-us-east-1").unwrap();
-    let sts = aws_sdk_sts::Client::new(&costradar::aws::verifier_sdk_config(&base, Some(&scan_role)).await);
+    let sts = aws_sdk_sts::Client::new(&costradar_aws::verifier_sdk_config(&base, Some(&scan_role)).await);
     let me = sts.get_caller_identity().send().await.unwrap();
     assert_eq!(me.arn(), Some("arn:aws:sts::123456789012:assumed-role/costradar-scan-us-east-1/costradar-verify"));
     // Without a role to verify as (local runs), the function's own credentials.
-    let own = aws_sdk_sts::Client::new(&costradar::aws::verifier_sdk_config(&base, None).await);
+    let own = aws_sdk_sts::Client::new(&costradar_aws::verifier_sdk_config(&base, None).await);
     assert_ne!(own.get_caller_identity().send().await.unwrap().arn(), me.arn());
 }

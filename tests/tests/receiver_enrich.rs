@@ -5,13 +5,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use costradar::domain::*;
-use costradar::onboarding::Onboarding;
-use costradar::pricing::snapshot;
-use costradar::receiver::enrich::Ec2Enricher;
-use costradar::receiver::Receiver;
-use costradar::store::{EventStore, MemoryStore};
-use costradar::testing::{settings, tenant_with_accounts, FakeAssumer, RoleWorld};
+use costradar_aws::enrich::Ec2Enricher;
+use costradar_core::domain::*;
+use costradar_core::onboarding::Onboarding;
+use costradar_core::pricing::snapshot;
+use costradar_core::receiver::Receiver;
+use costradar_core::store::{EventStore, MemoryStore};
+use costradar_core::testing::{settings, tenant_with_accounts, FakeAssumer, RoleWorld};
 use costradar_tests::{repo_root, sdk_config};
 use serde_json::Value;
 

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use costradar::aws::StsRoleAssumer;
-use costradar::domain::*;
-use costradar::onboarding::Onboarding;
-use costradar::pricing::snapshot;
-use costradar::receiver::Receiver;
+use costradar_aws::StsRoleAssumer;
+use costradar_core::domain::*;
+use costradar_core::onboarding::Onboarding;
+use costradar_core::pricing::snapshot;
+use costradar_core::receiver::Receiver;
 use serde_json::{json, Value};
 
 const TOTAL: usize = 10_000;
@@ -32,11 +32,14 @@ async fn ten_thousand_events_with_repeats_and_garbage_are_stored_exactly_once() 
         Arc::new(store.clone()),
         Arc::new(StsRoleAssumer::from_sdk(&sdk)),
         Arc::new(SystemClock),
-        costradar::testing::settings(true),
+        costradar_core::testing::settings(true),
     );
-    let (created, mut tokens) =
-        costradar::testing::tenant_with_accounts(&svc, "Load", &["arn:aws:iam::123456789012:role/CostradarReadOnly"])
-            .await;
+    let (created, mut tokens) = costradar_core::testing::tenant_with_accounts(
+        &svc,
+        "Load",
+        &["arn:aws:iam::123456789012:role/CostradarReadOnly"],
+    )
+    .await;
     // The receiver's own throughput: the per-tenant rate limit is tested in tests/attacks.rs.
     let receiver = Arc::new(
         Receiver::new(Arc::new(store.clone()), Arc::new(snapshot::bundled().unwrap()), Arc::new(SystemClock))

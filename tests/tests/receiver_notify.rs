@@ -4,13 +4,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use costradar::domain::*;
-use costradar::onboarding::Onboarding;
-use costradar::pricing::snapshot;
-use costradar::receiver::notify::{AwsNotifier, Notifications, Target};
-use costradar::receiver::Receiver;
-use costradar::store::{EventStore, MemoryStore, NotificationOutbox, TenantStore};
-use costradar::testing::{settings, FakeAssumer, ManualClock};
+use costradar_aws::notify::AwsNotifier;
+use costradar_core::domain::*;
+use costradar_core::onboarding::Onboarding;
+use costradar_core::pricing::snapshot;
+use costradar_core::receiver::notify::{Notifications, Target};
+use costradar_core::receiver::Receiver;
+use costradar_core::store::{EventStore, MemoryStore, NotificationOutbox, TenantStore};
+use costradar_core::testing::{settings, FakeAssumer, ManualClock};
 use costradar_tests::{event, fresh_table, sdk_config, CaptureServer};
 
 struct World {
@@ -24,9 +25,12 @@ async fn world(webhook: Option<&str>) -> World {
     let store = Arc::new(MemoryStore::new());
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let svc = Onboarding::new(store.clone(), Arc::new(FakeAssumer::enforcing()), clock.clone(), settings(false));
-    let (created, mut tokens) =
-        costradar::testing::tenant_with_accounts(&svc, "Acme", &["arn:aws:iam::123456789012:role/CostradarReadOnly"])
-            .await;
+    let (created, mut tokens) = costradar_core::testing::tenant_with_accounts(
+        &svc,
+        "Acme",
+        &["arn:aws:iam::123456789012:role/CostradarReadOnly"],
+    )
+    .await;
     let mut tenant = store.get_tenant(&created.id).await.unwrap().unwrap();
     tenant.notify_webhook_url = webhook.map(str::to_owned);
     store.save_tenant(&mut tenant).await.unwrap();
@@ -121,7 +125,7 @@ async fn a_failed_notification_is_queued_and_retried_without_failing_the_event()
 async fn the_outbox_round_trips_through_dynamodb() {
     let store = fresh_table("notify").await;
     let tenant = TenantId::parse("t-0123456789abcdef").unwrap();
-    let pending = costradar::store::PendingNotification {
+    let pending = costradar_core::store::PendingNotification {
         event_id: "e-1".into(),
         target: "webhook".into(),
         payload: serde_json::json!({"text": "hi"}),

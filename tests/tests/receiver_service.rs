@@ -5,12 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use costradar::domain::*;
-use costradar::onboarding::Onboarding;
-use costradar::pricing::snapshot;
-use costradar::receiver::Receiver;
-use costradar::store::{EventStore, MemoryStore, RateScope, RateStore};
-use costradar::testing::{settings, tenant_with_accounts, FakeAssumer};
+use costradar_core::domain::*;
+use costradar_core::onboarding::Onboarding;
+use costradar_core::pricing::snapshot;
+use costradar_core::receiver::Receiver;
+use costradar_core::store::{EventStore, MemoryStore, RateScope, RateStore};
+use costradar_core::testing::{settings, tenant_with_accounts, FakeAssumer};
 use serde_json::{json, Value};
 
 const PRICES: &str = r#"{
@@ -181,7 +181,7 @@ async fn an_endpoint_is_priced_from_the_configuration_event_before_it() {
 
 #[tokio::test]
 async fn tenant_rates_and_the_price_list_cache_outrank_the_snapshot() {
-    use costradar::pricing::{PriceSource, Rate, RateTable, Sku};
+    use costradar_core::pricing::{PriceSource, Rate, RateTable, Sku};
     let w = world().await;
     let rate = |usd: &str, source| Rate { usd: usd.parse().unwrap(), source, as_of: "2026-11-01".into() };
     let sku = |t: &str| Sku::Ec2Instance { instance_type: t.into() };

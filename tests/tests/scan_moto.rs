@@ -16,16 +16,18 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use costradar::aws::scan::AwsSessionOpener;
-use costradar::aws::{AssumeError, StsRoleAssumer};
-use costradar::domain::finding::{Finding, FindingStatus};
-use costradar::domain::scan_run::{ActionError, ScanStatus};
-use costradar::domain::{ExternalId, RoleArn, TenantId};
-use costradar::pricing::snapshot;
-use costradar::rules::facts::Recommendation;
-use costradar::rules::settings::ScanSettings;
-use costradar::scan::{AccountSession, AccountWide, MetricsWindow, RegionScan, Scanner, SessionOpener, Target};
-use costradar::store::{DynamoStore, FindingStore, PageRequest};
+use costradar_aws::scan::AwsSessionOpener;
+use costradar_aws::DynamoStore;
+use costradar_aws::StsRoleAssumer;
+use costradar_core::access::AssumeError;
+use costradar_core::domain::finding::{Finding, FindingStatus};
+use costradar_core::domain::scan_run::{ActionError, ScanStatus};
+use costradar_core::domain::{ExternalId, RoleArn, TenantId};
+use costradar_core::pricing::snapshot;
+use costradar_core::rules::facts::Recommendation;
+use costradar_core::rules::settings::ScanSettings;
+use costradar_core::scan::{AccountSession, AccountWide, MetricsWindow, RegionScan, Scanner, SessionOpener, Target};
+use costradar_core::store::{FindingStore, PageRequest};
 use costradar_tests::scan_world::{fresh_account, role_in, World};
 use costradar_tests::{fresh_table, sdk_config};
 

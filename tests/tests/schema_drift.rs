@@ -1,7 +1,7 @@
-//! The table's key schema has one source (`costradar::store::schema::TABLE`); the SAM template
+//! The table's key schema has one source (`costradar_core::store::schema::TABLE`); the SAM template
 //! must declare exactly the same keys, attributes, indexes and TTL attribute.
 
-use costradar::store::schema::TABLE;
+use costradar_core::store::schema::TABLE;
 use serde_yaml::Value;
 
 fn table_properties() -> Value {

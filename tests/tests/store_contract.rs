@@ -2,8 +2,9 @@
 //! moto: both must give the same conditional-write failures, version conflicts and pages.
 
 use chrono::{Duration, Utc};
-use costradar::domain::*;
-use costradar::store::*;
+use costradar_aws::DynamoStore;
+use costradar_core::domain::*;
+use costradar_core::store::*;
 
 fn tenant(name: &str) -> Tenant {
     Tenant::new(TenantId::generate(), name.into(), ExternalId::generate(), Utc::now())
@@ -158,7 +159,7 @@ async fn event_contract<S: ReceiverStore + ?Sized>(s: &S) {
     let mut t = tenant("Events");
     s.save_tenant(&mut t).await.unwrap();
     let t0 = Utc::now() - Duration::hours(1);
-    let finding = |at| costradar::domain::finding::Finding {
+    let finding = |at| costradar_core::domain::finding::Finding {
         tenant_id: t.id.clone(),
         account_id: "123456789012".into(),
         region: "us-east-1".into(),
@@ -172,7 +173,7 @@ async fn event_contract<S: ReceiverStore + ?Sized>(s: &S) {
         actor: None,
         source_event: None,
         price_source: Some("snapshot".into()),
-        status: costradar::domain::finding::FindingStatus::Open,
+        status: costradar_core::domain::finding::FindingStatus::Open,
         first_seen: at,
         last_seen: at,
         arn: None,
@@ -216,7 +217,7 @@ async fn event_contract<S: ReceiverStore + ?Sized>(s: &S) {
 /// Stored price sources: per (scope, region), a region's refresh leaves the others alone, and a
 /// tenant's rates are not another tenant's or the Price List cache's.
 async fn rates_contract<S: ReceiverStore + ?Sized>(s: &S, tenant: &TenantId) {
-    use costradar::pricing::{PriceSource, Rate, RateTable, Sku};
+    use costradar_core::pricing::{PriceSource, Rate, RateTable, Sku};
     let rate = |usd: &str, source| Rate { usd: usd.parse().unwrap(), source, as_of: "2026-11-01".into() };
     let m5 = || Sku::Ec2Instance { instance_type: "m5.large".into() };
     assert!(s.get_rates(RateScope::Tenant(tenant)).await.unwrap().is_empty());
@@ -253,8 +254,8 @@ async fn rates_contract<S: ReceiverStore + ?Sized>(s: &S, tenant: &TenantId) {
 /// account, region and rule prefixes and to findings not seen since, reopening, suppressions,
 /// scan memory and run records.
 async fn finding_contract<S: ScanStore + EventStore + ?Sized>(s: &S) {
-    use costradar::domain::finding::{Confidence, Finding, FindingStatus, Suppression};
-    use costradar::domain::scan_run::RunRecord;
+    use costradar_core::domain::finding::{Confidence, Finding, FindingStatus, Suppression};
+    use costradar_core::domain::scan_run::RunRecord;
     let mut t = tenant("Findings");
     s.save_tenant(&mut t).await.unwrap();
     let t0 = Utc::now() - Duration::hours(2);

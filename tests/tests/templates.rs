@@ -1,5 +1,5 @@
 //! The customer template against the code. `cfn/costradar-role.yaml`'s policy must grant exactly
-//! the actions in `costradar::aws::permissions` (no more, no fewer); its trust policy must require
+//! the actions in `costradar_core::access::permissions` (no more, no fewer); its trust policy must require
 //! the ExternalId and costradar's scanner roles; no action may be a wildcard or read data, except
 //! the CUR exceptions the template lists in one place, each limited to a resource of the stack.
 //! The analysers (cfn-lint, checkov, parliament, cloudsplaining, policy_sentry) run from
@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use costradar::aws::permissions::{actions_for, Task, CUSTOMER_ACTIONS, CUSTOMER_PERMISSIONS};
+use costradar_core::access::permissions::{actions_for, Task, CUSTOMER_ACTIONS, CUSTOMER_PERMISSIONS};
 use serde_yaml::Value;
 
 fn role_template() -> Value {
@@ -116,7 +116,7 @@ fn policy_grants_exactly_the_actions_the_code_calls() {
     let extra: Vec<_> = granted.difference(&table).collect();
     assert!(
         missing.is_empty() && extra.is_empty(),
-        "policy and shared/src/aws/permissions.rs differ\n  called but not granted: {missing:?}\n  granted but never called: {extra:?}"
+        "policy and crates/core/src/access/permissions.rs differ\n  called but not granted: {missing:?}\n  granted but never called: {extra:?}"
     );
     assert_eq!(table.len(), CUSTOMER_ACTIONS.len(), "the table lists an action twice");
 }
@@ -247,9 +247,9 @@ fn trust_policy_requires_external_id_and_names_costradars_two_roles() {
     let conditions: Vec<&str> = s["Condition"].as_mapping().unwrap().keys().map(|k| k.as_str().unwrap()).collect();
     assert_eq!(conditions, ["StringEquals", "ArnEquals"], "no other (weaker) condition operator");
     // The names the code assumes are the names the stack creates.
-    assert_eq!(p["RoleName"], costradar::domain::CUSTOMER_ROLE_NAME);
+    assert_eq!(p["RoleName"], costradar_core::domain::CUSTOMER_ROLE_NAME);
     let enrichment = &t["Resources"]["EnrichmentRole"]["Properties"];
-    assert_eq!(enrichment["RoleName"], costradar::domain::ENRICHMENT_ROLE_NAME);
+    assert_eq!(enrichment["RoleName"], costradar_core::domain::ENRICHMENT_ROLE_NAME);
 }
 
 #[test]
@@ -304,7 +304,7 @@ fn custom_resource_carries_what_the_handler_deserialises() {
     // The account's token is the attribute the handler answers with.
     let key = &t["Resources"]["RealtimeConnection"]["Properties"]["AuthParameters"]["ApiKeyAuthParameters"];
     let value = tagged(&key["ApiKeyValue"]).expect("ApiKeyValue is a !GetAtt");
-    let attribute = format!("Connection.{}", costradar::onboarding::custom_resource::INGEST_TOKEN_ATTRIBUTE);
+    let attribute = format!("Connection.{}", costradar_core::onboarding::custom_resource::INGEST_TOKEN_ATTRIBUTE);
     assert_eq!((value.0.as_str(), value.1.as_str()), ("GetAtt", Some(attribute.as_str())));
 }
 
@@ -318,7 +318,7 @@ fn every_table_row_says_why() {
 }
 
 /// Every `ErrorEquals` name in the state machines is an error type the Rust tasks can emit
-/// (`costradar::workflow::ERROR_TYPES`) or one of the Lambda service / Step Functions names the
+/// (`costradar_core::workflow::ERROR_TYPES`) or one of the Lambda service / Step Functions names the
 /// contract (`docs/workflows.md`, "Error types") lists. A typo would otherwise never match.
 #[test]
 fn every_error_equals_name_in_the_state_machines_is_one_the_code_or_the_contract_names() {
@@ -334,7 +334,7 @@ fn every_error_equals_name_in_the_state_machines_is_one_the_code_or_the_contract
         .map(str::to_owned)
         .collect();
     assert!(listed.contains("Lambda.ServiceException") && listed.contains("States.ALL"), "{listed:?}");
-    for t in costradar::workflow::ERROR_TYPES {
+    for t in costradar_core::workflow::ERROR_TYPES {
         assert!(table.contains(&format!("`{t}`")), "docs/workflows.md does not list the error type {t}");
     }
 
@@ -385,7 +385,7 @@ fn every_error_equals_name_in_the_state_machines_is_one_the_code_or_the_contract
         assert!(!names.is_empty(), "{}: no Retry or Catch", path.display());
         for n in names {
             assert!(
-                costradar::workflow::ERROR_TYPES.contains(&n.as_str()) || listed.contains(&n),
+                costradar_core::workflow::ERROR_TYPES.contains(&n.as_str()) || listed.contains(&n),
                 "{}: ErrorEquals {n:?} is neither a TaskError type nor a Lambda./States. name in docs/workflows.md",
                 path.display()
             );

@@ -1,7 +1,7 @@
 //! Translates a Step Functions task payload into a `CurTasks` call and its error into the
 //! `Diagnostic` whose `error_type` the state machine's Retry and Catch match on.
 
-use costradar::cur::tasks::{CurStore, CurTasks};
+use costradar_core::cur::tasks::{CurStore, CurTasks};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 
 pub async fn handle<S: CurStore>(
@@ -19,12 +19,12 @@ mod tests {
     use std::sync::Arc;
 
     use async_trait::async_trait;
-    use costradar::cur::analysis::AnalysisOptions;
-    use costradar::cur::athena::AthenaEngine;
-    use costradar::cur::tasks::AthenaConnector;
-    use costradar::domain::{Account, SystemClock, Tenant};
-    use costradar::store::MemoryStore;
-    use costradar::workflow::TaskError;
+    use costradar_core::cur::analysis::AnalysisOptions;
+    use costradar_core::cur::tasks::AthenaConnector;
+    use costradar_core::cur::QueryExecutions;
+    use costradar_core::domain::{Account, SystemClock, Tenant};
+    use costradar_core::store::MemoryStore;
+    use costradar_core::workflow::TaskError;
     use lambda_runtime::{Context, LambdaEvent};
     use serde_json::json;
 
@@ -34,7 +34,7 @@ mod tests {
 
     #[async_trait]
     impl AthenaConnector for NoAthena {
-        async fn connect(&self, _: &Tenant, _: &Account) -> Result<AthenaEngine, TaskError> {
+        async fn connect(&self, _: &Tenant, _: &Account) -> Result<Box<dyn QueryExecutions>, TaskError> {
             Err(TaskError::AccountRevoked("AssumeRole denied".into()))
         }
     }

@@ -6,11 +6,11 @@ mod handler;
 
 use std::sync::Arc;
 
-use costradar::aws::{sdk_config, StsRoleAssumer};
-use costradar::cur::analysis::AnalysisOptions;
-use costradar::cur::tasks::{AssumedAthena, CurTasks};
-use costradar::domain::SystemClock;
-use costradar::store::DynamoStore;
+use costradar_aws::athena::AssumedAthena;
+use costradar_aws::{sdk_config, DynamoStore, StsRoleAssumer};
+use costradar_core::cur::analysis::AnalysisOptions;
+use costradar_core::cur::tasks::CurTasks;
+use costradar_core::domain::SystemClock;
 use lambda_runtime::{service_fn, LambdaEvent};
 
 #[tokio::main]

@@ -1,12 +1,12 @@
-//! Translates Lambda events into calls on `costradar::onboarding` and back. No business logic.
+//! Translates Lambda events into calls on `costradar_core::onboarding` and back. No business logic.
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::sns::SnsEvent;
 use base64::Engine as _;
-use costradar::onboarding::api::{self, ApiRequest};
-use costradar::onboarding::custom_resource::ResponseSender;
-use costradar::onboarding::Onboarding;
+use costradar_core::onboarding::api::{self, ApiRequest};
+use costradar_core::onboarding::custom_resource::ResponseSender;
+use costradar_core::onboarding::Onboarding;
 use serde_json::Value;
 
 /// Error types a Lambda invocation can end with; Step Functions and alarms match on these.
@@ -86,10 +86,10 @@ async fn http(svc: &Onboarding, req: ApiGatewayV2httpRequest) -> Value {
 mod tests {
     use std::sync::Arc;
 
-    use costradar::domain::SystemClock;
-    use costradar::onboarding::Onboarding;
-    use costradar::store::MemoryStore;
-    use costradar::testing::{settings, FakeAssumer, RecordingSender};
+    use costradar_core::domain::SystemClock;
+    use costradar_core::onboarding::Onboarding;
+    use costradar_core::store::MemoryStore;
+    use costradar_core::testing::{settings, FakeAssumer, RecordingSender};
     use serde_json::{json, Value};
 
     use super::*;
@@ -140,7 +140,7 @@ mod tests {
         let sent = sender.bodies();
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0]["Status"], "FAILED");
-        assert_eq!(sent[0]["Reason"], costradar::onboarding::custom_resource::GENERIC_REASON);
+        assert_eq!(sent[0]["Reason"], costradar_core::onboarding::custom_resource::GENERIC_REASON);
         let (url, _) = &sender.sent.lock().unwrap()[0];
         assert_eq!(url.host_str(), Some("cloudformation-custom-resource-response-useast1.s3.amazonaws.com"));
     }

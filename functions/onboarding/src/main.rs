@@ -5,11 +5,11 @@ mod handler;
 
 use std::sync::Arc;
 
-use costradar::aws::{sdk_config, verifier_sdk_config, StsRoleAssumer};
-use costradar::domain::SystemClock;
-use costradar::onboarding::custom_resource::HttpResponseSender;
-use costradar::onboarding::{Onboarding, OnboardingSettings};
-use costradar::store::DynamoStore;
+use costradar_aws::response::HttpResponseSender;
+use costradar_aws::DynamoStore;
+use costradar_aws::{sdk_config, verifier_sdk_config, StsRoleAssumer};
+use costradar_core::domain::SystemClock;
+use costradar_core::onboarding::{Onboarding, OnboardingSettings};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 
 #[tokio::main]

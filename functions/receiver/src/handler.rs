@@ -1,6 +1,6 @@
 //! Translates function-URL requests into `Receiver::handle` and back. No business logic.
 
-use costradar::receiver::Receiver;
+use costradar_core::receiver::Receiver;
 use lambda_http::{Body, Request, Response};
 
 pub async fn handle(receiver: &Receiver, req: Request) -> Result<Response<Body>, std::convert::Infallible> {
@@ -25,11 +25,11 @@ pub async fn handle(receiver: &Receiver, req: Request) -> Result<Response<Body>,
 mod tests {
     use std::sync::Arc;
 
-    use costradar::domain::SystemClock;
-    use costradar::onboarding::Onboarding;
-    use costradar::pricing::snapshot;
-    use costradar::store::{EventStore, MemoryStore};
-    use costradar::testing::{settings, tenant_with_accounts, FakeAssumer};
+    use costradar_core::domain::SystemClock;
+    use costradar_core::onboarding::Onboarding;
+    use costradar_core::pricing::snapshot;
+    use costradar_core::store::{EventStore, MemoryStore};
+    use costradar_core::testing::{settings, tenant_with_accounts, FakeAssumer};
     use serde_json::{json, Value};
 
     use super::*;

@@ -6,13 +6,13 @@ mod handler;
 
 use std::sync::Arc;
 
-use costradar::aws::{sdk_config, StsRoleAssumer};
-use costradar::domain::SystemClock;
-use costradar::pricing::snapshot;
-use costradar::receiver::enrich::Ec2Enricher;
-use costradar::receiver::notify::{AwsNotifier, Notifications};
-use costradar::receiver::Receiver;
-use costradar::store::DynamoStore;
+use costradar_aws::enrich::Ec2Enricher;
+use costradar_aws::notify::AwsNotifier;
+use costradar_aws::{sdk_config, DynamoStore, StsRoleAssumer};
+use costradar_core::domain::SystemClock;
+use costradar_core::pricing::snapshot;
+use costradar_core::receiver::notify::Notifications;
+use costradar_core::receiver::Receiver;
 use lambda_http::{service_fn, Error, Request};
 
 // Parsing an event allocates a small tree per event: mimalloc took the receiver pipeline from

@@ -1,7 +1,7 @@
 //! Translates a Step Functions task payload into a `ScanTasks` call and its error into the
 //! `Diagnostic` whose `error_type` the state machine's Retry and Catch match on.
 
-use costradar::scan::tasks::ScanTasks;
+use costradar_core::scan::tasks::ScanTasks;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 
 pub async fn handle(tasks: &ScanTasks, event: LambdaEvent<serde_json::Value>) -> Result<serde_json::Value, Diagnostic> {
@@ -17,14 +17,14 @@ mod tests {
 
     use async_trait::async_trait;
     use chrono::{DateTime, Utc};
-    use costradar::aws::AssumeError;
-    use costradar::domain::*;
-    use costradar::pricing::snapshot;
-    use costradar::rules::facts::{Recommendation, RegionInventory, Volume};
-    use costradar::scan::{
+    use costradar_core::access::AssumeError;
+    use costradar_core::domain::*;
+    use costradar_core::pricing::snapshot;
+    use costradar_core::rules::facts::{Recommendation, RegionInventory, Volume};
+    use costradar_core::scan::{
         AccountSession, AccountWide, Listed, MetricsWindow, RegionScan, Scanner, SessionOpener, Target,
     };
-    use costradar::store::{AccountStore, Claim, MemoryStore, TenantStore};
+    use costradar_core::store::{AccountStore, Claim, MemoryStore, TenantStore};
     use lambda_runtime::{Context, LambdaEvent};
     use serde_json::{json, Value};
 
@@ -78,8 +78,9 @@ mod tests {
         let store = Arc::new(MemoryStore::new());
         let mut tenant = Tenant::new(TenantId::generate(), "Acme".into(), ExternalId::generate(), Utc::now());
         // Zero days: the fake's volumes are new to the scan's memory.
-        tenant.scan_settings =
-            Some(costradar::rules::settings::ScanSettings::from_json(br#"{"unattached_volume_days": 0}"#).unwrap());
+        tenant.scan_settings = Some(
+            costradar_core::rules::settings::ScanSettings::from_json(br#"{"unattached_volume_days": 0}"#).unwrap(),
+        );
         store.save_tenant(&mut tenant).await.unwrap();
         let role = RoleArn::parse("arn:aws:iam::111122223333:role/CostradarReadOnly").unwrap();
         let mut account = Account::new_pending(tenant.id.clone(), role, vec![], None, Registration::Manual, Utc::now());
@@ -126,7 +127,7 @@ mod tests {
             json!({"run_id": "run-1", "accounts": 2, "complete": 1, "partial": 0, "failed": 1, "findings_opened": 2,
                 "findings_resolved": 0, "cur_failed": 0, "athena_bytes_scanned": 0, "athena_cost_usd": "0.000000"})
         );
-        use costradar::store::RunStore;
+        use costradar_core::store::RunStore;
         let record = store.get_run(&tenant, "run-1").await.unwrap().unwrap();
         assert_eq!(record.accounts.len(), 2);
         assert_eq!(record.accounts[1].error.as_ref().unwrap().error_type, "AccountRevoked");
@@ -134,7 +135,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_run_takes_at_most_its_share_of_due_accounts_longest_overdue_first() {
-        use costradar::scan::tasks::MAX_ACCOUNTS_PER_RUN;
+        use costradar_core::scan::tasks::MAX_ACCOUNTS_PER_RUN;
         let (tasks, store, tenant, never_scanned) = world(false).await;
         let extra = MAX_ACCOUNTS_PER_RUN + 9;
         for i in 0..extra {
@@ -227,29 +228,29 @@ mod tests {
     /// The Price List API as the refresh job sees it: the rates it will answer with next (an
     /// error when `None`), and the regions each call asked for.
     struct FakePriceList {
-        next: std::sync::Mutex<Option<costradar::pricing::RateTable>>,
+        next: std::sync::Mutex<Option<costradar_core::pricing::RateTable>>,
         asked: std::sync::Mutex<Vec<Vec<String>>>,
     }
 
     #[async_trait]
-    impl costradar::aws::price_list::PriceListSource for FakePriceList {
+    impl costradar_core::pricing::price_list::PriceListSource for FakePriceList {
         async fn rates(
             &self,
             regions: &[String],
-        ) -> Result<costradar::pricing::RateTable, costradar::aws::price_list::PriceListError> {
+        ) -> Result<costradar_core::pricing::RateTable, costradar_core::pricing::price_list::PriceListError> {
             self.asked.lock().unwrap().push(regions.to_vec());
             self.next
                 .lock()
                 .unwrap()
                 .clone()
-                .ok_or_else(|| costradar::aws::price_list::PriceListError::Api("ThrottlingException".into()))
+                .ok_or_else(|| costradar_core::pricing::price_list::PriceListError::Api("ThrottlingException".into()))
         }
     }
 
     #[tokio::test]
     async fn the_price_list_refresh_replaces_the_cache_and_keeps_it_when_a_read_fails() {
-        use costradar::pricing::{PriceSource, Rate, RateTable, Sku};
-        use costradar::store::{RateScope, RateStore};
+        use costradar_core::pricing::{PriceSource, Rate, RateTable, Sku};
+        use costradar_core::store::{RateScope, RateStore};
         let (tasks, store, _, _) = world(false).await;
         let rate = |usd: &str| Rate {
             usd: usd.parse().unwrap(),
@@ -269,7 +270,7 @@ mod tests {
         assert_eq!(store.get_rates(RateScope::PriceList).await.unwrap(), fresh);
         // The schedule's payload names no regions: the main commercial ones.
         call(&tasks, json!({"task": "refresh_price_list"})).await.unwrap();
-        assert_eq!(source.asked.lock().unwrap()[1], costradar::aws::price_list::DEFAULT_REGIONS);
+        assert_eq!(source.asked.lock().unwrap()[1], costradar_core::pricing::price_list::DEFAULT_REGIONS);
 
         // A failed read is retried by the caller and leaves the last good rates in place; so does
         // an empty answer, which is not retried.

@@ -6,13 +6,14 @@ mod handler;
 
 use std::sync::Arc;
 
-use costradar::aws::scan::AwsSessionOpener;
-use costradar::aws::{price_list, sdk_config, StsRoleAssumer};
-use costradar::domain::SystemClock;
-use costradar::pricing::snapshot;
-use costradar::scan::tasks::ScanTasks;
-use costradar::scan::Scanner;
-use costradar::store::DynamoStore;
+use costradar_aws::price_list::PriceListApi;
+use costradar_aws::scan::AwsSessionOpener;
+use costradar_aws::DynamoStore;
+use costradar_aws::{sdk_config, StsRoleAssumer};
+use costradar_core::domain::SystemClock;
+use costradar_core::pricing::snapshot;
+use costradar_core::scan::tasks::ScanTasks;
+use costradar_core::scan::Scanner;
 use lambda_runtime::{service_fn, LambdaEvent};
 
 #[tokio::main]
@@ -24,7 +25,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let opener = AwsSessionOpener::new(Arc::new(StsRoleAssumer::from_sdk(&sdk)), sdk.clone());
     let scanner = Scanner::new(Arc::new(opener), store.clone(), Arc::new(snapshot::bundled()?));
     let tasks =
-        ScanTasks::new(scanner, store, Arc::new(SystemClock)).with_price_list(Arc::new(price_list::client(&sdk)));
+        ScanTasks::new(scanner, store, Arc::new(SystemClock)).with_price_list(Arc::new(PriceListApi::from_sdk(&sdk)));
     let tasks = &tasks;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| handler::handle(tasks, event))).await
 }

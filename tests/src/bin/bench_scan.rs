@@ -9,13 +9,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use aws_sdk_ec2::types::InstanceType;
-use costradar::aws::scan::AwsSessionOpener;
-use costradar::aws::StsRoleAssumer;
-use costradar::domain::{ExternalId, RoleArn, TenantId};
-use costradar::pricing::snapshot;
-use costradar::rules::settings::ScanSettings;
-use costradar::scan::{Scanner, Target};
-use costradar::store::MemoryStore;
+use costradar_aws::scan::AwsSessionOpener;
+use costradar_aws::StsRoleAssumer;
+use costradar_core::domain::{ExternalId, RoleArn, TenantId};
+use costradar_core::pricing::snapshot;
+use costradar_core::rules::settings::ScanSettings;
+use costradar_core::scan::{Scanner, Target};
+use costradar_core::store::MemoryStore;
 use costradar_tests::scan_world::{fresh_account, role_in, World};
 
 const REGIONS: [&str; 4] = ["us-east-1", "us-west-2", "eu-west-1", "ap-northeast-1"];

@@ -1,0 +1,501 @@
+//! The scan state machine's three tasks (`docs/workflows.md`): `list_due_accounts`,
+//! `scan_account`, `finish_run`; and the daily `refresh_price_list` that EventBridge Scheduler
+//! invokes on its own. The Lambda handler hands the payload to [`ScanTasks::handle`]
+//! and turns a [`TaskError`] into the `Diagnostic` whose `error_type` the ASL matches on.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{AccountScan, ScanError, Scanner, Target, GLOBAL};
+use crate::domain::scan_run::{AccountFailure, AccountRun, ActionError, RegionRun, RunRecord, ScanStatus};
+use crate::domain::{parse_json, parse_regions, AccountId, AccountStatus, Clock, TenantId, TenantStatus};
+use crate::pricing::price_list::{self, PriceListSource};
+use crate::store::{valid_run_id, PageRequest, ScanStore, StoreError};
+use crate::workflow::TaskError;
+
+/// How long run records are kept.
+pub const RUN_RETENTION_DAYS: i64 = 90;
+/// A run record item stays well under DynamoDB's 400 KB.
+const MAX_RUN_RECORD_BYTES: usize = 300_000;
+/// The inline Map carries every account's output in the execution state, whose limit is
+/// 256 KB: at most this many accounts per run, each output at most [`MAX_ACCOUNT_RUN_BYTES`]
+/// (with the CUR part, about 4.5 KB per item: 225 KB). The rest are due at the next run.
+pub const MAX_ACCOUNTS_PER_RUN: usize = 50;
+pub const MAX_ACCOUNT_RUN_BYTES: usize = 4_000;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DueAccount {
+    pub tenant_id: String,
+    pub account_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DueAccounts {
+    pub run_id: String,
+    pub accounts: Vec<DueAccount>,
+    /// Due accounts left for the next run ([`MAX_ACCOUNTS_PER_RUN`]).
+    pub deferred: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunTotals {
+    pub run_id: String,
+    pub accounts: u32,
+    pub complete: u32,
+    pub partial: u32,
+    pub failed: u32,
+    pub findings_opened: u32,
+    pub findings_resolved: u32,
+    pub cur_failed: u32,
+    pub athena_bytes_scanned: u64,
+    pub athena_cost_usd: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListDue {
+    #[allow(dead_code)]
+    task: String,
+    run_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScanOne {
+    #[allow(dead_code)]
+    task: String,
+    run_id: String,
+    tenant_id: String,
+    account_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefreshPrices {
+    #[allow(dead_code)]
+    task: String,
+    /// Default: [`price_list::DEFAULT_REGIONS`].
+    regions: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Finish {
+    #[allow(dead_code)]
+    task: String,
+    run_id: String,
+    results: Vec<AccountRun>,
+}
+
+fn invalid(e: impl std::fmt::Display) -> TaskError {
+    TaskError::InvalidInput(e.to_string())
+}
+
+fn parse<T: DeserializeOwned>(payload: &Value) -> Result<T, TaskError> {
+    parse_json(payload.to_string().as_bytes()).map_err(invalid)
+}
+
+fn run_id(id: &str) -> Result<(), TaskError> {
+    if valid_run_id(id) {
+        Ok(())
+    } else {
+        Err(invalid("run_id: 1 to 80 of A-Z, a-z, 0-9, - and _"))
+    }
+}
+
+pub struct ScanTasks {
+    scanner: Scanner,
+    store: Arc<dyn ScanStore>,
+    clock: Arc<dyn Clock>,
+    price_list: Option<Arc<dyn PriceListSource>>,
+}
+
+impl ScanTasks {
+    pub fn new(scanner: Scanner, store: Arc<dyn ScanStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { scanner, store, clock, price_list: None }
+    }
+
+    /// Where `refresh_price_list` reads rates.
+    pub fn with_price_list(mut self, source: Arc<dyn PriceListSource>) -> Self {
+        self.price_list = Some(source);
+        self
+    }
+
+    /// Dispatches on `task`. Unknown tasks and fields are `InvalidInput`.
+    pub async fn handle(&self, payload: &Value) -> Result<Value, TaskError> {
+        let task = payload
+            .as_object()
+            .ok_or_else(|| invalid("the payload is a JSON object"))?
+            .get("task")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid("task: missing or not a string"))?;
+        let out = match task {
+            "list_due_accounts" => {
+                let p: ListDue = parse(payload)?;
+                serde_json::to_value(self.list_due_accounts(&p.run_id).await?)
+            }
+            "scan_account" => {
+                let p: ScanOne = parse(payload)?;
+                serde_json::to_value(self.scan_account(&p.run_id, &p.tenant_id, &p.account_id).await?)
+            }
+            "finish_run" => {
+                let p: Finish = parse(payload)?;
+                serde_json::to_value(self.finish_run(&p.run_id, p.results).await?)
+            }
+            "refresh_price_list" => {
+                let p: RefreshPrices = parse(payload)?;
+                serde_json::to_value(self.refresh_price_list(p.regions).await?)
+            }
+            other => return Err(invalid(format!("task: unknown task {other:?}"))),
+        };
+        Ok(out.expect("task outputs serialise"))
+    }
+
+    /// Refreshes the stored Price List rates of `regions` (default: [`price_list::DEFAULT_REGIONS`]).
+    pub async fn refresh_price_list(&self, regions: Option<Vec<String>>) -> Result<Value, TaskError> {
+        let regions = match regions {
+            Some(r) => parse_regions("regions", &r).map_err(invalid)?,
+            None => price_list::DEFAULT_REGIONS.iter().map(|r| r.to_string()).collect(),
+        };
+        let source = self
+            .price_list
+            .as_deref()
+            .ok_or_else(|| invalid("refresh_price_list: this function was built without a Price List client"))?;
+        let rates = price_list::refresh(source, self.store.as_ref(), &regions).await.map_err(|e| match e {
+            price_list::RefreshError::Source(_) | price_list::RefreshError::Store(_) => {
+                TaskError::Transient(e.to_string())
+            }
+            price_list::RefreshError::Empty(_) => invalid(e),
+        })?;
+        tracing::info!(?regions, rates, "Price List rates refreshed");
+        Ok(serde_json::json!({ "regions": regions, "rates": rates }))
+    }
+
+    /// Active accounts of active tenants whose next scan time has passed, longest overdue
+    /// first (never scanned before all), at most [`MAX_ACCOUNTS_PER_RUN`].
+    pub async fn list_due_accounts(&self, run: &str) -> Result<DueAccounts, TaskError> {
+        run_id(run)?;
+        let now = self.clock.now();
+        let mut due = Vec::new();
+        let mut tenants = PageRequest::first(100);
+        loop {
+            let page = self.store.list_tenants(&tenants).await?;
+            for t in page.items.iter().filter(|t| t.status == TenantStatus::Active) {
+                let mut req = PageRequest::first(100);
+                loop {
+                    let p = self.store.list_accounts(&t.id, &req).await?;
+                    due.extend(
+                        p.items
+                            .iter()
+                            .filter(|a| a.status == AccountStatus::Active && a.next_scan_at.is_none_or(|n| n <= now))
+                            .map(|a| {
+                                let account =
+                                    DueAccount { tenant_id: t.id.to_string(), account_id: a.account_id.to_string() };
+                                (a.next_scan_at, account)
+                            }),
+                    );
+                    match p.next_cursor {
+                        Some(c) => req.cursor = Some(c),
+                        None => break,
+                    }
+                }
+            }
+            match page.next_cursor {
+                Some(c) => tenants.cursor = Some(c),
+                None => break,
+            }
+        }
+        // None (never scanned) sorts before any time.
+        due.sort_by(|a, b| (a.0, &a.1.tenant_id, &a.1.account_id).cmp(&(b.0, &b.1.tenant_id, &b.1.account_id)));
+        let deferred = due.len().saturating_sub(MAX_ACCOUNTS_PER_RUN);
+        if deferred > 0 {
+            tracing::warn!(deferred, "more accounts are due than one run takes; the rest are due at the next run");
+        }
+        let accounts = due.into_iter().take(MAX_ACCOUNTS_PER_RUN).map(|(_, a)| a).collect();
+        Ok(DueAccounts { run_id: run.to_owned(), accounts, deferred })
+    }
+
+    /// Scans one account and schedules its next scan. AccessDenied on AssumeRole marks the
+    /// account revoked and is the error `AccountRevoked`.
+    pub async fn scan_account(&self, run: &str, tenant_id: &str, account_id: &str) -> Result<AccountRun, TaskError> {
+        run_id(run)?;
+        let tenant_id = TenantId::parse(tenant_id).map_err(invalid)?;
+        let account_id = AccountId::parse(account_id).map_err(invalid)?;
+        let tenant =
+            self.store.get_tenant(&tenant_id).await?.filter(|t| t.status == TenantStatus::Active).ok_or_else(|| {
+                TaskError::AccountNotFound(format!("tenant {tenant_id} does not exist or was deleted"))
+            })?;
+        let account = self.store.get_account(&tenant_id, &account_id).await?.ok_or_else(|| {
+            TaskError::AccountNotFound(format!("account {account_id} is not connected to {tenant_id}"))
+        })?;
+        if !account.is_usable() {
+            return Err(TaskError::AccountNotFound(format!(
+                "account {account_id} is {}, not active: not scanned",
+                account.status.as_str()
+            )));
+        }
+        let settings = tenant.scan_settings.clone().unwrap_or_default();
+        let now = self.clock.now();
+        let target = Target {
+            tenant_id: &tenant_id,
+            external_id: &tenant.external_id,
+            account_id: account_id.as_str(),
+            role_arn: &account.role_arn,
+            regions: &account.regions,
+        };
+        let result = match self.scanner.scan(&target, &settings, now).await {
+            Ok(AccountScan { run, .. }) => run,
+            Err(ScanError::Revoked(why)) => {
+                self.mark_revoked(&tenant_id, &account_id, &why, now).await?;
+                return Err(TaskError::AccountRevoked(format!("AssumeRole into {account_id} was denied: {why}")));
+            }
+            Err(ScanError::Transient(why)) => return Err(TaskError::Transient(why)),
+            Err(e @ ScanError::NoRegions(_)) => failed_run(&tenant_id, &account_id, "NoRegions", &e.to_string()),
+        };
+        self.schedule_next(&tenant_id, &account_id, now + chrono::Duration::hours(settings.scan_interval_hours.into()))
+            .await?;
+        Ok(fit_account(result))
+    }
+
+    async fn mark_revoked(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+        why: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), TaskError> {
+        for _ in 0..3 {
+            let Some(mut a) = self.store.get_account(tenant, account).await? else { return Ok(()) };
+            if a.transition(AccountStatus::Revoked, format!("AssumeRole denied during a scheduled scan: {why}"), now)
+                .is_err()
+            {
+                return Ok(()); // already revoked or disconnected meanwhile
+            }
+            match self.store.save_account(&mut a, crate::store::Claim::Keep).await {
+                Err(StoreError::VersionConflict) => continue,
+                other => return other.map_err(Into::into),
+            }
+        }
+        Err(TaskError::Transient("the account kept changing while being marked revoked".into()))
+    }
+
+    async fn schedule_next(&self, tenant: &TenantId, account: &AccountId, at: DateTime<Utc>) -> Result<(), TaskError> {
+        for _ in 0..3 {
+            let Some(mut a) = self.store.get_account(tenant, account).await? else { return Ok(()) };
+            a.next_scan_at = Some(at);
+            match self.store.save_account(&mut a, crate::store::Claim::Keep).await {
+                Err(StoreError::VersionConflict) => continue,
+                other => return other.map_err(Into::into),
+            }
+        }
+        Err(TaskError::Transient("the account kept changing while its next scan was scheduled".into()))
+    }
+
+    /// Writes one run record per tenant and returns the run's totals.
+    pub async fn finish_run(&self, run: &str, results: Vec<AccountRun>) -> Result<RunTotals, TaskError> {
+        run_id(run)?;
+        let mut by_tenant: BTreeMap<String, Vec<AccountRun>> = BTreeMap::new();
+        for r in results {
+            TenantId::parse(&r.tenant_id).map_err(|e| invalid(format!("results: {e}")))?;
+            AccountId::parse(&r.account_id).map_err(|e| invalid(format!("results: {e}")))?;
+            by_tenant.entry(r.tenant_id.clone()).or_default().push(r);
+        }
+        let now = self.clock.now();
+        let mut totals = RunTotals {
+            run_id: run.to_owned(),
+            accounts: 0,
+            complete: 0,
+            partial: 0,
+            failed: 0,
+            findings_opened: 0,
+            findings_resolved: 0,
+            cur_failed: 0,
+            athena_bytes_scanned: 0,
+            athena_cost_usd: String::new(),
+        };
+        let mut athena_cost = rust_decimal::Decimal::ZERO;
+        for (tenant, accounts) in by_tenant {
+            let record = fit(RunRecord::new(run, &tenant, accounts, now));
+            totals.accounts += record.accounts.len() as u32;
+            totals.complete += record.complete;
+            totals.partial += record.partial;
+            totals.failed += record.failed;
+            totals.findings_opened += record.findings_opened;
+            totals.findings_resolved += record.findings_resolved;
+            totals.cur_failed += record.cur_failed;
+            totals.athena_bytes_scanned += record.athena_bytes_scanned;
+            athena_cost += record.athena_cost_usd;
+            let tenant_id = TenantId::parse(&tenant).map_err(invalid)?;
+            self.store.save_run(&tenant_id, &record, now + chrono::Duration::days(RUN_RETENTION_DAYS)).await?;
+        }
+        totals.athena_cost_usd = format!("{:.6}", athena_cost.round_dp(6));
+        Ok(totals)
+    }
+}
+
+/// Keeps the record under the item size limit: region details of complete accounts go first
+/// (their counts stay), then all region details.
+fn fit(r: RunRecord) -> RunRecord {
+    shrink(
+        r,
+        MAX_RUN_RECORD_BYTES,
+        &[
+            |r| r.accounts.iter_mut().filter(|a| a.status == ScanStatus::Complete).for_each(|a| a.regions.clear()),
+            |r| r.accounts.iter_mut().for_each(|a| a.regions.clear()),
+        ],
+    )
+}
+
+/// Keeps one account's output within [`MAX_ACCOUNT_RUN_BYTES`] so the Map's results fit the
+/// execution state: error messages go first (action and code stay), then the region details of
+/// complete regions, then all region details; the counts and the status always stay. What was
+/// cut is in the function's log.
+fn fit_account(a: AccountRun) -> AccountRun {
+    if json_len(&a) > MAX_ACCOUNT_RUN_BYTES {
+        tracing::info!(account = %a.account_id, run = %serde_json::to_string(&a).unwrap_or_default(), "account run trimmed for the state machine");
+    }
+    shrink(
+        a,
+        MAX_ACCOUNT_RUN_BYTES,
+        &[
+            |a| a.regions.iter_mut().flat_map(|r| r.errors.iter_mut()).for_each(|e| e.message.clear()),
+            |a| a.regions.retain(|r| r.status != ScanStatus::Complete),
+            |a| a.regions.clear(),
+        ],
+    )
+}
+
+fn json_len<T: Serialize>(v: &T) -> usize {
+    serde_json::to_vec(v).map_or(0, |v| v.len())
+}
+
+/// Applies `steps` in order until `v` serialises to at most `max` bytes.
+fn shrink<T: Serialize>(mut v: T, max: usize, steps: &[fn(&mut T)]) -> T {
+    for step in steps {
+        if json_len(&v) <= max {
+            break;
+        }
+        step(&mut v);
+    }
+    v
+}
+
+fn failed_run(tenant: &TenantId, account: &AccountId, error_type: &str, message: &str) -> AccountRun {
+    AccountRun {
+        tenant_id: tenant.to_string(),
+        account_id: account.to_string(),
+        status: ScanStatus::Failed,
+        regions: vec![RegionRun {
+            region: GLOBAL.into(),
+            status: ScanStatus::Failed,
+            api_calls: 0,
+            errors: vec![ActionError { action: "regions".into(), code: error_type.into(), message: message.into() }],
+            duration_ms: 0,
+            findings_opened: 0,
+            findings_resolved: 0,
+        }],
+        findings_opened: 0,
+        findings_resolved: 0,
+        error: Some(AccountFailure { error_type: error_type.into(), message: message.into() }),
+        cur: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn region(name: &str, status: ScanStatus, errors: usize) -> RegionRun {
+        RegionRun {
+            region: name.into(),
+            status,
+            api_calls: 40,
+            errors: (0..errors)
+                .map(|i| ActionError {
+                    action: format!("ec2:Describe{i}"),
+                    code: "UnauthorizedOperation".into(),
+                    message:
+                        "You are not authorized to perform this operation. Encoded authorization failure message: "
+                            .repeat(3),
+                })
+                .collect(),
+            duration_ms: 1234,
+            findings_opened: 1,
+            findings_resolved: 0,
+        }
+    }
+
+    fn account(regions: Vec<RegionRun>) -> AccountRun {
+        AccountRun {
+            tenant_id: "t-1".into(),
+            account_id: "111122223333".into(),
+            status: AccountRun::status_of(&regions),
+            findings_opened: regions.iter().map(|r| r.findings_opened).sum(),
+            findings_resolved: 0,
+            regions,
+            error: None,
+            cur: None,
+        }
+    }
+
+    const REGIONS: [&str; 17] = [
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "ca-central-1",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "eu-central-1",
+        "eu-north-1",
+        "ap-south-1",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "sa-east-1",
+    ];
+
+    #[test]
+    fn an_account_in_every_default_region_keeps_all_its_details() {
+        let a = account(REGIONS.iter().map(|r| region(r, ScanStatus::Complete, 0)).collect());
+        assert_eq!(fit_account(a.clone()), a);
+    }
+
+    #[test]
+    fn a_large_account_output_is_trimmed_to_fit_the_state_machine_keeping_counts_and_status() {
+        let size = |a: &AccountRun| serde_json::to_vec(a).unwrap().len();
+        // Denied everywhere: 17 regions of 20 errors each.
+        let denied = account(REGIONS.iter().map(|r| region(r, ScanStatus::Partial, 20)).collect());
+        assert!(size(&denied) > 10 * MAX_ACCOUNT_RUN_BYTES);
+        let fitted = fit_account(denied.clone());
+        assert!(size(&fitted) <= MAX_ACCOUNT_RUN_BYTES, "{} bytes", size(&fitted));
+        assert_eq!((fitted.status, fitted.findings_opened), (denied.status, denied.findings_opened));
+
+        // One denied region among complete ones: the errors' actions survive, messages go first.
+        let mut regions: Vec<RegionRun> = REGIONS.iter().map(|r| region(r, ScanStatus::Complete, 0)).collect();
+        regions[3] = region("us-west-2", ScanStatus::Partial, 20);
+        let fitted = fit_account(account(regions));
+        assert!(size(&fitted) <= MAX_ACCOUNT_RUN_BYTES);
+        let kept = fitted.regions.iter().find(|r| r.region == "us-west-2").unwrap();
+        assert_eq!(kept.errors.len(), 20);
+        assert!(kept.errors.iter().all(|e| e.message.is_empty() && e.action.starts_with("ec2:")));
+    }
+
+    #[test]
+    fn the_budget_leaves_room_for_a_full_run_in_the_execution_state() {
+        // Each Map item: the account output plus the CUR part and JSON punctuation.
+        let cur = serde_json::json!({"cur": {"run_id": "x".repeat(80), "tenant_id": "t-".to_owned() + &"x".repeat(26),
+            "account_id": "111122223333", "anomalies": 99, "findings": 999, "findings_opened": 999,
+            "findings_resolved": 999, "rates": 9999, "bytes_scanned": 99_999_999_999u64, "query_cost_usd": "99.999999"}});
+        let item = MAX_ACCOUNT_RUN_BYTES + cur.to_string().len() + 2;
+        assert!(MAX_ACCOUNTS_PER_RUN * item < 240 * 1024, "{} bytes", MAX_ACCOUNTS_PER_RUN * item);
+    }
+}

@@ -1,0 +1,1297 @@
+//! A deterministic synthetic CUR 2.0 export, with its ground truth.
+//!
+//! `generate` writes Parquet in the export layout (`DIR/data/BILLING_PERIOD=YYYY-MM/*.parquet`)
+//! and `DIR/ground_truth.json`: the totals every library query must reproduce to the cent, the
+//! waste it injected (idle Elastic IP and public IPv4, gp2 volumes, previous-generation
+//! instances, a NAT gateway with hours and no bytes, snapshots) and the anomalies it injected
+//! (spikes in daily series, and a service that appears mid-period).
+//!
+//! The ground truth is accumulated from what each row *is* (the generator knows why it wrote
+//! it), not by re-running the SQL, so a wrong query shows up as a difference.
+//!
+//! Shape: every account has a set of services billed in daily rows with weekday seasonality and
+//! noise; the waste, commitment, fee, credit and tax rows are fixed; the rest of the requested
+//! row count is on-demand EC2 instances billed hourly, so sizes from 10k to 10M rows differ in
+//! EC2 volume only. The same seed and size give byte-identical data.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Float64Builder, MapBuilder, StringBuilder, TimestampMillisecondBuilder};
+use arrow::datatypes::{DataType, Field, Schema as ArrowSchema, TimeUnit};
+use arrow::record_batch::RecordBatch;
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use costradar_core::cur::queries::YearMonth;
+
+#[derive(Clone, Debug)]
+pub struct GeneratorConfig {
+    /// Rows to write, exactly.
+    pub rows: u64,
+    pub seed: u64,
+    pub start: YearMonth,
+    pub months: u32,
+    pub accounts: u32,
+}
+
+impl Default for GeneratorConfig {
+    fn default() -> Self {
+        Self { rows: 10_000, seed: 42, start: YearMonth { year: 2025, month: 1 }, months: 2, accounts: 4 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("writing {path}: {message}")]
+    Io { path: String, message: String },
+}
+
+fn io(path: &Path, e: impl std::fmt::Display) -> GenerateError {
+    GenerateError::Io { path: path.display().to_string(), message: e.to_string() }
+}
+
+pub const MAX_ROWS: u64 = 50_000_000;
+
+/// Keys of the spend maps: `period|provider|account|service|region`.
+pub fn spend_key(parts: &[&str]) -> String {
+    parts.join("|")
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Sums {
+    pub billed: Decimal,
+    pub effective: Decimal,
+}
+
+impl Sums {
+    fn add(&mut self, billed: Decimal, effective: Decimal) {
+        self.billed += billed;
+        self.effective += effective;
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResourceTotal {
+    pub resource_id: String,
+    pub account_id: String,
+    pub service: String,
+    pub region: String,
+    pub billed: Decimal,
+    pub effective: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Mover {
+    pub resource_id: String,
+    pub account_id: String,
+    pub service: String,
+    pub previous: Decimal,
+    pub current: Decimal,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CommitmentTruth {
+    pub sp_covered_on_demand: Decimal,
+    pub ri_covered_on_demand: Decimal,
+    pub on_demand_eligible: Decimal,
+    pub sp_commitment: Decimal,
+    pub sp_used: Decimal,
+    pub ri_fee: Decimal,
+    pub ri_unused: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WasteTruth {
+    pub category: String,
+    pub account_id: String,
+    pub region: String,
+    pub resource_id: String,
+    pub instance_type: String,
+    pub usage: Decimal,
+    pub effective: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InjectedAnomaly {
+    pub date: String,
+    pub account_id: String,
+    pub service: String,
+    /// What the day would have cost without the anomaly, and the anomaly's extra cost.
+    pub normal: Decimal,
+    pub extra: Decimal,
+    /// `spike` or `new_service`.
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InjectedWaste {
+    /// The finding rule the analysis should open (`cur.idle-public-ip`, ...).
+    pub rule: String,
+    pub account_id: String,
+    pub region: String,
+    pub resource_id: String,
+    /// What it cost over the whole generated period.
+    pub cost: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RateTruth {
+    pub usage_hours: Decimal,
+    pub effective: Decimal,
+}
+
+/// Everything the library's queries must reproduce, plus what was injected.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GroundTruth {
+    pub rows: u64,
+    pub seed: u64,
+    pub periods: Vec<String>,
+    pub first_day: String,
+    pub last_day: String,
+    pub accounts: Vec<String>,
+    pub total_billed: Decimal,
+    pub total_effective: Decimal,
+    pub by_service: BTreeMap<String, Decimal>,
+    pub by_account: BTreeMap<String, Decimal>,
+    pub by_region: BTreeMap<String, Decimal>,
+    pub by_period: BTreeMap<String, Decimal>,
+    /// `spend_monthly`'s rows: `period|provider|account|service|region` -> sums.
+    pub spend_monthly: BTreeMap<String, Sums>,
+    /// `spend_daily`'s rows (usage only): `date|provider|account|service|region` -> sums.
+    pub spend_daily: BTreeMap<String, Sums>,
+    pub top_resources: Vec<ResourceTotal>,
+    pub top_movers: Vec<Mover>,
+    /// Usage billed cost by the sorted, comma-joined tag keys ("" when a line has none).
+    pub tag_keys: BTreeMap<String, Decimal>,
+    pub waste: Vec<WasteTruth>,
+    pub commitments: BTreeMap<String, CommitmentTruth>,
+    /// On-demand spend a Compute Savings Plan could cover, by hour `YYYY-MM-DD HH`.
+    pub savings_plan_hourly: BTreeMap<String, Decimal>,
+    /// `region|instance_type` -> hours and effective cost (Linux, shared tenancy).
+    pub instance_rates: BTreeMap<String, RateTruth>,
+    pub injected_waste: Vec<InjectedWaste>,
+    pub injected_anomalies: Vec<InjectedAnomaly>,
+}
+
+/// SplitMix64: small, fast, and the same on every platform.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    /// Uniform in [0, 1), 4 decimals: decimals keep the money exact and platform-independent.
+    fn unit(&mut self) -> Decimal {
+        Decimal::new(self.below(10_000) as i64, 4)
+    }
+    /// Roughly normal noise: 1 + sigma * (sum of 4 uniforms - 2) * sqrt(3), clamped above 0.2.
+    fn noise(&mut self, sigma: Decimal) -> Decimal {
+        let s: Decimal = (0..4).map(|_| self.unit()).sum::<Decimal>() - Decimal::TWO;
+        (Decimal::ONE + sigma * s * Decimal::new(17320, 4)).max(Decimal::new(2, 1))
+    }
+}
+
+fn d(s: &str) -> Decimal {
+    s.parse().expect("a decimal literal")
+}
+
+const REGIONS: &[(&str, &str, &str)] = &[
+    // region, usage-type prefix, price factor
+    ("us-east-1", "", "1.00"),
+    ("us-west-2", "USW2-", "1.00"),
+    ("eu-west-1", "EU-", "1.10"),
+    ("eu-central-1", "EUC1-", "1.15"),
+];
+
+/// Current-generation types the on-demand fleet uses, us-east-1 Linux on-demand $/hour.
+const FLEET_TYPES: &[(&str, &str)] = &[
+    ("m5.large", "0.096"),
+    ("m6i.large", "0.096"),
+    ("m7g.large", "0.0816"),
+    ("c5.xlarge", "0.17"),
+    ("c6g.large", "0.068"),
+    ("r5.large", "0.126"),
+    ("t3.medium", "0.0416"),
+    ("m5.xlarge", "0.192"),
+];
+
+const TEAMS: &[&str] = &["payments", "search", "platform", "data"];
+
+fn price(base: &str, region: usize) -> Decimal {
+    (d(base) * d(REGIONS[region].2)).round_dp(6)
+}
+
+/// One line item, before it becomes Arrow columns.
+#[derive(Clone, Default)]
+struct Row {
+    account: String,
+    li_type: &'static str,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+    product: &'static str,
+    usage_type: String,
+    operation: &'static str,
+    resource: String,
+    usage: Decimal,
+    cost: Decimal,
+    description: String,
+    region: String,
+    instance_type: Option<String>,
+    pricing_term: &'static str,
+    on_demand: Decimal,
+    sp_arn: Option<String>,
+    sp_effective: Decimal,
+    sp_used: Decimal,
+    sp_total: Decimal,
+    ri_arn: Option<String>,
+    ri_effective: Decimal,
+    ri_unused_upfront: Decimal,
+    ri_unused_recurring: Decimal,
+    tags: Vec<(&'static str, String)>,
+    /// The waste query's category, when the row is one it picks up.
+    waste: Option<&'static str>,
+}
+
+impl Row {
+    fn effective(&self) -> Decimal {
+        match self.li_type {
+            "SavingsPlanCoveredUsage" => self.sp_effective,
+            "SavingsPlanRecurringFee" => self.sp_total - self.sp_used,
+            "SavingsPlanNegation" | "SavingsPlanUpfrontFee" => Decimal::ZERO,
+            "DiscountedUsage" => self.ri_effective,
+            "RIFee" => self.ri_unused_upfront + self.ri_unused_recurring,
+            "Fee" if self.ri_arn.is_some() => Decimal::ZERO,
+            _ => self.cost,
+        }
+    }
+
+    fn is_usage(&self) -> bool {
+        matches!(self.li_type, "Usage" | "DiscountedUsage" | "SavingsPlanCoveredUsage" | "SavingsPlanNegation")
+    }
+
+    fn sp_eligible_on_demand(&self) -> bool {
+        self.li_type == "Usage"
+            && self.pricing_term == "OnDemand"
+            && ["BoxUsage", "Fargate", "Lambda-GB-Second"].iter().any(|p| self.usage_type.contains(p))
+    }
+}
+
+/// A daily-billed series: one row per day.
+struct Series {
+    account: usize,
+    region: usize,
+    product: &'static str,
+    usage_type: &'static str,
+    operation: &'static str,
+    resource: String,
+    /// $/day on a weekday, before noise.
+    base: Decimal,
+    /// Weekend factor (1 = no weekly seasonality).
+    weekend: Decimal,
+    sigma: Decimal,
+    /// Per-unit price, to derive usage from cost.
+    unit_price: Decimal,
+    /// First day index it bills (a service that appears mid-period).
+    from_day: usize,
+    tags: Vec<(&'static str, String)>,
+}
+
+struct Writer {
+    dir: PathBuf,
+    schema: Arc<ArrowSchema>,
+    current: Option<(String, ArrowWriter<fs::File>, u64)>,
+    files: u32,
+    b: Builders,
+}
+
+struct Builders {
+    period_start: TimestampMillisecondBuilder,
+    payer: StringBuilder,
+    account: StringBuilder,
+    li_type: StringBuilder,
+    start: TimestampMillisecondBuilder,
+    end: TimestampMillisecondBuilder,
+    product: StringBuilder,
+    usage_type: StringBuilder,
+    operation: StringBuilder,
+    resource: StringBuilder,
+    usage: Float64Builder,
+    cost: Float64Builder,
+    description: StringBuilder,
+    region: StringBuilder,
+    instance_type: StringBuilder,
+    pricing_term: StringBuilder,
+    on_demand: Float64Builder,
+    sp_arn: StringBuilder,
+    sp_effective: Float64Builder,
+    sp_used: Float64Builder,
+    sp_total: Float64Builder,
+    ri_arn: StringBuilder,
+    ri_effective: Float64Builder,
+    ri_unused_upfront: Float64Builder,
+    ri_unused_recurring: Float64Builder,
+    tags: MapBuilder<StringBuilder, StringBuilder>,
+    len: usize,
+}
+
+impl Builders {
+    fn new() -> Self {
+        Self {
+            period_start: TimestampMillisecondBuilder::new(),
+            payer: StringBuilder::new(),
+            account: StringBuilder::new(),
+            li_type: StringBuilder::new(),
+            start: TimestampMillisecondBuilder::new(),
+            end: TimestampMillisecondBuilder::new(),
+            product: StringBuilder::new(),
+            usage_type: StringBuilder::new(),
+            operation: StringBuilder::new(),
+            resource: StringBuilder::new(),
+            usage: Float64Builder::new(),
+            cost: Float64Builder::new(),
+            description: StringBuilder::new(),
+            region: StringBuilder::new(),
+            instance_type: StringBuilder::new(),
+            pricing_term: StringBuilder::new(),
+            on_demand: Float64Builder::new(),
+            sp_arn: StringBuilder::new(),
+            sp_effective: Float64Builder::new(),
+            sp_used: Float64Builder::new(),
+            sp_total: Float64Builder::new(),
+            ri_arn: StringBuilder::new(),
+            ri_effective: Float64Builder::new(),
+            ri_unused_upfront: Float64Builder::new(),
+            ri_unused_recurring: Float64Builder::new(),
+            tags: MapBuilder::new(None, StringBuilder::new(), StringBuilder::new()),
+            len: 0,
+        }
+    }
+
+    fn finish(&mut self, schema: &Arc<ArrowSchema>) -> RecordBatch {
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(self.period_start.finish()),
+            Arc::new(self.payer.finish()),
+            Arc::new(self.account.finish()),
+            Arc::new(self.li_type.finish()),
+            Arc::new(self.start.finish()),
+            Arc::new(self.end.finish()),
+            Arc::new(self.product.finish()),
+            Arc::new(self.usage_type.finish()),
+            Arc::new(self.operation.finish()),
+            Arc::new(self.resource.finish()),
+            Arc::new(self.usage.finish()),
+            Arc::new(self.cost.finish()),
+            Arc::new(self.description.finish()),
+            Arc::new(self.region.finish()),
+            Arc::new(self.instance_type.finish()),
+            Arc::new(self.pricing_term.finish()),
+            Arc::new(self.on_demand.finish()),
+            Arc::new(self.sp_arn.finish()),
+            Arc::new(self.sp_effective.finish()),
+            Arc::new(self.sp_used.finish()),
+            Arc::new(self.sp_total.finish()),
+            Arc::new(self.ri_arn.finish()),
+            Arc::new(self.ri_effective.finish()),
+            Arc::new(self.ri_unused_upfront.finish()),
+            Arc::new(self.ri_unused_recurring.finish()),
+            Arc::new(self.tags.finish()),
+        ];
+        self.len = 0;
+        RecordBatch::try_new(schema.clone(), cols).expect("columns match the schema")
+    }
+}
+
+/// The CUR 2.0 columns the generator writes (a subset of the export's ~125).
+pub fn cur2_arrow_schema() -> Arc<ArrowSchema> {
+    let ts = || DataType::Timestamp(TimeUnit::Millisecond, None);
+    let s = |n: &str| Field::new(n, DataType::Utf8, true);
+    let f = |n: &str| Field::new(n, DataType::Float64, true);
+    let map = DataType::Map(
+        Arc::new(Field::new(
+            "entries",
+            DataType::Struct(
+                vec![Field::new("keys", DataType::Utf8, false), Field::new("values", DataType::Utf8, true)].into(),
+            ),
+            false,
+        )),
+        false,
+    );
+    Arc::new(ArrowSchema::new(vec![
+        Field::new("bill_billing_period_start_date", ts(), true),
+        s("bill_payer_account_id"),
+        s("line_item_usage_account_id"),
+        s("line_item_line_item_type"),
+        Field::new("line_item_usage_start_date", ts(), true),
+        Field::new("line_item_usage_end_date", ts(), true),
+        s("line_item_product_code"),
+        s("line_item_usage_type"),
+        s("line_item_operation"),
+        s("line_item_resource_id"),
+        f("line_item_usage_amount"),
+        f("line_item_unblended_cost"),
+        s("line_item_line_item_description"),
+        s("product_region_code"),
+        s("product_instance_type"),
+        s("pricing_term"),
+        f("pricing_public_on_demand_cost"),
+        s("savings_plan_savings_plan_a_r_n"),
+        f("savings_plan_savings_plan_effective_cost"),
+        f("savings_plan_used_commitment"),
+        f("savings_plan_total_commitment_to_date"),
+        s("reservation_reservation_a_r_n"),
+        f("reservation_effective_cost"),
+        f("reservation_unused_amortized_upfront_fee_for_billing_period"),
+        f("reservation_unused_recurring_fee"),
+        Field::new("resource_tags", map, true),
+    ]))
+}
+
+const BATCH_ROWS: usize = 65_536;
+const FILE_ROWS: u64 = 2_000_000;
+
+impl Writer {
+    fn push(&mut self, period: &str, payer: &str, period_start_ms: i64, r: &Row) -> Result<(), GenerateError> {
+        let switch = match &self.current {
+            Some((p, _, n)) => p != period || *n >= FILE_ROWS,
+            None => true,
+        };
+        if switch {
+            self.flush()?;
+            self.close()?;
+            let dir = self.dir.join("data").join(format!("BILLING_PERIOD={period}"));
+            fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
+            self.files += 1;
+            let path = dir.join(format!("costradar-sample-{:05}.snappy.parquet", self.files));
+            let file = fs::File::create(&path).map_err(|e| io(&path, e))?;
+            let props = WriterProperties::builder()
+                .set_compression(Compression::SNAPPY)
+                .set_max_row_group_row_count(Some(262_144))
+                .build();
+            let w = ArrowWriter::try_new(file, self.schema.clone(), Some(props)).map_err(|e| io(&path, e))?;
+            self.current = Some((period.to_owned(), w, 0));
+        }
+        let ms = |t: NaiveDateTime| t.and_utc().timestamp_millis();
+        let f = |v: Decimal| v.to_f64().expect("a finite amount");
+        let b = &mut self.b;
+        b.period_start.append_value(period_start_ms);
+        b.payer.append_value(payer);
+        b.account.append_value(&r.account);
+        b.li_type.append_value(r.li_type);
+        b.start.append_value(ms(r.start));
+        b.end.append_value(ms(r.end));
+        b.product.append_value(r.product);
+        b.usage_type.append_value(&r.usage_type);
+        b.operation.append_value(r.operation);
+        b.resource.append_value(&r.resource);
+        b.usage.append_value(f(r.usage));
+        b.cost.append_value(f(r.cost));
+        b.description.append_value(&r.description);
+        b.region.append_value(&r.region);
+        b.instance_type.append_option(r.instance_type.as_deref());
+        b.pricing_term.append_value(r.pricing_term);
+        b.on_demand.append_value(f(r.on_demand));
+        b.sp_arn.append_option(r.sp_arn.as_deref());
+        b.sp_effective.append_value(f(r.sp_effective));
+        b.sp_used.append_value(f(r.sp_used));
+        b.sp_total.append_value(f(r.sp_total));
+        b.ri_arn.append_option(r.ri_arn.as_deref());
+        b.ri_effective.append_value(f(r.ri_effective));
+        b.ri_unused_upfront.append_value(f(r.ri_unused_upfront));
+        b.ri_unused_recurring.append_value(f(r.ri_unused_recurring));
+        for (k, v) in &r.tags {
+            b.tags.keys().append_value(k);
+            b.tags.values().append_value(v);
+        }
+        b.tags.append(true).expect("map entry");
+        b.len += 1;
+        if let Some((_, _, n)) = &mut self.current {
+            *n += 1;
+        }
+        if b.len >= BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), GenerateError> {
+        if self.b.len == 0 {
+            return Ok(());
+        }
+        let batch = self.b.finish(&self.schema);
+        if let Some((_, w, _)) = &mut self.current {
+            w.write(&batch).map_err(|e| io(&self.dir, e))?;
+        }
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<(), GenerateError> {
+        if let Some((_, w, _)) = self.current.take() {
+            w.close().map_err(|e| io(&self.dir, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// (resource, account, product, region).
+type ResourceKey = (String, String, String, String);
+/// (waste category, account, region, resource, instance type).
+type WasteKey = (String, String, String, String, String);
+
+/// Accumulates the ground truth row by row.
+#[derive(Default)]
+struct Truth {
+    gt: GroundTruth,
+    resources: HashMap<ResourceKey, Sums>,
+    movers: HashMap<(String, String, String), (Decimal, Decimal)>,
+    waste: BTreeMap<WasteKey, (Decimal, Decimal)>,
+    rates: BTreeMap<String, RateTruth>,
+}
+
+impl Truth {
+    fn add(&mut self, period: &str, last_two: (&str, &str), r: &Row) {
+        let gt = &mut self.gt;
+        let eff = r.effective();
+        gt.rows += 1;
+        gt.total_billed += r.cost;
+        gt.total_effective += eff;
+        *gt.by_service.entry(r.product.to_owned()).or_default() += r.cost;
+        *gt.by_account.entry(r.account.clone()).or_default() += r.cost;
+        *gt.by_region.entry(r.region.clone()).or_default() += r.cost;
+        *gt.by_period.entry(period.to_owned()).or_default() += r.cost;
+        gt.spend_monthly
+            .entry(spend_key(&[period, "AWS", &r.account, r.product, &r.region]))
+            .or_default()
+            .add(r.cost, eff);
+        if r.is_usage() {
+            let day = r.start.date().to_string();
+            gt.spend_daily
+                .entry(spend_key(&[&day, "AWS", &r.account, r.product, &r.region]))
+                .or_default()
+                .add(r.cost, eff);
+            let mut keys: Vec<&str> = r.tags.iter().map(|(k, _)| *k).collect();
+            keys.sort_unstable();
+            *gt.tag_keys.entry(keys.join(",")).or_default() += r.cost;
+        }
+        if !r.resource.is_empty() {
+            self.resources
+                .entry((r.resource.clone(), r.account.clone(), r.product.to_owned(), r.region.clone()))
+                .or_default()
+                .add(r.cost, eff);
+            if period == last_two.0 || period == last_two.1 {
+                let e = self.movers.entry((r.resource.clone(), r.account.clone(), r.product.to_owned())).or_default();
+                if period == last_two.0 {
+                    e.0 += r.cost;
+                } else {
+                    e.1 += r.cost;
+                }
+            }
+        }
+        if let (Some(cat), true) = (r.waste, r.is_usage()) {
+            let e = self
+                .waste
+                .entry((
+                    cat.to_owned(),
+                    r.account.clone(),
+                    r.region.clone(),
+                    r.resource.clone(),
+                    r.instance_type.clone().unwrap_or_default(),
+                ))
+                .or_default();
+            e.0 += r.usage;
+            e.1 += eff;
+        }
+        let c = gt.commitments.entry(period.to_owned()).or_default();
+        match r.li_type {
+            "SavingsPlanCoveredUsage" => c.sp_covered_on_demand += r.on_demand,
+            "DiscountedUsage" => c.ri_covered_on_demand += r.on_demand,
+            "SavingsPlanRecurringFee" => {
+                c.sp_commitment += r.sp_total;
+                c.sp_used += r.sp_used;
+            }
+            "RIFee" => {
+                c.ri_fee += r.cost;
+                c.ri_unused += r.ri_unused_recurring + r.ri_unused_upfront;
+            }
+            _ => {}
+        }
+        if r.sp_eligible_on_demand() {
+            c.on_demand_eligible += r.cost;
+            *gt.savings_plan_hourly.entry(r.start.format("%Y-%m-%d %H").to_string()).or_default() += r.cost;
+        }
+        if matches!(r.li_type, "Usage" | "DiscountedUsage" | "SavingsPlanCoveredUsage")
+            && r.usage_type.contains("BoxUsage")
+            && r.operation == "RunInstances"
+        {
+            if let Some(t) = r.instance_type.as_deref().filter(|t| !t.is_empty()) {
+                let e = self
+                    .rates
+                    .entry(format!("{}|{t}", r.region))
+                    .or_insert(RateTruth { usage_hours: Decimal::ZERO, effective: Decimal::ZERO });
+                e.usage_hours += r.usage;
+                e.effective += eff;
+            }
+        }
+    }
+
+    fn finish(mut self) -> GroundTruth {
+        let mut res: Vec<ResourceTotal> = self
+            .resources
+            .into_iter()
+            .map(|((resource_id, account_id, service, region), s)| ResourceTotal {
+                resource_id,
+                account_id,
+                service,
+                region,
+                billed: s.billed,
+                effective: s.effective,
+            })
+            .collect();
+        res.sort_by(|a, b| b.billed.cmp(&a.billed).then_with(|| a.resource_id.cmp(&b.resource_id)));
+        res.truncate(25);
+        self.gt.top_resources = res;
+        let mut movers: Vec<Mover> = self
+            .movers
+            .into_iter()
+            .map(|((resource_id, account_id, service), (previous, current))| Mover {
+                resource_id,
+                account_id,
+                service,
+                previous,
+                current,
+            })
+            .collect();
+        movers.sort_by(|a, b| {
+            (b.current - b.previous).cmp(&(a.current - a.previous)).then_with(|| a.resource_id.cmp(&b.resource_id))
+        });
+        movers.truncate(25);
+        self.gt.top_movers = movers;
+        self.gt.waste = self
+            .waste
+            .into_iter()
+            .map(|((category, account_id, region, resource_id, instance_type), (usage, effective))| WasteTruth {
+                category,
+                account_id,
+                region,
+                resource_id,
+                instance_type,
+                usage,
+                effective,
+            })
+            .collect();
+        self.gt.instance_rates = self.rates;
+        self.gt
+    }
+}
+
+fn day_start(day: NaiveDate) -> NaiveDateTime {
+    day.and_hms_opt(0, 0, 0).expect("midnight")
+}
+
+/// Writes the export and its ground truth into `out`.
+pub fn generate(cfg: &GeneratorConfig, out: &Path) -> Result<GroundTruth, GenerateError> {
+    if cfg.months == 0 || cfg.months > 24 {
+        return Err(GenerateError::Invalid("--months must be between 1 and 24".into()));
+    }
+    if cfg.accounts == 0 || cfg.accounts > 50 {
+        return Err(GenerateError::Invalid("--accounts must be between 1 and 50".into()));
+    }
+    if cfg.rows > MAX_ROWS {
+        return Err(GenerateError::Invalid(format!("--rows is at most {MAX_ROWS}")));
+    }
+    let data = out.join("data");
+    if data.exists() {
+        return Err(GenerateError::Invalid(format!(
+            "{} already exists: generate into an empty directory",
+            data.display()
+        )));
+    }
+    let mut rng = Rng(cfg.seed ^ 0x5EED_C057_4ADA_0001);
+    let accounts: Vec<String> =
+        (0..cfg.accounts).map(|i| format!("{}", 111_122_220_000u64 + 1_001 * i as u64)).collect();
+    let payer = accounts[0].clone();
+    let periods: Vec<YearMonth> =
+        std::iter::successors(Some(cfg.start), |m| Some(m.next())).take(cfg.months as usize).collect();
+    let first_day = cfg.start.first_day();
+    let days: Vec<NaiveDate> = periods.iter().flat_map(|m| m.first_day().iter_days().take(m.days() as usize)).collect();
+    let hours_total = days.len() as u64 * 24;
+
+    // Daily series: the services every account has, scaled per account.
+    let mut series: Vec<Series> = Vec::new();
+    let services: &[(&str, &str, &str, &str, &str, &str)] = &[
+        // product, usage type, operation, weekday $/day base, weekend factor, sigma
+        ("AmazonS3", "TimedStorage-ByteHrs", "StandardStorage", "30", "1.0", "0.03"),
+        ("AmazonS3", "Requests-Tier1", "PutObject", "18", "0.6", "0.08"),
+        ("AmazonRDS", "InstanceUsage:db.r5.large", "CreateDBInstance:0002", "6.00", "1.0", "0.0"),
+        ("AmazonCloudWatch", "CW:MetricMonitorUsage", "MetricStorage", "12", "1.0", "0.05"),
+        ("AWSDataTransfer", "DataTransfer-Out-Bytes", "RunInstances", "40", "0.55", "0.10"),
+        ("AWSLambda", "Lambda-GB-Second", "Invoke", "25", "0.5", "0.08"),
+        ("AmazonDynamoDB", "ReadRequestUnits", "GetItem", "15", "0.7", "0.07"),
+        ("AmazonEC2", "EBS:VolumeUsage.gp3", "CreateVolume-Gp3", "8", "1.0", "0.0"),
+    ];
+    for (a, _) in accounts.iter().enumerate() {
+        let scale = Decimal::from(1 + (a as u64 * 7) % 5);
+        let region = a % REGIONS.len();
+        for (si, (product, ut, op, base, weekend, sigma)) in services.iter().enumerate() {
+            let prefix = REGIONS[region].1;
+            series.push(Series {
+                account: a,
+                region,
+                product,
+                usage_type: ut,
+                operation: op,
+                resource: match *product {
+                    "AmazonS3" => format!("costradar-sample-{a}-bucket"),
+                    "AmazonRDS" => format!("arn:aws:rds:{}:{}:db:orders-{a}", REGIONS[region].0, accounts[a]),
+                    "AWSLambda" => format!("arn:aws:lambda:{}:{}:function:api-{a}", REGIONS[region].0, accounts[a]),
+                    "AmazonDynamoDB" => {
+                        format!("arn:aws:dynamodb:{}:{}:table/sessions-{a}", REGIONS[region].0, accounts[a])
+                    }
+                    "AmazonEC2" => format!("vol-{:017x}", 0x0a00 + a * 16 + si),
+                    _ => String::new(),
+                },
+                base: d(base) * scale,
+                weekend: d(weekend),
+                sigma: d(sigma),
+                unit_price: if prefix.is_empty() { d("0.01") } else { d("0.011") },
+                from_day: 0,
+                tags: if a % 2 == 0 { vec![("user_team", TEAMS[a % TEAMS.len()].to_owned())] } else { vec![] },
+            });
+        }
+    }
+    // A service that appears two thirds into the period: the "new service" anomaly.
+    let new_from = days.len() * 2 / 3;
+    if accounts.len() > 1 && days.len() >= 10 {
+        series.push(Series {
+            account: 1,
+            region: 0,
+            product: "AmazonSageMaker",
+            usage_type: "Notebk:ml.g5.xlarge",
+            operation: "RunInstance",
+            resource: format!("arn:aws:sagemaker:us-east-1:{}:notebook-instance/experiment", accounts[1]),
+            base: d("340"),
+            weekend: d("1.0"),
+            sigma: d("0.02"),
+            unit_price: d("1.41"),
+            from_day: new_from,
+            tags: vec![("user_team", "data".into()), ("user_env", "dev".into())],
+        });
+    }
+
+    // Spikes: series with noise, on days with two weeks of history.
+    let mut spikes: HashMap<(usize, usize), Decimal> = HashMap::new();
+    if days.len() >= 21 {
+        let noisy: Vec<usize> =
+            (0..series.len()).filter(|&i| series[i].sigma > Decimal::ZERO && series[i].from_day == 0).collect();
+        let wanted = (2 * accounts.len()).min(noisy.len());
+        let mut tries = 0;
+        while spikes.len() < wanted && tries < 1000 {
+            tries += 1;
+            let s = noisy[rng.below(noisy.len() as u64) as usize];
+            let day = 14 + rng.below((days.len() - 14) as u64) as usize;
+            if spikes.keys().any(|(s2, d2)| *s2 == s && d2.abs_diff(day) < 7) {
+                continue;
+            }
+            // 2.5x to 4.5x the weekday base, at least $150: far outside the noise.
+            let factor = d("2.5") + d("2") * rng.unit();
+            spikes.insert((s, day), (series[s].base * factor).max(d("150")).round_dp(2));
+        }
+    }
+
+    let mut truth = Truth::default();
+    truth.gt.seed = cfg.seed;
+    truth.gt.accounts = accounts.clone();
+    truth.gt.periods = periods.iter().map(|p| p.to_string()).collect();
+    truth.gt.first_day = first_day.to_string();
+    truth.gt.last_day = days.last().expect("at least one day").to_string();
+    let last_two = match truth.gt.periods.as_slice() {
+        [.., a, b] => (a.clone(), b.clone()),
+        [a] => (String::new(), a.clone()),
+        [] => unreachable!("months >= 1"),
+    };
+
+    // Count the fixed rows first, so the hourly fleet fills the rest exactly.
+    let mut fixed: Vec<(usize, Row)> = Vec::new(); // (day index, row)
+    for (di, day) in days.iter().enumerate() {
+        let weekend = day.weekday().number_from_monday() >= 6;
+        let start = day_start(*day);
+        let end = day_start(day.succ_opt().expect("a next day"));
+        for (si, s) in series.iter().enumerate() {
+            if di < s.from_day {
+                continue;
+            }
+            let mut cost = s.base * if weekend { s.weekend } else { Decimal::ONE } * rng.noise(s.sigma);
+            cost = cost.round_dp(8);
+            let mut extra = Decimal::ZERO;
+            if let Some(x) = spikes.get(&(si, di)) {
+                extra = *x;
+            }
+            if di == s.from_day && s.from_day > 0 {
+                truth.gt.injected_anomalies.push(InjectedAnomaly {
+                    date: day.to_string(),
+                    account_id: accounts[s.account].clone(),
+                    service: s.product.to_owned(),
+                    normal: Decimal::ZERO,
+                    extra: cost,
+                    kind: "new_service".into(),
+                });
+            }
+            if extra > Decimal::ZERO {
+                truth.gt.injected_anomalies.push(InjectedAnomaly {
+                    date: day.to_string(),
+                    account_id: accounts[s.account].clone(),
+                    service: s.product.to_owned(),
+                    normal: cost,
+                    extra,
+                    kind: "spike".into(),
+                });
+            }
+            let total = cost + extra;
+            let (region, prefix, _) = REGIONS[s.region];
+            fixed.push((
+                di,
+                Row {
+                    account: accounts[s.account].clone(),
+                    li_type: "Usage",
+                    start,
+                    end,
+                    product: s.product,
+                    usage_type: format!("{prefix}{}", s.usage_type),
+                    operation: s.operation,
+                    resource: s.resource.clone(),
+                    usage: (total / s.unit_price).round_dp(6),
+                    cost: total,
+                    description: format!("{} usage", s.product),
+                    region: region.to_owned(),
+                    pricing_term: "OnDemand",
+                    on_demand: total,
+                    tags: s.tags.clone(),
+                    ..Row::default()
+                },
+            ));
+        }
+    }
+
+    // Waste, one of each kind in the first account (the NAT pair in the second, if any).
+    let a0 = accounts[0].clone();
+    let a1 = accounts.get(1).cloned().unwrap_or_else(|| a0.clone());
+    let mut waste_rows: Vec<(&'static str, &'static str, String, String, Row)> = Vec::new(); // rule, category, account, region, template
+    let daily = |product: &'static str,
+                 ut: &str,
+                 op: &'static str,
+                 res: &str,
+                 acct: &str,
+                 region: &str,
+                 usage: &str,
+                 rate: &str| Row {
+        account: acct.to_owned(),
+        li_type: "Usage",
+        product,
+        usage_type: ut.to_owned(),
+        operation: op,
+        resource: res.to_owned(),
+        usage: d(usage),
+        cost: (d(usage) * d(rate)).round_dp(8),
+        description: format!("{ut} at {rate}"),
+        region: region.to_owned(),
+        pricing_term: "OnDemand",
+        on_demand: (d(usage) * d(rate)).round_dp(8),
+        ..Row::default()
+    };
+    waste_rows.push((
+        "cur.idle-elastic-ip",
+        "idle_elastic_ip",
+        a0.clone(),
+        "us-east-1".into(),
+        daily(
+            "AmazonEC2",
+            "ElasticIP:IdleAddress",
+            "AssociateAddressVPC",
+            "eipalloc-0abc1234def567890",
+            &a0,
+            "us-east-1",
+            "24",
+            "0.005",
+        ),
+    ));
+    waste_rows.push((
+        "cur.idle-public-ipv4",
+        "idle_public_ipv4",
+        a0.clone(),
+        "eu-west-1".into(),
+        daily(
+            "AmazonVPC",
+            "EU-PublicIPv4:IdleAddress",
+            "IdleAddress",
+            &format!("arn:aws:ec2:eu-west-1:{a0}:ipv4pool-ec2/203.0.113.10"),
+            &a0,
+            "eu-west-1",
+            "24",
+            "0.005",
+        ),
+    ));
+    for (i, gb) in ["500", "1200"].iter().enumerate() {
+        // $0.10/GB-month, billed daily in GB-months.
+        let usage = (d(gb) / Decimal::from(30)).round_dp(6);
+        waste_rows.push((
+            "cur.gp2-volume",
+            "gp2_volume",
+            a0.clone(),
+            "us-east-1".into(),
+            daily(
+                "AmazonEC2",
+                "EBS:VolumeUsage.gp2",
+                "CreateVolume-Gp2",
+                &format!("vol-0{:016x}", 0x9200 + i),
+                &a0,
+                "us-east-1",
+                &usage.to_string(),
+                "0.10",
+            ),
+        ));
+    }
+    for (i, (t, rate)) in [("m4.xlarge", "0.20"), ("c4.2xlarge", "0.398")].iter().enumerate() {
+        let mut r = daily(
+            "AmazonEC2",
+            &format!("BoxUsage:{t}"),
+            "RunInstances",
+            &format!("i-0{:016x}", 0x4400 + i),
+            &a0,
+            "us-east-1",
+            "24",
+            rate,
+        );
+        r.instance_type = Some((*t).into());
+        waste_rows.push(("cur.previous-generation", "previous_generation", a0.clone(), "us-east-1".into(), r));
+    }
+    // Two NAT gateways: one moves bytes, one only bills hours.
+    let nat_busy = format!("arn:aws:ec2:us-west-2:{a1}:natgateway/nat-0busy000000000001");
+    let nat_idle = format!("arn:aws:ec2:us-west-2:{a1}:natgateway/nat-0idle000000000002");
+    waste_rows.push((
+        "",
+        "nat_gateway_hours",
+        a1.clone(),
+        "us-west-2".into(),
+        daily("AmazonEC2", "USW2-NatGateway-Hours", "NatGateway", &nat_busy, &a1, "us-west-2", "24", "0.045"),
+    ));
+    waste_rows.push((
+        "",
+        "nat_gateway_bytes",
+        a1.clone(),
+        "us-west-2".into(),
+        daily("AmazonEC2", "USW2-NatGateway-Bytes", "NatGateway", &nat_busy, &a1, "us-west-2", "35.5", "0.045"),
+    ));
+    waste_rows.push((
+        "cur.idle-nat-gateway",
+        "nat_gateway_hours",
+        a1.clone(),
+        "us-west-2".into(),
+        daily("AmazonEC2", "USW2-NatGateway-Hours", "NatGateway", &nat_idle, &a1, "us-west-2", "24", "0.045"),
+    ));
+    for (i, gb) in ["800", "250"].iter().enumerate() {
+        let usage = (d(gb) / Decimal::from(30)).round_dp(6);
+        waste_rows.push((
+            "cur.snapshot-storage",
+            "snapshot_storage",
+            a0.clone(),
+            "us-east-1".into(),
+            daily(
+                "AmazonEC2",
+                "EBS:SnapshotUsage",
+                "CreateSnapshot",
+                &format!("arn:aws:ec2:us-east-1:{a0}:snapshot/snap-0{:016x}", 0x5500 + i),
+                &a0,
+                "us-east-1",
+                &usage.to_string(),
+                "0.05",
+            ),
+        ));
+    }
+    let mut injected_cost: BTreeMap<(String, String), Decimal> = BTreeMap::new();
+    for (di, day) in days.iter().enumerate() {
+        for (rule, cat, _, _, tmpl) in &waste_rows {
+            let mut r = tmpl.clone();
+            r.start = day_start(*day);
+            r.end = day_start(day.succ_opt().expect("next day"));
+            r.waste = Some(cat);
+            if !rule.is_empty() {
+                *injected_cost.entry((rule.to_string(), r.resource.clone())).or_default() += r.cost;
+            }
+            fixed.push((di, r));
+        }
+    }
+    for (rule, _, account, region, tmpl) in &waste_rows {
+        if rule.is_empty() || truth.gt.injected_waste.iter().any(|w| w.resource_id == tmpl.resource) {
+            continue;
+        }
+        truth.gt.injected_waste.push(InjectedWaste {
+            rule: rule.to_string(),
+            account_id: account.clone(),
+            region: region.clone(),
+            resource_id: tmpl.resource.clone(),
+            cost: injected_cost[&(rule.to_string(), tmpl.resource.clone())],
+        });
+    }
+
+    // Commitments: a Compute Savings Plan covering one m5.xlarge in the first account, and an RI
+    // for two r5.large of which one runs, in the last account.
+    let sp_arn = format!("arn:aws:savingsplans::{a0}:savingsplan/00000000-0000-4000-8000-000000000001");
+    let ri_acct = accounts.last().expect("one").clone();
+    let ri_arn = format!("arn:aws:ec2:us-east-1:{ri_acct}:reserved-instances/00000000-0000-4000-8000-000000000002");
+    let sp_rate_od = d("0.192");
+    let sp_rate = d("0.13824"); // 28% off
+    let sp_commitment_hour = d("0.15");
+    let ri_rate = d("0.079");
+    for (di, day) in days.iter().enumerate() {
+        let start = day_start(*day);
+        let end = day_start(day.succ_opt().expect("next day"));
+        let od = (sp_rate_od * Decimal::from(24)).round_dp(8);
+        let base = Row {
+            account: a0.clone(),
+            start,
+            end,
+            product: "AmazonEC2",
+            usage_type: "BoxUsage:m5.xlarge".into(),
+            operation: "RunInstances",
+            resource: "i-0sp00000000000001".into(),
+            usage: Decimal::from(24),
+            region: "us-east-1".into(),
+            instance_type: Some("m5.xlarge".into()),
+            pricing_term: "OnDemand",
+            on_demand: od,
+            sp_arn: Some(sp_arn.clone()),
+            tags: vec![("user_team", "platform".into())],
+            ..Row::default()
+        };
+        fixed.push((
+            di,
+            Row {
+                li_type: "SavingsPlanCoveredUsage",
+                cost: od,
+                sp_effective: (sp_rate * Decimal::from(24)).round_dp(8),
+                description: "m5.xlarge covered by Compute Savings Plan".into(),
+                ..base.clone()
+            },
+        ));
+        fixed.push((
+            di,
+            Row {
+                li_type: "SavingsPlanNegation",
+                cost: -od,
+                on_demand: Decimal::ZERO,
+                description: "Savings Plan negation".into(),
+                ..base
+            },
+        ));
+        fixed.push((
+            di,
+            Row {
+                account: ri_acct.clone(),
+                li_type: "DiscountedUsage",
+                start,
+                end,
+                product: "AmazonEC2",
+                usage_type: "BoxUsage:r5.large".into(),
+                operation: "RunInstances",
+                resource: "i-0ri00000000000001".into(),
+                usage: Decimal::from(24),
+                cost: Decimal::ZERO,
+                description: "r5.large reserved instance applied".into(),
+                region: "us-east-1".into(),
+                instance_type: Some("r5.large".into()),
+                pricing_term: "Reserved",
+                on_demand: (d("0.126") * Decimal::from(24)).round_dp(8),
+                ri_arn: Some(ri_arn.clone()),
+                ri_effective: (ri_rate * Decimal::from(24)).round_dp(8),
+                ..Row::default()
+            },
+        ));
+    }
+    // Monthly lines on the first day of each period: SP and RI fees, support, tax, a credit and a refund.
+    let mut day_index = 0usize;
+    for (pi, p) in periods.iter().enumerate() {
+        let start = day_start(p.first_day());
+        let end = day_start(p.next().first_day());
+        let hours = Decimal::from(p.days() * 24);
+        let sp_total = sp_commitment_hour * hours;
+        let sp_used = (sp_rate * Decimal::from(24) * Decimal::from(p.days())).round_dp(8);
+        let monthly =
+            |account: &str, li_type: &'static str, product: &'static str, ut: &str, cost: Decimal, desc: &str| Row {
+                account: account.to_owned(),
+                li_type,
+                start,
+                end,
+                product,
+                usage_type: ut.to_owned(),
+                operation: "",
+                usage: Decimal::ONE,
+                cost,
+                description: desc.to_owned(),
+                ..Row::default()
+            };
+        fixed.push((
+            day_index,
+            Row {
+                sp_arn: Some(sp_arn.clone()),
+                sp_total,
+                sp_used,
+                usage: hours,
+                ..monthly(
+                    &a0,
+                    "SavingsPlanRecurringFee",
+                    "ComputeSavingsPlans",
+                    "ComputeSP:1yrNoUpfront",
+                    sp_total,
+                    "Savings Plan recurring fee",
+                )
+            },
+        ));
+        let ri_fee = (ri_rate * Decimal::TWO * hours).round_dp(8);
+        fixed.push((
+            day_index,
+            Row {
+                ri_arn: Some(ri_arn.clone()),
+                ri_unused_recurring: (ri_rate * hours).round_dp(8),
+                region: "us-east-1".into(),
+                usage: hours * Decimal::TWO,
+                ..monthly(
+                    &ri_acct,
+                    "RIFee",
+                    "AmazonEC2",
+                    "HeavyUsage:r5.large",
+                    ri_fee,
+                    "r5.large reserved instances, 2 x no upfront",
+                )
+            },
+        ));
+        fixed.push((day_index, monthly(&payer, "Fee", "AWSSupportBusiness", "Dollar", d("100"), "Business support")));
+        for a in &accounts {
+            let tax = (d("25") + d("95") * rng.unit()).round_dp(2);
+            fixed.push((day_index, monthly(a, "Tax", "AmazonEC2", "Tax", tax, "Tax")));
+        }
+        if pi == 0 {
+            fixed.push((day_index, monthly(&a0, "Credit", "AmazonEC2", "Credit", d("-100"), "Promotional credit")));
+            if accounts.len() > 2 {
+                fixed.push((day_index, monthly(&accounts[2], "Refund", "AmazonS3", "Refund", d("-15.50"), "Refund")));
+            }
+        }
+        day_index += p.days() as usize;
+    }
+    fixed.sort_by_key(|(di, _)| *di);
+
+    let fixed_rows = fixed.len() as u64;
+    if cfg.rows < fixed_rows + 24 {
+        return Err(GenerateError::Invalid(format!(
+            "--rows must be at least {} for {} account(s) over {} month(s)",
+            fixed_rows + 24,
+            cfg.accounts,
+            cfg.months
+        )));
+    }
+    let fleet_rows = cfg.rows - fixed_rows;
+    let fleet_size = fleet_rows.div_ceil(hours_total);
+    let last_hours = fleet_rows - (fleet_size - 1) * hours_total;
+    struct Instance {
+        account: usize,
+        region: usize,
+        itype: &'static str,
+        rate: Decimal,
+        id: String,
+        tags: Vec<(&'static str, String)>,
+    }
+    let fleet: Vec<Instance> = (0..fleet_size)
+        .map(|k| {
+            let account = rng.below(accounts.len() as u64) as usize;
+            let region = rng.below(REGIONS.len() as u64) as usize;
+            let (itype, base) = FLEET_TYPES[rng.below(FLEET_TYPES.len() as u64) as usize];
+            let tags = match k % 3 {
+                0 => vec![],
+                1 => vec![("user_team", TEAMS[(k % 4) as usize].to_owned())],
+                _ => vec![("user_env", "prod".to_owned()), ("user_team", TEAMS[(k % 4) as usize].to_owned())],
+            };
+            Instance { account, region, itype, rate: price(base, region), id: format!("i-0{k:016x}"), tags }
+        })
+        .collect();
+
+    fs::create_dir_all(out).map_err(|e| io(out, e))?;
+    let schema = cur2_arrow_schema();
+    let mut w = Writer { dir: out.to_owned(), schema: schema.clone(), current: None, files: 0, b: Builders::new() };
+    let mut fixed_iter = fixed.into_iter().peekable();
+    let mut hour_index: u64 = 0;
+    let mut day_cursor = 0usize;
+    for p in &periods {
+        let period = p.to_string();
+        let period_ms = day_start(p.first_day()).and_utc().timestamp_millis();
+        for _ in 0..p.days() {
+            while let Some((_, r)) = fixed_iter.next_if(|(di, _)| *di == day_cursor) {
+                truth.add(&period, (&last_two.0, &last_two.1), &r);
+                w.push(&period, &payer, period_ms, &r)?;
+            }
+            let day = days[day_cursor];
+            for h in 0..24u32 {
+                let start = day.and_hms_opt(h, 0, 0).expect("hour");
+                let end = start + chrono::Duration::hours(1);
+                for (k, inst) in fleet.iter().enumerate() {
+                    if k as u64 == fleet_size - 1 && hour_index >= last_hours {
+                        continue;
+                    }
+                    let (region, prefix, _) = REGIONS[inst.region];
+                    let r = Row {
+                        account: accounts[inst.account].clone(),
+                        li_type: "Usage",
+                        start,
+                        end,
+                        product: "AmazonEC2",
+                        usage_type: format!("{prefix}BoxUsage:{}", inst.itype),
+                        operation: "RunInstances",
+                        resource: inst.id.clone(),
+                        usage: Decimal::ONE,
+                        cost: inst.rate,
+                        description: format!("${} per On Demand Linux {} Instance Hour", inst.rate, inst.itype),
+                        region: region.to_owned(),
+                        instance_type: Some(inst.itype.to_owned()),
+                        pricing_term: "OnDemand",
+                        on_demand: inst.rate,
+                        tags: inst.tags.clone(),
+                        ..Row::default()
+                    };
+                    truth.add(&period, (&last_two.0, &last_two.1), &r);
+                    w.push(&period, &payer, period_ms, &r)?;
+                }
+                hour_index += 1;
+            }
+            day_cursor += 1;
+        }
+    }
+    w.flush()?;
+    w.close()?;
+    let gt = truth.finish();
+    debug_assert_eq!(gt.rows, cfg.rows);
+    let path = out.join("ground_truth.json");
+    let json = serde_json::to_vec_pretty(&gt).map_err(|e| io(&path, e))?;
+    fs::write(&path, json).map_err(|e| io(&path, e))?;
+    Ok(gt)
+}
+
+/// Reads `DIR/ground_truth.json`.
+pub fn read_ground_truth(dir: &Path) -> Result<GroundTruth, GenerateError> {
+    let path = dir.join("ground_truth.json");
+    let bytes = fs::read(&path).map_err(|e| io(&path, e))?;
+    serde_json::from_slice(&bytes).map_err(|e| io(&path, e))
+}
