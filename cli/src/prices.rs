@@ -11,6 +11,7 @@ use costradar_aws::price_list::PriceListApi;
 use costradar_aws::DynamoStore;
 use costradar_core::domain::parse_regions;
 use costradar_core::pricing::price_list;
+use costradar_core::scan::tasks::refresh_price_list;
 use serde_json::json;
 
 #[derive(Subcommand)]
@@ -32,7 +33,7 @@ pub async fn run(cmd: PricesCommand, sdk: &costradar_aws::SdkConfig, store: &Dyn
             return ExitCode::from(2);
         }
     };
-    match price_list::refresh(&PriceListApi::from_sdk(sdk), store, &regions).await {
+    match refresh_price_list(&PriceListApi::from_sdk(sdk), store, &regions).await {
         Ok(rates) => println!("{}", json!({ "regions": regions, "rates": rates })),
         Err(e) => {
             eprintln!("costradar: {e}");

@@ -6,10 +6,10 @@
 use std::time::Instant;
 
 use chrono::{Duration, TimeZone, Utc};
+use costradar_core::domain::settings::ScanSettings;
 use costradar_core::pricing::{snapshot, PriceBook};
 use costradar_core::rules::draft::Ctx;
 use costradar_core::rules::facts::*;
-use costradar_core::rules::settings::ScanSettings;
 use costradar_core::rules::{evaluate_region, settle_overlaps};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rust_decimal::Decimal;

@@ -79,7 +79,7 @@ mod tests {
         let mut tenant = Tenant::new(TenantId::generate(), "Acme".into(), ExternalId::generate(), Utc::now());
         // Zero days: the fake's volumes are new to the scan's memory.
         tenant.scan_settings = Some(
-            costradar_core::rules::settings::ScanSettings::from_json(br#"{"unattached_volume_days": 0}"#).unwrap(),
+            costradar_core::domain::settings::ScanSettings::from_json(br#"{"unattached_volume_days": 0}"#).unwrap(),
         );
         store.save_tenant(&mut tenant).await.unwrap();
         let role = RoleArn::parse("arn:aws:iam::111122223333:role/CostradarReadOnly").unwrap();

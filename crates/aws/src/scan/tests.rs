@@ -14,8 +14,8 @@ use chrono::{TimeZone, Utc};
 use rust_decimal::Decimal;
 
 use super::*;
+use costradar_core::domain::settings::ScanSettings;
 use costradar_core::rules::draft::Ctx;
-use costradar_core::rules::settings::ScanSettings;
 use costradar_core::rules::{evaluate_region, facts::RegionInventory};
 use costradar_core::scan::{keep_dependable, MetricsWindow};
 

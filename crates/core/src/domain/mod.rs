@@ -6,6 +6,7 @@ pub mod event;
 pub mod finding;
 pub mod ids;
 pub mod scan_run;
+pub mod settings;
 pub mod tenant;
 pub mod token;
 

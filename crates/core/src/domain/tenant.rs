@@ -30,9 +30,9 @@ pub struct Tenant {
     /// A secret of the tenant's: never logged, never shown in full.
     #[serde(default)]
     pub notify_webhook_url: Option<String>,
-    /// Scan thresholds; `None`: the documented defaults (`rules::settings`).
+    /// Scan thresholds; `None`: the documented defaults (`domain::settings`).
     #[serde(default)]
-    pub scan_settings: Option<crate::rules::settings::ScanSettings>,
+    pub scan_settings: Option<super::settings::ScanSettings>,
     /// Optimistic-concurrency version: every write says which version it read.
     pub version: u64,
 }

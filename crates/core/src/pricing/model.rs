@@ -29,6 +29,11 @@ pub struct Estimate {
 }
 
 impl Estimate {
+    /// The estimate, when it could be priced.
+    pub fn priced(self) -> Option<Self> {
+        self.monthly_usd.is_some().then_some(self)
+    }
+
     fn unpriced(reason: impl Into<String>) -> Self {
         Self { unpriced_reason: Some(reason.into()), ..Self::default() }
     }

@@ -167,33 +167,6 @@ pub trait PriceListSource: Send + Sync {
     async fn rates(&self, regions: &[String]) -> Result<RateTable, PriceListError>;
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum RefreshError {
-    #[error("{0}; the stored rates are unchanged")]
-    Source(#[from] PriceListError),
-    #[error("the Price List API returned no rates for {0}; the stored rates are unchanged")]
-    Empty(String),
-    #[error("could not store the rates: {0}")]
-    Store(#[from] crate::store::StoreError),
-}
-
-/// The Price List cache's refresh job (the scan function's `refresh_price_list` task, daily, and
-/// `costradar prices refresh`): reads `regions`' rates and replaces the stored Price List rates
-/// of those regions. A read that fails or comes back empty writes nothing, so the receiver and the
-/// scans keep pricing from the last good refresh. Returns the number of rates stored.
-pub async fn refresh(
-    source: &dyn PriceListSource,
-    store: &dyn crate::store::RateStore,
-    regions: &[String],
-) -> Result<usize, RefreshError> {
-    let rates = source.rates(regions).await?;
-    if rates.is_empty() {
-        return Err(RefreshError::Empty(regions.join(", ")));
-    }
-    store.save_rates(crate::store::RateScope::PriceList, &rates).await?;
-    Ok(rates.len())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

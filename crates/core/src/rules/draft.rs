@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::facts::Tags;
-use super::settings::ScanSettings;
 use crate::domain::finding::{Confidence, Finding, FindingStatus};
+use crate::domain::settings::ScanSettings;
 use crate::domain::TenantId;
 use crate::pricing::{PriceBook, PriceSource, Sku, HOURS_PER_MONTH};
 

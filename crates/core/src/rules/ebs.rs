@@ -24,28 +24,12 @@ use super::draft::{aws_cli, ec2_arn, usd, whole_days, Ctx, Draft};
 use super::facts::{Instance, RegionInventory, Volume};
 use crate::domain::event::VolumeSpec;
 use crate::domain::finding::Confidence;
-use crate::pricing::model::{gp3_equivalent, volume_monthly, Estimate, GP3_FREE_IOPS, GP3_FREE_THROUGHPUT};
-use crate::pricing::PriceBook;
+use crate::pricing::model::{gp3_equivalent, volume_monthly, GP3_FREE_IOPS, GP3_FREE_THROUGHPUT};
 
 pub const UNATTACHED: &str = "ebs.unattached-volume";
 pub const GP2_TO_GP3: &str = "ebs.gp2-to-gp3";
 pub const IO_TO_GP3: &str = "ebs.io-to-gp3";
 pub const ON_STOPPED_INSTANCE: &str = "ebs.volume-on-stopped-instance";
-
-pub fn spec(v: &Volume) -> VolumeSpec {
-    VolumeSpec {
-        volume_type: v.volume_type.clone(),
-        size_gib: v.size_gib,
-        iops: v.iops,
-        throughput_mibps: v.throughput_mibps,
-    }
-}
-
-/// A volume's monthly cost with its breakdown, or `None` when the price book lacks a rate.
-pub fn priced(book: &PriceBook<'_>, region: &str, v: &VolumeSpec) -> Option<Estimate> {
-    let e = volume_monthly(book, region, v);
-    e.monthly_usd.is_some().then_some(e)
-}
 
 fn base(ctx: &Ctx<'_>, inv: &RegionInventory, v: &Volume, rule: &str, title: String) -> Draft {
     let arn = ec2_arn(&inv.region, ctx.account_id, "volume", &v.id);
@@ -75,7 +59,7 @@ pub fn evaluate(ctx: &Ctx<'_>, inv: &RegionInventory, out: &mut Vec<Draft>) {
 
 fn with_cost(ctx: &Ctx<'_>, region: &str, d: &mut Draft, v: &Volume) -> bool {
     let mut p = ctx.pricer(region);
-    let Some(e) = priced(ctx.book, region, &spec(v)) else {
+    let Some(e) = volume_monthly(ctx.book, region, &v.spec()).priced() else {
         d.evidence.push(format!("{}: no price for {} in {region}; the saving is not estimated", v.id, v.volume_type));
         return false;
     };
@@ -158,8 +142,8 @@ fn on_stopped_instance(
 }
 
 fn to_gp3(ctx: &Ctx<'_>, inv: &RegionInventory, v: &Volume, rule: &str, to: VolumeSpec, why: &str) -> Option<Draft> {
-    let now = priced(ctx.book, &inv.region, &spec(v))?;
-    let alt = priced(ctx.book, &inv.region, &to)?;
+    let now = volume_monthly(ctx.book, &inv.region, &v.spec()).priced()?;
+    let alt = volume_monthly(ctx.book, &inv.region, &to).priced()?;
     let (now_usd, alt_usd) = (now.monthly_usd?, alt.monthly_usd?);
     let saving = now_usd - alt_usd;
     if saving <= Decimal::ZERO {
@@ -199,7 +183,7 @@ fn gp2_to_gp3(ctx: &Ctx<'_>, inv: &RegionInventory, v: &Volume, out: &mut Vec<Dr
     if v.volume_type != "gp2" || !matches!(v.state.as_str(), "available" | "in-use") {
         return;
     }
-    let to = gp3_equivalent(&spec(v));
+    let to = gp3_equivalent(&v.spec());
     let baseline = (3 * v.size_gib).clamp(100, 16_000);
     let why = format!("gp2 gives {baseline} baseline IOPS at this size; gp3 keeps at least that and the throughput");
     out.extend(to_gp3(ctx, inv, v, GP2_TO_GP3, to, &why));

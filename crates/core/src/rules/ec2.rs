@@ -19,6 +19,7 @@ use super::draft::{aws_cli, ec2_arn, usd, whole_days, Ctx, Draft};
 use super::facts::{Instance, RegionInventory};
 use super::realtime::{current_generation, split_type};
 use crate::domain::finding::Confidence;
+use crate::pricing::model::volume_monthly;
 use crate::pricing::Sku;
 
 pub const STOPPED: &str = "ec2.stopped-instance";
@@ -81,7 +82,7 @@ fn stopped(ctx: &Ctx<'_>, inv: &RegionInventory, i: &Instance, out: &mut Vec<Dra
     let mut gib = 0u32;
     for v in inv.volumes.iter().filter(|v| v.attached_to.contains(&i.id)) {
         gib += v.size_gib;
-        match super::ebs::priced(ctx.book, &inv.region, &super::ebs::spec(v)) {
+        match volume_monthly(ctx.book, &inv.region, &v.spec()).priced() {
             Some(e) => {
                 p.note(&e.sources);
                 let c = e.monthly_usd.unwrap_or_default();

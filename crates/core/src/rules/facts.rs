@@ -28,6 +28,18 @@ pub struct Volume {
     pub unattached_since: Option<DateTime<Utc>>,
 }
 
+impl Volume {
+    /// What prices the volume: its type, size and provisioned performance.
+    pub fn spec(&self) -> crate::domain::event::VolumeSpec {
+        crate::domain::event::VolumeSpec {
+            volume_type: self.volume_type.clone(),
+            size_gib: self.size_gib,
+            iops: self.iops,
+            throughput_mibps: self.throughput_mibps,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Instance {
     pub id: String,

@@ -16,7 +16,6 @@ pub mod logs;
 pub mod nat;
 pub mod rds;
 pub mod realtime;
-pub mod settings;
 pub mod snapshots;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testkit;

@@ -118,7 +118,7 @@ mod tests {
         assert_eq!(d.monthly_savings_usd, Some(dec("36.5")));
         assert!(d.fix_command.ends_with("release-address --allocation-id eipalloc-1 --region us-east-1"));
         // 14 GiB over 14 days = 30 GiB a month × 0.045 = 1.35 (the threshold raised to allow it).
-        let settings = crate::rules::settings::ScanSettings { nat_idle_max_bytes: 20 * GIB, ..Default::default() };
+        let settings = crate::domain::settings::ScanSettings { nat_idle_max_bytes: 20 * GIB, ..Default::default() };
         inv.nat_gateways[0].bytes_processed = Some(14 * GIB);
         assert_eq!(only(run_with(evaluate, &settings, &inv), IDLE).monthly_savings_usd, Some(dec("37.85")));
     }

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 
 use super::draft::{Ctx, Draft};
 use super::facts::{Instance, RegionInventory};
-use super::settings::ScanSettings;
+use crate::domain::settings::ScanSettings;
 use crate::pricing::{snapshot, PriceBook, RateTable};
 
 pub fn rates() -> &'static RateTable {

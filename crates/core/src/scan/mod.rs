@@ -26,11 +26,11 @@ use chrono::{DateTime, Utc};
 use crate::access::AssumeError;
 use crate::domain::finding::{Finding, FindingStatus, Suppression};
 use crate::domain::scan_run::{AccountRun, ActionError, RegionRun, ScanStatus, MAX_ERRORS_PER_REGION};
+use crate::domain::settings::ScanSettings;
 use crate::domain::{ExternalId, RoleArn, TenantId};
 use crate::pricing::{PriceBook, RateTable};
 use crate::rules::draft::{Ctx, Draft};
 use crate::rules::facts::{Recommendation, RegionInventory};
-use crate::rules::settings::ScanSettings;
 use crate::rules::{coh, evaluate_region, settle_overlaps, SCAN_RULE_PREFIXES};
 use crate::store::{FindingStore, ObservationStore, ResolveScope, StoreError};
 

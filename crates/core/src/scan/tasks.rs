@@ -166,11 +166,9 @@ impl ScanTasks {
             .price_list
             .as_deref()
             .ok_or_else(|| invalid("refresh_price_list: this function was built without a Price List client"))?;
-        let rates = price_list::refresh(source, self.store.as_ref(), &regions).await.map_err(|e| match e {
-            price_list::RefreshError::Source(_) | price_list::RefreshError::Store(_) => {
-                TaskError::Transient(e.to_string())
-            }
-            price_list::RefreshError::Empty(_) => invalid(e),
+        let rates = refresh_price_list(source, self.store.as_ref(), &regions).await.map_err(|e| match e {
+            RefreshError::Source(_) | RefreshError::Store(_) => TaskError::Transient(e.to_string()),
+            RefreshError::Empty(_) => invalid(e),
         })?;
         tracing::info!(?regions, rates, "Price List rates refreshed");
         Ok(serde_json::json!({ "regions": regions, "rates": rates }))
@@ -404,6 +402,33 @@ fn failed_run(tenant: &TenantId, account: &AccountId, error_type: &str, message:
         error: Some(AccountFailure { error_type: error_type.into(), message: message.into() }),
         cur: None,
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    #[error("{0}; the stored rates are unchanged")]
+    Source(#[from] crate::pricing::price_list::PriceListError),
+    #[error("the Price List API returned no rates for {0}; the stored rates are unchanged")]
+    Empty(String),
+    #[error("could not store the rates: {0}")]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// The Price List cache's refresh job (the scan function's `refresh_price_list` task, daily, and
+/// `costradar prices refresh`): reads `regions`' rates and replaces the stored Price List rates
+/// of those regions. A read that fails or comes back empty writes nothing, so the receiver and the
+/// scans keep pricing from the last good refresh. Returns the number of rates stored.
+pub async fn refresh_price_list(
+    source: &dyn PriceListSource,
+    store: &dyn crate::store::RateStore,
+    regions: &[String],
+) -> Result<usize, RefreshError> {
+    let rates = source.rates(regions).await?;
+    if rates.is_empty() {
+        return Err(RefreshError::Empty(regions.join(", ")));
+    }
+    store.save_rates(crate::store::RateScope::PriceList, &rates).await?;
+    Ok(rates.len())
 }
 
 #[cfg(test)]
