@@ -647,29 +647,19 @@ async fn event_text_cannot_inject_slack_markup_and_debug_output_hides_the_webhoo
     assert!(!debug.contains("secret-path") && debug.contains("<redacted>"), "{debug}");
 
     let hostile = "<!channel> <https://evil.example/login|Reset your AWS password> & more";
+    let title = format!("NAT gateway {hostile} created");
+    let open = costradar_core::domain::finding::Finding::open;
     let finding = costradar_core::domain::finding::Finding {
-        tenant_id: tenant.id.clone(),
-        account_id: "123456789012".into(),
-        region: "us-east-1".into(),
-        rule: "realtime.cost-increase".into(),
-        resource_id: "nat-1".into(),
-        title: format!("NAT gateway {hostile} created"),
-        evidence: vec![],
-        monthly_cost_usd: None,
-        monthly_savings_usd: None,
-        alternative: None,
         actor: Some(format!("arn:aws:sts::123456789012:assumed-role/{hostile}")),
-        source_event: None,
-        price_source: None,
-        status: costradar_core::domain::finding::FindingStatus::Open,
-        first_seen: chrono::Utc::now(),
-        last_seen: chrono::Utc::now(),
-        arn: None,
-        confidence: None,
-        fix_command: None,
-        savings_included_in: None,
-        resolved_at: None,
-        suppressed_by: None,
+        ..open(
+            tenant.id.clone(),
+            "123456789012",
+            "us-east-1",
+            "realtime.cost-increase",
+            "nat-1",
+            title,
+            chrono::Utc::now(),
+        )
     };
     let text = costradar_core::receiver::notify::payload(&tenant, &finding)["text"].as_str().unwrap().to_owned();
     assert!(!text.contains('<') && !text.contains('>'), "{text}");

@@ -160,28 +160,20 @@ async fn event_contract<S: ReceiverStore + ?Sized>(s: &S) {
     s.save_tenant(&mut t).await.unwrap();
     let t0 = Utc::now() - Duration::hours(1);
     let finding = |at| costradar_core::domain::finding::Finding {
-        tenant_id: t.id.clone(),
-        account_id: "123456789012".into(),
-        region: "us-east-1".into(),
-        rule: "realtime.gp2-volume".into(),
-        resource_id: "vol-1".into(),
-        title: "500 GiB gp2 volume".into(),
         evidence: vec!["500 GiB gp2 at $0.10/month = $50".into()],
         monthly_cost_usd: Some("50".parse().unwrap()),
         monthly_savings_usd: Some("5".parse().unwrap()),
         alternative: Some("gp3".into()),
-        actor: None,
-        source_event: None,
         price_source: Some("snapshot".into()),
-        status: costradar_core::domain::finding::FindingStatus::Open,
-        first_seen: at,
-        last_seen: at,
-        arn: None,
-        confidence: None,
-        fix_command: None,
-        savings_included_in: None,
-        resolved_at: None,
-        suppressed_by: None,
+        ..costradar_core::domain::finding::Finding::open(
+            t.id.clone(),
+            "123456789012",
+            "us-east-1",
+            "realtime.gp2-volume",
+            "vol-1",
+            "500 GiB gp2 volume",
+            at,
+        )
     };
     let body = serde_json::json!({"kind": "ebs.create-volume", "monthly_cost_usd": 50.0});
     let ttl = Utc::now() + Duration::days(90);
@@ -260,28 +252,14 @@ async fn finding_contract<S: ScanStore + EventStore + ?Sized>(s: &S) {
     s.save_tenant(&mut t).await.unwrap();
     let t0 = Utc::now() - Duration::hours(2);
     let f = |rule: &str, resource: &str, region: &str, at| Finding {
-        tenant_id: t.id.clone(),
-        account_id: "123456789012".into(),
-        region: region.into(),
-        rule: rule.into(),
-        resource_id: resource.into(),
-        title: format!("{rule} {resource}"),
         evidence: vec!["100 GiB gp3 × $0.08 = $8".into()],
         monthly_cost_usd: Some("8".parse().unwrap()),
         monthly_savings_usd: Some("8".parse().unwrap()),
-        alternative: None,
-        actor: None,
-        source_event: None,
         price_source: Some("snapshot".into()),
-        status: FindingStatus::Open,
-        first_seen: at,
-        last_seen: at,
         arn: Some(format!("arn:aws:ec2:{region}:123456789012:volume/{resource}")),
         confidence: Some(Confidence::High),
         fix_command: Some(format!("aws ec2 delete-volume --volume-id {resource} --region {region}")),
-        savings_included_in: None,
-        resolved_at: None,
-        suppressed_by: None,
+        ..Finding::open(t.id.clone(), "123456789012", region, rule, resource, format!("{rule} {resource}"), at)
     };
     // 130 findings: more than one batch read (100) and write (25). A log group name holds '#'.
     let mut first: Vec<Finding> =

@@ -17,7 +17,7 @@ use super::anomaly::{Anomaly, AnomalyKind};
 use super::engine::{query_cost_usd, request_token, QueryError, QueryExecutions, QueryState};
 use super::queries::{Library, PeriodRange, Query, Schema, YearMonth};
 use super::rates::rate_table;
-use crate::domain::finding::{Confidence, Finding, FindingStatus};
+use crate::domain::finding::{Confidence, Finding};
 use crate::domain::{parse_json, Account, AccountId, AccountStatus, Clock, Tenant, TenantId};
 use crate::store::{AccountStore, FindingStore, RateScope, RateStore, ResolveScope, TenantStore};
 use crate::workflow::TaskError;
@@ -344,28 +344,13 @@ impl<S: CurStore> CurTasks<S> {
 
 fn waste_finding(f: CurFinding, tenant: &TenantId, now: DateTime<Utc>) -> Finding {
     Finding {
-        tenant_id: tenant.clone(),
-        account_id: f.account_id,
-        region: f.region,
-        rule: f.rule,
-        resource_id: f.resource_id,
-        title: f.title,
         evidence: f.evidence,
         monthly_cost_usd: Some(f.monthly_cost),
         monthly_savings_usd: f.monthly_savings,
         alternative: f.alternative,
-        actor: None,
-        source_event: None,
         price_source: Some("cur".into()),
-        status: FindingStatus::Open,
-        first_seen: now,
-        last_seen: now,
-        arn: None,
         confidence: Some(Confidence::Medium),
-        fix_command: None,
-        savings_included_in: None,
-        resolved_at: None,
-        suppressed_by: None,
+        ..Finding::open(tenant.clone(), f.account_id, f.region, f.rule, f.resource_id, f.title, now)
     }
 }
 
@@ -375,31 +360,15 @@ fn anomaly_finding(a: &Anomaly, tenant: &TenantId, now: DateTime<Utc>) -> Findin
         AnomalyKind::Spike => "Spend spike",
         AnomalyKind::NewSeries => "New spend",
     };
+    let title = format!("{what} in {} on {}: ${} (expected ${})", a.service, a.date, a.actual, a.expected);
+    let resource = format!("{}#{}", a.service, a.date);
     Finding {
-        tenant_id: tenant.clone(),
-        account_id: a.account_id.clone(),
-        region: String::new(),
-        rule: ANOMALY_RULE.into(),
-        resource_id: format!("{}#{}", a.service, a.date),
-        title: format!("{what} in {} on {}: ${} (expected ${})", a.service, a.date, a.actual, a.expected),
         evidence: vec![format!(
             "daily usage cost {} against a baseline of {} ({:?} severity, +${})",
             a.actual, a.expected, a.severity, a.impact
         )],
-        monthly_cost_usd: None,
-        monthly_savings_usd: None,
-        alternative: None,
-        actor: None,
-        source_event: None,
         price_source: Some("cur".into()),
-        status: FindingStatus::Open,
-        first_seen: now,
-        last_seen: now,
-        arn: None,
         confidence: Some(Confidence::Low),
-        fix_command: None,
-        savings_included_in: None,
-        resolved_at: None,
-        suppressed_by: None,
+        ..Finding::open(tenant.clone(), a.account_id.clone(), "", ANOMALY_RULE, resource, title, now)
     }
 }

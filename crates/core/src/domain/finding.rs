@@ -79,6 +79,44 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A new open finding of `rule` on `resource_id`, first and last seen `now`. Every source
+    /// (scan rules, real-time events, CUR analysis) starts here and sets what it knows with
+    /// struct-update syntax: `Finding { evidence, ..Finding::open(...) }`.
+    pub fn open(
+        tenant_id: TenantId,
+        account_id: impl Into<String>,
+        region: impl Into<String>,
+        rule: impl Into<String>,
+        resource_id: impl Into<String>,
+        title: impl Into<String>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            tenant_id,
+            account_id: account_id.into(),
+            region: region.into(),
+            rule: rule.into(),
+            resource_id: resource_id.into(),
+            title: title.into(),
+            evidence: Vec::new(),
+            monthly_cost_usd: None,
+            monthly_savings_usd: None,
+            alternative: None,
+            actor: None,
+            source_event: None,
+            price_source: None,
+            status: FindingStatus::Open,
+            first_seen: now,
+            last_seen: now,
+            arn: None,
+            confidence: None,
+            fix_command: None,
+            savings_included_in: None,
+            resolved_at: None,
+            suppressed_by: None,
+        }
+    }
+
     /// The sort-key suffix: unique per (account, rule, resource).
     pub fn key(&self) -> String {
         format!("{}#{}#{}", self.account_id, self.rule, self.resource_id)

@@ -17,7 +17,7 @@ use chrono::Utc;
 use serde_json::{json, Value};
 
 use crate::domain::event::{classify, Change, Classified, EndpointVariant, InstanceOp, MAX_IDS_PER_EVENT};
-use crate::domain::finding::{Finding, FindingStatus};
+use crate::domain::finding::Finding;
 use crate::domain::{Account, AccountId, Clock, Tenant, TenantId, TenantStatus, TokenHash};
 use crate::pricing::{PriceBook, RateTable};
 use crate::rules::realtime::DEFAULT_THRESHOLD_USD;
@@ -389,29 +389,18 @@ impl Receiver {
             PriceBook { tenant: tenant_rates.as_deref(), price_list: price_list.as_deref(), snapshot: &self.snapshot };
         let threshold = tenant.realtime_threshold_usd.unwrap_or(DEFAULT_THRESHOLD_USD);
         let priced = price_classified(ev, &book, &known, threshold);
-        let finding = priced.finding.as_ref().map(|f| Finding {
-            tenant_id: tenant.id.clone(),
-            account_id: ev.account.clone(),
-            region: ev.region.clone(),
-            rule: f.rule.to_owned(),
-            resource_id: ev.change.resource_id().unwrap_or(&ev.id).to_owned(),
-            title: f.title.clone(),
-            evidence: priced.breakdown.clone(),
-            monthly_cost_usd: f.monthly_cost_usd,
-            monthly_savings_usd: f.alternative.as_ref().map(|a| a.monthly_savings_usd),
-            alternative: f.alternative.as_ref().map(|a| a.description.clone()),
-            actor: ev.actor.arn.clone(),
-            source_event: Some(ev.id.clone()),
-            price_source: priced.price_source.map(str::to_owned),
-            status: FindingStatus::Open,
-            first_seen: now,
-            last_seen: now,
-            arn: None,
-            confidence: None,
-            fix_command: None,
-            savings_included_in: None,
-            resolved_at: None,
-            suppressed_by: None,
+        let finding = priced.finding.as_ref().map(|f| {
+            let resource = ev.change.resource_id().unwrap_or(&ev.id);
+            Finding {
+                evidence: priced.breakdown.clone(),
+                monthly_cost_usd: f.monthly_cost_usd,
+                monthly_savings_usd: f.alternative.as_ref().map(|a| a.monthly_savings_usd),
+                alternative: f.alternative.as_ref().map(|a| a.description.clone()),
+                actor: ev.actor.arn.clone(),
+                source_event: Some(ev.id.clone()),
+                price_source: priced.price_source.map(str::to_owned),
+                ..Finding::open(tenant.id.clone(), &*ev.account, &*ev.region, f.rule, resource, &*f.title, now)
+            }
         });
         let mut stored = serde_json::to_value(&priced).expect("priced event serialises");
         stored["received_at"] = json!(now);

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::facts::Tags;
-use crate::domain::finding::{Confidence, Finding, FindingStatus};
+use crate::domain::finding::{Confidence, Finding};
 use crate::domain::settings::ScanSettings;
 use crate::domain::TenantId;
 use crate::pricing::{PriceBook, PriceSource, Sku, HOURS_PER_MONTH};
@@ -79,28 +79,16 @@ impl Draft {
 
     pub fn into_finding(self, tenant: &TenantId, account_id: &str, now: DateTime<Utc>) -> Finding {
         Finding {
-            tenant_id: tenant.clone(),
-            account_id: account_id.to_owned(),
-            region: self.region,
-            rule: self.rule,
-            resource_id: self.resource_id,
-            title: self.title,
             evidence: self.evidence,
             monthly_cost_usd: self.monthly_cost_usd.map(cents),
             monthly_savings_usd: self.monthly_savings_usd.map(cents),
             alternative: self.alternative,
-            actor: None,
-            source_event: None,
             price_source: self.price_source,
-            status: FindingStatus::Open,
-            first_seen: now,
-            last_seen: now,
             arn: self.arn,
             confidence: Some(self.confidence),
             fix_command: Some(self.fix_command),
             savings_included_in: self.savings_included_in,
-            resolved_at: None,
-            suppressed_by: None,
+            ..Finding::open(tenant.clone(), account_id, self.region, self.rule, self.resource_id, self.title, now)
         }
     }
 }
