@@ -1,5 +1,5 @@
 //! The embedded query engine: Apache DataFusion over local files, for local runs and small
-//! tenants (feature `embedded`; the Lambdas do not carry it).
+//! tenants (in `costradar-cur-local`, which no Lambda links).
 //!
 //! - A CUR 2.0 export: a directory laid out as the export writes it,
 //!   `[data/]BILLING_PERIOD=YYYY-MM/*.parquet`. The partition column is exposed as

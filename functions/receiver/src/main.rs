@@ -15,8 +15,8 @@ use costradar_core::receiver::notify::Notifications;
 use costradar_core::receiver::Receiver;
 use lambda_http::{service_fn, Error, Request};
 
-// Parsing an event allocates a small tree per event: mimalloc took the receiver pipeline from
-// 59.5 to 41.7 µs per RunInstances event (benches/receiver_pipeline.rs, README "Real-time receiver").
+// Parsing an event allocates a small tree per event: mimalloc makes that cheaper (figures in
+// docs/benchmarks.md, from crates/core/benches/receiver_pipeline.rs).
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -1,6 +1,6 @@
 //! The price catalogue. Sources, best first:
 //! 1. the tenant's effective rates learned from its CUR (`TenantRates`, filled by CUR analysis);
-//! 2. AWS Price List API prices cached by a refresh job (`PriceListCache`);
+//! 2. AWS Price List API prices, stored by the daily refresh (`price_list`, `RateScope::PriceList`);
 //! 3. the bundled snapshot (`crates/core/data/pricing-snapshot.json`), for offline and local runs.
 //!
 //! Every rate carries its source and date, and so does everything priced from it.

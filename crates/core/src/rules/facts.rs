@@ -1,5 +1,5 @@
 //! What the scan rules read: plain facts about one region's resources, filled by the scanners
-//! (`aws::scan`) from the SDK's answers and by the scan orchestration from its own memory
+//! (`costradar_aws::scan`) from the SDK's answers and by the scan orchestration from its own memory
 //! (`unattached_since`, `no_targets_since`) and CloudWatch (utilisation). No SDK type here.
 
 use std::collections::{BTreeMap, HashSet};
