@@ -13,6 +13,9 @@ status=0
 tools/check-locks.sh || status=1
 cargo fmt --all -- --check || { echo "test: cargo fmt --all has changes to make" >&2; status=1; }
 cargo clippy --workspace --all-targets --locked -- -D warnings || { echo "test: clippy found problems" >&2; status=1; }
+# What ships builds without the features the tests turn on (the workspace build unifies them).
+cargo check --locked -p costradar-cli -p costradar-onboarding -p costradar-receiver -p costradar-scan -p costradar-cur-query ||
+  { echo "test: a shipped binary does not build on its own" >&2; status=1; }
 
 cargo test --workspace --locked 2>&1 | tee "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1

@@ -706,6 +706,35 @@ fn day_start(day: NaiveDate) -> NaiveDateTime {
 
 /// Writes the export and its ground truth into `out`.
 pub fn generate(cfg: &GeneratorConfig, out: &Path) -> Result<GroundTruth, GenerateError> {
+    check_config(cfg, out)?;
+    // The order of the random draws is part of the output: spikes, series noise, taxes, fleet.
+    let mut rng = Rng(cfg.seed ^ 0x5EED_C057_4ADA_0001);
+    let cal = Calendar::new(cfg);
+    let series = daily_series(&cal.accounts, cal.days.len());
+    let spikes = pick_spikes(&mut rng, &series, cal.accounts.len(), cal.days.len());
+    let mut truth = Truth::new(cfg.seed, &cal);
+    let last_two = last_two_periods(&truth.gt.periods);
+
+    // Count the fixed rows first, so the hourly fleet fills the rest exactly.
+    let mut fixed: Vec<(usize, Row)> = Vec::new(); // (day index, row)
+    series_rows(&mut rng, &cal, &series, &spikes, &mut fixed, &mut truth.gt.injected_anomalies);
+    waste_rows(&cal, &mut fixed, &mut truth.gt.injected_waste);
+    let plan = CommitmentPlan::new(&cal.accounts);
+    commitment_usage_rows(&cal, &plan, &mut fixed);
+    monthly_rows(&mut rng, &cal, &plan, &mut fixed);
+    fixed.sort_by_key(|(di, _)| *di);
+
+    let fleet = Fleet::plan(&mut rng, cfg, fixed.len() as u64, &cal)?;
+    let mut output = Output::create(out, truth, last_two, cal.payer.clone())?;
+    output.write_all(&cal, fixed, &fleet)?;
+    let gt = output.finish()?;
+    debug_assert_eq!(gt.rows, cfg.rows);
+    write_ground_truth(out, &gt)?;
+    Ok(gt)
+}
+
+/// Rejects a configuration out of range, or an output folder that already holds an export.
+fn check_config(cfg: &GeneratorConfig, out: &Path) -> Result<(), GenerateError> {
     if cfg.months == 0 || cfg.months > 24 {
         return Err(GenerateError::Invalid("--months must be between 1 and 24".into()));
     }
@@ -722,33 +751,56 @@ pub fn generate(cfg: &GeneratorConfig, out: &Path) -> Result<GroundTruth, Genera
             data.display()
         )));
     }
-    let mut rng = Rng(cfg.seed ^ 0x5EED_C057_4ADA_0001);
-    let accounts: Vec<String> =
-        (0..cfg.accounts).map(|i| format!("{}", 111_122_220_000u64 + 1_001 * i as u64)).collect();
-    let payer = accounts[0].clone();
-    let periods: Vec<YearMonth> =
-        std::iter::successors(Some(cfg.start), |m| Some(m.next())).take(cfg.months as usize).collect();
-    let first_day = cfg.start.first_day();
-    let days: Vec<NaiveDate> = periods.iter().flat_map(|m| m.first_day().iter_days().take(m.days() as usize)).collect();
-    let hours_total = days.len() as u64 * 24;
+    Ok(())
+}
 
-    // Daily series: the services every account has, scaled per account.
+/// The accounts, billing periods and days the export covers.
+struct Calendar {
+    accounts: Vec<String>,
+    /// The first account.
+    payer: String,
+    periods: Vec<YearMonth>,
+    first_day: NaiveDate,
+    days: Vec<NaiveDate>,
+    hours_total: u64,
+}
+
+impl Calendar {
+    /// Lays out the accounts, periods and days that `cfg` asks for.
+    fn new(cfg: &GeneratorConfig) -> Self {
+        let accounts: Vec<String> =
+            (0..cfg.accounts).map(|i| format!("{}", 111_122_220_000u64 + 1_001 * i as u64)).collect();
+        let payer = accounts[0].clone();
+        let periods: Vec<YearMonth> =
+            std::iter::successors(Some(cfg.start), |m| Some(m.next())).take(cfg.months as usize).collect();
+        let first_day = cfg.start.first_day();
+        let days: Vec<NaiveDate> =
+            periods.iter().flat_map(|m| m.first_day().iter_days().take(m.days() as usize)).collect();
+        let hours_total = days.len() as u64 * 24;
+        Self { accounts, payer, periods, first_day, days, hours_total }
+    }
+}
+
+/// The services every account has, billed daily:
+/// product, usage type, operation, weekday $/day base, weekend factor, sigma.
+const SERVICES: &[(&str, &str, &str, &str, &str, &str)] = &[
+    ("AmazonS3", "TimedStorage-ByteHrs", "StandardStorage", "30", "1.0", "0.03"),
+    ("AmazonS3", "Requests-Tier1", "PutObject", "18", "0.6", "0.08"),
+    ("AmazonRDS", "InstanceUsage:db.r5.large", "CreateDBInstance:0002", "6.00", "1.0", "0.0"),
+    ("AmazonCloudWatch", "CW:MetricMonitorUsage", "MetricStorage", "12", "1.0", "0.05"),
+    ("AWSDataTransfer", "DataTransfer-Out-Bytes", "RunInstances", "40", "0.55", "0.10"),
+    ("AWSLambda", "Lambda-GB-Second", "Invoke", "25", "0.5", "0.08"),
+    ("AmazonDynamoDB", "ReadRequestUnits", "GetItem", "15", "0.7", "0.07"),
+    ("AmazonEC2", "EBS:VolumeUsage.gp3", "CreateVolume-Gp3", "8", "1.0", "0.0"),
+];
+
+/// Builds the daily series: the services every account has, scaled per account, then the new service.
+fn daily_series(accounts: &[String], days: usize) -> Vec<Series> {
     let mut series: Vec<Series> = Vec::new();
-    let services: &[(&str, &str, &str, &str, &str, &str)] = &[
-        // product, usage type, operation, weekday $/day base, weekend factor, sigma
-        ("AmazonS3", "TimedStorage-ByteHrs", "StandardStorage", "30", "1.0", "0.03"),
-        ("AmazonS3", "Requests-Tier1", "PutObject", "18", "0.6", "0.08"),
-        ("AmazonRDS", "InstanceUsage:db.r5.large", "CreateDBInstance:0002", "6.00", "1.0", "0.0"),
-        ("AmazonCloudWatch", "CW:MetricMonitorUsage", "MetricStorage", "12", "1.0", "0.05"),
-        ("AWSDataTransfer", "DataTransfer-Out-Bytes", "RunInstances", "40", "0.55", "0.10"),
-        ("AWSLambda", "Lambda-GB-Second", "Invoke", "25", "0.5", "0.08"),
-        ("AmazonDynamoDB", "ReadRequestUnits", "GetItem", "15", "0.7", "0.07"),
-        ("AmazonEC2", "EBS:VolumeUsage.gp3", "CreateVolume-Gp3", "8", "1.0", "0.0"),
-    ];
     for (a, _) in accounts.iter().enumerate() {
         let scale = Decimal::from(1 + (a as u64 * 7) % 5);
         let region = a % REGIONS.len();
-        for (si, (product, ut, op, base, weekend, sigma)) in services.iter().enumerate() {
+        for (si, (product, ut, op, base, weekend, sigma)) in SERVICES.iter().enumerate() {
             let prefix = REGIONS[region].1;
             series.push(Series {
                 account: a,
@@ -756,16 +808,7 @@ pub fn generate(cfg: &GeneratorConfig, out: &Path) -> Result<GroundTruth, Genera
                 product,
                 usage_type: ut,
                 operation: op,
-                resource: match *product {
-                    "AmazonS3" => format!("costradar-sample-{a}-bucket"),
-                    "AmazonRDS" => format!("arn:aws:rds:{}:{}:db:orders-{a}", REGIONS[region].0, accounts[a]),
-                    "AWSLambda" => format!("arn:aws:lambda:{}:{}:function:api-{a}", REGIONS[region].0, accounts[a]),
-                    "AmazonDynamoDB" => {
-                        format!("arn:aws:dynamodb:{}:{}:table/sessions-{a}", REGIONS[region].0, accounts[a])
-                    }
-                    "AmazonEC2" => format!("vol-{:017x}", 0x0a00 + a * 16 + si),
-                    _ => String::new(),
-                },
+                resource: series_resource(product, a, si, region, &accounts[a]),
                 base: d(base) * scale,
                 weekend: d(weekend),
                 sigma: d(sigma),
@@ -775,36 +818,56 @@ pub fn generate(cfg: &GeneratorConfig, out: &Path) -> Result<GroundTruth, Genera
             });
         }
     }
-    // A service that appears two thirds into the period: the "new service" anomaly.
-    let new_from = days.len() * 2 / 3;
-    if accounts.len() > 1 && days.len() >= 10 {
-        series.push(Series {
-            account: 1,
-            region: 0,
-            product: "AmazonSageMaker",
-            usage_type: "Notebk:ml.g5.xlarge",
-            operation: "RunInstance",
-            resource: format!("arn:aws:sagemaker:us-east-1:{}:notebook-instance/experiment", accounts[1]),
-            base: d("340"),
-            weekend: d("1.0"),
-            sigma: d("0.02"),
-            unit_price: d("1.41"),
-            from_day: new_from,
-            tags: vec![("user_team", "data".into()), ("user_env", "dev".into())],
-        });
+    if let Some(s) = new_service(accounts, days) {
+        series.push(s);
     }
+    series
+}
 
-    // Spikes: series with noise, on days with two weeks of history.
+/// The resource ID of account `a`'s series `si` for `product` ("" for services billed without one).
+fn series_resource(product: &str, a: usize, si: usize, region: usize, account: &str) -> String {
+    match product {
+        "AmazonS3" => format!("costradar-sample-{a}-bucket"),
+        "AmazonRDS" => format!("arn:aws:rds:{}:{}:db:orders-{a}", REGIONS[region].0, account),
+        "AWSLambda" => format!("arn:aws:lambda:{}:{}:function:api-{a}", REGIONS[region].0, account),
+        "AmazonDynamoDB" => format!("arn:aws:dynamodb:{}:{}:table/sessions-{a}", REGIONS[region].0, account),
+        "AmazonEC2" => format!("vol-{:017x}", 0x0a00 + a * 16 + si),
+        _ => String::new(),
+    }
+}
+
+/// A service that appears two thirds into the period: the "new service" anomaly (needs two accounts
+/// and ten days).
+fn new_service(accounts: &[String], days: usize) -> Option<Series> {
+    let new_from = days * 2 / 3;
+    (accounts.len() > 1 && days >= 10).then(|| Series {
+        account: 1,
+        region: 0,
+        product: "AmazonSageMaker",
+        usage_type: "Notebk:ml.g5.xlarge",
+        operation: "RunInstance",
+        resource: format!("arn:aws:sagemaker:us-east-1:{}:notebook-instance/experiment", accounts[1]),
+        base: d("340"),
+        weekend: d("1.0"),
+        sigma: d("0.02"),
+        unit_price: d("1.41"),
+        from_day: new_from,
+        tags: vec![("user_team", "data".into()), ("user_env", "dev".into())],
+    })
+}
+
+/// Picks the spikes: (series, day) -> extra cost, on noisy series and days with two weeks of history.
+fn pick_spikes(rng: &mut Rng, series: &[Series], accounts: usize, days: usize) -> HashMap<(usize, usize), Decimal> {
     let mut spikes: HashMap<(usize, usize), Decimal> = HashMap::new();
-    if days.len() >= 21 {
+    if days >= 21 {
         let noisy: Vec<usize> =
             (0..series.len()).filter(|&i| series[i].sigma > Decimal::ZERO && series[i].from_day == 0).collect();
-        let wanted = (2 * accounts.len()).min(noisy.len());
+        let wanted = (2 * accounts).min(noisy.len());
         let mut tries = 0;
         while spikes.len() < wanted && tries < 1000 {
             tries += 1;
             let s = noisy[rng.below(noisy.len() as u64) as usize];
-            let day = 14 + rng.below((days.len() - 14) as u64) as usize;
+            let day = 14 + rng.below((days - 14) as u64) as usize;
             if spikes.keys().any(|(s2, d2)| *s2 == s && d2.abs_diff(day) < 7) {
                 continue;
             }
@@ -813,22 +876,43 @@ pub fn generate(cfg: &GeneratorConfig, out: &Path) -> Result<GroundTruth, Genera
             spikes.insert((s, day), (series[s].base * factor).max(d("150")).round_dp(2));
         }
     }
+    spikes
+}
 
-    let mut truth = Truth::default();
-    truth.gt.seed = cfg.seed;
-    truth.gt.accounts = accounts.clone();
-    truth.gt.periods = periods.iter().map(|p| p.to_string()).collect();
-    truth.gt.first_day = first_day.to_string();
-    truth.gt.last_day = days.last().expect("at least one day").to_string();
-    let last_two = match truth.gt.periods.as_slice() {
+impl Truth {
+    /// Starts the ground truth with what the calendar already says.
+    fn new(seed: u64, cal: &Calendar) -> Self {
+        let gt = GroundTruth {
+            seed,
+            accounts: cal.accounts.clone(),
+            periods: cal.periods.iter().map(|p| p.to_string()).collect(),
+            first_day: cal.first_day.to_string(),
+            last_day: cal.days.last().expect("at least one day").to_string(),
+            ..GroundTruth::default()
+        };
+        Self { gt, ..Self::default() }
+    }
+}
+
+/// The last two periods, for the movers ("" for the previous one when there is a single period).
+fn last_two_periods(periods: &[String]) -> (String, String) {
+    match periods {
         [.., a, b] => (a.clone(), b.clone()),
         [a] => (String::new(), a.clone()),
         [] => unreachable!("months >= 1"),
-    };
+    }
+}
 
-    // Count the fixed rows first, so the hourly fleet fills the rest exactly.
-    let mut fixed: Vec<(usize, Row)> = Vec::new(); // (day index, row)
-    for (di, day) in days.iter().enumerate() {
+/// Adds one usage row per series and day, spikes included, and records the anomalies injected.
+fn series_rows(
+    rng: &mut Rng,
+    cal: &Calendar,
+    series: &[Series],
+    spikes: &HashMap<(usize, usize), Decimal>,
+    fixed: &mut Vec<(usize, Row)>,
+    anomalies: &mut Vec<InjectedAnomaly>,
+) {
+    for (di, day) in cal.days.iter().enumerate() {
         let weekend = day.weekday().number_from_monday() >= 6;
         let start = day_start(*day);
         let end = day_start(day.succ_opt().expect("a next day"));
@@ -838,69 +922,84 @@ pub fn generate(cfg: &GeneratorConfig, out: &Path) -> Result<GroundTruth, Genera
             }
             let mut cost = s.base * if weekend { s.weekend } else { Decimal::ONE } * rng.noise(s.sigma);
             cost = cost.round_dp(8);
-            let mut extra = Decimal::ZERO;
-            if let Some(x) = spikes.get(&(si, di)) {
-                extra = *x;
-            }
+            let extra = spikes.get(&(si, di)).copied().unwrap_or(Decimal::ZERO);
+            let account = &cal.accounts[s.account];
             if di == s.from_day && s.from_day > 0 {
-                truth.gt.injected_anomalies.push(InjectedAnomaly {
-                    date: day.to_string(),
-                    account_id: accounts[s.account].clone(),
-                    service: s.product.to_owned(),
-                    normal: Decimal::ZERO,
-                    extra: cost,
-                    kind: "new_service".into(),
-                });
+                anomalies.push(injected_anomaly(*day, account, s, Decimal::ZERO, cost, "new_service"));
             }
             if extra > Decimal::ZERO {
-                truth.gt.injected_anomalies.push(InjectedAnomaly {
-                    date: day.to_string(),
-                    account_id: accounts[s.account].clone(),
-                    service: s.product.to_owned(),
-                    normal: cost,
-                    extra,
-                    kind: "spike".into(),
-                });
+                anomalies.push(injected_anomaly(*day, account, s, cost, extra, "spike"));
             }
-            let total = cost + extra;
-            let (region, prefix, _) = REGIONS[s.region];
-            fixed.push((
-                di,
-                Row {
-                    account: accounts[s.account].clone(),
-                    li_type: "Usage",
-                    start,
-                    end,
-                    product: s.product,
-                    usage_type: format!("{prefix}{}", s.usage_type),
-                    operation: s.operation,
-                    resource: s.resource.clone(),
-                    usage: (total / s.unit_price).round_dp(6),
-                    cost: total,
-                    description: format!("{} usage", s.product),
-                    region: region.to_owned(),
-                    pricing_term: "OnDemand",
-                    on_demand: total,
-                    tags: s.tags.clone(),
-                    ..Row::default()
-                },
-            ));
+            fixed.push((di, s.row(account, start, end, cost + extra)));
         }
     }
+}
 
-    // Waste, one of each kind in the first account (the NAT pair in the second, if any).
-    let a0 = accounts[0].clone();
-    let a1 = accounts.get(1).cloned().unwrap_or_else(|| a0.clone());
-    let mut waste_rows: Vec<(&'static str, &'static str, String, String, Row)> = Vec::new(); // rule, category, account, region, template
-    let daily = |product: &'static str,
-                 ut: &str,
-                 op: &'static str,
-                 res: &str,
-                 acct: &str,
-                 region: &str,
-                 usage: &str,
-                 rate: &str| Row {
-        account: acct.to_owned(),
+/// An anomaly of `kind` on `day` in series `s`.
+fn injected_anomaly(
+    day: NaiveDate,
+    account: &str,
+    s: &Series,
+    normal: Decimal,
+    extra: Decimal,
+    kind: &str,
+) -> InjectedAnomaly {
+    InjectedAnomaly {
+        date: day.to_string(),
+        account_id: account.to_owned(),
+        service: s.product.to_owned(),
+        normal,
+        extra,
+        kind: kind.into(),
+    }
+}
+
+impl Series {
+    /// The series' usage row for one day, costing `total`.
+    fn row(&self, account: &str, start: NaiveDateTime, end: NaiveDateTime, total: Decimal) -> Row {
+        let (region, prefix, _) = REGIONS[self.region];
+        Row {
+            account: account.to_owned(),
+            li_type: "Usage",
+            start,
+            end,
+            product: self.product,
+            usage_type: format!("{prefix}{}", self.usage_type),
+            operation: self.operation,
+            resource: self.resource.clone(),
+            usage: (total / self.unit_price).round_dp(6),
+            cost: total,
+            description: format!("{} usage", self.product),
+            region: region.to_owned(),
+            pricing_term: "OnDemand",
+            on_demand: total,
+            tags: self.tags.clone(),
+            ..Row::default()
+        }
+    }
+}
+
+/// A waste line billed every day, from a template row.
+struct WasteLine {
+    /// The finding rule it should open, or "" when it is not waste on its own.
+    rule: &'static str,
+    /// The waste query's category.
+    category: &'static str,
+    template: Row,
+}
+
+/// A daily on-demand usage row: `usage` units at `rate`, in `at` (account, region).
+fn daily_usage(
+    product: &'static str,
+    ut: &str,
+    op: &'static str,
+    res: &str,
+    at: (&str, &str),
+    usage: &str,
+    rate: &str,
+) -> Row {
+    Row {
+        account: at.0.to_owned(),
         li_type: "Usage",
         product,
         usage_type: ut.to_owned(),
@@ -909,161 +1008,200 @@ pub fn generate(cfg: &GeneratorConfig, out: &Path) -> Result<GroundTruth, Genera
         usage: d(usage),
         cost: (d(usage) * d(rate)).round_dp(8),
         description: format!("{ut} at {rate}"),
-        region: region.to_owned(),
+        region: at.1.to_owned(),
         pricing_term: "OnDemand",
         on_demand: (d(usage) * d(rate)).round_dp(8),
         ..Row::default()
-    };
-    waste_rows.push((
-        "cur.idle-elastic-ip",
-        "idle_elastic_ip",
-        a0.clone(),
-        "us-east-1".into(),
-        daily(
-            "AmazonEC2",
-            "ElasticIP:IdleAddress",
-            "AssociateAddressVPC",
-            "eipalloc-0abc1234def567890",
-            &a0,
-            "us-east-1",
-            "24",
-            "0.005",
-        ),
-    ));
-    waste_rows.push((
-        "cur.idle-public-ipv4",
-        "idle_public_ipv4",
-        a0.clone(),
-        "eu-west-1".into(),
-        daily(
-            "AmazonVPC",
-            "EU-PublicIPv4:IdleAddress",
-            "IdleAddress",
-            &format!("arn:aws:ec2:eu-west-1:{a0}:ipv4pool-ec2/203.0.113.10"),
-            &a0,
-            "eu-west-1",
-            "24",
-            "0.005",
-        ),
-    ));
-    for (i, gb) in ["500", "1200"].iter().enumerate() {
-        // $0.10/GB-month, billed daily in GB-months.
-        let usage = (d(gb) / Decimal::from(30)).round_dp(6);
-        waste_rows.push((
-            "cur.gp2-volume",
-            "gp2_volume",
-            a0.clone(),
-            "us-east-1".into(),
-            daily(
-                "AmazonEC2",
-                "EBS:VolumeUsage.gp2",
-                "CreateVolume-Gp2",
-                &format!("vol-0{:016x}", 0x9200 + i),
-                &a0,
-                "us-east-1",
-                &usage.to_string(),
-                "0.10",
-            ),
-        ));
     }
+}
+
+/// The waste, one of each kind in the first account (the NAT pair in the second, if any).
+fn waste_lines(accounts: &[String]) -> Vec<WasteLine> {
+    let a0 = accounts[0].as_str();
+    let a1 = accounts.get(1).map_or(a0, String::as_str);
+    let mut lines = idle_address_waste(a0);
+    lines.extend(gp2_waste(a0));
+    lines.extend(previous_generation_waste(a0));
+    lines.extend(nat_gateway_waste(a1));
+    lines.extend(snapshot_waste(a0));
+    lines
+}
+
+/// An idle Elastic IP and an idle public IPv4 address in `a0`.
+fn idle_address_waste(a0: &str) -> Vec<WasteLine> {
+    let eip = daily_usage(
+        "AmazonEC2",
+        "ElasticIP:IdleAddress",
+        "AssociateAddressVPC",
+        "eipalloc-0abc1234def567890",
+        (a0, "us-east-1"),
+        "24",
+        "0.005",
+    );
+    let ipv4 = daily_usage(
+        "AmazonVPC",
+        "EU-PublicIPv4:IdleAddress",
+        "IdleAddress",
+        &format!("arn:aws:ec2:eu-west-1:{a0}:ipv4pool-ec2/203.0.113.10"),
+        (a0, "eu-west-1"),
+        "24",
+        "0.005",
+    );
+    vec![
+        WasteLine { rule: "cur.idle-elastic-ip", category: "idle_elastic_ip", template: eip },
+        WasteLine { rule: "cur.idle-public-ipv4", category: "idle_public_ipv4", template: ipv4 },
+    ]
+}
+
+/// Two gp2 volumes in `a0`, at $0.10/GB-month billed daily in GB-months.
+fn gp2_waste(a0: &str) -> Vec<WasteLine> {
+    let mut lines = Vec::new();
+    for (i, gb) in ["500", "1200"].iter().enumerate() {
+        let usage = (d(gb) / Decimal::from(30)).round_dp(6);
+        let template = daily_usage(
+            "AmazonEC2",
+            "EBS:VolumeUsage.gp2",
+            "CreateVolume-Gp2",
+            &format!("vol-0{:016x}", 0x9200 + i),
+            (a0, "us-east-1"),
+            &usage.to_string(),
+            "0.10",
+        );
+        lines.push(WasteLine { rule: "cur.gp2-volume", category: "gp2_volume", template });
+    }
+    lines
+}
+
+/// Two previous-generation instances in `a0`, running all day.
+fn previous_generation_waste(a0: &str) -> Vec<WasteLine> {
+    let mut lines = Vec::new();
     for (i, (t, rate)) in [("m4.xlarge", "0.20"), ("c4.2xlarge", "0.398")].iter().enumerate() {
-        let mut r = daily(
+        let mut template = daily_usage(
             "AmazonEC2",
             &format!("BoxUsage:{t}"),
             "RunInstances",
             &format!("i-0{:016x}", 0x4400 + i),
-            &a0,
-            "us-east-1",
+            (a0, "us-east-1"),
             "24",
             rate,
         );
-        r.instance_type = Some((*t).into());
-        waste_rows.push(("cur.previous-generation", "previous_generation", a0.clone(), "us-east-1".into(), r));
+        template.instance_type = Some((*t).into());
+        lines.push(WasteLine { rule: "cur.previous-generation", category: "previous_generation", template });
     }
-    // Two NAT gateways: one moves bytes, one only bills hours.
+    lines
+}
+
+/// Two NAT gateways in `a1`: one moves bytes, one only bills hours (the idle one).
+fn nat_gateway_waste(a1: &str) -> Vec<WasteLine> {
     let nat_busy = format!("arn:aws:ec2:us-west-2:{a1}:natgateway/nat-0busy000000000001");
     let nat_idle = format!("arn:aws:ec2:us-west-2:{a1}:natgateway/nat-0idle000000000002");
-    waste_rows.push((
-        "",
-        "nat_gateway_hours",
-        a1.clone(),
-        "us-west-2".into(),
-        daily("AmazonEC2", "USW2-NatGateway-Hours", "NatGateway", &nat_busy, &a1, "us-west-2", "24", "0.045"),
-    ));
-    waste_rows.push((
-        "",
-        "nat_gateway_bytes",
-        a1.clone(),
-        "us-west-2".into(),
-        daily("AmazonEC2", "USW2-NatGateway-Bytes", "NatGateway", &nat_busy, &a1, "us-west-2", "35.5", "0.045"),
-    ));
-    waste_rows.push((
-        "cur.idle-nat-gateway",
-        "nat_gateway_hours",
-        a1.clone(),
-        "us-west-2".into(),
-        daily("AmazonEC2", "USW2-NatGateway-Hours", "NatGateway", &nat_idle, &a1, "us-west-2", "24", "0.045"),
-    ));
+    let at = (a1, "us-west-2");
+    let nat = |ut: &str, res: &str, usage: &str| daily_usage("AmazonEC2", ut, "NatGateway", res, at, usage, "0.045");
+    vec![
+        WasteLine { rule: "", category: "nat_gateway_hours", template: nat("USW2-NatGateway-Hours", &nat_busy, "24") },
+        WasteLine {
+            rule: "",
+            category: "nat_gateway_bytes",
+            template: nat("USW2-NatGateway-Bytes", &nat_busy, "35.5"),
+        },
+        WasteLine {
+            rule: "cur.idle-nat-gateway",
+            category: "nat_gateway_hours",
+            template: nat("USW2-NatGateway-Hours", &nat_idle, "24"),
+        },
+    ]
+}
+
+/// Two EBS snapshots in `a0`, at $0.05/GB-month billed daily in GB-months.
+fn snapshot_waste(a0: &str) -> Vec<WasteLine> {
+    let mut lines = Vec::new();
     for (i, gb) in ["800", "250"].iter().enumerate() {
         let usage = (d(gb) / Decimal::from(30)).round_dp(6);
-        waste_rows.push((
-            "cur.snapshot-storage",
-            "snapshot_storage",
-            a0.clone(),
-            "us-east-1".into(),
-            daily(
-                "AmazonEC2",
-                "EBS:SnapshotUsage",
-                "CreateSnapshot",
-                &format!("arn:aws:ec2:us-east-1:{a0}:snapshot/snap-0{:016x}", 0x5500 + i),
-                &a0,
-                "us-east-1",
-                &usage.to_string(),
-                "0.05",
-            ),
-        ));
+        let template = daily_usage(
+            "AmazonEC2",
+            "EBS:SnapshotUsage",
+            "CreateSnapshot",
+            &format!("arn:aws:ec2:us-east-1:{a0}:snapshot/snap-0{:016x}", 0x5500 + i),
+            (a0, "us-east-1"),
+            &usage.to_string(),
+            "0.05",
+        );
+        lines.push(WasteLine { rule: "cur.snapshot-storage", category: "snapshot_storage", template });
     }
+    lines
+}
+
+/// Adds every waste line's row for every day, and records each injected waste with its total cost.
+fn waste_rows(cal: &Calendar, fixed: &mut Vec<(usize, Row)>, injected: &mut Vec<InjectedWaste>) {
+    let lines = waste_lines(&cal.accounts);
     let mut injected_cost: BTreeMap<(String, String), Decimal> = BTreeMap::new();
-    for (di, day) in days.iter().enumerate() {
-        for (rule, cat, _, _, tmpl) in &waste_rows {
-            let mut r = tmpl.clone();
+    for (di, day) in cal.days.iter().enumerate() {
+        for line in &lines {
+            let mut r = line.template.clone();
             r.start = day_start(*day);
             r.end = day_start(day.succ_opt().expect("next day"));
-            r.waste = Some(cat);
-            if !rule.is_empty() {
-                *injected_cost.entry((rule.to_string(), r.resource.clone())).or_default() += r.cost;
+            r.waste = Some(line.category);
+            if !line.rule.is_empty() {
+                *injected_cost.entry((line.rule.to_string(), r.resource.clone())).or_default() += r.cost;
             }
             fixed.push((di, r));
         }
     }
-    for (rule, _, account, region, tmpl) in &waste_rows {
-        if rule.is_empty() || truth.gt.injected_waste.iter().any(|w| w.resource_id == tmpl.resource) {
+    for line in &lines {
+        let tmpl = &line.template;
+        if line.rule.is_empty() || injected.iter().any(|w| w.resource_id == tmpl.resource) {
             continue;
         }
-        truth.gt.injected_waste.push(InjectedWaste {
-            rule: rule.to_string(),
-            account_id: account.clone(),
-            region: region.clone(),
+        injected.push(InjectedWaste {
+            rule: line.rule.to_string(),
+            account_id: tmpl.account.clone(),
+            region: tmpl.region.clone(),
             resource_id: tmpl.resource.clone(),
-            cost: injected_cost[&(rule.to_string(), tmpl.resource.clone())],
+            cost: injected_cost[&(line.rule.to_string(), tmpl.resource.clone())],
         });
     }
+}
 
-    // Commitments: a Compute Savings Plan covering one m5.xlarge in the first account, and an RI
-    // for two r5.large of which one runs, in the last account.
-    let sp_arn = format!("arn:aws:savingsplans::{a0}:savingsplan/00000000-0000-4000-8000-000000000001");
-    let ri_acct = accounts.last().expect("one").clone();
-    let ri_arn = format!("arn:aws:ec2:us-east-1:{ri_acct}:reserved-instances/00000000-0000-4000-8000-000000000002");
-    let sp_rate_od = d("0.192");
-    let sp_rate = d("0.13824"); // 28% off
-    let sp_commitment_hour = d("0.15");
-    let ri_rate = d("0.079");
-    for (di, day) in days.iter().enumerate() {
-        let start = day_start(*day);
-        let end = day_start(day.succ_opt().expect("next day"));
-        let od = (sp_rate_od * Decimal::from(24)).round_dp(8);
+/// The commitments: a Compute Savings Plan covering one m5.xlarge in the first account, and an RI
+/// for two r5.large of which one runs, in the last account.
+struct CommitmentPlan {
+    sp_account: String,
+    sp_arn: String,
+    ri_account: String,
+    ri_arn: String,
+    /// The m5.xlarge's on-demand $/hour, and its Savings Plan $/hour (28% off).
+    sp_rate_od: Decimal,
+    sp_rate: Decimal,
+    sp_commitment_hour: Decimal,
+    /// The r5.large's reserved $/hour.
+    ri_rate: Decimal,
+}
+
+impl CommitmentPlan {
+    /// The plan for these accounts.
+    fn new(accounts: &[String]) -> Self {
+        let a0 = accounts[0].clone();
+        let sp_arn = format!("arn:aws:savingsplans::{a0}:savingsplan/00000000-0000-4000-8000-000000000001");
+        let ri_account = accounts.last().expect("one").clone();
+        let ri_arn =
+            format!("arn:aws:ec2:us-east-1:{ri_account}:reserved-instances/00000000-0000-4000-8000-000000000002");
+        Self {
+            sp_account: a0,
+            sp_arn,
+            ri_account,
+            ri_arn,
+            sp_rate_od: d("0.192"),
+            sp_rate: d("0.13824"),
+            sp_commitment_hour: d("0.15"),
+            ri_rate: d("0.079"),
+        }
+    }
+
+    /// The Savings Plan's covered usage and its negation for one day.
+    fn sp_usage_rows(&self, start: NaiveDateTime, end: NaiveDateTime) -> [Row; 2] {
+        let od = (self.sp_rate_od * Decimal::from(24)).round_dp(8);
         let base = Row {
-            account: a0.clone(),
+            account: self.sp_account.clone(),
             start,
             end,
             product: "AmazonEC2",
@@ -1075,218 +1213,310 @@ pub fn generate(cfg: &GeneratorConfig, out: &Path) -> Result<GroundTruth, Genera
             instance_type: Some("m5.xlarge".into()),
             pricing_term: "OnDemand",
             on_demand: od,
-            sp_arn: Some(sp_arn.clone()),
+            sp_arn: Some(self.sp_arn.clone()),
             tags: vec![("user_team", "platform".into())],
             ..Row::default()
         };
-        fixed.push((
-            di,
-            Row {
-                li_type: "SavingsPlanCoveredUsage",
-                cost: od,
-                sp_effective: (sp_rate * Decimal::from(24)).round_dp(8),
-                description: "m5.xlarge covered by Compute Savings Plan".into(),
-                ..base.clone()
-            },
-        ));
-        fixed.push((
-            di,
-            Row {
-                li_type: "SavingsPlanNegation",
-                cost: -od,
-                on_demand: Decimal::ZERO,
-                description: "Savings Plan negation".into(),
-                ..base
-            },
-        ));
-        fixed.push((
-            di,
-            Row {
-                account: ri_acct.clone(),
-                li_type: "DiscountedUsage",
-                start,
-                end,
-                product: "AmazonEC2",
-                usage_type: "BoxUsage:r5.large".into(),
-                operation: "RunInstances",
-                resource: "i-0ri00000000000001".into(),
-                usage: Decimal::from(24),
-                cost: Decimal::ZERO,
-                description: "r5.large reserved instance applied".into(),
-                region: "us-east-1".into(),
-                instance_type: Some("r5.large".into()),
-                pricing_term: "Reserved",
-                on_demand: (d("0.126") * Decimal::from(24)).round_dp(8),
-                ri_arn: Some(ri_arn.clone()),
-                ri_effective: (ri_rate * Decimal::from(24)).round_dp(8),
-                ..Row::default()
-            },
-        ));
+        let covered = Row {
+            li_type: "SavingsPlanCoveredUsage",
+            cost: od,
+            sp_effective: (self.sp_rate * Decimal::from(24)).round_dp(8),
+            description: "m5.xlarge covered by Compute Savings Plan".into(),
+            ..base.clone()
+        };
+        let negation = Row {
+            li_type: "SavingsPlanNegation",
+            cost: -od,
+            on_demand: Decimal::ZERO,
+            description: "Savings Plan negation".into(),
+            ..base
+        };
+        [covered, negation]
     }
-    // Monthly lines on the first day of each period: SP and RI fees, support, tax, a credit and a refund.
-    let mut day_index = 0usize;
-    for (pi, p) in periods.iter().enumerate() {
-        let start = day_start(p.first_day());
-        let end = day_start(p.next().first_day());
-        let hours = Decimal::from(p.days() * 24);
-        let sp_total = sp_commitment_hour * hours;
-        let sp_used = (sp_rate * Decimal::from(24) * Decimal::from(p.days())).round_dp(8);
-        let monthly =
-            |account: &str, li_type: &'static str, product: &'static str, ut: &str, cost: Decimal, desc: &str| Row {
-                account: account.to_owned(),
-                li_type,
-                start,
-                end,
-                product,
-                usage_type: ut.to_owned(),
-                operation: "",
-                usage: Decimal::ONE,
-                cost,
-                description: desc.to_owned(),
-                ..Row::default()
-            };
-        fixed.push((
-            day_index,
-            Row {
-                sp_arn: Some(sp_arn.clone()),
-                sp_total,
-                sp_used,
-                usage: hours,
-                ..monthly(
-                    &a0,
-                    "SavingsPlanRecurringFee",
-                    "ComputeSavingsPlans",
-                    "ComputeSP:1yrNoUpfront",
-                    sp_total,
-                    "Savings Plan recurring fee",
-                )
-            },
-        ));
-        let ri_fee = (ri_rate * Decimal::TWO * hours).round_dp(8);
-        fixed.push((
-            day_index,
-            Row {
-                ri_arn: Some(ri_arn.clone()),
-                ri_unused_recurring: (ri_rate * hours).round_dp(8),
-                region: "us-east-1".into(),
-                usage: hours * Decimal::TWO,
-                ..monthly(
-                    &ri_acct,
-                    "RIFee",
-                    "AmazonEC2",
-                    "HeavyUsage:r5.large",
-                    ri_fee,
-                    "r5.large reserved instances, 2 x no upfront",
-                )
-            },
-        ));
-        fixed.push((day_index, monthly(&payer, "Fee", "AWSSupportBusiness", "Dollar", d("100"), "Business support")));
-        for a in &accounts {
-            let tax = (d("25") + d("95") * rng.unit()).round_dp(2);
-            fixed.push((day_index, monthly(a, "Tax", "AmazonEC2", "Tax", tax, "Tax")));
+
+    /// The reserved instance's discounted usage for one day.
+    fn ri_usage_row(&self, start: NaiveDateTime, end: NaiveDateTime) -> Row {
+        Row {
+            account: self.ri_account.clone(),
+            li_type: "DiscountedUsage",
+            start,
+            end,
+            product: "AmazonEC2",
+            usage_type: "BoxUsage:r5.large".into(),
+            operation: "RunInstances",
+            resource: "i-0ri00000000000001".into(),
+            usage: Decimal::from(24),
+            cost: Decimal::ZERO,
+            description: "r5.large reserved instance applied".into(),
+            region: "us-east-1".into(),
+            instance_type: Some("r5.large".into()),
+            pricing_term: "Reserved",
+            on_demand: (d("0.126") * Decimal::from(24)).round_dp(8),
+            ri_arn: Some(self.ri_arn.clone()),
+            ri_effective: (self.ri_rate * Decimal::from(24)).round_dp(8),
+            ..Row::default()
         }
-        if pi == 0 {
-            fixed.push((day_index, monthly(&a0, "Credit", "AmazonEC2", "Credit", d("-100"), "Promotional credit")));
-            if accounts.len() > 2 {
-                fixed.push((day_index, monthly(&accounts[2], "Refund", "AmazonS3", "Refund", d("-15.50"), "Refund")));
-            }
+    }
+
+    /// The Savings Plan's recurring fee for a period of `days` days.
+    fn sp_fee_row(&self, span: (NaiveDateTime, NaiveDateTime), hours: Decimal, days: u32) -> Row {
+        let sp_total = self.sp_commitment_hour * hours;
+        let sp_used = (self.sp_rate * Decimal::from(24) * Decimal::from(days)).round_dp(8);
+        Row {
+            sp_arn: Some(self.sp_arn.clone()),
+            sp_total,
+            sp_used,
+            usage: hours,
+            ..monthly_row(
+                span,
+                &self.sp_account,
+                "SavingsPlanRecurringFee",
+                "ComputeSavingsPlans",
+                "ComputeSP:1yrNoUpfront",
+                sp_total,
+                "Savings Plan recurring fee",
+            )
+        }
+    }
+
+    /// The reserved instances' fee for a period of `hours` hours, half of it unused.
+    fn ri_fee_row(&self, span: (NaiveDateTime, NaiveDateTime), hours: Decimal) -> Row {
+        let ri_fee = (self.ri_rate * Decimal::TWO * hours).round_dp(8);
+        Row {
+            ri_arn: Some(self.ri_arn.clone()),
+            ri_unused_recurring: (self.ri_rate * hours).round_dp(8),
+            region: "us-east-1".into(),
+            usage: hours * Decimal::TWO,
+            ..monthly_row(
+                span,
+                &self.ri_account,
+                "RIFee",
+                "AmazonEC2",
+                "HeavyUsage:r5.large",
+                ri_fee,
+                "r5.large reserved instances, 2 x no upfront",
+            )
+        }
+    }
+}
+
+/// Adds the commitments' usage rows for every day.
+fn commitment_usage_rows(cal: &Calendar, plan: &CommitmentPlan, fixed: &mut Vec<(usize, Row)>) {
+    for (di, day) in cal.days.iter().enumerate() {
+        let start = day_start(*day);
+        let end = day_start(day.succ_opt().expect("next day"));
+        for r in plan.sp_usage_rows(start, end) {
+            fixed.push((di, r));
+        }
+        fixed.push((di, plan.ri_usage_row(start, end)));
+    }
+}
+
+/// A one-unit line of a whole billing period, `span` being its first and next period's first day.
+fn monthly_row(
+    span: (NaiveDateTime, NaiveDateTime),
+    account: &str,
+    li_type: &'static str,
+    product: &'static str,
+    ut: &str,
+    cost: Decimal,
+    desc: &str,
+) -> Row {
+    Row {
+        account: account.to_owned(),
+        li_type,
+        start: span.0,
+        end: span.1,
+        product,
+        usage_type: ut.to_owned(),
+        operation: "",
+        usage: Decimal::ONE,
+        cost,
+        description: desc.to_owned(),
+        ..Row::default()
+    }
+}
+
+/// Adds the monthly lines on the first day of each period: SP and RI fees, support, tax, a credit
+/// and a refund.
+fn monthly_rows(rng: &mut Rng, cal: &Calendar, plan: &CommitmentPlan, fixed: &mut Vec<(usize, Row)>) {
+    let mut day_index = 0usize;
+    for (pi, p) in cal.periods.iter().enumerate() {
+        for r in period_rows(rng, cal, plan, *p, pi == 0) {
+            fixed.push((day_index, r));
         }
         day_index += p.days() as usize;
     }
-    fixed.sort_by_key(|(di, _)| *di);
+}
 
-    let fixed_rows = fixed.len() as u64;
-    if cfg.rows < fixed_rows + 24 {
-        return Err(GenerateError::Invalid(format!(
-            "--rows must be at least {} for {} account(s) over {} month(s)",
-            fixed_rows + 24,
-            cfg.accounts,
-            cfg.months
-        )));
+/// The monthly lines of period `p`; the credit and the refund only in the first period.
+fn period_rows(rng: &mut Rng, cal: &Calendar, plan: &CommitmentPlan, p: YearMonth, first: bool) -> Vec<Row> {
+    let span = (day_start(p.first_day()), day_start(p.next().first_day()));
+    let hours = Decimal::from(p.days() * 24);
+    let mut rows = vec![
+        plan.sp_fee_row(span, hours, p.days()),
+        plan.ri_fee_row(span, hours),
+        monthly_row(span, &cal.payer, "Fee", "AWSSupportBusiness", "Dollar", d("100"), "Business support"),
+    ];
+    for a in &cal.accounts {
+        let tax = (d("25") + d("95") * rng.unit()).round_dp(2);
+        rows.push(monthly_row(span, a, "Tax", "AmazonEC2", "Tax", tax, "Tax"));
     }
-    let fleet_rows = cfg.rows - fixed_rows;
-    let fleet_size = fleet_rows.div_ceil(hours_total);
-    let last_hours = fleet_rows - (fleet_size - 1) * hours_total;
-    struct Instance {
-        account: usize,
-        region: usize,
-        itype: &'static str,
-        rate: Decimal,
-        id: String,
-        tags: Vec<(&'static str, String)>,
-    }
-    let fleet: Vec<Instance> = (0..fleet_size)
-        .map(|k| {
-            let account = rng.below(accounts.len() as u64) as usize;
-            let region = rng.below(REGIONS.len() as u64) as usize;
-            let (itype, base) = FLEET_TYPES[rng.below(FLEET_TYPES.len() as u64) as usize];
-            let tags = match k % 3 {
-                0 => vec![],
-                1 => vec![("user_team", TEAMS[(k % 4) as usize].to_owned())],
-                _ => vec![("user_env", "prod".to_owned()), ("user_team", TEAMS[(k % 4) as usize].to_owned())],
-            };
-            Instance { account, region, itype, rate: price(base, region), id: format!("i-0{k:016x}"), tags }
-        })
-        .collect();
-
-    fs::create_dir_all(out).map_err(|e| io(out, e))?;
-    let schema = cur2_arrow_schema();
-    let mut w = Writer { dir: out.to_owned(), schema: schema.clone(), current: None, files: 0, b: Builders::new() };
-    let mut fixed_iter = fixed.into_iter().peekable();
-    let mut hour_index: u64 = 0;
-    let mut day_cursor = 0usize;
-    for p in &periods {
-        let period = p.to_string();
-        let period_ms = day_start(p.first_day()).and_utc().timestamp_millis();
-        for _ in 0..p.days() {
-            while let Some((_, r)) = fixed_iter.next_if(|(di, _)| *di == day_cursor) {
-                truth.add(&period, (&last_two.0, &last_two.1), &r);
-                w.push(&period, &payer, period_ms, &r)?;
-            }
-            let day = days[day_cursor];
-            for h in 0..24u32 {
-                let start = day.and_hms_opt(h, 0, 0).expect("hour");
-                let end = start + chrono::Duration::hours(1);
-                for (k, inst) in fleet.iter().enumerate() {
-                    if k as u64 == fleet_size - 1 && hour_index >= last_hours {
-                        continue;
-                    }
-                    let (region, prefix, _) = REGIONS[inst.region];
-                    let r = Row {
-                        account: accounts[inst.account].clone(),
-                        li_type: "Usage",
-                        start,
-                        end,
-                        product: "AmazonEC2",
-                        usage_type: format!("{prefix}BoxUsage:{}", inst.itype),
-                        operation: "RunInstances",
-                        resource: inst.id.clone(),
-                        usage: Decimal::ONE,
-                        cost: inst.rate,
-                        description: format!("${} per On Demand Linux {} Instance Hour", inst.rate, inst.itype),
-                        region: region.to_owned(),
-                        instance_type: Some(inst.itype.to_owned()),
-                        pricing_term: "OnDemand",
-                        on_demand: inst.rate,
-                        tags: inst.tags.clone(),
-                        ..Row::default()
-                    };
-                    truth.add(&period, (&last_two.0, &last_two.1), &r);
-                    w.push(&period, &payer, period_ms, &r)?;
-                }
-                hour_index += 1;
-            }
-            day_cursor += 1;
+    if first {
+        let a0 = &cal.accounts[0];
+        rows.push(monthly_row(span, a0, "Credit", "AmazonEC2", "Credit", d("-100"), "Promotional credit"));
+        if cal.accounts.len() > 2 {
+            rows.push(monthly_row(span, &cal.accounts[2], "Refund", "AmazonS3", "Refund", d("-15.50"), "Refund"));
         }
     }
-    w.flush()?;
-    w.close()?;
-    let gt = truth.finish();
-    debug_assert_eq!(gt.rows, cfg.rows);
+    rows
+}
+
+/// One on-demand EC2 instance of the hourly fleet.
+struct Instance {
+    account: usize,
+    region: usize,
+    itype: &'static str,
+    rate: Decimal,
+    id: String,
+    tags: Vec<(&'static str, String)>,
+}
+
+impl Instance {
+    /// Draws instance `k`'s account, region and type (three draws, in that order).
+    fn draw(rng: &mut Rng, k: u64, accounts: usize) -> Self {
+        let account = rng.below(accounts as u64) as usize;
+        let region = rng.below(REGIONS.len() as u64) as usize;
+        let (itype, base) = FLEET_TYPES[rng.below(FLEET_TYPES.len() as u64) as usize];
+        let tags = match k % 3 {
+            0 => vec![],
+            1 => vec![("user_team", TEAMS[(k % 4) as usize].to_owned())],
+            _ => vec![("user_env", "prod".to_owned()), ("user_team", TEAMS[(k % 4) as usize].to_owned())],
+        };
+        Instance { account, region, itype, rate: price(base, region), id: format!("i-0{k:016x}"), tags }
+    }
+
+    /// The instance's usage row for the hour from `start`.
+    fn row(&self, accounts: &[String], start: NaiveDateTime) -> Row {
+        let end = start + chrono::Duration::hours(1);
+        let (region, prefix, _) = REGIONS[self.region];
+        Row {
+            account: accounts[self.account].clone(),
+            li_type: "Usage",
+            start,
+            end,
+            product: "AmazonEC2",
+            usage_type: format!("{prefix}BoxUsage:{}", self.itype),
+            operation: "RunInstances",
+            resource: self.id.clone(),
+            usage: Decimal::ONE,
+            cost: self.rate,
+            description: format!("${} per On Demand Linux {} Instance Hour", self.rate, self.itype),
+            region: region.to_owned(),
+            instance_type: Some(self.itype.to_owned()),
+            pricing_term: "OnDemand",
+            on_demand: self.rate,
+            tags: self.tags.clone(),
+            ..Row::default()
+        }
+    }
+}
+
+/// The on-demand fleet billed hourly, sized to fill the rows the fixed lines leave.
+struct Fleet {
+    instances: Vec<Instance>,
+    /// The hours the last instance bills, so the row count comes out exact.
+    last_hours: u64,
+}
+
+impl Fleet {
+    /// Sizes the fleet for `cfg.rows` after `fixed_rows` fixed rows, and draws its instances.
+    fn plan(rng: &mut Rng, cfg: &GeneratorConfig, fixed_rows: u64, cal: &Calendar) -> Result<Self, GenerateError> {
+        if cfg.rows < fixed_rows + 24 {
+            return Err(GenerateError::Invalid(format!(
+                "--rows must be at least {} for {} account(s) over {} month(s)",
+                fixed_rows + 24,
+                cfg.accounts,
+                cfg.months
+            )));
+        }
+        let fleet_rows = cfg.rows - fixed_rows;
+        let fleet_size = fleet_rows.div_ceil(cal.hours_total);
+        let last_hours = fleet_rows - (fleet_size - 1) * cal.hours_total;
+        let instances = (0..fleet_size).map(|k| Instance::draw(rng, k, cal.accounts.len())).collect();
+        Ok(Self { instances, last_hours })
+    }
+
+    /// Whether instance `k` bills the hour numbered `hour_index` from the start.
+    fn bills(&self, k: usize, hour_index: u64) -> bool {
+        !(k as u64 == self.instances.len() as u64 - 1 && hour_index >= self.last_hours)
+    }
+}
+
+/// Where the rows go: the Parquet files and the ground truth, fed together.
+struct Output {
+    w: Writer,
+    truth: Truth,
+    last_two: (String, String),
+    payer: String,
+}
+
+impl Output {
+    /// Creates `out` and starts writing into it.
+    fn create(out: &Path, truth: Truth, last_two: (String, String), payer: String) -> Result<Self, GenerateError> {
+        fs::create_dir_all(out).map_err(|e| io(out, e))?;
+        let w =
+            Writer { dir: out.to_owned(), schema: cur2_arrow_schema(), current: None, files: 0, b: Builders::new() };
+        Ok(Self { w, truth, last_two, payer })
+    }
+
+    /// Adds one row to the ground truth, then writes it.
+    fn emit(&mut self, period: &str, period_ms: i64, r: &Row) -> Result<(), GenerateError> {
+        self.truth.add(period, (&self.last_two.0, &self.last_two.1), r);
+        self.w.push(period, &self.payer, period_ms, r)
+    }
+
+    /// Writes every row in time order: each day's fixed rows, then the day's fleet hour by hour.
+    fn write_all(&mut self, cal: &Calendar, fixed: Vec<(usize, Row)>, fleet: &Fleet) -> Result<(), GenerateError> {
+        let mut fixed_iter = fixed.into_iter().peekable();
+        let mut hour_index: u64 = 0;
+        let mut day_cursor = 0usize;
+        for p in &cal.periods {
+            let period = p.to_string();
+            let period_ms = day_start(p.first_day()).and_utc().timestamp_millis();
+            for _ in 0..p.days() {
+                while let Some((_, r)) = fixed_iter.next_if(|(di, _)| *di == day_cursor) {
+                    self.emit(&period, period_ms, &r)?;
+                }
+                let day = cal.days[day_cursor];
+                for h in 0..24u32 {
+                    let start = day.and_hms_opt(h, 0, 0).expect("hour");
+                    for (k, inst) in fleet.instances.iter().enumerate() {
+                        if fleet.bills(k, hour_index) {
+                            self.emit(&period, period_ms, &inst.row(&cal.accounts, start))?;
+                        }
+                    }
+                    hour_index += 1;
+                }
+                day_cursor += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Finishes the last file and returns the ground truth.
+    fn finish(mut self) -> Result<GroundTruth, GenerateError> {
+        self.w.flush()?;
+        self.w.close()?;
+        Ok(self.truth.finish())
+    }
+}
+
+/// Writes `DIR/ground_truth.json`.
+fn write_ground_truth(out: &Path, gt: &GroundTruth) -> Result<(), GenerateError> {
     let path = out.join("ground_truth.json");
-    let json = serde_json::to_vec_pretty(&gt).map_err(|e| io(&path, e))?;
-    fs::write(&path, json).map_err(|e| io(&path, e))?;
-    Ok(gt)
+    let json = serde_json::to_vec_pretty(gt).map_err(|e| io(&path, e))?;
+    fs::write(&path, json).map_err(|e| io(&path, e))
 }
 
 /// Reads `DIR/ground_truth.json`.

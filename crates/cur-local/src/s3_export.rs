@@ -146,6 +146,34 @@ pub async fn sync_export(
     cache: &Path,
 ) -> Result<SyncReport, QueryError> {
     let mut report = SyncReport::default();
+    let remote = list_remote(client, loc, from, to, &mut report).await?;
+    if remote.is_empty() {
+        return Err(no_files(loc, from, to));
+    }
+    std::fs::create_dir_all(cache).map_err(|e| local_err(cache, e))?;
+    let manifest_path = cache.join(MANIFEST);
+    let mut manifest: BTreeMap<String, String> =
+        std::fs::read(&manifest_path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+
+    let periods: BTreeSet<YearMonth> = remote.iter().map(|r| r.period).collect();
+    for r in &remote {
+        sync_file(client, loc, r, cache, &mut manifest, &mut report).await?;
+    }
+    remove_gone(cache, &remote, &periods, from, to, &mut manifest, &mut report)?;
+    let json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
+    std::fs::write(&manifest_path, json).map_err(|e| local_err(&manifest_path, e))?;
+    report.periods = periods.iter().map(ToString::to_string).collect();
+    Ok(report)
+}
+
+/// Lists the partition files from `from` to `to` under the location, counting other keys as skipped.
+async fn list_remote(
+    client: &aws_sdk_s3::Client,
+    loc: &S3Location,
+    from: Option<YearMonth>,
+    to: Option<YearMonth>,
+    report: &mut SyncReport,
+) -> Result<Vec<Remote>, QueryError> {
     let mut remote = Vec::new();
     let mut pages = client.list_objects_v2().bucket(&loc.bucket).prefix(&loc.prefix).into_paginator().send();
     while let Some(page) = pages.next().await {
@@ -163,56 +191,90 @@ pub async fn sync_export(
             }
         }
     }
-    if remote.is_empty() {
-        let end = |m: Option<YearMonth>, open: &str| m.map_or(open.to_owned(), |m| m.to_string());
-        let which = format!("{} to {}", end(from, "the first period"), end(to, "the last"));
-        return Err(QueryError::InvalidData(format!(
-            "no Parquet files under {loc}[data/]BILLING_PERIOD=YYYY-MM/ for {which}: not a CUR 2.0 export, or not those periods"
-        )));
-    }
-    let local_err = |p: &Path, e: std::io::Error| QueryError::InvalidData(format!("{}: {e}", p.display()));
-    std::fs::create_dir_all(cache).map_err(|e| local_err(cache, e))?;
-    let manifest_path = cache.join(MANIFEST);
-    let mut manifest: BTreeMap<String, String> =
-        std::fs::read(&manifest_path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+    Ok(remote)
+}
 
-    let periods: BTreeSet<YearMonth> = remote.iter().map(|r| r.period).collect();
-    for r in &remote {
-        let rel = r.rel();
-        let path = cache.join(&rel);
-        let dir = path.parent().expect("a partition folder").to_path_buf();
-        let current = std::fs::metadata(&path).is_ok_and(|m| m.len() == r.size)
-            && manifest.get(&rel).is_some_and(|etag| *etag == r.etag);
-        if current {
-            report.files_cached += 1;
-            continue;
-        }
-        std::fs::create_dir_all(&dir).map_err(|e| local_err(&dir, e))?;
-        let obj = client
-            .get_object()
-            .bucket(&loc.bucket)
-            .key(&r.key)
-            .send()
-            .await
-            .map_err(|e| s3_error(&format!("s3://{}/{}", loc.bucket, r.key), e))?;
-        // Streamed to a file aside, then renamed: a CUR file can be hundreds of MB, and an
-        // interrupted fetch never leaves half a file in place.
-        let partial = dir.join(format!(".{}.partial", r.file));
-        let mut out = std::fs::File::create(&partial).map_err(|e| local_err(&partial, e))?;
-        let mut body = obj.body;
-        let mut written = 0u64;
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| QueryError::Transient(format!("s3://{}/{}: {e}", loc.bucket, r.key)))?;
-            std::io::Write::write_all(&mut out, &chunk).map_err(|e| local_err(&partial, e))?;
-            written += chunk.len() as u64;
-        }
-        out.sync_all().map_err(|e| local_err(&partial, e))?;
-        std::fs::rename(&partial, &path).map_err(|e| local_err(&path, e))?;
-        manifest.insert(rel, r.etag.clone());
-        report.files_fetched += 1;
-        report.bytes_fetched += written;
+/// The error when the location has no partition files from `from` to `to`.
+fn no_files(loc: &S3Location, from: Option<YearMonth>, to: Option<YearMonth>) -> QueryError {
+    let end = |m: Option<YearMonth>, open: &str| m.map_or(open.to_owned(), |m| m.to_string());
+    let which = format!("{} to {}", end(from, "the first period"), end(to, "the last"));
+    QueryError::InvalidData(format!(
+        "no Parquet files under {loc}[data/]BILLING_PERIOD=YYYY-MM/ for {which}: not a CUR 2.0 export, or not those periods"
+    ))
+}
+
+/// An error on a local file or folder of the cache.
+fn local_err(p: &Path, e: std::io::Error) -> QueryError {
+    QueryError::InvalidData(format!("{}: {e}", p.display()))
+}
+
+/// Fetches one remote file into the cache, unless the cache has it already with the same ETag and size.
+async fn sync_file(
+    client: &aws_sdk_s3::Client,
+    loc: &S3Location,
+    r: &Remote,
+    cache: &Path,
+    manifest: &mut BTreeMap<String, String>,
+    report: &mut SyncReport,
+) -> Result<(), QueryError> {
+    let rel = r.rel();
+    let path = cache.join(&rel);
+    let dir = path.parent().expect("a partition folder").to_path_buf();
+    let current = std::fs::metadata(&path).is_ok_and(|m| m.len() == r.size)
+        && manifest.get(&rel).is_some_and(|etag| *etag == r.etag);
+    if current {
+        report.files_cached += 1;
+        return Ok(());
     }
-    // Files of the periods in range that S3 no longer has, whole periods included.
+    std::fs::create_dir_all(&dir).map_err(|e| local_err(&dir, e))?;
+    let written = download(client, loc, r, &dir, &path).await?;
+    manifest.insert(rel, r.etag.clone());
+    report.files_fetched += 1;
+    report.bytes_fetched += written;
+    Ok(())
+}
+
+/// Downloads one remote file to `path` in the folder `dir`, and returns the bytes written.
+async fn download(
+    client: &aws_sdk_s3::Client,
+    loc: &S3Location,
+    r: &Remote,
+    dir: &Path,
+    path: &Path,
+) -> Result<u64, QueryError> {
+    let obj = client
+        .get_object()
+        .bucket(&loc.bucket)
+        .key(&r.key)
+        .send()
+        .await
+        .map_err(|e| s3_error(&format!("s3://{}/{}", loc.bucket, r.key), e))?;
+    // Streamed to a file aside, then renamed: a CUR file can be hundreds of MB, and an
+    // interrupted fetch never leaves half a file in place.
+    let partial = dir.join(format!(".{}.partial", r.file));
+    let mut out = std::fs::File::create(&partial).map_err(|e| local_err(&partial, e))?;
+    let mut body = obj.body;
+    let mut written = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| QueryError::Transient(format!("s3://{}/{}: {e}", loc.bucket, r.key)))?;
+        std::io::Write::write_all(&mut out, &chunk).map_err(|e| local_err(&partial, e))?;
+        written += chunk.len() as u64;
+    }
+    out.sync_all().map_err(|e| local_err(&partial, e))?;
+    std::fs::rename(&partial, path).map_err(|e| local_err(path, e))?;
+    Ok(written)
+}
+
+/// Removes the cached files of the periods in range that S3 no longer has, whole periods included.
+fn remove_gone(
+    cache: &Path,
+    remote: &[Remote],
+    periods: &BTreeSet<YearMonth>,
+    from: Option<YearMonth>,
+    to: Option<YearMonth>,
+    manifest: &mut BTreeMap<String, String>,
+    report: &mut SyncReport,
+) -> Result<(), QueryError> {
     let wanted: BTreeSet<String> = remote.iter().map(Remote::rel).collect();
     for entry in std::fs::read_dir(cache).map_err(|e| local_err(cache, e))? {
         let dir = entry.map_err(|e| local_err(cache, e))?.path();
@@ -236,10 +298,7 @@ pub async fn sync_export(
             std::fs::remove_dir(&dir).map_err(|e| local_err(&dir, e))?;
         }
     }
-    let json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
-    std::fs::write(&manifest_path, json).map_err(|e| local_err(&manifest_path, e))?;
-    report.periods = periods.iter().map(ToString::to_string).collect();
-    Ok(report)
+    Ok(())
 }
 
 #[cfg(test)]

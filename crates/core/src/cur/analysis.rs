@@ -259,6 +259,8 @@ fn parse_date(query: &str, s: &str) -> Result<NaiveDate, QueryError> {
 }
 
 impl CurAnalysis {
+    /// Turns one result per query into the analysis, without I/O. A missing result reads as no
+    /// rows, except that without the tag query or the Savings Plan query that part is left out.
     pub fn from_results(
         schema: Schema,
         range: &PeriodRange,
@@ -266,164 +268,36 @@ impl CurAnalysis {
         opts: &AnalysisOptions,
     ) -> Result<Self, QueryError> {
         let empty = ResultSet::default();
-        let get = |q: Query| results.get(&q).unwrap_or(&empty);
+        let rows = |q: Query| Rows::new(q, results.get(&q).unwrap_or(&empty));
+        // The results are read in this order: the error returned is that of the first bad one.
+        let spend = spend_rows(&rows(Query::SpendMonthly))?;
+        let daily = daily_rows(&rows(Query::SpendDaily))?;
         let mut a = CurAnalysis {
             schema,
             from: range.from.to_string(),
             to: range.to.to_string(),
-            first_day: None,
-            last_day: None,
-            spend: vec![],
-            daily: vec![],
-            top_resources: vec![],
-            top_movers: vec![],
-            tags: None,
-            waste: vec![],
-            commitments: vec![],
-            savings_plan: None,
-            rates: vec![],
+            first_day: daily.iter().map(|d| d.date).min(),
+            last_day: daily.iter().map(|d| d.date).max(),
+            spend,
+            daily,
+            top_resources: resource_rows(&rows(Query::TopResources))?,
+            top_movers: mover_rows(&rows(Query::TopMovers))?,
+            tags: match results.get(&Query::TagKeys) {
+                Some(rs) => Some(tag_summary(&Rows::new(Query::TagKeys, rs))?),
+                None => None,
+            },
+            waste: waste_rows(&rows(Query::Waste))?,
+            commitments: commitment_rows(&rows(Query::Commitments))?,
+            savings_plan: match results.get(&Query::SavingsPlanHourly) {
+                Some(rs) => savings_plan(rs, opts)?,
+                None => None,
+            },
+            rates: effective_rates(&rows(Query::InstanceRates))?,
             anomalies: vec![],
             findings: vec![],
-            queries: Query::ALL
-                .iter()
-                .filter_map(|q| results.get(q).map(|rs| (q, rs)))
-                .map(|(q, rs)| QueryStat {
-                    name: q.name().into(),
-                    rows: rs.rows.len(),
-                    bytes_scanned: rs.bytes_scanned,
-                })
-                .collect(),
+            queries: query_stats(results),
         };
-
-        let r = Rows::new(Query::SpendMonthly, get(Query::SpendMonthly));
-        for i in 0..r.len() {
-            a.spend.push(SpendRow {
-                billing_period: r.text(i, "billing_period")?,
-                provider: r.text(i, "provider")?,
-                account_id: r.text(i, "account_id")?,
-                service: r.text(i, "service")?,
-                region: r.text(i, "region")?,
-                billed_cost: r.dec(i, "total_billed")?,
-                effective_cost: r.dec(i, "total_effective")?,
-            });
-        }
-        let r = Rows::new(Query::SpendDaily, get(Query::SpendDaily));
-        for i in 0..r.len() {
-            a.daily.push(DailyRow {
-                date: parse_date("spend_daily", &r.text(i, "usage_date")?)?,
-                provider: r.text(i, "provider")?,
-                account_id: r.text(i, "account_id")?,
-                service: r.text(i, "service")?,
-                region: r.text(i, "region")?,
-                effective_cost: r.dec(i, "total_effective")?,
-                billed_cost: r.dec(i, "total_billed")?,
-            });
-        }
-        a.first_day = a.daily.iter().map(|d| d.date).min();
-        a.last_day = a.daily.iter().map(|d| d.date).max();
-        let r = Rows::new(Query::TopResources, get(Query::TopResources));
-        for i in 0..r.len() {
-            a.top_resources.push(ResourceRow {
-                resource_id: r.text(i, "resource_id")?,
-                account_id: r.text(i, "account_id")?,
-                service: r.text(i, "service")?,
-                region: r.text(i, "region")?,
-                billed_cost: r.dec(i, "total_billed")?,
-                effective_cost: r.dec(i, "total_effective")?,
-            });
-        }
-        let r = Rows::new(Query::TopMovers, get(Query::TopMovers));
-        for i in 0..r.len() {
-            a.top_movers.push(MoverRow {
-                resource_id: r.text(i, "resource_id")?,
-                account_id: r.text(i, "account_id")?,
-                service: r.text(i, "service")?,
-                previous_cost: r.dec(i, "previous_cost")?,
-                current_cost: r.dec(i, "current_cost")?,
-                increase: r.dec(i, "increase")?,
-            });
-        }
-        if let Some(rs) = results.get(&Query::TagKeys) {
-            let r = Rows::new(Query::TagKeys, rs);
-            let mut t = TagSummary {
-                usage_cost: Decimal::ZERO,
-                tagged_cost: Decimal::ZERO,
-                coverage: Decimal::ZERO,
-                by_key: BTreeMap::new(),
-                by_key_set: BTreeMap::new(),
-            };
-            for i in 0..r.len() {
-                let keys = r.text(i, "tag_keys")?;
-                let cost = r.dec(i, "total_billed")?;
-                t.usage_cost += cost;
-                *t.by_key_set.entry(keys.clone()).or_default() += cost;
-                if !keys.is_empty() {
-                    t.tagged_cost += cost;
-                    for k in keys.split(',') {
-                        *t.by_key.entry(k.to_owned()).or_default() += cost;
-                    }
-                }
-            }
-            t.coverage = ratio(t.tagged_cost, t.usage_cost).unwrap_or_default();
-            a.tags = Some(t);
-        }
-        let r = Rows::new(Query::Waste, get(Query::Waste));
-        for i in 0..r.len() {
-            a.waste.push(WasteRow {
-                category: r.text(i, "category")?,
-                account_id: r.text(i, "account_id")?,
-                region: r.text(i, "region")?,
-                resource_id: r.text(i, "resource_id")?,
-                instance_type: r.text(i, "instance_type")?,
-                usage: r.dec(i, "total_usage")?,
-                effective_cost: r.dec(i, "total_effective")?,
-            });
-        }
-        let r = Rows::new(Query::Commitments, get(Query::Commitments));
-        for i in 0..r.len() {
-            let mut c = CommitmentRow {
-                billing_period: r.text(i, "billing_period")?,
-                sp_covered_on_demand: r.dec(i, "sp_covered_on_demand")?,
-                ri_covered_on_demand: r.dec(i, "ri_covered_on_demand")?,
-                on_demand_eligible: r.dec(i, "on_demand_eligible")?,
-                sp_commitment: r.dec(i, "sp_commitment")?,
-                sp_used: r.dec(i, "sp_used")?,
-                ri_fee: r.dec(i, "ri_fee")?,
-                ri_unused: r.dec(i, "ri_unused")?,
-                coverage: None,
-                sp_utilisation: None,
-                ri_utilisation: None,
-            };
-            let covered = c.sp_covered_on_demand + c.ri_covered_on_demand;
-            c.coverage = ratio(covered, covered + c.on_demand_eligible);
-            c.sp_utilisation = ratio(c.sp_used, c.sp_commitment);
-            c.ri_utilisation = ratio(c.ri_fee - c.ri_unused, c.ri_fee);
-            a.commitments.push(c);
-        }
-        if let Some(rs) = results.get(&Query::SavingsPlanHourly) {
-            a.savings_plan = savings_plan(rs, opts)?;
-        }
-        let r = Rows::new(Query::InstanceRates, get(Query::InstanceRates));
-        for i in 0..r.len() {
-            if let Some(rate) = EffectiveRate::new(
-                &r.text(i, "region")?,
-                &r.text(i, "instance_type")?,
-                r.dec(i, "usage_hours")?,
-                r.dec(i, "total_effective")?,
-            ) {
-                a.rates.push(rate);
-            }
-        }
-
-        // Anomalies: daily usage by account x service.
-        let mut series: BTreeMap<(String, String), super::anomaly::Series> = BTreeMap::new();
-        for d in &a.daily {
-            *series.entry((d.account_id.clone(), d.service.clone())).or_default().entry(d.date).or_default() +=
-                d.effective_cost;
-        }
-        if let (Some(first), Some(last)) = (a.first_day, a.last_day) {
-            a.anomalies = detect(&series, first, last, &opts.anomaly);
-        }
+        a.anomalies = daily_anomalies(&a, &opts.anomaly);
         a.findings = waste_findings(&a);
         Ok(a)
     }
@@ -448,6 +322,178 @@ impl CurAnalysis {
 
     pub fn total_billed(&self) -> Decimal {
         self.spend.iter().map(|s| s.billed_cost).sum()
+    }
+}
+
+/// Rows and bytes scanned of each query that has a result, in library order.
+fn query_stats(results: &HashMap<Query, ResultSet>) -> Vec<QueryStat> {
+    Query::ALL
+        .iter()
+        .filter_map(|q| results.get(q).map(|rs| (q, rs)))
+        .map(|(q, rs)| QueryStat { name: q.name().into(), rows: rs.rows.len(), bytes_scanned: rs.bytes_scanned })
+        .collect()
+}
+
+/// Monthly spend by provider, account, service and region.
+fn spend_rows(r: &Rows) -> Result<Vec<SpendRow>, QueryError> {
+    (0..r.len())
+        .map(|i| {
+            Ok(SpendRow {
+                billing_period: r.text(i, "billing_period")?,
+                provider: r.text(i, "provider")?,
+                account_id: r.text(i, "account_id")?,
+                service: r.text(i, "service")?,
+                region: r.text(i, "region")?,
+                billed_cost: r.dec(i, "total_billed")?,
+                effective_cost: r.dec(i, "total_effective")?,
+            })
+        })
+        .collect()
+}
+
+/// Daily usage spend by provider, account, service and region.
+fn daily_rows(r: &Rows) -> Result<Vec<DailyRow>, QueryError> {
+    (0..r.len())
+        .map(|i| {
+            Ok(DailyRow {
+                date: parse_date("spend_daily", &r.text(i, "usage_date")?)?,
+                provider: r.text(i, "provider")?,
+                account_id: r.text(i, "account_id")?,
+                service: r.text(i, "service")?,
+                region: r.text(i, "region")?,
+                effective_cost: r.dec(i, "total_effective")?,
+                billed_cost: r.dec(i, "total_billed")?,
+            })
+        })
+        .collect()
+}
+
+/// The most expensive resources.
+fn resource_rows(r: &Rows) -> Result<Vec<ResourceRow>, QueryError> {
+    (0..r.len())
+        .map(|i| {
+            Ok(ResourceRow {
+                resource_id: r.text(i, "resource_id")?,
+                account_id: r.text(i, "account_id")?,
+                service: r.text(i, "service")?,
+                region: r.text(i, "region")?,
+                billed_cost: r.dec(i, "total_billed")?,
+                effective_cost: r.dec(i, "total_effective")?,
+            })
+        })
+        .collect()
+}
+
+/// The resources whose cost grew most from the previous period to the current one.
+fn mover_rows(r: &Rows) -> Result<Vec<MoverRow>, QueryError> {
+    (0..r.len())
+        .map(|i| {
+            Ok(MoverRow {
+                resource_id: r.text(i, "resource_id")?,
+                account_id: r.text(i, "account_id")?,
+                service: r.text(i, "service")?,
+                previous_cost: r.dec(i, "previous_cost")?,
+                current_cost: r.dec(i, "current_cost")?,
+                increase: r.dec(i, "increase")?,
+            })
+        })
+        .collect()
+}
+
+/// Tag coverage of usage spend, by key and by exact set of keys.
+fn tag_summary(r: &Rows) -> Result<TagSummary, QueryError> {
+    let mut t = TagSummary {
+        usage_cost: Decimal::ZERO,
+        tagged_cost: Decimal::ZERO,
+        coverage: Decimal::ZERO,
+        by_key: BTreeMap::new(),
+        by_key_set: BTreeMap::new(),
+    };
+    for i in 0..r.len() {
+        let keys = r.text(i, "tag_keys")?;
+        let cost = r.dec(i, "total_billed")?;
+        t.usage_cost += cost;
+        *t.by_key_set.entry(keys.clone()).or_default() += cost;
+        if !keys.is_empty() {
+            t.tagged_cost += cost;
+            for k in keys.split(',') {
+                *t.by_key.entry(k.to_owned()).or_default() += cost;
+            }
+        }
+    }
+    t.coverage = ratio(t.tagged_cost, t.usage_cost).unwrap_or_default();
+    Ok(t)
+}
+
+/// The line items that may be waste, one row per category and resource.
+fn waste_rows(r: &Rows) -> Result<Vec<WasteRow>, QueryError> {
+    (0..r.len())
+        .map(|i| {
+            Ok(WasteRow {
+                category: r.text(i, "category")?,
+                account_id: r.text(i, "account_id")?,
+                region: r.text(i, "region")?,
+                resource_id: r.text(i, "resource_id")?,
+                instance_type: r.text(i, "instance_type")?,
+                usage: r.dec(i, "total_usage")?,
+                effective_cost: r.dec(i, "total_effective")?,
+            })
+        })
+        .collect()
+}
+
+/// Savings Plan and Reserved Instance coverage and utilisation per billing period.
+fn commitment_rows(r: &Rows) -> Result<Vec<CommitmentRow>, QueryError> {
+    (0..r.len())
+        .map(|i| {
+            let mut c = CommitmentRow {
+                billing_period: r.text(i, "billing_period")?,
+                sp_covered_on_demand: r.dec(i, "sp_covered_on_demand")?,
+                ri_covered_on_demand: r.dec(i, "ri_covered_on_demand")?,
+                on_demand_eligible: r.dec(i, "on_demand_eligible")?,
+                sp_commitment: r.dec(i, "sp_commitment")?,
+                sp_used: r.dec(i, "sp_used")?,
+                ri_fee: r.dec(i, "ri_fee")?,
+                ri_unused: r.dec(i, "ri_unused")?,
+                coverage: None,
+                sp_utilisation: None,
+                ri_utilisation: None,
+            };
+            let covered = c.sp_covered_on_demand + c.ri_covered_on_demand;
+            c.coverage = ratio(covered, covered + c.on_demand_eligible);
+            c.sp_utilisation = ratio(c.sp_used, c.sp_commitment);
+            c.ri_utilisation = ratio(c.ri_fee - c.ri_unused, c.ri_fee);
+            Ok(c)
+        })
+        .collect()
+}
+
+/// Effective hourly rates by region and instance type; rows that give no rate are skipped.
+fn effective_rates(r: &Rows) -> Result<Vec<EffectiveRate>, QueryError> {
+    let mut rates = Vec::new();
+    for i in 0..r.len() {
+        if let Some(rate) = EffectiveRate::new(
+            &r.text(i, "region")?,
+            &r.text(i, "instance_type")?,
+            r.dec(i, "usage_hours")?,
+            r.dec(i, "total_effective")?,
+        ) {
+            rates.push(rate);
+        }
+    }
+    Ok(rates)
+}
+
+/// Anomalies in daily usage spend, one series per account and service.
+fn daily_anomalies(a: &CurAnalysis, cfg: &AnomalyConfig) -> Vec<Anomaly> {
+    let mut series: BTreeMap<(String, String), super::anomaly::Series> = BTreeMap::new();
+    for d in &a.daily {
+        *series.entry((d.account_id.clone(), d.service.clone())).or_default().entry(d.date).or_default() +=
+            d.effective_cost;
+    }
+    match (a.first_day, a.last_day) {
+        (Some(first), Some(last)) => detect(&series, first, last, cfg),
+        _ => vec![],
     }
 }
 

@@ -23,7 +23,7 @@ use serde_json::Value;
 use url::{Host, Url};
 
 use super::{AccountRequest, Onboarding, OnboardingError};
-use crate::domain::{parse_regions, AccountId, CurSettings, Registration, RoleArn, TenantId};
+use crate::domain::{parse_regions, Account, AccountId, CurSettings, Registration, RoleArn, Tenant, TenantId};
 use crate::store::RequestState;
 
 /// What `FAILED` says when the tenant or ExternalId is wrong: nothing about which.
@@ -200,11 +200,84 @@ struct Common {
     response_url: Url,
 }
 
+impl Common {
+    /// The PhysicalResourceId of an answer given before the account is known.
+    fn fallback_physical(&self) -> String {
+        self.physical_resource_id.clone().unwrap_or_else(|| "costradar-invalid-request".into())
+    }
+}
+
+/// A request's type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RequestKind {
+    Create,
+    Update,
+    Delete,
+}
+
+/// A message that parsed: where and how to answer it, and what it asks.
+struct ParsedRequest {
+    common: Common,
+    kind: RequestKind,
+    props: ConnectionProperties,
+}
+
+impl ParsedRequest {
+    /// Whether the request is a Delete, which is always answered SUCCESS.
+    fn is_delete(&self) -> bool {
+        self.kind == RequestKind::Delete
+    }
+}
+
+/// Why a message did not parse.
+enum Unparsed {
+    /// Not answered: the message had no response URL we are willing to call.
+    Refused(String),
+    /// Malformed, but answerable: refused once, SUCCESS for a Delete and FAILED otherwise.
+    Malformed { common: Box<Common>, is_delete: bool, why: String },
+}
+
+/// The tenant and account of a request whose tenant and ExternalId matched.
+struct Caller {
+    tenant: Tenant,
+    role: RoleArn,
+    /// The answer's PhysicalResourceId: `costradar-<tenant>-<account>`.
+    physical: String,
+}
+
+/// What to do with an authenticated request.
+enum Decision<'a> {
+    /// Answer CloudFormation, delivered as `delivery` says.
+    Answer { delivery: Delivery<'a>, success: bool, reason: String, data: HashMap<String, String> },
+    /// A repeat delivery: send the recorded answer again.
+    Replay(String),
+    /// A concurrent delivery is handling the request.
+    InProgress,
+}
+
+impl Decision<'_> {
+    /// A FAILED answer to a request that proved nothing: sent once.
+    fn refuse(reason: impl Into<String>) -> Self {
+        Decision::Answer { delivery: Delivery::Once, success: false, reason: reason.into(), data: HashMap::new() }
+    }
+}
+
 fn check_field(name: &str, value: &str, max: usize, allowed: impl Fn(u8) -> bool) -> Result<(), String> {
     if value.is_empty() || value.len() > max || !value.bytes().all(allowed) {
         return Err(format!("malformed {name}"));
     }
     Ok(())
+}
+
+/// Checks the fields the answer echoes: an id CloudFormation would not accept is refused.
+fn check_header(common: &Common) -> Result<(), String> {
+    check_field("RequestId", &common.request_id, 128, |b| b.is_ascii_alphanumeric() || b == b'-')?;
+    check_field("StackId", &common.stack_id, 1024, |b| b.is_ascii_graphic())?;
+    check_field("LogicalResourceId", &common.logical_resource_id, 255, |b| b.is_ascii_alphanumeric())?;
+    match &common.physical_resource_id {
+        Some(p) => check_field("PhysicalResourceId", p, 1024, |b| b.is_ascii_graphic()),
+        None => Ok(()),
+    }
 }
 
 /// `arn:aws:cloudformation:<region>:<account>:stack/<name>/<id>` → the stack's region, when it
@@ -251,22 +324,53 @@ fn response(common: &Common, physical: &str, success: bool, reason: &str, data: 
 impl Onboarding {
     /// Handles one SNS message. `Ok` whenever the message needs no retry (including refusals);
     /// `Err` only for a transient failure before CloudFormation was answered.
+    ///
+    /// The message is parsed, its caller authenticated, the request decided, then answered.
     pub async fn handle_custom_resource(
         &self,
         sender: &dyn ResponseSender,
         message: &str,
     ) -> Result<Outcome, Transient> {
+        let request = match self.parse(message) {
+            Ok(r) => r,
+            Err(Unparsed::Refused(why)) => return Ok(Outcome::Refused(why)),
+            Err(Unparsed::Malformed { common, is_delete, why }) => {
+                return self.refuse(sender, &common, &common.fallback_physical(), is_delete, &why).await
+            }
+        };
+        let caller = match self.authenticate(&request).await? {
+            Ok(c) => c,
+            Err(why) => {
+                let physical = request.common.fallback_physical();
+                return self.refuse(sender, &request.common, &physical, request.is_delete(), &why).await;
+            }
+        };
+        let common = &request.common;
+        match self.decide(&request, &caller).await? {
+            Decision::Answer { delivery, success, reason, data } => {
+                self.answer(sender, delivery, common, &caller.physical, success, &reason, data).await
+            }
+            Decision::Replay(body) => {
+                sender.put(&common.response_url, &body).await.map_err(Transient)?;
+                Ok(Outcome::Replayed)
+            }
+            Decision::InProgress => Ok(Outcome::InProgress),
+        }
+    }
+
+    /// Reads the fields an answer needs; refuses a message with no ResponseURL we are willing to call.
+    fn route(&self, message: &str) -> Result<(Value, Common), String> {
         if message.len() > MESSAGE_MAX {
             tracing::warn!(len = message.len(), "custom-resource message too large; refused");
-            return Ok(Outcome::Refused("message too large".into()));
+            return Err("message too large".into());
         }
         let Ok(raw) = serde_json::from_str::<Value>(message) else {
             tracing::warn!("custom-resource message is not JSON; refused");
-            return Ok(Outcome::Refused("message is not JSON".into()));
+            return Err("message is not JSON".into());
         };
         let Some(url) = raw.get("ResponseURL").and_then(Value::as_str) else {
             tracing::warn!("custom-resource message without ResponseURL; refused");
-            return Ok(Outcome::Refused("no ResponseURL".into()));
+            return Err("no ResponseURL".into());
         };
         // The response bucket must be the stack's region's: no StackId region, no call.
         let region = raw.get("StackId").and_then(Value::as_str).and_then(stack_region).unwrap_or_default();
@@ -276,7 +380,7 @@ impl Onboarding {
                 // Possible SSRF attempt: log the host only, never call it.
                 let host = Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
                 tracing::warn!(host, why, "custom-resource ResponseURL refused");
-                return Ok(Outcome::Refused(why.into()));
+                return Err(why.into());
             }
         };
         let str_field = |k: &str| raw.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -287,51 +391,47 @@ impl Onboarding {
             physical_resource_id: raw.get("PhysicalResourceId").and_then(Value::as_str).map(str::to_owned),
             response_url,
         };
+        Ok((raw, common))
+    }
+
+    /// Turns the raw message into a request, or says why it is refused.
+    fn parse(&self, message: &str) -> Result<ParsedRequest, Unparsed> {
+        let (raw, common) = self.route(message).map_err(Unparsed::Refused)?;
+        let common = Box::new(common);
         let is_delete = raw.get("RequestType").and_then(Value::as_str) == Some("Delete");
         // CloudFormation needs an answer even to a malformed request; a FAILED (or, for
         // Delete, SUCCESS) that changes nothing.
-        let header_ok = check_field("RequestId", &common.request_id, 128, |b| b.is_ascii_alphanumeric() || b == b'-')
-            .and_then(|_| check_field("StackId", &common.stack_id, 1024, |b| b.is_ascii_graphic()))
-            .and_then(|_| {
-                check_field("LogicalResourceId", &common.logical_resource_id, 255, |b| b.is_ascii_alphanumeric())
-            })
-            .and_then(|_| match &common.physical_resource_id {
-                Some(p) => check_field("PhysicalResourceId", p, 1024, |b| b.is_ascii_graphic()),
-                None => Ok(()),
-            });
-        let fallback_physical =
-            common.physical_resource_id.clone().unwrap_or_else(|| "costradar-invalid-request".into());
-        if let Err(why) = header_ok {
-            return self.refuse(sender, &common, &fallback_physical, is_delete, &why).await;
+        if let Err(why) = check_header(&common) {
+            return Err(Unparsed::Malformed { common, is_delete, why });
         }
-        let request: CfnRequest<Value, Value> = match serde_json::from_value(raw.clone()) {
-            Ok(r) => r,
-            Err(_) => {
-                return self
-                    .refuse(sender, &common, &fallback_physical, is_delete, "malformed custom-resource request")
-                    .await
-            }
+        let Ok(request) = serde_json::from_value::<CfnRequest<Value, Value>>(raw) else {
+            let why = "malformed custom-resource request".into();
+            return Err(Unparsed::Malformed { common, is_delete, why });
         };
-        let (props, is_delete) = match &request {
-            CfnRequest::Create(r) => (&r.resource_properties, false),
-            CfnRequest::Update(r) => (&r.resource_properties, false),
-            CfnRequest::Delete(r) => (&r.resource_properties, true),
-            _ => return self.refuse(sender, &common, &fallback_physical, false, "unknown RequestType").await,
+        let (props, kind) = match request {
+            CfnRequest::Create(r) => (r.resource_properties, RequestKind::Create),
+            CfnRequest::Update(r) => (r.resource_properties, RequestKind::Update),
+            CfnRequest::Delete(r) => (r.resource_properties, RequestKind::Delete),
+            _ => return Err(Unparsed::Malformed { common, is_delete: false, why: "unknown RequestType".into() }),
         };
-        let props: ConnectionProperties = match serde_json::from_value(props.clone()) {
-            Ok(p) => p,
+        match serde_json::from_value::<ConnectionProperties>(props) {
+            Ok(props) => Ok(ParsedRequest { common: *common, kind, props }),
             Err(e) => {
                 let why = format!("malformed ResourceProperties: {e}");
-                return self.refuse(sender, &common, &fallback_physical, is_delete, &why).await;
+                Err(Unparsed::Malformed { common, is_delete: kind == RequestKind::Delete, why })
             }
-        };
+        }
+    }
 
+    /// Checks the tenant, the ExternalId and that role, AccountId and stack agree; `Ok(Err(why))` refuses.
+    async fn authenticate(&self, request: &ParsedRequest) -> Result<Result<Caller, String>, Transient> {
+        let (common, props) = (&request.common, &request.props);
         // Authenticate before anything is written: the tenant exists and the ExternalId matches.
         let tenant = match TenantId::parse(&props.tenant_id) {
             Ok(id) => match self.tenant(&id).await {
                 Ok(t) if t.external_id.ct_eq(&props.external_id) => Some(t),
                 Ok(_) | Err(OnboardingError::TenantNotFound) => None,
-                Err(e) if is_delete => {
+                Err(e) if request.is_delete() => {
                     tracing::error!(error = %e, "store unavailable on Delete; answering SUCCESS, the next assume will mark the account revoked");
                     None
                 }
@@ -341,27 +441,32 @@ impl Onboarding {
         };
         let Some(tenant) = tenant else {
             tracing::warn!(request_id = %common.request_id, "custom resource for an unknown tenant or with a wrong ExternalId");
-            return self.refuse(sender, &common, &fallback_physical, is_delete, GENERIC_REASON).await;
+            return Ok(Err(GENERIC_REASON.into()));
         };
 
         let role = match RoleArn::parse(&props.role_arn) {
             Ok(r) => r,
-            Err(e) => return self.refuse(sender, &common, &fallback_physical, is_delete, &e.to_string()).await,
+            Err(e) => return Ok(Err(e.to_string())),
         };
         let same_account = AccountId::parse(&props.account_id).ok().as_ref() == Some(role.account_id())
             && stack_account(&common.stack_id).as_ref() == Some(role.account_id());
         if !same_account {
             let why = "the AccountId parameter, the RoleArn's account and the stack's account must be the same account";
-            return self.refuse(sender, &common, &fallback_physical, is_delete, why).await;
+            return Ok(Err(why.into()));
         }
         let physical = format!("costradar-{}-{}", tenant.id, role.account_id());
+        Ok(Ok(Caller { tenant, role, physical }))
+    }
 
+    /// Decides an authenticated request: Delete, Update from its stack, budget, request record, connection.
+    async fn decide<'a>(&self, request: &ParsedRequest, caller: &'a Caller) -> Result<Decision<'a>, Transient> {
+        let (common, props, tenant) = (&request.common, &request.props, &caller.tenant.id);
         // Update and Delete come only from the stack that registered the account: the StackId
         // it recorded. The ExternalId is no secret, and the role ARN is predictable.
-        let registered = match self.account(&tenant.id, role.account_id()).await {
+        let registered = match self.account(tenant, caller.role.account_id()).await {
             Ok(a) => Some(a),
             Err(OnboardingError::AccountNotFound) => None,
-            Err(e) if is_delete => {
+            Err(e) if request.is_delete() => {
                 tracing::error!(error = %e, "store unavailable on Delete; answering SUCCESS, the next assume will mark the account revoked");
                 None
             }
@@ -369,30 +474,12 @@ impl Onboarding {
         };
         let from_its_stack =
             registered.as_ref().filter(|a| a.registration.stack_id() == Some(common.stack_id.as_str()));
-        if is_delete {
-            // Idempotent by nature, so not recorded. Whatever happens, the answer is SUCCESS.
-            let reason = match from_its_stack {
-                Some(a) if a.status != crate::domain::AccountStatus::Disconnected => {
-                    match self
-                        .disconnect_account(&tenant.id, role.account_id(), "the customer deleted the costradar stack")
-                        .await
-                    {
-                        Ok(_) => "disconnected",
-                        Err(e) => {
-                            tracing::error!(error = %e, "disconnect failed; answering SUCCESS, the next assume will mark the account revoked");
-                            "costradar will detect the removal on its next access"
-                        }
-                    }
-                }
-                _ => "nothing to disconnect",
-            };
-            // The registering stack's Delete is worth a retry; anyone else's is answered once.
-            let delivery = if from_its_stack.is_some() { Delivery::Retried } else { Delivery::Once };
-            return self.answer(sender, delivery, &common, &physical, true, reason, HashMap::new()).await;
+        if request.is_delete() {
+            return Ok(self.decide_delete(caller, from_its_stack).await);
         }
-        if matches!(request, CfnRequest::Update(_)) && from_its_stack.is_none() {
+        if request.kind == RequestKind::Update && from_its_stack.is_none() {
             tracing::warn!(request_id = %common.request_id, "Update from a stack that did not register the account");
-            return self.refuse(sender, &common, &physical, false, UNVERIFIED_REASON).await;
+            return Ok(Decision::refuse(UNVERIFIED_REASON));
         }
 
         // Everything that can be refused is checked before the request is recorded, so a bad
@@ -402,39 +489,74 @@ impl Onboarding {
             .and_then(|c| parse_regions("Regions", &props.regions).map(|_| c).map_err(|e| e.to_string()))
         {
             Ok(c) => c,
-            Err(why) => return self.refuse(sender, &common, &physical, false, &why).await,
+            Err(why) => return Ok(Decision::refuse(why)),
         };
         // The tenant's verification budget: forged requests cannot hold executions without end.
         let hour = self.now().timestamp().div_euclid(3600) * 3600;
-        match self.store().unproved_count(&tenant.id, hour).await {
+        match self.store().unproved_count(tenant, hour).await {
             Ok(n) if n >= UNPROVED_PER_TENANT_HOUR => {
-                tracing::warn!(tenant = %tenant.id, "the tenant's hour of failed proofs is spent; refused without verifying");
-                return self.refuse(sender, &common, &physical, false, BUDGET_SPENT_REASON).await;
+                tracing::warn!(tenant = %tenant, "the tenant's hour of failed proofs is spent; refused without verifying");
+                return Ok(Decision::refuse(BUDGET_SPENT_REASON));
             }
             Ok(_) => {}
             Err(e) => return Err(Transient(e.to_string())),
         }
-        match self.store().begin_request(&tenant.id, &common.request_id, self.now(), chrono::Duration::minutes(5)).await
-        {
+        match self.store().begin_request(tenant, &common.request_id, self.now(), chrono::Duration::minutes(5)).await {
             Ok(RequestState::Started) => {}
-            Ok(RequestState::InProgress) => return Ok(Outcome::InProgress),
-            Ok(RequestState::Done(body)) => {
-                sender.put(&common.response_url, &body).await.map_err(Transient)?;
-                return Ok(Outcome::Replayed);
-            }
+            Ok(RequestState::InProgress) => return Ok(Decision::InProgress),
+            Ok(RequestState::Done(body)) => return Ok(Decision::Replay(body)),
             Err(e) => return Err(Transient(e.to_string())),
         }
+        self.decide_connect(request, caller, cur, hour).await
+    }
+
+    /// Decides a Delete: the account is disconnected if its own stack asks; the answer is SUCCESS.
+    async fn decide_delete(&self, caller: &Caller, from_its_stack: Option<&Account>) -> Decision<'static> {
+        // Idempotent by nature, so not recorded. Whatever happens, the answer is SUCCESS.
+        let reason = match from_its_stack {
+            Some(a) if a.status != crate::domain::AccountStatus::Disconnected => {
+                match self
+                    .disconnect_account(
+                        &caller.tenant.id,
+                        caller.role.account_id(),
+                        "the customer deleted the costradar stack",
+                    )
+                    .await
+                {
+                    Ok(_) => "disconnected",
+                    Err(e) => {
+                        tracing::error!(error = %e, "disconnect failed; answering SUCCESS, the next assume will mark the account revoked");
+                        "costradar will detect the removal on its next access"
+                    }
+                }
+            }
+            _ => "nothing to disconnect",
+        };
+        // The registering stack's Delete is worth a retry; anyone else's is answered once.
+        let delivery = if from_its_stack.is_some() { Delivery::Retried } else { Delivery::Once };
+        Decision::Answer { delivery, success: true, reason: reason.into(), data: HashMap::new() }
+    }
+
+    /// Connects a recorded request's account; an unproved role releases the request and spends budget.
+    async fn decide_connect<'a>(
+        &self,
+        request: &ParsedRequest,
+        caller: &'a Caller,
+        cur: Option<CurSettings>,
+        hour: i64,
+    ) -> Result<Decision<'a>, Transient> {
+        let (common, props, tenant) = (&request.common, &request.props, &caller.tenant.id);
         let req = AccountRequest {
             role_arn: props.role_arn.clone(),
             regions: props.regions.clone(),
             cur,
             registration: Registration::CustomResource { stack_id: common.stack_id.clone() },
         };
-        let (success, reason, data) = match self.connect_account(&tenant.id, req, &self.settings().verify).await {
+        let (success, reason, data) = match self.connect_account(tenant, req, &self.settings().verify).await {
             Ok(c) => {
                 let mut data = HashMap::from([
                     ("AccountStatus".to_owned(), c.account.status.as_str().to_owned()),
-                    ("TenantId".to_owned(), tenant.id.to_string()),
+                    ("TenantId".to_owned(), tenant.to_string()),
                 ]);
                 if let Some(token) = c.ingest_token {
                     data.insert(INGEST_TOKEN_ATTRIBUTE.to_owned(), token.expose().to_owned());
@@ -442,20 +564,20 @@ impl Onboarding {
                 (c.account.is_usable(), c.account.status_reason.clone(), data)
             }
             Err(e @ (OnboardingError::Unavailable(_) | OnboardingError::Internal(_) | OnboardingError::Conflict)) => {
-                self.release_request(&tenant.id, &common.request_id).await;
+                self.release_request(tenant, &common.request_id).await;
                 return Err(Transient(e.to_string()));
             }
             // Not proved: the request leaves no trace either, and the answer is the generic one.
             Err(OnboardingError::NotVerified(_)) => {
-                self.release_request(&tenant.id, &common.request_id).await;
-                if let Err(e) = self.store().count_unproved(&tenant.id, hour).await {
+                self.release_request(tenant, &common.request_id).await;
+                if let Err(e) = self.store().count_unproved(tenant, hour).await {
                     tracing::error!(error = %e, "could not count a failed proof");
                 }
-                return self.refuse(sender, &common, &physical, false, UNVERIFIED_REASON).await;
+                return Ok(Decision::refuse(UNVERIFIED_REASON));
             }
             Err(e) => (false, e.to_string(), HashMap::new()),
         };
-        self.answer(sender, Delivery::Recorded(&tenant.id), &common, &physical, success, &reason, data).await
+        Ok(Decision::Answer { delivery: Delivery::Recorded(tenant), success, reason, data })
     }
 
     async fn release_request(&self, tenant: &TenantId, request_id: &str) {

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{PriceBook, PriceSource, Rate, Sku, HOURS_PER_MONTH};
-use crate::domain::event::{Change, InstanceOp, VolumeSpec};
+use crate::domain::event::{Change, EndpointVariant, InstanceOp, VolumeSpec};
 
 /// gp3's included performance.
 pub const GP3_FREE_IOPS: u32 = 3000;
@@ -110,9 +110,7 @@ impl<'a> Calc<'a> {
                 self.est.monthly_usd = Some(self.total.round_dp(4));
                 self.est
             }
-            Err(reason) => {
-                Estimate { unpriced_reason: Some(reason), assumptions: self.est.assumptions, ..Estimate::default() }
-            }
+            Err(reason) => Estimate { assumptions: self.est.assumptions, ..Estimate::unpriced(reason) },
         }
     }
 }
@@ -213,208 +211,291 @@ pub fn estimate(
     let mut c = Calc::new(book, region);
     let result = match change {
         Change::Instances { op, ids, instance_type, count, tenancy, platform } => {
-            if ids.len() > crate::domain::event::MAX_IDS_PER_EVENT {
-                return Estimate::unpriced(crate::domain::event::too_many_ids(ids.len()));
-            }
-            if tenancy.as_deref().is_some_and(|t| t != "default") {
-                return Estimate::unpriced(format!(
-                    "{} tenancy is not in the price book",
-                    tenancy.as_deref().unwrap_or_default()
-                ));
-            }
-            if platform.as_deref().is_some_and(|p| p.eq_ignore_ascii_case("windows")) {
-                return Estimate::unpriced("Windows instances are not in the price book (Linux only)");
-            }
-            let sign = match op {
-                InstanceOp::Launch | InstanceOp::Start => 1,
-                InstanceOp::Stop | InstanceOp::Terminate => -1,
-            };
-            if *op == InstanceOp::Stop {
-                c.assume("a stopped instance still pays for its EBS volumes");
-            }
-            match instance_type {
-                Some(t) => c.hourly(sign, d(*count), &Sku::Ec2Instance { instance_type: t.clone() }, t),
-                None => {
-                    let mut by_type: HashMap<&str, u32> = HashMap::new();
-                    let mut unknown = 0;
-                    for id in ids {
-                        match instance_types.get(id) {
-                            Some(t) => *by_type.entry(t).or_default() += 1,
-                            None => unknown += 1,
-                        }
-                    }
-                    if by_type.is_empty() {
-                        Err("the instance type is not in the event, not known from earlier events, and could not be read from the account".into())
-                    } else {
-                        if unknown > 0 {
-                            c.assume(format!("{unknown} instance(s) of unknown type not priced"));
-                        }
-                        let mut sorted: Vec<_> = by_type.into_iter().collect();
-                        sorted.sort();
-                        sorted.into_iter().try_for_each(|(t, n)| {
-                            c.hourly(sign, d(n), &Sku::Ec2Instance { instance_type: t.into() }, t)
-                        })
-                    }
-                }
-            }
+            instances_priceable(ids, tenancy.as_deref(), platform.as_deref())
+                .and_then(|()| instances(&mut c, *op, ids, instance_type.as_deref(), *count, instance_types))
         }
         Change::InstanceType { instance_id, new_type } => {
-            let r = c.hourly(1, Decimal::ONE, &Sku::Ec2Instance { instance_type: new_type.clone() }, new_type);
-            match (r, instance_types.get(instance_id)) {
-                (Err(e), _) => Err(e),
-                (Ok(()), Some(old)) if old != new_type => {
-                    c.hourly(-1, Decimal::ONE, &Sku::Ec2Instance { instance_type: old.clone() }, old)
-                }
-                (Ok(()), Some(_)) => Ok(()),
-                (Ok(()), None) => {
-                    c.assume("the previous instance type is unknown: the full cost of the new type is shown");
-                    Ok(())
-                }
-            }
+            instance_resize(&mut c, instance_id, new_type, instance_types)
         }
-        Change::Volume { before, after, .. } => {
-            let r = volume(&mut c, 1, after);
-            match (r, before) {
-                (Ok(()), Some(b)) => volume(&mut c, -1, b),
-                (r, _) => r,
-            }
-        }
-        Change::PublicIpv4 { allocated, .. } => {
-            c.hourly(if *allocated { 1 } else { -1 }, Decimal::ONE, &Sku::PublicIpv4, "public IPv4 address")
-        }
-        Change::NatGateway { created, .. } => {
-            c.assume("data processed by the NAT gateway is charged on top, per GB");
-            c.hourly(if *created { 1 } else { -1 }, Decimal::ONE, &Sku::NatGateway, "NAT gateway")
-        }
-        Change::LoadBalancer { kind, .. } => {
-            c.assume("capacity units (LCU/NLCU) are charged on top, by traffic");
-            c.hourly(1, Decimal::ONE, &Sku::LoadBalancer { kind: kind.clone() }, &format!("{kind} load balancer"))
-        }
+        Change::Volume { before, after, .. } => volume_change(&mut c, before.as_ref(), after),
+        Change::PublicIpv4 { allocated, .. } => public_ipv4(&mut c, *allocated),
+        Change::NatGateway { created, .. } => nat_gateway(&mut c, *created),
+        Change::LoadBalancer { kind, .. } => load_balancer(&mut c, kind),
         Change::DbInstance { created, engine, class, previous_class, multi_az, storage_type, storage_gib, .. } => {
-            let Some(engine) = rds_engine(engine.as_deref()) else {
-                return Estimate::unpriced(format!(
-                    "RDS engine {:?} is not in the price book (mysql and postgres are)",
-                    engine.as_deref().unwrap_or("unknown")
-                ));
-            };
-            let Some(class) = class else { return Estimate::unpriced("the DB instance class is not in the event") };
-            let copies = if *multi_az { d(2) } else { Decimal::ONE };
-            let label = |c: &str| format!("{c} {engine}{}", if *multi_az { " (Multi-AZ: 2 instances)" } else { "" });
-            let r =
-                c.hourly(1, copies, &Sku::RdsInstance { engine: engine.into(), class: class.clone() }, &label(class));
-            match (r, previous_class) {
-                (Err(e), _) => Err(e),
-                (Ok(()), Some(prev)) => {
-                    c.hourly(-1, copies, &Sku::RdsInstance { engine: engine.into(), class: prev.clone() }, &label(prev))
-                }
-                (Ok(()), None) => match (storage_type, storage_gib) {
-                    (Some(t), Some(gb)) if *created => c.monthly(
-                        1,
-                        d(*gb) * copies,
-                        &Sku::RdsStorage { storage_type: t.clone() },
-                        &format!("GB-month {t} storage"),
-                    ),
-                    _ => Ok(()),
-                },
-            }
+            let storage = storage_type.as_deref().zip(*storage_gib);
+            db_instance(
+                &mut c,
+                *created,
+                engine.as_deref(),
+                class.as_deref(),
+                previous_class.as_deref(),
+                *multi_az,
+                storage,
+            )
         }
-        Change::DbCluster { engine, class, storage_type, storage_gib, .. } => match class {
-            Some(class) => {
-                let Some(engine) = rds_engine(engine.as_deref()) else {
-                    return Estimate::unpriced("this Multi-AZ DB cluster engine is not in the price book");
-                };
-                c.assume("a Multi-AZ DB cluster runs one writer and two readers");
-                let r = c.hourly(
-                    1,
-                    d(3),
-                    &Sku::RdsInstance { engine: engine.into(), class: class.clone() },
-                    &format!("{class} {engine}"),
-                );
-                match (r, storage_type, storage_gib) {
-                    (Ok(()), Some(t), Some(gb)) => c.monthly(
-                        1,
-                        d(*gb),
-                        &Sku::RdsStorage { storage_type: t.clone() },
-                        &format!("GB-month {t} storage"),
-                    ),
-                    (r, _, _) => r,
-                }
-            }
-            None => {
-                Err("an Aurora cluster costs nothing until its instances are created (CreateDBInstance events; Aurora rates are not in the price book yet)"
-                    .into())
-            }
-        },
-        Change::CacheNodes { node_type, nodes, .. } => match node_type {
-            Some(t) => c.hourly(1, d(*nodes), &Sku::CacheNode { node_type: t.clone() }, t),
-            None => Err("the cache node type is not in the event".into()),
-        },
-        Change::EksCluster { .. } => c.hourly(1, Decimal::ONE, &Sku::EksCluster, "EKS cluster"),
-        Change::NodeGroup { instance_type, nodes, .. } => match instance_type {
-            Some(t) => c.hourly(1, d(*nodes), &Sku::Ec2Instance { instance_type: t.clone() }, t),
-            None => Err("the node group's instance type is not in the event (launch template)".into()),
-        },
-        Change::ProvisionedConcurrency { units, .. } => {
-            c.assume("the function's memory is not in the event: priced per 1 GB of memory, x86_64");
-            let seconds = HOURS_PER_MONTH * d(3600);
-            let sku = Sku::LambdaProvisioned { arch: "x86_64".into() };
-            c.add(1, d(*units), &sku, "1 GB provisioned concurrency", seconds, &format!("/GB-s × {seconds} s"))
+        Change::DbCluster { engine, class, storage_type, storage_gib, .. } => {
+            db_cluster(&mut c, engine.as_deref(), class.as_deref(), storage_type.as_deref().zip(*storage_gib))
         }
+        Change::CacheNodes { node_type, nodes, .. } => cache_nodes(&mut c, node_type.as_deref(), *nodes),
+        Change::EksCluster { .. } => eks_cluster(&mut c),
+        Change::NodeGroup { instance_type, nodes, .. } => node_group(&mut c, instance_type.as_deref(), *nodes),
+        Change::ProvisionedConcurrency { units, .. } => provisioned_concurrency(&mut c, *units),
         Change::SageMaker { instance_type, instances, max_runtime_seconds, .. } => {
-            match (instance_type, max_runtime_seconds) {
-                (None, _) => Err("the instance type is not in the event".into()),
-                (Some(t), Some(secs)) => {
-                    // A training job is billed for its run time, capped by MaxRuntimeInSeconds.
-                    let hours = (Decimal::from(*secs) / d(3600)).round_dp(4);
-                    c.assume(format!("the job runs its full MaxRuntimeInSeconds ({hours} h); this is a one-off cost"));
-                    c.add(
-                        1,
-                        d(*instances),
-                        &Sku::SageMaker { instance_type: t.clone() },
-                        t,
-                        hours,
-                        &format!("/h × {hours} h"),
-                    )
-                }
-                (Some(t), None) => c.hourly(1, d(*instances), &Sku::SageMaker { instance_type: t.clone() }, t),
-            }
+            sagemaker(&mut c, instance_type.as_deref(), *instances, *max_runtime_seconds)
         }
         Change::EndpointConfig { .. } => {
-            Err("an endpoint configuration costs nothing until an endpoint runs it (its CreateEndpoint is priced)".into())
+            Err("an endpoint configuration costs nothing until an endpoint runs it (its CreateEndpoint is priced)"
+                .into())
         }
-        Change::Endpoint { config, variants, .. } => {
-            if variants.is_empty() {
-                Err(format!(
-                    "the endpoint's instances are in its configuration {}, whose CreateEndpointConfig event costradar has not seen",
-                    config.as_deref().unwrap_or("(unnamed)")
-                ))
-            } else {
-                c.assume("priced at SageMaker notebook instance rates, the ones the price book has; real-time inference rates can differ");
-                variants.iter().try_for_each(|v| {
-                    c.hourly(1, d(v.instances), &Sku::SageMaker { instance_type: v.instance_type.clone() }, &v.instance_type)
-                })
-            }
-        }
-        Change::Redshift { node_type, nodes, .. } => match node_type {
-            Some(t) => c.hourly(1, d(*nodes), &Sku::Redshift { node_type: t.clone() }, t),
-            None => Err("the node type is not in the event".into()),
-        },
-        Change::OpenSearch { instance_type, instances, .. } => match instance_type {
-            Some(t) => {
-                c.assume("EBS storage of the domain is charged on top");
-                c.hourly(1, d(*instances), &Sku::OpenSearch { instance_type: t.clone() }, t)
-            }
-            None => Err("the instance type is not in the event".into()),
-        },
-        Change::Msk { broker_type, brokers, .. } => match broker_type {
-            Some(t) => {
-                c.assume("broker storage is charged on top");
-                c.hourly(1, d(*brokers), &Sku::Msk { broker_type: t.clone() }, t)
-            }
-            None => Err("the broker type is not in the event".into()),
-        },
+        Change::Endpoint { config, variants, .. } => endpoint(&mut c, config.as_deref(), variants),
+        Change::Redshift { node_type, nodes, .. } => redshift(&mut c, node_type.as_deref(), *nodes),
+        Change::OpenSearch { instance_type, instances, .. } => opensearch(&mut c, instance_type.as_deref(), *instances),
+        Change::Msk { broker_type, brokers, .. } => msk(&mut c, broker_type.as_deref(), *brokers),
         Change::BillingAlarm { .. } => Err("a billing alarm reports spend; it is recorded as an anomaly".into()),
         Change::Unknown => Err("costradar does not price this event".into()),
     };
     c.done(result)
+}
+
+/// Refuses instance events the price book cannot cover: too many ids, non-default tenancy, Windows.
+fn instances_priceable(ids: &[String], tenancy: Option<&str>, platform: Option<&str>) -> Result<(), String> {
+    if ids.len() > crate::domain::event::MAX_IDS_PER_EVENT {
+        return Err(crate::domain::event::too_many_ids(ids.len()));
+    }
+    if tenancy.is_some_and(|t| t != "default") {
+        return Err(format!("{} tenancy is not in the price book", tenancy.unwrap_or_default()));
+    }
+    if platform.is_some_and(|p| p.eq_ignore_ascii_case("windows")) {
+        return Err("Windows instances are not in the price book (Linux only)".into());
+    }
+    Ok(())
+}
+
+/// Instances launched, started, stopped or terminated: their hourly rate, added or removed.
+fn instances(
+    c: &mut Calc<'_>,
+    op: InstanceOp,
+    ids: &[String],
+    instance_type: Option<&str>,
+    count: u32,
+    instance_types: &HashMap<String, String>,
+) -> Result<(), String> {
+    let sign = match op {
+        InstanceOp::Launch | InstanceOp::Start => 1,
+        InstanceOp::Stop | InstanceOp::Terminate => -1,
+    };
+    if op == InstanceOp::Stop {
+        c.assume("a stopped instance still pays for its EBS volumes");
+    }
+    match instance_type {
+        Some(t) => c.hourly(sign, d(count), &Sku::Ec2Instance { instance_type: t.into() }, t),
+        None => instances_by_id(c, sign, ids, instance_types),
+    }
+}
+
+/// Instances named only by id: priced by the types known for them; those of unknown type are left out.
+fn instances_by_id(
+    c: &mut Calc<'_>,
+    sign: i64,
+    ids: &[String],
+    instance_types: &HashMap<String, String>,
+) -> Result<(), String> {
+    let mut by_type: HashMap<&str, u32> = HashMap::new();
+    let mut unknown = 0;
+    for id in ids {
+        match instance_types.get(id) {
+            Some(t) => *by_type.entry(t).or_default() += 1,
+            None => unknown += 1,
+        }
+    }
+    if by_type.is_empty() {
+        return Err("the instance type is not in the event, not known from earlier events, and could not be read from the account".into());
+    }
+    if unknown > 0 {
+        c.assume(format!("{unknown} instance(s) of unknown type not priced"));
+    }
+    let mut sorted: Vec<_> = by_type.into_iter().collect();
+    sorted.sort();
+    sorted.into_iter().try_for_each(|(t, n)| c.hourly(sign, d(n), &Sku::Ec2Instance { instance_type: t.into() }, t))
+}
+
+/// An instance resized: the new type's rate, less the old type's when it is known.
+fn instance_resize(
+    c: &mut Calc<'_>,
+    instance_id: &str,
+    new_type: &str,
+    instance_types: &HashMap<String, String>,
+) -> Result<(), String> {
+    c.hourly(1, Decimal::ONE, &Sku::Ec2Instance { instance_type: new_type.into() }, new_type)?;
+    match instance_types.get(instance_id) {
+        Some(old) if old != new_type => {
+            c.hourly(-1, Decimal::ONE, &Sku::Ec2Instance { instance_type: old.clone() }, old)
+        }
+        Some(_) => Ok(()),
+        None => {
+            c.assume("the previous instance type is unknown: the full cost of the new type is shown");
+            Ok(())
+        }
+    }
+}
+
+/// A volume created or modified: the new spec's cost, less the old spec's when there is one.
+fn volume_change(c: &mut Calc<'_>, before: Option<&VolumeSpec>, after: &VolumeSpec) -> Result<(), String> {
+    volume(c, 1, after)?;
+    match before {
+        Some(b) => volume(c, -1, b),
+        None => Ok(()),
+    }
+}
+
+/// A public IPv4 address allocated or released.
+fn public_ipv4(c: &mut Calc<'_>, allocated: bool) -> Result<(), String> {
+    c.hourly(if allocated { 1 } else { -1 }, Decimal::ONE, &Sku::PublicIpv4, "public IPv4 address")
+}
+
+/// A NAT gateway created or deleted: its hourly rate; data processed is not in the event.
+fn nat_gateway(c: &mut Calc<'_>, created: bool) -> Result<(), String> {
+    c.assume("data processed by the NAT gateway is charged on top, per GB");
+    c.hourly(if created { 1 } else { -1 }, Decimal::ONE, &Sku::NatGateway, "NAT gateway")
+}
+
+/// A load balancer created: its hourly rate; capacity units are not in the event.
+fn load_balancer(c: &mut Calc<'_>, kind: &str) -> Result<(), String> {
+    c.assume("capacity units (LCU/NLCU) are charged on top, by traffic");
+    c.hourly(1, Decimal::ONE, &Sku::LoadBalancer { kind: kind.into() }, &format!("{kind} load balancer"))
+}
+
+/// An RDS instance created, modified or started: instances (two if Multi-AZ), less the previous
+/// class on a resize, plus `storage` (type and GB) when the instance is created.
+fn db_instance(
+    c: &mut Calc<'_>,
+    created: bool,
+    engine: Option<&str>,
+    class: Option<&str>,
+    previous_class: Option<&str>,
+    multi_az: bool,
+    storage: Option<(&str, u32)>,
+) -> Result<(), String> {
+    let Some(engine) = rds_engine(engine) else {
+        return Err(format!(
+            "RDS engine {:?} is not in the price book (mysql and postgres are)",
+            engine.unwrap_or("unknown")
+        ));
+    };
+    let Some(class) = class else { return Err("the DB instance class is not in the event".into()) };
+    let copies = if multi_az { d(2) } else { Decimal::ONE };
+    let label = |k: &str| format!("{k} {engine}{}", if multi_az { " (Multi-AZ: 2 instances)" } else { "" });
+    c.hourly(1, copies, &Sku::RdsInstance { engine: engine.into(), class: class.into() }, &label(class))?;
+    match (previous_class, storage) {
+        (Some(prev), _) => {
+            c.hourly(-1, copies, &Sku::RdsInstance { engine: engine.into(), class: prev.into() }, &label(prev))
+        }
+        (None, Some((t, gb))) if created => {
+            c.monthly(1, d(gb) * copies, &Sku::RdsStorage { storage_type: t.into() }, &format!("GB-month {t} storage"))
+        }
+        (None, _) => Ok(()),
+    }
+}
+
+/// A Multi-AZ DB cluster created: three instances plus `storage` (type and GB). Aurora clusters
+/// (no class) are not priced.
+fn db_cluster(
+    c: &mut Calc<'_>,
+    engine: Option<&str>,
+    class: Option<&str>,
+    storage: Option<(&str, u32)>,
+) -> Result<(), String> {
+    let Some(class) = class else {
+        return Err("an Aurora cluster costs nothing until its instances are created (CreateDBInstance events; Aurora rates are not in the price book yet)".into());
+    };
+    let Some(engine) = rds_engine(engine) else {
+        return Err("this Multi-AZ DB cluster engine is not in the price book".into());
+    };
+    c.assume("a Multi-AZ DB cluster runs one writer and two readers");
+    c.hourly(1, d(3), &Sku::RdsInstance { engine: engine.into(), class: class.into() }, &format!("{class} {engine}"))?;
+    match storage {
+        Some((t, gb)) => {
+            c.monthly(1, d(gb), &Sku::RdsStorage { storage_type: t.into() }, &format!("GB-month {t} storage"))
+        }
+        None => Ok(()),
+    }
+}
+
+/// ElastiCache nodes created.
+fn cache_nodes(c: &mut Calc<'_>, node_type: Option<&str>, nodes: u32) -> Result<(), String> {
+    let t = node_type.ok_or("the cache node type is not in the event")?;
+    c.hourly(1, d(nodes), &Sku::CacheNode { node_type: t.into() }, t)
+}
+
+/// An EKS cluster created: its control plane's hourly rate.
+fn eks_cluster(c: &mut Calc<'_>) -> Result<(), String> {
+    c.hourly(1, Decimal::ONE, &Sku::EksCluster, "EKS cluster")
+}
+
+/// An EKS node group created: its EC2 instances.
+fn node_group(c: &mut Calc<'_>, instance_type: Option<&str>, nodes: u32) -> Result<(), String> {
+    let t = instance_type.ok_or("the node group's instance type is not in the event (launch template)")?;
+    c.hourly(1, d(nodes), &Sku::Ec2Instance { instance_type: t.into() }, t)
+}
+
+/// Lambda provisioned concurrency set: `units` × 1 GB for every second of the month.
+fn provisioned_concurrency(c: &mut Calc<'_>, units: u32) -> Result<(), String> {
+    c.assume("the function's memory is not in the event: priced per 1 GB of memory, x86_64");
+    let seconds = HOURS_PER_MONTH * d(3600);
+    let sku = Sku::LambdaProvisioned { arch: "x86_64".into() };
+    c.add(1, d(units), &sku, "1 GB provisioned concurrency", seconds, &format!("/GB-s × {seconds} s"))
+}
+
+/// SageMaker instances: a training job for its maximum run time (one-off), otherwise per month.
+fn sagemaker(
+    c: &mut Calc<'_>,
+    instance_type: Option<&str>,
+    instances: u32,
+    max_runtime_seconds: Option<u64>,
+) -> Result<(), String> {
+    let t = instance_type.ok_or("the instance type is not in the event")?;
+    let sku = Sku::SageMaker { instance_type: t.into() };
+    match max_runtime_seconds {
+        Some(secs) => {
+            // A training job is billed for its run time, capped by MaxRuntimeInSeconds.
+            let hours = (Decimal::from(secs) / d(3600)).round_dp(4);
+            c.assume(format!("the job runs its full MaxRuntimeInSeconds ({hours} h); this is a one-off cost"));
+            c.add(1, d(instances), &sku, t, hours, &format!("/h × {hours} h"))
+        }
+        None => c.hourly(1, d(instances), &sku, t),
+    }
+}
+
+/// A SageMaker endpoint: the instances of its configuration's variants, once the configuration is known.
+fn endpoint(c: &mut Calc<'_>, config: Option<&str>, variants: &[EndpointVariant]) -> Result<(), String> {
+    if variants.is_empty() {
+        return Err(format!(
+            "the endpoint's instances are in its configuration {}, whose CreateEndpointConfig event costradar has not seen",
+            config.unwrap_or("(unnamed)")
+        ));
+    }
+    c.assume("priced at SageMaker notebook instance rates, the ones the price book has; real-time inference rates can differ");
+    variants.iter().try_for_each(|v| {
+        c.hourly(1, d(v.instances), &Sku::SageMaker { instance_type: v.instance_type.clone() }, &v.instance_type)
+    })
+}
+
+/// A Redshift cluster created: its nodes.
+fn redshift(c: &mut Calc<'_>, node_type: Option<&str>, nodes: u32) -> Result<(), String> {
+    let t = node_type.ok_or("the node type is not in the event")?;
+    c.hourly(1, d(nodes), &Sku::Redshift { node_type: t.into() }, t)
+}
+
+/// An OpenSearch domain created: its instances; storage is not priced.
+fn opensearch(c: &mut Calc<'_>, instance_type: Option<&str>, instances: u32) -> Result<(), String> {
+    let t = instance_type.ok_or("the instance type is not in the event")?;
+    c.assume("EBS storage of the domain is charged on top");
+    c.hourly(1, d(instances), &Sku::OpenSearch { instance_type: t.into() }, t)
+}
+
+/// An MSK cluster created: its brokers; storage is not priced.
+fn msk(c: &mut Calc<'_>, broker_type: Option<&str>, brokers: u32) -> Result<(), String> {
+    let t = broker_type.ok_or("the broker type is not in the event")?;
+    c.assume("broker storage is charged on top");
+    c.hourly(1, d(brokers), &Sku::Msk { broker_type: t.into() }, t)
 }

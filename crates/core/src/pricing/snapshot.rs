@@ -77,94 +77,142 @@ pub fn parse(json: &str) -> Result<RateTable, SnapshotError> {
     }
     let as_of = f.retrieved.clone();
     let mut t = RateTable::default();
-    let mut put = |region: &str, sku: Sku, usd: Decimal| {
-        t.insert(region, sku, Rate { usd, source: PriceSource::Snapshot, as_of: as_of.clone() });
-    };
     for (region, r) in &f.regions {
-        for (k, v) in &r.ec2 {
-            put(region, Sku::Ec2Instance { instance_type: k.clone() }, *v);
-        }
-        for (volume_type, v) in &r.ebs {
-            if volume_type == "snapshot_gb_month" {
-                put(region, Sku::EbsSnapshot, dec(v, "ebs.snapshot_gb_month")?);
-                continue;
-            }
-            let what = format!("{region}.ebs.{volume_type}");
-            if let Some(p) = v.get("gb_month") {
-                put(region, Sku::EbsStorage { volume_type: volume_type.clone() }, dec(p, &what)?);
-            }
-            if let Some(p) = v.get("iops_month") {
-                put(region, Sku::EbsIops { volume_type: volume_type.clone() }, dec(p, &what)?);
-            }
-            if let Some(p) = v.get("throughput_mibps_month") {
-                put(region, Sku::EbsThroughput, dec(p, &what)?);
-            }
-            if let Some(tiers) = v.get("iops_month_tiers").and_then(|x| x.as_array()) {
-                for (i, tier) in tiers.iter().enumerate() {
-                    let price = tier.get(1).ok_or_else(|| SnapshotError(format!("{what}: tier without a price")))?;
-                    let sku = if i == 0 {
-                        Sku::EbsIops { volume_type: volume_type.clone() }
-                    } else {
-                        Sku::EbsIopsTier { volume_type: volume_type.clone(), tier: i as u8 }
-                    };
-                    put(region, sku, dec(price, &what)?);
-                }
-            }
-        }
-        if let Some(p) = r.public_ipv4_hour {
-            put(region, Sku::PublicIpv4, p);
-        }
-        if let Some(n) = &r.nat_gateway {
-            put(region, Sku::NatGateway, n.hour);
-            if let Some(p) = n.gb_processed {
-                put(region, Sku::NatGatewayData, p);
-            }
-        }
-        if let Some(p) = r.cloudwatch_logs_stored_gb_month {
-            put(region, Sku::LogsStorage, p);
-        }
-        for (k, v) in &r.elb {
-            let kind = k.trim_end_matches("_hour").to_owned();
-            put(region, Sku::LoadBalancer { kind }, *v);
-        }
-        for (engine, v) in &r.rds {
-            let what = format!("{region}.rds.{engine}");
-            match engine.as_str() {
-                "storage_gb_month" => {
-                    for (storage_type, p) in v.as_object().into_iter().flatten() {
-                        put(region, Sku::RdsStorage { storage_type: storage_type.clone() }, dec(p, &what)?);
-                    }
-                }
-                "io1_iops_month" => {}
-                _ => {
-                    for (class, p) in v.as_object().into_iter().flatten() {
-                        put(region, Sku::RdsInstance { engine: engine.clone(), class: class.clone() }, dec(p, &what)?);
-                    }
-                }
-            }
-        }
-        for (k, v) in &r.elasticache {
-            put(region, Sku::CacheNode { node_type: k.clone() }, *v);
-        }
-        if let Some(p) = r.eks_cluster_hour {
-            put(region, Sku::EksCluster, p);
-        }
-        for (arch, v) in &r.lambda_provisioned_gb_second {
-            put(region, Sku::LambdaProvisioned { arch: arch.clone() }, *v);
-        }
-        for (k, v) in &r.sagemaker {
-            put(region, Sku::SageMaker { instance_type: k.clone() }, *v);
-        }
-        for (k, v) in &r.redshift {
-            put(region, Sku::Redshift { node_type: k.clone() }, *v);
-        }
-        for (k, v) in &r.opensearch {
-            put(region, Sku::OpenSearch { instance_type: k.clone() }, *v);
-        }
-        for (k, v) in &r.msk {
-            put(region, Sku::Msk { broker_type: k.clone() }, *v);
+        let mut put = |sku: Sku, usd: Decimal| {
+            t.insert(region, sku, Rate { usd, source: PriceSource::Snapshot, as_of: as_of.clone() });
+        };
+        region_rates(region, r, &mut put)?;
+    }
+    check_prices(&t)?;
+    Ok(t)
+}
+
+/// Passes every rate of one region's section to `put`, in the order of the file format.
+fn region_rates(region: &str, r: &Region, put: &mut impl FnMut(Sku, Decimal)) -> Result<(), SnapshotError> {
+    for (k, v) in &r.ec2 {
+        put(Sku::Ec2Instance { instance_type: k.clone() }, *v);
+    }
+    ebs_rates(region, &r.ebs, put)?;
+    if let Some(p) = r.public_ipv4_hour {
+        put(Sku::PublicIpv4, p);
+    }
+    if let Some(n) = &r.nat_gateway {
+        put(Sku::NatGateway, n.hour);
+        if let Some(p) = n.gb_processed {
+            put(Sku::NatGatewayData, p);
         }
     }
+    if let Some(p) = r.cloudwatch_logs_stored_gb_month {
+        put(Sku::LogsStorage, p);
+    }
+    for (k, v) in &r.elb {
+        let kind = k.trim_end_matches("_hour").to_owned();
+        put(Sku::LoadBalancer { kind }, *v);
+    }
+    rds_rates(region, &r.rds, put)?;
+    service_rates(r, put);
+    Ok(())
+}
+
+/// The `ebs` section: the snapshot rate, then each volume type's rates.
+fn ebs_rates(
+    region: &str,
+    ebs: &HashMap<String, serde_json::Value>,
+    put: &mut impl FnMut(Sku, Decimal),
+) -> Result<(), SnapshotError> {
+    for (volume_type, v) in ebs {
+        if volume_type == "snapshot_gb_month" {
+            put(Sku::EbsSnapshot, dec(v, "ebs.snapshot_gb_month")?);
+            continue;
+        }
+        ebs_volume_rates(&format!("{region}.ebs.{volume_type}"), volume_type, v, put)?;
+    }
+    Ok(())
+}
+
+/// One EBS volume type: storage, IOPS, throughput and IOPS tiers; `what` names it in errors.
+fn ebs_volume_rates(
+    what: &str,
+    volume_type: &str,
+    v: &serde_json::Value,
+    put: &mut impl FnMut(Sku, Decimal),
+) -> Result<(), SnapshotError> {
+    if let Some(p) = v.get("gb_month") {
+        put(Sku::EbsStorage { volume_type: volume_type.to_owned() }, dec(p, what)?);
+    }
+    if let Some(p) = v.get("iops_month") {
+        put(Sku::EbsIops { volume_type: volume_type.to_owned() }, dec(p, what)?);
+    }
+    if let Some(p) = v.get("throughput_mibps_month") {
+        put(Sku::EbsThroughput, dec(p, what)?);
+    }
+    if let Some(tiers) = v.get("iops_month_tiers").and_then(|x| x.as_array()) {
+        for (i, tier) in tiers.iter().enumerate() {
+            let price = tier.get(1).ok_or_else(|| SnapshotError(format!("{what}: tier without a price")))?;
+            let sku = if i == 0 {
+                Sku::EbsIops { volume_type: volume_type.to_owned() }
+            } else {
+                Sku::EbsIopsTier { volume_type: volume_type.to_owned(), tier: i as u8 }
+            };
+            put(sku, dec(price, what)?);
+        }
+    }
+    Ok(())
+}
+
+/// The `rds` section: storage rates by type and instance rates by engine and class.
+fn rds_rates(
+    region: &str,
+    rds: &HashMap<String, serde_json::Value>,
+    put: &mut impl FnMut(Sku, Decimal),
+) -> Result<(), SnapshotError> {
+    for (engine, v) in rds {
+        let what = format!("{region}.rds.{engine}");
+        match engine.as_str() {
+            "storage_gb_month" => {
+                for (storage_type, p) in v.as_object().into_iter().flatten() {
+                    put(Sku::RdsStorage { storage_type: storage_type.clone() }, dec(p, &what)?);
+                }
+            }
+            "io1_iops_month" => {}
+            _ => {
+                for (class, p) in v.as_object().into_iter().flatten() {
+                    put(Sku::RdsInstance { engine: engine.clone(), class: class.clone() }, dec(p, &what)?);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The sections priced per instance, node or cluster: ElastiCache, EKS, Lambda, SageMaker,
+/// Redshift, OpenSearch and MSK.
+fn service_rates(r: &Region, put: &mut impl FnMut(Sku, Decimal)) {
+    for (k, v) in &r.elasticache {
+        put(Sku::CacheNode { node_type: k.clone() }, *v);
+    }
+    if let Some(p) = r.eks_cluster_hour {
+        put(Sku::EksCluster, p);
+    }
+    for (arch, v) in &r.lambda_provisioned_gb_second {
+        put(Sku::LambdaProvisioned { arch: arch.clone() }, *v);
+    }
+    for (k, v) in &r.sagemaker {
+        put(Sku::SageMaker { instance_type: k.clone() }, *v);
+    }
+    for (k, v) in &r.redshift {
+        put(Sku::Redshift { node_type: k.clone() }, *v);
+    }
+    for (k, v) in &r.opensearch {
+        put(Sku::OpenSearch { instance_type: k.clone() }, *v);
+    }
+    for (k, v) in &r.msk {
+        put(Sku::Msk { broker_type: k.clone() }, *v);
+    }
+}
+
+/// Refuses a table with no prices, or with a price that is zero or negative.
+fn check_prices(t: &RateTable) -> Result<(), SnapshotError> {
     if t.is_empty() {
         return Err(SnapshotError("no prices".into()));
     }
@@ -173,7 +221,7 @@ pub fn parse(json: &str) -> Result<RateTable, SnapshotError> {
             return Err(SnapshotError(format!("{region}: {sku:?} has a price that is not positive")));
         }
     }
-    Ok(t)
+    Ok(())
 }
 
 #[cfg(test)]

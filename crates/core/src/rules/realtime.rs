@@ -151,6 +151,30 @@ fn volume_alternative(
     })
 }
 
+/// A rule that fired, before the event's cost is attached.
+struct Flag {
+    rule: &'static str,
+    title: String,
+    alternative: Option<Alternative>,
+}
+
+impl Flag {
+    /// A flag with the given rule, title and alternative.
+    fn new(rule: &'static str, title: String, alternative: Option<Alternative>) -> Self {
+        Self { rule, title, alternative }
+    }
+
+    /// The finding, with the monthly cost rounded to cents.
+    fn finding(self, cost: Option<Decimal>) -> RealtimeFinding {
+        RealtimeFinding {
+            rule: self.rule,
+            title: self.title,
+            monthly_cost_usd: cost.map(|c| c.round_dp(2)),
+            alternative: self.alternative,
+        }
+    }
+}
+
 /// Decides whether a priced event is a finding.
 pub fn evaluate(
     ev: &Classified,
@@ -160,103 +184,136 @@ pub fn evaluate(
 ) -> Option<RealtimeFinding> {
     let cost = est.monthly_usd;
     let region = ev.region.as_str();
-    let finding = |rule, title: String, alternative| {
-        Some(RealtimeFinding { rule, title, monthly_cost_usd: cost.map(|c| c.round_dp(2)), alternative })
-    };
-    match &ev.change {
+    let over_threshold = || cost_increase(ev.kind, cost, threshold_usd);
+    let flag = match &ev.change {
         Change::BillingAlarm { alarm, state, threshold_usd } if state.as_deref() == Some("ALARM") => {
-            let over = threshold_usd.map(|t| format!(" (threshold ${t})")).unwrap_or_default();
-            return finding(
-                "realtime.billing-alarm",
-                format!("Billing alarm {} is in ALARM{over}", alarm.as_deref().unwrap_or("(unnamed)")),
-                None,
-            );
+            Some(billing_alarm(alarm.as_deref(), *threshold_usd))
         }
+        // A launch is judged by its type alone: no generic cost-increase finding after it.
         Change::Instances { op: InstanceOp::Launch, instance_type: Some(t), count, .. } => {
-            if let Some((family, _)) = split_type(t) {
-                if is_accelerated(family) {
-                    return finding(
-                        "realtime.accelerated-instance",
-                        format!("{count} × {t} (GPU/accelerated) launched"),
-                        None,
-                    );
-                }
-                if let Some(current) = current_generation(family) {
-                    let alt = ec2_alternative(book, region, t, current, *count, "current generation");
-                    return finding(
-                        "realtime.previous-generation",
-                        format!("{count} × {t} (previous generation) launched"),
-                        alt,
-                    );
-                }
-                if cost.is_some_and(|c| c >= threshold_usd) {
-                    let alt = graviton(family).and_then(|g| ec2_alternative(book, region, t, g, *count, "Graviton"));
-                    return finding("realtime.cost-increase", format!("{count} × {t} launched"), alt);
-                }
-            }
-            return None;
+            launch(book, region, t, *count, cost, threshold_usd)
         }
-        Change::InstanceType { new_type, .. } => {
-            if let Some((family, _)) = split_type(new_type) {
-                if is_accelerated(family) {
-                    return finding(
-                        "realtime.accelerated-instance",
-                        format!("instance resized to {new_type} (GPU/accelerated)"),
-                        None,
-                    );
-                }
-                if let Some(current) = current_generation(family) {
-                    let alt = ec2_alternative(book, region, new_type, current, 1, "current generation");
-                    return finding(
-                        "realtime.previous-generation",
-                        format!("instance resized to {new_type} (previous generation)"),
-                        alt,
-                    );
-                }
-            }
-        }
-        Change::Volume { after, .. } if after.volume_type == "gp2" => {
-            let alt =
-                volume_alternative(book, region, after, gp3_equivalent(after), "same size and baseline performance");
-            return finding("realtime.gp2-volume", format!("{} GiB gp2 volume", after.size_gib), alt);
-        }
+        Change::InstanceType { new_type, .. } => resize(book, region, new_type).or_else(over_threshold),
+        Change::Volume { after, .. } if after.volume_type == "gp2" => Some(gp2_volume(book, region, after)),
         Change::Volume { after, .. } if matches!(after.volume_type.as_str(), "io1" | "io2") => {
-            let iops = after.iops.unwrap_or(0);
-            let alt = (iops <= GP3_MAX_IOPS).then(|| {
-                let to = VolumeSpec {
-                    volume_type: "gp3".into(),
-                    size_gib: after.size_gib,
-                    iops: Some(iops.max(3000)),
-                    throughput_mibps: Some(125),
-                };
-                volume_alternative(book, region, after, to, "gp3 provides these IOPS")
-            });
-            let title = format!("{} GiB {} volume with {iops} provisioned IOPS", after.size_gib, after.volume_type);
-            return finding("realtime.provisioned-iops-volume", title, alt.flatten());
+            Some(provisioned_iops_volume(book, region, after))
         }
         Change::DbInstance { multi_az: true, non_production: true, class, .. } => {
-            // Multi-AZ doubles both the instance and its storage: Single-AZ costs half.
-            let alt = cost.map(|c| {
-                let saving = (c / Decimal::from(2)).round_dp(2);
-                Alternative {
-                    description: "Single-AZ (the resource is tagged non-production)".into(),
-                    monthly_cost_usd: (c - saving).round_dp(2),
-                    monthly_savings_usd: saving,
-                }
-            });
-            let class = class.as_deref().unwrap_or("DB instance");
-            return finding("realtime.multi-az-non-production", format!("Multi-AZ {class} tagged non-production"), alt);
+            Some(multi_az_non_production(class.as_deref(), cost))
         }
-        _ => {}
+        _ => over_threshold(),
+    };
+    flag.map(|f| f.finding(cost))
+}
+
+/// A billing alarm in the ALARM state.
+fn billing_alarm(alarm: Option<&str>, threshold_usd: Option<Decimal>) -> Flag {
+    let over = threshold_usd.map(|t| format!(" (threshold ${t})")).unwrap_or_default();
+    Flag::new(
+        "realtime.billing-alarm",
+        format!("Billing alarm {} is in ALARM{over}", alarm.unwrap_or("(unnamed)")),
+        None,
+    )
+}
+
+/// Instances launched: accelerated or previous-generation types always, others at the
+/// threshold (with a Graviton alternative when there is one).
+fn launch(
+    book: &PriceBook<'_>,
+    region: &str,
+    t: &str,
+    count: u32,
+    cost: Option<Decimal>,
+    threshold_usd: Decimal,
+) -> Option<Flag> {
+    let (family, _) = split_type(t)?;
+    if is_accelerated(family) {
+        return Some(Flag::new(
+            "realtime.accelerated-instance",
+            format!("{count} × {t} (GPU/accelerated) launched"),
+            None,
+        ));
+    }
+    if let Some(current) = current_generation(family) {
+        let alt = ec2_alternative(book, region, t, current, count, "current generation");
+        return Some(Flag::new(
+            "realtime.previous-generation",
+            format!("{count} × {t} (previous generation) launched"),
+            alt,
+        ));
     }
     if cost.is_some_and(|c| c >= threshold_usd) {
-        let title = match ev.kind {
+        let alt = graviton(family).and_then(|g| ec2_alternative(book, region, t, g, count, "Graviton"));
+        return Some(Flag::new("realtime.cost-increase", format!("{count} × {t} launched"), alt));
+    }
+    None
+}
+
+/// An instance resized to an accelerated or previous-generation type.
+fn resize(book: &PriceBook<'_>, region: &str, new_type: &str) -> Option<Flag> {
+    let (family, _) = split_type(new_type)?;
+    if is_accelerated(family) {
+        return Some(Flag::new(
+            "realtime.accelerated-instance",
+            format!("instance resized to {new_type} (GPU/accelerated)"),
+            None,
+        ));
+    }
+    let current = current_generation(family)?;
+    let alt = ec2_alternative(book, region, new_type, current, 1, "current generation");
+    Some(Flag::new(
+        "realtime.previous-generation",
+        format!("instance resized to {new_type} (previous generation)"),
+        alt,
+    ))
+}
+
+/// A gp2 volume, with the gp3 volume of the same size and baseline performance as alternative.
+fn gp2_volume(book: &PriceBook<'_>, region: &str, after: &VolumeSpec) -> Flag {
+    let alt = volume_alternative(book, region, after, gp3_equivalent(after), "same size and baseline performance");
+    Flag::new("realtime.gp2-volume", format!("{} GiB gp2 volume", after.size_gib), alt)
+}
+
+/// An io1/io2 volume, with gp3 as alternative when gp3 provides its IOPS.
+fn provisioned_iops_volume(book: &PriceBook<'_>, region: &str, after: &VolumeSpec) -> Flag {
+    let iops = after.iops.unwrap_or(0);
+    let alt = (iops <= GP3_MAX_IOPS).then(|| {
+        let to = VolumeSpec {
+            volume_type: "gp3".into(),
+            size_gib: after.size_gib,
+            iops: Some(iops.max(3000)),
+            throughput_mibps: Some(125),
+        };
+        volume_alternative(book, region, after, to, "gp3 provides these IOPS")
+    });
+    let title = format!("{} GiB {} volume with {iops} provisioned IOPS", after.size_gib, after.volume_type);
+    Flag::new("realtime.provisioned-iops-volume", title, alt.flatten())
+}
+
+/// A Multi-AZ database tagged non-production, with Single-AZ as alternative.
+fn multi_az_non_production(class: Option<&str>, cost: Option<Decimal>) -> Flag {
+    // Multi-AZ doubles both the instance and its storage: Single-AZ costs half.
+    let alt = cost.map(|c| {
+        let saving = (c / Decimal::from(2)).round_dp(2);
+        Alternative {
+            description: "Single-AZ (the resource is tagged non-production)".into(),
+            monthly_cost_usd: (c - saving).round_dp(2),
+            monthly_savings_usd: saving,
+        }
+    });
+    let class = class.unwrap_or("DB instance");
+    Flag::new("realtime.multi-az-non-production", format!("Multi-AZ {class} tagged non-production"), alt)
+}
+
+/// Any other change that adds at least the threshold.
+fn cost_increase(kind: EventKind, cost: Option<Decimal>, threshold_usd: Decimal) -> Option<Flag> {
+    cost.is_some_and(|c| c >= threshold_usd).then(|| {
+        let title = match kind {
             EventKind::Unknown => "cost increase".to_owned(),
             k => format!("{} adds cost", k.as_str()),
         };
-        return finding("realtime.cost-increase", title, None);
-    }
-    None
+        Flag::new("realtime.cost-increase", title, None)
+    })
 }
 
 #[cfg(test)]

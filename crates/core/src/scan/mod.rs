@@ -1,5 +1,5 @@
 //! The scheduled scan of one account, as pure orchestration over ports: a session in the
-//! customer's account ([`AccountSession`], whose AWS adapter is `aws::scan`), the store, the
+//! customer's account ([`AccountSession`], whose AWS adapter is `costradar_aws::scan`), the store, the
 //! price book and the clock. The Step Functions tasks (`tasks`) and `costradar scan` both call
 //! [`Scanner::scan`], so the CLI runs exactly the Lambda's code.
 //!
@@ -191,83 +191,31 @@ impl Scanner {
             findings_opened: 0,
             findings_resolved: 0,
         };
-        let regions: Vec<String> = if target.regions.is_empty() {
-            let r = session.enabled_regions().await;
-            global.api_calls += r.api_calls;
-            global.errors.extend(r.errors);
-            match r.value {
-                Some(v) => v,
-                None => {
-                    let why = global.errors.first().map(|e| format!("{}: {}", e.action, e.code)).unwrap_or_default();
-                    return Err(ScanError::NoRegions(why));
-                }
-            }
-        } else {
-            target.regions.to_vec()
-        };
-        let window = MetricsWindow {
-            end: now,
-            days: settings.idle_window_days,
-            created_before: now - Ctx::days(settings.idle_min_age_days),
-        };
+        let regions = regions_to_scan(session.as_ref(), target, &mut global).await?;
+        let collected = collect(&session, target, settings, now, &regions, &mut global).await;
+        let (mut region_runs, findings) =
+            self.evaluate(target, settings, now, &regions, collected.scans, &collected.recs).await?;
+        self.persist(target, now, &findings, &mut region_runs, collected.coh_ok).await?;
+        let run = account_run(target, global, region_runs, started);
+        Ok(AccountScan { run, findings })
+    }
 
-        // Regions and Cost Optimization Hub at once; regions bounded by a semaphore.
-        let semaphore = Arc::new(tokio::sync::Semaphore::new(settings.max_concurrent_regions as usize));
-        let mut set = tokio::task::JoinSet::new();
-        for region in &regions {
-            let (session, semaphore, region, window) =
-                (session.clone(), semaphore.clone(), region.clone(), window.clone());
-            set.spawn(async move {
-                let _permit = semaphore.acquire_owned().await.expect("the semaphore is never closed");
-                let t = Instant::now();
-                let scan = session.scan_region(&region, &window).await;
-                (region, scan, t.elapsed().as_millis() as u64)
-            });
-        }
-        let coh = async {
-            if settings.cost_optimization_hub {
-                Some(session.recommendations(target.account_id).await)
-            } else {
-                None
-            }
-        };
-        let (coh, joined) = tokio::join!(coh, async {
-            let mut out = Vec::new();
-            while let Some(r) = set.join_next().await {
-                out.push(r);
-            }
-            out
-        });
-        let mut scans: HashMap<String, (RegionScan, u64)> = HashMap::new();
-        let mut region_runs: Vec<RegionRun> = Vec::new();
-        for r in joined {
-            match r {
-                Ok((region, scan, ms)) => {
-                    scans.insert(region, (scan, ms));
-                }
-                // A panic in one region's scan (a bug) fails that region, not the account.
-                Err(e) => tracing::error!(error = %e, "a region scan panicked"),
-            }
-        }
-        let mut coh_ok = false;
-        let mut recs = Vec::new();
-        if let Some(c) = coh {
-            global.api_calls += c.api_calls;
-            global.errors.extend(c.errors);
-            if let Some(v) = c.value {
-                coh_ok = true;
-                recs = v;
-            }
-        }
-
-        // Memory, rules, overlaps, suppressions.
+    /// Evaluates the collected answers (memory, rules, overlaps, suppressions) into region runs and findings.
+    async fn evaluate(
+        &self,
+        target: &Target<'_>,
+        settings: &ScanSettings,
+        now: DateTime<Utc>,
+        regions: &[String],
+        mut scans: HashMap<String, (RegionScan, u64)>,
+        recs: &[Recommendation],
+    ) -> Result<(Vec<RegionRun>, Vec<Finding>), ScanError> {
         let book = PriceBook { tenant: None, price_list: None, snapshot: &self.snapshot };
         let ctx = Ctx { book: &book, settings, now, account_id: target.account_id };
         let mut drafts: Vec<Draft> = Vec::new();
-        let mut status: HashMap<String, ScanStatus> = HashMap::new();
-        for region in &regions {
+        let mut region_runs: Vec<RegionRun> = Vec::new();
+        for region in regions {
             let Some((scan, ms)) = scans.remove(region) else {
-                status.insert(region.clone(), ScanStatus::Failed);
                 region_runs.push(RegionRun {
                     region: region.clone(),
                     status: ScanStatus::Failed,
@@ -294,7 +242,6 @@ impl Scanner {
             self.remember(target, &mut inv, &scan.listed, now).await?;
             keep_dependable(&mut inv, &scan.listed);
             drafts.extend(evaluate_region(&ctx, &inv));
-            status.insert(region.clone(), st);
             let mut errors = scan.errors;
             errors.truncate(MAX_ERRORS_PER_REGION);
             region_runs.push(RegionRun {
@@ -308,20 +255,30 @@ impl Scanner {
             });
         }
         let scanned: HashSet<&str> = regions.iter().map(String::as_str).collect();
-        let extra = coh::merge(&mut drafts, &recs, &scanned);
+        let extra = coh::merge(&mut drafts, recs, &scanned);
         drafts.extend(extra);
         settle_overlaps(&mut drafts);
         let suppressions = self.store.list_suppressions(target.tenant_id).await?;
         let findings: Vec<Finding> = drafts.into_iter().map(|d| to_finding(d, target, now, &suppressions)).collect();
+        Ok((region_runs, findings))
+    }
 
-        // Store, then resolve what complete regions no longer show.
-        let summary = self.store.upsert_findings(target.tenant_id, &findings).await?;
+    /// Upserts the findings, then resolves what complete regions no longer show; counts both per region.
+    async fn persist(
+        &self,
+        target: &Target<'_>,
+        now: DateTime<Utc>,
+        findings: &[Finding],
+        region_runs: &mut [RegionRun],
+        coh_ok: bool,
+    ) -> Result<(), ScanError> {
+        let summary = self.store.upsert_findings(target.tenant_id, findings).await?;
         let new: HashSet<&String> = summary.opened.iter().chain(&summary.reopened).collect();
         let mut prefixes: Vec<&str> = SCAN_RULE_PREFIXES.to_vec();
         if coh_ok {
             prefixes.push(coh::PREFIX);
         }
-        for rr in &mut region_runs {
+        for rr in region_runs {
             rr.findings_opened = findings
                 .iter()
                 .filter(|f| f.region == rr.region && f.status == FindingStatus::Open && new.contains(&f.key()))
@@ -336,25 +293,7 @@ impl Scanner {
                 rr.findings_resolved = self.store.resolve_unseen(target.tenant_id, &scope, now).await?.len() as u32;
             }
         }
-        region_runs.sort_by(|a, b| a.region.cmp(&b.region));
-        global.errors.truncate(MAX_ERRORS_PER_REGION);
-        if !global.errors.is_empty() {
-            global.status = ScanStatus::Partial;
-        }
-        global.duration_ms = started.elapsed().as_millis() as u64;
-        let mut all = vec![global];
-        all.extend(region_runs);
-        let run = AccountRun {
-            tenant_id: target.tenant_id.to_string(),
-            account_id: target.account_id.to_owned(),
-            status: AccountRun::status_of(&all[1..]).max_with(all[0].status),
-            findings_opened: all.iter().map(|r| r.findings_opened).sum(),
-            findings_resolved: all.iter().map(|r| r.findings_resolved).sum(),
-            regions: all,
-            error: None,
-            cur: None,
-        };
-        Ok(AccountScan { run, findings })
+        Ok(())
     }
 
     /// Fills `unattached_since` and `no_targets_since` from the scan's memory; updates the
@@ -393,6 +332,125 @@ impl Scanner {
             }
         }
         Ok(())
+    }
+}
+
+/// What the scan collected from the account.
+struct Collected {
+    /// Each region's answers and how long its scan took; a region whose scan panicked is missing.
+    scans: HashMap<String, (RegionScan, u64)>,
+    /// Cost Optimization Hub's recommendations: empty when not asked for or when its calls failed.
+    recs: Vec<Recommendation>,
+    /// Whether Cost Optimization Hub answered: only then are its unseen findings resolved.
+    coh_ok: bool,
+}
+
+/// The regions the account names, or else its enabled regions (whose calls count in `global`).
+async fn regions_to_scan(
+    session: &dyn AccountSession,
+    target: &Target<'_>,
+    global: &mut RegionRun,
+) -> Result<Vec<String>, ScanError> {
+    if !target.regions.is_empty() {
+        return Ok(target.regions.to_vec());
+    }
+    let r = session.enabled_regions().await;
+    global.api_calls += r.api_calls;
+    global.errors.extend(r.errors);
+    match r.value {
+        Some(v) => Ok(v),
+        None => {
+            let why = global.errors.first().map(|e| format!("{}: {}", e.action, e.code)).unwrap_or_default();
+            Err(ScanError::NoRegions(why))
+        }
+    }
+}
+
+/// Scans the regions (bounded by a semaphore) and Cost Optimization Hub at once; its calls count in `global`.
+async fn collect(
+    session: &Arc<dyn AccountSession>,
+    target: &Target<'_>,
+    settings: &ScanSettings,
+    now: DateTime<Utc>,
+    regions: &[String],
+    global: &mut RegionRun,
+) -> Collected {
+    let window = MetricsWindow {
+        end: now,
+        days: settings.idle_window_days,
+        created_before: now - Ctx::days(settings.idle_min_age_days),
+    };
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(settings.max_concurrent_regions as usize));
+    let mut set = tokio::task::JoinSet::new();
+    for region in regions {
+        let (session, semaphore, region, window) = (session.clone(), semaphore.clone(), region.clone(), window.clone());
+        set.spawn(async move {
+            let _permit = semaphore.acquire_owned().await.expect("the semaphore is never closed");
+            let t = Instant::now();
+            let scan = session.scan_region(&region, &window).await;
+            (region, scan, t.elapsed().as_millis() as u64)
+        });
+    }
+    let coh = async {
+        if settings.cost_optimization_hub {
+            Some(session.recommendations(target.account_id).await)
+        } else {
+            None
+        }
+    };
+    let (coh, joined) = tokio::join!(coh, async {
+        let mut out = Vec::new();
+        while let Some(r) = set.join_next().await {
+            out.push(r);
+        }
+        out
+    });
+    let mut scans: HashMap<String, (RegionScan, u64)> = HashMap::new();
+    for r in joined {
+        match r {
+            Ok((region, scan, ms)) => {
+                scans.insert(region, (scan, ms));
+            }
+            // A panic in one region's scan (a bug) fails that region, not the account.
+            Err(e) => tracing::error!(error = %e, "a region scan panicked"),
+        }
+    }
+    let mut collected = Collected { scans, recs: Vec::new(), coh_ok: false };
+    if let Some(c) = coh {
+        global.api_calls += c.api_calls;
+        global.errors.extend(c.errors);
+        if let Some(v) = c.value {
+            collected.coh_ok = true;
+            collected.recs = v;
+        }
+    }
+    collected
+}
+
+/// The account's run record: `global` first, then the regions sorted by name.
+fn account_run(
+    target: &Target<'_>,
+    mut global: RegionRun,
+    mut region_runs: Vec<RegionRun>,
+    started: Instant,
+) -> AccountRun {
+    region_runs.sort_by(|a, b| a.region.cmp(&b.region));
+    global.errors.truncate(MAX_ERRORS_PER_REGION);
+    if !global.errors.is_empty() {
+        global.status = ScanStatus::Partial;
+    }
+    global.duration_ms = started.elapsed().as_millis() as u64;
+    let mut all = vec![global];
+    all.extend(region_runs);
+    AccountRun {
+        tenant_id: target.tenant_id.to_string(),
+        account_id: target.account_id.to_owned(),
+        status: AccountRun::status_of(&all[1..]).max_with(all[0].status),
+        findings_opened: all.iter().map(|r| r.findings_opened).sum(),
+        findings_resolved: all.iter().map(|r| r.findings_resolved).sum(),
+        regions: all,
+        error: None,
+        cur: None,
     }
 }
 

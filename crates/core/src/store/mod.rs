@@ -1,6 +1,7 @@
 //! The `Store` port: small traits, one per kind of item, with a DynamoDB adapter
-//! (`costradar_aws::dynamodb`) and an in-memory adapter (`memory`, for tests) that behave the
-//! same (conditional-write failures, pagination), as the store contract tests check. The key
+//! (`costradar_aws::dynamodb`) and an in-memory adapter (`memory`: tests, and the CLI's local
+//! scans) that behave the same (conditional-write failures, pagination), as the store contract
+//! tests check. The key
 //! design is in `keys` and `schema`.
 //!
 //! Versioning: every item carries `version`. Saving an item whose `version` is 0 creates it and
@@ -10,7 +11,6 @@
 
 pub mod findings;
 pub mod keys;
-#[cfg(any(test, feature = "test-support"))]
 pub mod memory;
 pub mod schema;
 
@@ -22,7 +22,6 @@ use chrono::{DateTime, Utc};
 use crate::domain::{Account, AccountId, InvalidInput, Tenant, TenantId};
 
 pub use findings::{valid_run_id, FindingStore, ObservationStore, ResolveScope, RunStore, UpsertSummary};
-#[cfg(any(test, feature = "test-support"))]
 pub use memory::MemoryStore;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -1,6 +1,7 @@
 //! The real-time event catalogue: which EventBridge events costradar understands, and the
 //! cost-relevant change each one describes. Pure: parsing and classification only; prices
-//! come from `pricing`, decisions from `rules::realtime`.
+//! come from `pricing`, decisions from `rules::realtime`. CloudTrail API calls are classified
+//! by one submodule per AWS service; the field readers they share live here.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -8,6 +9,19 @@ use serde_json::value::RawValue;
 use serde_json_borrow::Value as Json;
 
 use super::InvalidInput;
+
+mod ebs;
+mod ec2;
+mod eks;
+mod elasticache;
+mod elb;
+mod lambda;
+mod msk;
+mod nat;
+mod opensearch;
+mod rds;
+mod redshift;
+mod sagemaker;
 
 /// The envelope an API destination posts: one EventBridge event. `detail` stays raw JSON until
 /// [`classify`] reads it into a tree that borrows its strings from it: building an owned tree
@@ -324,6 +338,11 @@ fn str_at<'a>(v: &'a Json<'_>, path: &[&str]) -> Option<&'a str> {
     at(v, path).as_str()
 }
 
+/// The string at `path` as an owned `String`.
+fn string_at(v: &Json<'_>, path: &[&str]) -> Option<String> {
+    str_at(v, path).map(str::to_owned)
+}
+
 /// A non-negative integer at `path` up to `max`, whether JSON gave it as a number or a string
 /// (CloudTrail does both). Out-of-range values are an error, not a silent clamp.
 fn num_at(v: &Json<'_>, path: &[&str], field: &str, max: u64) -> Result<Option<u64>, InvalidInput> {
@@ -504,6 +523,8 @@ fn billing_threshold(d: &Json<'_>) -> Option<Decimal> {
     Decimal::from_str_exact(&data.threshold?.to_string()).ok()
 }
 
+/// Classifies an "AWS API Call via CloudTrail" event: the service named by `eventSource`
+/// reads its own calls. Failed calls and calls costradar does not know are `Unknown`.
 fn cloudtrail(d: &Json<'_>) -> Result<(EventKind, Change), InvalidInput> {
     let source = str_at(d, &["eventSource"]).unwrap_or_default();
     let name = str_at(d, &["eventName"]).unwrap_or_default();
@@ -513,345 +534,17 @@ fn cloudtrail(d: &Json<'_>) -> Result<(EventKind, Change), InvalidInput> {
     }
     let req = field(d, "requestParameters");
     let resp = field(d, "responseElements");
-    let s = |v: &Json<'_>, p: &[&str]| str_at(v, p).map(str::to_owned);
-    let instance_ids = |v: &Json<'_>| -> Vec<String> {
-        items(field(v, "instancesSet")).iter().filter_map(|i| str_at(i, &["instanceId"])).map(str::to_owned).collect()
-    };
-    Ok(match (source, name) {
-        ("ec2.amazonaws.com", "RunInstances") => {
-            let launched = items(field(resp, "instancesSet"));
-            let requested = items(field(req, "instancesSet"));
-            let min = requested
-                .first()
-                .map(|i| count_at(i, &["minCount"], "requestParameters.instancesSet.minCount"))
-                .transpose()?
-                .flatten();
-            let count = if launched.is_empty() { min.unwrap_or(1) } else { launched.len() as u64 };
-            let count = u32::try_from(count).unwrap_or(u32::MAX);
-            let first = launched.first();
-            (
-                EventKind::Ec2RunInstances,
-                Change::Instances {
-                    op: InstanceOp::Launch,
-                    ids: instance_ids(resp),
-                    instance_type: s(req, &["instanceType"]).or_else(|| first.and_then(|i| s(i, &["instanceType"]))),
-                    count,
-                    tenancy: first
-                        .and_then(|i| s(i, &["placement", "tenancy"]))
-                        .or_else(|| s(req, &["placement", "tenancy"])),
-                    platform: first.and_then(|i| s(i, &["platform"])),
-                },
-            )
-        }
-        ("ec2.amazonaws.com", op @ ("StartInstances" | "StopInstances" | "TerminateInstances")) => {
-            let ids = {
-                let r = instance_ids(resp);
-                if r.is_empty() {
-                    instance_ids(req)
-                } else {
-                    r
-                }
-            };
-            let (kind, op) = match op {
-                "StartInstances" => (EventKind::Ec2StartInstances, InstanceOp::Start),
-                "StopInstances" => (EventKind::Ec2StopInstances, InstanceOp::Stop),
-                _ => (EventKind::Ec2TerminateInstances, InstanceOp::Terminate),
-            };
-            let count = ids.len() as u32;
-            (kind, Change::Instances { op, ids, instance_type: None, count, tenancy: None, platform: None })
-        }
-        ("ec2.amazonaws.com", "ModifyInstanceAttribute") => {
-            match (s(req, &["instanceId"]), s(req, &["instanceType", "value"])) {
-                (Some(instance_id), Some(new_type)) => {
-                    (EventKind::Ec2ModifyInstanceType, Change::InstanceType { instance_id, new_type })
-                }
-                _ => (EventKind::Unknown, Change::Unknown),
-            }
-        }
-        ("ec2.amazonaws.com", "CreateVolume") => {
-            let spec = VolumeSpec {
-                volume_type: s(resp, &["volumeType"])
-                    .or_else(|| s(req, &["volumeType"]))
-                    .unwrap_or_else(|| "gp2".into()),
-                size_gib: u32_at(resp, &["size"], "responseElements.size")?
-                    .or(u32_at(req, &["size"], "requestParameters.size")?)
-                    .unwrap_or(0),
-                iops: u32_at(resp, &["iops"], "responseElements.iops")?.or(u32_at(
-                    req,
-                    &["iops"],
-                    "requestParameters.iops",
-                )?),
-                throughput_mibps: u32_at(resp, &["throughput"], "responseElements.throughput")?.or(u32_at(
-                    req,
-                    &["throughput"],
-                    "requestParameters.throughput",
-                )?),
-            };
-            (
-                EventKind::EbsCreateVolume,
-                Change::Volume { volume_id: s(resp, &["volumeId"]), before: None, after: spec },
-            )
-        }
-        ("ec2.amazonaws.com", "ModifyVolume") => {
-            let m = at(resp, &["ModifyVolumeResponse", "volumeModification"]);
-            let m = if m.is_null() { field(resp, "volumeModification") } else { m };
-            let spec = |prefix: &str| -> Result<Option<VolumeSpec>, InvalidInput> {
-                let t = s(m, &[&format!("{prefix}VolumeType")]);
-                let size = u32_at(m, &[&format!("{prefix}Size")], "volumeModification.size")?;
-                Ok(match (t, size) {
-                    (Some(volume_type), Some(size_gib)) => Some(VolumeSpec {
-                        volume_type,
-                        size_gib,
-                        iops: u32_at(m, &[&format!("{prefix}Iops")], "volumeModification.iops")?,
-                        throughput_mibps: u32_at(
-                            m,
-                            &[&format!("{prefix}Throughput")],
-                            "volumeModification.throughput",
-                        )?,
-                    }),
-                    _ => None,
-                })
-            };
-            match spec("target")? {
-                Some(after) => (
-                    EventKind::EbsModifyVolume,
-                    Change::Volume { volume_id: s(m, &["volumeId"]), before: spec("original")?, after },
-                ),
-                None => (EventKind::Unknown, Change::Unknown),
-            }
-        }
-        ("ec2.amazonaws.com", "AllocateAddress") => {
-            (EventKind::Ec2AllocateAddress, Change::PublicIpv4 { allocated: true, id: s(resp, &["allocationId"]) })
-        }
-        ("ec2.amazonaws.com", "ReleaseAddress") => {
-            (EventKind::Ec2ReleaseAddress, Change::PublicIpv4 { allocated: false, id: s(req, &["allocationId"]) })
-        }
-        ("ec2.amazonaws.com", "CreateNatGateway") => {
-            let id = s(resp, &["CreateNatGatewayResponse", "natGateway", "natGatewayId"])
-                .or_else(|| s(resp, &["natGateway", "natGatewayId"]));
-            (EventKind::Ec2CreateNatGateway, Change::NatGateway { created: true, id })
-        }
-        ("ec2.amazonaws.com", "DeleteNatGateway") => (
-            EventKind::Ec2DeleteNatGateway,
-            Change::NatGateway {
-                created: false,
-                id: s(req, &["DeleteNatGatewayRequest", "NatGatewayId"]).or_else(|| s(req, &["natGatewayId"])),
-            },
-        ),
-        ("elasticloadbalancing.amazonaws.com", "CreateLoadBalancer") => {
-            let kind = s(req, &["type"]).unwrap_or_else(|| "application".into());
-            (EventKind::ElbCreateLoadBalancer, Change::LoadBalancer { kind, name: s(req, &["name"]) })
-        }
-        ("rds.amazonaws.com", op @ ("CreateDBInstance" | "ModifyDBInstance" | "StartDBInstance")) => {
-            let kind = match op {
-                "CreateDBInstance" => EventKind::RdsCreateDbInstance,
-                "ModifyDBInstance" => EventKind::RdsModifyDbInstance,
-                _ => EventKind::RdsStartDbInstance,
-            };
-            let pending = field(resp, "pendingModifiedValues");
-            let (class, previous_class) = if kind == EventKind::RdsModifyDbInstance {
-                let new = s(req, &["dBInstanceClass"]).or_else(|| s(pending, &["dBInstanceClass"]));
-                let current = s(resp, &["dBInstanceClass"]);
-                // Applied immediately, the response already shows the new class.
-                (new.clone().or(current.clone()), current.filter(|c| Some(c) != new.as_ref()))
-            } else {
-                (s(resp, &["dBInstanceClass"]).or_else(|| s(req, &["dBInstanceClass"])), None)
-            };
-            let multi_az = bool_at(if field(resp, "multiAZ").is_null() { req } else { resp }, &["multiAZ"]);
-            (
-                kind,
-                Change::DbInstance {
-                    created: kind == EventKind::RdsCreateDbInstance,
-                    id: s(resp, &["dBInstanceIdentifier"]).or_else(|| s(req, &["dBInstanceIdentifier"])),
-                    engine: s(resp, &["engine"]).or_else(|| s(req, &["engine"])),
-                    class,
-                    previous_class,
-                    multi_az,
-                    storage_type: s(resp, &["storageType"]).or_else(|| s(req, &["storageType"])),
-                    storage_gib: u32_at(resp, &["allocatedStorage"], "responseElements.allocatedStorage")?.or(u32_at(
-                        req,
-                        &["allocatedStorage"],
-                        "requestParameters.allocatedStorage",
-                    )?),
-                    non_production: non_production(field(req, "tags")) || non_production(field(resp, "tagList")),
-                },
-            )
-        }
-        ("rds.amazonaws.com", "CreateDBCluster") => (
-            EventKind::RdsCreateDbCluster,
-            Change::DbCluster {
-                id: s(resp, &["dBClusterIdentifier"]).or_else(|| s(req, &["dBClusterIdentifier"])),
-                engine: s(resp, &["engine"]).or_else(|| s(req, &["engine"])),
-                class: s(req, &["dBClusterInstanceClass"]),
-                storage_type: s(req, &["storageType"]),
-                storage_gib: u32_at(req, &["allocatedStorage"], "requestParameters.allocatedStorage")?,
-            },
-        ),
-        ("elasticache.amazonaws.com", "CreateCacheCluster") => (
-            EventKind::ElasticacheCreateCacheCluster,
-            Change::CacheNodes {
-                id: s(req, &["cacheClusterId"]),
-                node_type: s(req, &["cacheNodeType"]),
-                nodes: count_at(req, &["numCacheNodes"], "requestParameters.numCacheNodes")?.unwrap_or(1) as u32,
-            },
-        ),
-        ("elasticache.amazonaws.com", "CreateReplicationGroup") => {
-            let groups = count_at(req, &["numNodeGroups"], "requestParameters.numNodeGroups")?.unwrap_or(1);
-            let replicas = count_at(req, &["replicasPerNodeGroup"], "requestParameters.replicasPerNodeGroup")?;
-            let clusters = count_at(req, &["numCacheClusters"], "requestParameters.numCacheClusters")?;
-            let nodes = match (clusters, replicas) {
-                (Some(c), _) => c,
-                (None, Some(r)) => groups * (1 + r),
-                (None, None) => groups,
-            };
-            (
-                EventKind::ElasticacheCreateReplicationGroup,
-                Change::CacheNodes {
-                    id: s(req, &["replicationGroupId"]),
-                    node_type: s(req, &["cacheNodeType"]),
-                    nodes: nodes.min(MAX_COUNT) as u32,
-                },
-            )
-        }
-        ("eks.amazonaws.com", "CreateCluster") => {
-            (EventKind::EksCreateCluster, Change::EksCluster { name: s(req, &["name"]) })
-        }
-        ("eks.amazonaws.com", "CreateNodegroup") => (
-            EventKind::EksCreateNodegroup,
-            Change::NodeGroup {
-                name: s(req, &["nodegroupName"]),
-                instance_type: field(req, "instanceTypes")
-                    .as_array()
-                    .and_then(|a| a.first())
-                    .and_then(Json::as_str)
-                    .map(str::to_owned),
-                nodes: count_at(req, &["scalingConfig", "desiredSize"], "requestParameters.scalingConfig.desiredSize")?
-                    .unwrap_or(1) as u32,
-            },
-        ),
-        ("lambda.amazonaws.com", n) if n.starts_with("PutProvisionedConcurrencyConfig") => (
-            EventKind::LambdaProvisionedConcurrency,
-            Change::ProvisionedConcurrency {
-                function: s(req, &["functionName"]),
-                units: count_at(
-                    req,
-                    &["provisionedConcurrentExecutions"],
-                    "requestParameters.provisionedConcurrentExecutions",
-                )?
-                .unwrap_or(0) as u32,
-            },
-        ),
-        ("sagemaker.amazonaws.com", "CreateEndpointConfig") => {
-            let mut variants = Vec::new();
-            // Serverless variants have no instances (they are billed per request); skipped.
-            for v in items(field(req, "productionVariants")) {
-                if let Some(t) = str_at(v, &["instanceType"]) {
-                    let n = count_at(
-                        v,
-                        &["initialInstanceCount"],
-                        "requestParameters.productionVariants.initialInstanceCount",
-                    )?;
-                    variants.push(EndpointVariant { instance_type: t.to_owned(), instances: n.unwrap_or(1) as u32 });
-                }
-            }
-            (
-                EventKind::SagemakerCreateEndpointConfig,
-                Change::EndpointConfig { name: s(req, &["endpointConfigName"]), variants },
-            )
-        }
-        ("sagemaker.amazonaws.com", "CreateEndpoint") => (
-            EventKind::SagemakerCreateEndpoint,
-            Change::Endpoint {
-                name: s(req, &["endpointName"]),
-                config: s(req, &["endpointConfigName"]),
-                variants: Vec::new(),
-            },
-        ),
-        ("sagemaker.amazonaws.com", "CreateNotebookInstance") => (
-            EventKind::SagemakerCreateNotebookInstance,
-            Change::SageMaker {
-                name: s(req, &["notebookInstanceName"]),
-                instance_type: s(req, &["instanceType"]),
-                instances: 1,
-                max_runtime_seconds: None,
-            },
-        ),
-        ("sagemaker.amazonaws.com", "CreateTrainingJob") => (
-            EventKind::SagemakerCreateTrainingJob,
-            Change::SageMaker {
-                name: s(req, &["trainingJobName"]),
-                instance_type: s(req, &["resourceConfig", "instanceType"]),
-                instances: count_at(
-                    req,
-                    &["resourceConfig", "instanceCount"],
-                    "requestParameters.resourceConfig.instanceCount",
-                )?
-                .unwrap_or(1) as u32,
-                max_runtime_seconds: count_at(
-                    req,
-                    &["stoppingCondition", "maxRuntimeInSeconds"],
-                    "requestParameters.stoppingCondition.maxRuntimeInSeconds",
-                )
-                .ok()
-                .flatten()
-                .or_else(|| {
-                    at(req, &["stoppingCondition", "maxRuntimeInSeconds"]).as_u64().filter(|s| *s <= 28 * 24 * 3600)
-                }),
-            },
-        ),
-        ("redshift.amazonaws.com", "CreateCluster") => {
-            let single = s(req, &["clusterType"]).as_deref() == Some("single-node");
-            let nodes = if single {
-                1
-            } else {
-                count_at(req, &["numberOfNodes"], "requestParameters.numberOfNodes")?.unwrap_or(1)
-            };
-            (
-                EventKind::RedshiftCreateCluster,
-                Change::Redshift {
-                    id: s(req, &["clusterIdentifier"]),
-                    node_type: s(req, &["nodeType"]),
-                    nodes: nodes as u32,
-                },
-            )
-        }
-        ("es.amazonaws.com", "CreateDomain" | "CreateElasticsearchDomain") => {
-            let cfg = either(req, &["clusterConfig", "elasticsearchClusterConfig"]);
-            (
-                EventKind::OpensearchCreateDomain,
-                Change::OpenSearch {
-                    domain: s(req, &["domainName"]),
-                    instance_type: s(cfg, &["instanceType"]),
-                    instances: count_at(cfg, &["instanceCount"], "requestParameters.clusterConfig.instanceCount")?
-                        .unwrap_or(1) as u32,
-                    volume_gib: u32_at(req, &["eBSOptions", "volumeSize"], "requestParameters.eBSOptions.volumeSize")?,
-                },
-            )
-        }
-        ("kafka.amazonaws.com", "CreateCluster" | "CreateClusterV2") => {
-            let info = field(req, "brokerNodeGroupInfo");
-            let info = if info.is_null() { at(req, &["provisioned", "brokerNodeGroupInfo"]) } else { info };
-            let brokers = count_at(req, &["numberOfBrokerNodes"], "requestParameters.numberOfBrokerNodes")?
-                .or(count_at(
-                    req,
-                    &["provisioned", "numberOfBrokerNodes"],
-                    "requestParameters.provisioned.numberOfBrokerNodes",
-                )?)
-                .unwrap_or(1);
-            (
-                EventKind::MskCreateCluster,
-                Change::Msk {
-                    name: s(req, &["clusterName"]),
-                    broker_type: s(info, &["instanceType"]),
-                    brokers: brokers as u32,
-                    volume_gib: u32_at(
-                        info,
-                        &["storageInfo", "ebsStorageInfo", "volumeSize"],
-                        "brokerNodeGroupInfo.storageInfo.ebsStorageInfo.volumeSize",
-                    )?,
-                },
-            )
-        }
-        _ => (EventKind::Unknown, Change::Unknown),
-    })
+    match source {
+        "ec2.amazonaws.com" => ec2::classify(name, req, resp),
+        "elasticloadbalancing.amazonaws.com" => Ok(elb::classify(name, req)),
+        "rds.amazonaws.com" => rds::classify(name, req, resp),
+        "elasticache.amazonaws.com" => elasticache::classify(name, req),
+        "eks.amazonaws.com" => eks::classify(name, req),
+        "lambda.amazonaws.com" => lambda::classify(name, req),
+        "sagemaker.amazonaws.com" => sagemaker::classify(name, req),
+        "redshift.amazonaws.com" => redshift::classify(name, req),
+        "es.amazonaws.com" => opensearch::classify(name, req),
+        "kafka.amazonaws.com" => msk::classify(name, req),
+        _ => Ok((EventKind::Unknown, Change::Unknown)),
+    }
 }
