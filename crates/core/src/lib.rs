@@ -1,12 +1,14 @@
 //! costradar's core: the domain, pricing, rules and the use cases (onboarding, receiver, scan,
 //! CUR queries and analysis, report), with their ports. No AWS SDK, no Lambda runtime, no
 //! DataFusion, no HTTP client: the adapters are in `costradar-aws` and `costradar-cur-local`,
-//! the entry points in `functions/` and `cli/`. The map is in the README.
+//! the entry points in `functions/` and `cli/`. Every port is listed in [`ports`]; the map is in
+//! the README.
 
 pub mod access;
 pub mod cur;
 pub mod domain;
 pub mod onboarding;
+pub mod ports;
 pub mod pricing;
 pub mod receiver;
 pub mod report;
