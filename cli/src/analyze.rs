@@ -100,7 +100,7 @@ pub async fn cur(cmd: CurCommand) -> ExitCode {
                             "out": out.display().to_string(),
                             "rows": gt.rows,
                             "periods": gt.periods,
-                            "total_billed": costradar_core::report::usd(gt.total_billed),
+                            "total_billed": costradar_core::domain::money::usd(gt.total_billed),
                             "injected_anomalies": gt.injected_anomalies.len(),
                             "injected_waste": gt.injected_waste.len(),
                             "seconds": (t.elapsed().as_secs_f64() * 10.0).round() / 10.0,

@@ -8,13 +8,15 @@
 //!                "status", "first_seen", "last_seen"}],
 //!  "errors": [{"region", "action", "code", "message"}],
 //!  "regions": [...the run record's regions...],
-//!  "total_monthly_savings_usd": 0.0}
+//!  "total_monthly_savings_usd": "0.00"}
 //! ```
 //!
-//! Money is a JSON number of dollars and cents. A finding whose `savings_included_in` is set is
-//! already counted in another one; the total skips it. The CLI keeps no memory between runs:
-//! the age of an unattached volume or of a load balancer without targets starts at the scan, so
-//! `--settings` with `unattached_volume_days` / `elb_no_targets_days` at 0 lists them all.
+//! Money is a decimal string of dollars and cents (`"17.60"`, `null` when unpriced), as
+//! `costradar_core::domain::money::usd` writes it everywhere. A finding whose
+//! `savings_included_in` is set is already counted in another one; the total skips it. The CLI
+//! keeps no memory between runs: the age of an unattached volume or of a load balancer without
+//! targets starts at the scan, so `--settings` with `unattached_volume_days` /
+//! `elb_no_targets_days` at 0 lists them all.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,12 +26,12 @@ use clap::Args;
 use costradar_aws::scan::AwsSessionOpener;
 use costradar_aws::StsRoleAssumer;
 use costradar_core::domain::finding::Finding;
+use costradar_core::domain::money::usd;
 use costradar_core::domain::settings::{ScanSettings, MAX_SETTINGS_BYTES};
 use costradar_core::domain::{parse_regions, AccountId, ExternalId, InvalidInput, RoleArn, TenantId};
 use costradar_core::pricing::snapshot;
 use costradar_core::scan::{ScanError, Scanner, Target};
 use costradar_core::store::MemoryStore;
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
@@ -55,10 +57,9 @@ pub struct ScanArgs {
     json: PathBuf,
 }
 
-/// Dollars as a JSON number. Amounts are rounded to cents, so the number's text is the
-/// decimal's (f64's shortest representation of a two-decimal amount is exact text).
+/// Dollars as a decimal string to the cent; `null` when there is no amount.
 fn money(d: Option<Decimal>) -> Value {
-    d.and_then(|d| d.to_f64()).map_or(Value::Null, |f| json!(f))
+    d.map_or(Value::Null, |d| Value::String(usd(d)))
 }
 
 fn finding(f: &Finding) -> Value {
@@ -195,7 +196,8 @@ pub async fn run(args: ScanArgs, sdk: &costradar_aws::SdkConfig) -> ExitCode {
         return ExitCode::FAILURE;
     }
     eprintln!(
-        "costradar scan: {n_findings} findings, ${total}/month, status {}{}",
+        "costradar scan: {n_findings} findings, ${}/month, status {}{}",
+        usd(total),
         scan.run.status.as_str(),
         if n_errors == 0 { String::new() } else { format!(", {n_errors} errors (see \"errors\")") }
     );

@@ -11,7 +11,7 @@ import os
 import re
 import subprocess
 import time
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -99,7 +99,8 @@ def test_real_time_findings_carry_the_priced_rules(run):
     replies = {e["file"]: priced[e["reply"]["event_id"]] for e in run["events"]}
     gpu = replies["ec2-run-instances-gpu.json"]
     assert gpu["finding"]["rule"] == "realtime.accelerated-instance"
-    assert Decimal(str(gpu["monthly_cost_usd"])) == Decimal("16029.08"), "1 x p4d.24xlarge x 730 h"
+    # Money is a decimal string to the cent, never a JSON number (docs/realtime.md).
+    assert gpu["monthly_cost_usd"] == "16029.08", "1 x p4d.24xlarge x 730 h"
     assert replies["ec2-run-instances-previous-gen.json"]["finding"]["rule"] == "realtime.previous-generation"
     assert replies["ebs-create-volume-gp2.json"]["finding"]["rule"] == "realtime.gp2-volume"
     assert replies["unknown-event.json"]["finding"] is None and replies["unknown-event.json"]["monthly_cost_usd"] is None
@@ -120,7 +121,9 @@ def test_cur_findings_and_anomalies_match_the_generator_s_ground_truth(run):
     spikes = {(a["date"], a["account_id"], a["service"]) for a in truth["injected_anomalies"]}
     detected = {(a["date"], a["account_id"], a["service"]) for a in report["anomalies"]}
     assert spikes <= detected, f"missed anomalies: {sorted(spikes - detected)}"
-    assert Decimal(report["totals"]["billed_cost"]) == Decimal(truth["total_billed"]).quantize(Decimal("0.01"))
+    # report.json rounds to the cent half away from zero (Python's ROUND_HALF_UP), see domain/money.rs.
+    cents = Decimal(truth["total_billed"]).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    assert Decimal(report["totals"]["billed_cost"]) == cents
     assert run["summary"]["anomalies"] == len(report["anomalies"])
     cur_rules = {r["rule"]: r for r in run["summary"]["findings_by_rule"] if r["source"] == "CUR"}
     assert sum(r["count"] for r in cur_rules.values()) == len(report["findings"])

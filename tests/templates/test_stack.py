@@ -53,10 +53,14 @@ def getatt_of(v) -> tuple[str, str] | None:
     return None
 
 
+def bin_names(cargo: Path) -> set[str]:
+    return set(re.findall(r'\[\[bin\]\]\s*\nname\s*=\s*"([^"]+)"', cargo.read_text(encoding="utf-8")))
+
+
 def cargo_binaries() -> set[str]:
     names = set()
     for cargo in (ROOT / "functions").glob("*/Cargo.toml"):
-        names |= set(re.findall(r'\[\[bin\]\]\s*\nname\s*=\s*"([^"]+)"', cargo.read_text(encoding="utf-8")))
+        names |= bin_names(cargo)
     return names
 
 
@@ -212,21 +216,56 @@ def test_the_local_emulator_switch_is_never_set_in_the_stack():
     assert "COSTRADAR_LOCAL_EMULATOR" not in TEMPLATE.read_text(encoding="utf-8")
 
 
+# Variables the code reads that the stack does not set: Lambda sets AWS_REGION itself; the
+# others are for local runs only (tools/demo.sh).
+NOT_FROM_THE_STACK = {"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"}
+
+
+def config_reads(binary: str) -> tuple[set[str], set[str]]:
+    """(required, all) environment variables a Lambda binary reads: its functions/<crate>/src/config.rs,
+    and the onboarding settings when its Config holds them. Required ones are read with need("X")
+    (or costradar_core::config::table_name), optional ones with get("X") or hours("X", default);
+    the sources' tests are left out."""
+    crates = [c.parent for c in (ROOT / "functions").glob("*/Cargo.toml") if binary in bin_names(c)]
+    assert len(crates) == 1, f"{binary}: {crates}"
+    config = crates[0] / "src" / "config.rs"
+    sources = [config.read_text(encoding="utf-8")]
+    if "OnboardingSettings" in sources[0]:
+        sources.append((ROOT / "crates" / "core" / "src" / "onboarding" / "settings.rs").read_text(encoding="utf-8"))
+    code = "".join(src.split("#[cfg(test)]")[0] for src in sources)
+    required = set(re.findall(r'\bneed\("([A-Z][A-Z0-9_]*)"\)', code))
+    read = set(re.findall(r'\b(?:need|get|hours)\("([A-Z][A-Z0-9_]*)"', code))
+    # The shared readers of costradar_core::config.
+    if "config::table_name(" in code:
+        required.add("TABLE_NAME")
+        read.add("TABLE_NAME")
+    return required, read
+
+
 def test_every_function_gets_the_table_and_the_settings_its_code_reads(stack):
+    # Each Lambda reads its environment in one place, its config.rs (Config::from_env), which is
+    # what config_reads looks at.
+    for src in (ROOT / "functions").glob("*/src/**/*.rs"):
+        if src.name != "config.rs":
+            assert "env::var" not in src.read_text(encoding="utf-8"), f"{src}: read the environment in config.rs"
     fns = functions(stack)
     for name, fn in fns.items():
         env = fn["Properties"]["Environment"]["Variables"]
         assert ref_of(env["TABLE_NAME"]) == "Table", name
+        required, read = config_reads(fn["Metadata"]["BuildProperties"]["Binary"])
+        assert "TABLE_NAME" in required, name
+        missing = required - NOT_FROM_THE_STACK - set(env)
+        assert not missing, f"{name} needs {sorted(missing)}"
+        assert set(env) <= read, f"{name}: the stack sets {sorted(set(env) - read)}, which its code never reads"
     onboarding, registration = (fns[n]["Properties"]["Environment"]["Variables"]
                                 for n in ("OnboardingFunction", "RegistrationFunction"))
     assert onboarding == registration, "one code, one configuration"
-    settings = (ROOT / "crates" / "core" / "src" / "onboarding" / "settings.rs").read_text(encoding="utf-8")
-    required = set(re.findall(r'need\("([A-Z_]+)"\)', settings))
+    required, _ = config_reads("onboarding")
     assert required >= {"COSTRADAR_ACCOUNT_ID", "COSTRADAR_TOPIC_ARN", "COSTRADAR_TEMPLATE_URL"}
-    assert required <= set(onboarding), f"onboarding needs {sorted(required - set(onboarding))}"
     assert ref_of(onboarding["COSTRADAR_TOPIC_ARN"]) == "CustomResourceTopic"
     receiver = fns["ReceiverFunction"]["Properties"]["Environment"]["Variables"]
     assert ref_of(receiver["NOTIFY_TOPIC_ARN"]) == "NotifyTopic"
+    assert config_reads("receiver")[1] >= {"NOTIFY_TOPIC_ARN", "NOTIFY_EVENT_BUS"}
 
 
 # ---------------------------------------------------------------- IAM: scoping and the scanner roles
@@ -536,7 +575,10 @@ def test_the_price_list_cache_is_refreshed_daily_by_the_scan_function(stack):
     assert props["ScheduleExpression"] == "rate(1 day)"
     task = json.loads(props["Input"])["task"]
     tasks_rs = (ROOT / "crates" / "core" / "src" / "scan" / "tasks.rs").read_text(encoding="utf-8")
-    assert f'"{task}" =>' in tasks_rs, f"the scan function has no task {task}"
+    # `ScanTask` is `#[serde(tag = "task", rename_all = "snake_case")]`: the task is its variant.
+    variant = "".join(part.title() for part in task.split("_"))
+    enum = re.search(r"pub enum ScanTask \{(.*?)\n\}", tasks_rs, re.S)
+    assert enum and re.search(rf"\b{variant}\b", enum.group(1)), f"the scan function has no task {task}"
     assert getatt_of(props["DeadLetterConfig"]["Arn"]) == ("SchedulerDlq", "Arn")
     # The scan role may read prices, and nothing else of the Price List's.
     doc = stack["Resources"]["ScanRole"]["Properties"]["Policies"][0]["PolicyDocument"]

@@ -8,16 +8,13 @@ use std::path::{Path, PathBuf};
 use costradar_core::cur::analysis::{analyse, hour_key, run_queries, AnalysisOptions, CurAnalysis};
 use costradar_core::cur::queries::{PeriodRange, Query, Schema, YearMonth};
 use costradar_core::cur::{Cell, QueryEngine};
+use costradar_core::domain::money::cents;
 use costradar_cur_local::embedded::EmbeddedEngine;
 use costradar_cur_local::generate::{generate, spend_key, GeneratorConfig, GroundTruth};
 use rust_decimal::Decimal;
 
 pub fn scratch(name: &str) -> PathBuf {
     costradar_tests::scratch(env!("CARGO_TARGET_TMPDIR"), &format!("cur-{name}"))
-}
-
-fn cents(d: Decimal) -> Decimal {
-    d.round_dp(2)
 }
 
 fn ym(s: &str) -> YearMonth {
@@ -172,16 +169,16 @@ async fn every_query_matches_the_ground_truth_to_the_cent() {
 
     // The report's totals are the ground truth's.
     let report = costradar_core::report::build(&a, "sample", None);
-    assert_eq!(report.totals.billed_cost, costradar_core::report::usd(gt.total_billed));
+    assert_eq!(report.totals.billed_cost, costradar_core::domain::money::usd(gt.total_billed));
     let want: BTreeMap<String, String> =
-        gt.by_service.iter().map(|(k, v)| (k.clone(), costradar_core::report::usd(*v))).collect();
+        gt.by_service.iter().map(|(k, v)| (k.clone(), costradar_core::domain::money::usd(*v))).collect();
     assert_eq!(report.totals.by_service, want);
     let want: BTreeMap<String, String> =
-        gt.by_account.iter().map(|(k, v)| (k.clone(), costradar_core::report::usd(*v))).collect();
+        gt.by_account.iter().map(|(k, v)| (k.clone(), costradar_core::domain::money::usd(*v))).collect();
     assert_eq!(report.totals.by_account, want);
     assert_eq!(
         report.totals.by_provider,
-        BTreeMap::from([("AWS".to_string(), costradar_core::report::usd(gt.total_billed))])
+        BTreeMap::from([("AWS".to_string(), costradar_core::domain::money::usd(gt.total_billed))])
     );
     let json = serde_json::to_value(&report).unwrap();
     for key in ["totals", "anomalies", "findings", "period"] {
@@ -309,9 +306,9 @@ async fn focus_files_are_analysed_by_provider() {
         *by_provider.entry(provider).or_default() += v;
         total += v;
     }
-    assert_eq!(report.totals.billed_cost, costradar_core::report::usd(total));
+    assert_eq!(report.totals.billed_cost, costradar_core::domain::money::usd(total));
     for (p, v) in by_provider {
-        assert_eq!(report.totals.by_provider[p], costradar_core::report::usd(v), "{p}");
+        assert_eq!(report.totals.by_provider[p], costradar_core::domain::money::usd(v), "{p}");
     }
     assert_eq!(report.totals.by_account["012345678901"], "53.58", "leading zero kept: 4 x 12.3456 + 4.20");
     // Usage only in daily series: no tax, no credit.

@@ -115,12 +115,12 @@ async fn a_priced_event_is_stored_once_with_its_finding() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "accepted");
     // 2 × $0.384/h × 730 h = $560.64/month, over the $100 threshold.
-    assert_eq!(body["event"]["monthly_cost_usd"], json!(560.64));
+    assert_eq!(body["event"]["monthly_cost_usd"], "560.64");
     assert_eq!(body["event"]["price_source"], "snapshot");
     let finding = &body["event"]["finding"];
     assert_eq!(finding["rule"], "realtime.cost-increase");
     // Graviton: 2 × (0.384 − 0.3264) × 730 = $84.10 saved.
-    assert_eq!(finding["alternative"]["monthly_savings_usd"], json!(84.1));
+    assert_eq!(finding["alternative"]["monthly_savings_usd"], "84.10");
     let stored = w.store.get_finding(&w.tenant, "123456789012#realtime.cost-increase#i-0aaa").await.unwrap().unwrap();
     assert_eq!(stored.actor.as_deref(), Some("arn:aws:sts::123456789012:assumed-role/DevOps/alice"));
 
@@ -139,7 +139,7 @@ async fn a_priced_event_is_stored_once_with_its_finding() {
     );
     let (status, body) = w.send(&stop).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["event"]["monthly_cost_usd"], json!(-280.32));
+    assert_eq!(body["event"]["monthly_cost_usd"], "-280.32");
     assert!(body["event"]["finding"].is_null(), "a saving is not a finding");
 }
 
@@ -173,7 +173,7 @@ async fn an_endpoint_is_priced_from_the_configuration_event_before_it() {
     let (status, body) = w.send(&endpoint).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["event"]["kind"], "sagemaker.create-endpoint");
-    assert_eq!(body["event"]["monthly_cost_usd"], json!(2226.5), "{body}");
+    assert_eq!(body["event"]["monthly_cost_usd"], "2226.50", "{body}");
     assert_eq!(body["event"]["finding"]["rule"], "realtime.cost-increase");
     let assumptions = body["event"]["assumptions"].to_string();
     assert!(assumptions.contains("notebook instance rates"), "{assumptions}");
@@ -194,7 +194,7 @@ async fn tenant_rates_and_the_price_list_cache_outrank_the_snapshot() {
     let ev = run_instances("33333333-3333-4333-8333-333333333333", "m5.2xlarge", &["i-0ccc"]);
     let (status, body) = w.send(&ev).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["event"]["monthly_cost_usd"], json!(292.0));
+    assert_eq!(body["event"]["monthly_cost_usd"], "292.00");
     assert_eq!(body["event"]["price_source"], "price_list_api");
 
     // The tenant's CUR rate beats both: 1 × $0.25 × 730 = $182.50.
@@ -204,7 +204,7 @@ async fn tenant_rates_and_the_price_list_cache_outrank_the_snapshot() {
     let ev = run_instances("44444444-4444-4444-8444-444444444444", "m5.2xlarge", &["i-0ddd"]);
     let (status, body) = w.send(&ev).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["event"]["monthly_cost_usd"], json!(182.5));
+    assert_eq!(body["event"]["monthly_cost_usd"], "182.50");
     assert_eq!(body["event"]["price_source"], "tenant_rates");
     // Another tenant's rates are not used for this one.
     assert!(w.store.get_rates(RateScope::Tenant(&TenantId::generate())).await.unwrap().is_empty());
@@ -217,10 +217,10 @@ async fn always_flagged_changes_and_their_alternatives() {
     // m6i.xlarge saves (0.20 − 0.192) × 730 = $5.84.
     let (_, body) = w.send(&run_instances("33333333-3333-4333-8333-333333333333", "m4.xlarge", &["i-0ccc"])).await;
     assert_eq!(body["event"]["finding"]["rule"], "realtime.previous-generation");
-    assert_eq!(body["event"]["finding"]["alternative"]["monthly_savings_usd"], json!(5.84));
+    assert_eq!(body["event"]["finding"]["alternative"]["monthly_savings_usd"], "5.84");
     // A GPU launch: $32.7726 × 730 = $23,923.998 → $23,924.00.
     let (_, body) = w.send(&run_instances("44444444-4444-4444-8444-444444444444", "p4d.24xlarge", &["i-0ddd"])).await;
-    assert_eq!(body["event"]["monthly_cost_usd"], json!(23924.0));
+    assert_eq!(body["event"]["monthly_cost_usd"], "23924.00");
     assert_eq!(body["event"]["finding"]["rule"], "realtime.accelerated-instance");
     // A 500 GiB gp2 volume: $50/month; gp3 at 1500 → 3000 IOPS and 250 MiB/s:
     // 500 × 0.08 + (250 − 125) × 0.04 = $45, saving $5.
@@ -231,9 +231,9 @@ async fn always_flagged_changes_and_their_alternatives() {
         json!({"volumeId": "vol-0eee", "size": "500", "volumeType": "gp2"}),
     );
     let (_, body) = w.send(&vol).await;
-    assert_eq!(body["event"]["monthly_cost_usd"], json!(50.0));
+    assert_eq!(body["event"]["monthly_cost_usd"], "50.00");
     assert_eq!(body["event"]["finding"]["rule"], "realtime.gp2-volume");
-    assert_eq!(body["event"]["finding"]["alternative"]["monthly_savings_usd"], json!(5.0));
+    assert_eq!(body["event"]["finding"]["alternative"]["monthly_savings_usd"], "5.00");
     // An Elastic IP: 0.005 × 730 = $3.65, under the threshold: recorded, no finding.
     let eip = cloudtrail(
         "66666666-6666-4666-8666-666666666666",
@@ -243,7 +243,7 @@ async fn always_flagged_changes_and_their_alternatives() {
     );
     let (status, body) = w.send(&eip).await;
     assert_eq!(status, 200);
-    assert_eq!(body["event"]["monthly_cost_usd"], json!(3.65));
+    assert_eq!(body["event"]["monthly_cost_usd"], "3.65");
     assert!(body["event"]["finding"].is_null());
 }
 

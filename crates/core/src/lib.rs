@@ -5,6 +5,7 @@
 //! the README.
 
 pub mod access;
+pub mod config;
 pub mod cur;
 pub mod domain;
 pub mod onboarding;

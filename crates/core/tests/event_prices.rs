@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use costradar_core::domain::money::cents;
 use costradar_core::pricing::{snapshot, PriceBook};
 use costradar_core::receiver::price::{price_event, PricedEvent};
 use rust_decimal::Decimal;
@@ -14,9 +15,9 @@ fn d(s: &str) -> Decimal {
     s.parse().unwrap()
 }
 
-/// Rounded to the cent the way the contract prints it.
+/// Rounded to the cent the way the contract prints it (half away from zero).
 fn usd(x: Decimal) -> Option<Decimal> {
-    Some(x.round_dp(2))
+    Some(cents(x))
 }
 
 fn price(name: &str, types: &[(&str, &str)]) -> PricedEvent {
@@ -83,7 +84,7 @@ fn every_kind_has_its_hand_computed_price() {
         ("ec2-release-address", vec![], usd(-d("0.005") * H), None),
         ("ec2-create-nat-gateway", vec![], usd(d("0.045") * H), None), // 32.85
         ("ec2-delete-nat-gateway", vec![], usd(-d("0.045") * H), None),
-        ("elb-create-load-balancer", vec![], usd(d("0.0225") * H), None), // 16.425 -> 16.42 (banker's rounding)
+        ("elb-create-load-balancer", vec![], usd(d("0.0225") * H), None), // 16.425 -> 16.43 (half away from zero)
         // Databases and caches. Multi-AZ: 2 × db.r6g.2xlarge at $0.899 + 2 × 500 GB gp3 at $0.115.
         (
             "rds-create-db-instance",
@@ -158,4 +159,22 @@ fn alternatives_and_their_savings() {
     assert_eq!(p.finding.unwrap().alternative.unwrap().monthly_savings_usd.round_dp(2), d("713.77"));
     // Without the previous type, a type change is priced at the new type's full rate.
     assert_eq!(price("ec2-modify-instance-type", &[]).monthly_cost_usd, usd(d("0.768") * H));
+}
+
+/// The printed and stored form: money is a decimal string to the cent in a `_usd` field, never a
+/// JSON number; an unpriced amount is `null`.
+#[test]
+fn money_serialises_as_decimal_strings() {
+    let v = serde_json::to_value(price("ec2-run-instances", &[])).unwrap();
+    assert_eq!(v["monthly_cost_usd"], "560.64");
+    assert_eq!(v["finding"]["monthly_cost_usd"], "560.64");
+    assert_eq!(v["finding"]["alternative"]["monthly_cost_usd"], "476.54");
+    assert_eq!(v["finding"]["alternative"]["monthly_savings_usd"], "84.10");
+    let v = serde_json::to_value(price("ebs-create-volume-gp2", &[])).unwrap();
+    assert_eq!(v["monthly_cost_usd"], "50.00", "two decimals, whatever the amount's scale");
+    let v = serde_json::to_value(price("ec2-stop-instances", &[("i-0a1b2c3d4e5f60718", "m5.2xlarge")])).unwrap();
+    assert_eq!(v["monthly_cost_usd"], "-280.32");
+    assert!(v["finding"].is_null());
+    let v = serde_json::to_value(price("unknown-event", &[])).unwrap();
+    assert!(v["monthly_cost_usd"].is_null());
 }

@@ -57,6 +57,9 @@ mod tests {
         assert_eq!(error_type(json!("start")).await, "InvalidInput");
         assert_eq!(error_type(json!({})).await, "InvalidInput");
         assert_eq!(error_type(json!({"task": "launch"})).await, "InvalidInput");
+        assert_eq!(error_type(json!({"task": 1})).await, "InvalidInput");
+        // An internally tagged enum would read an array as its fields in order: refused.
+        assert_eq!(error_type(json!(["start", "r1", "t-abcdefghijklmnop", "111122223333"])).await, "InvalidInput");
         let start =
             json!({"task": "start", "run_id": "r1", "tenant_id": "t-abcdefghijklmnop", "account_id": "111122223333"});
         let mut typo = start.clone();
@@ -65,6 +68,10 @@ mod tests {
         let mut bad_run = start.clone();
         bad_run["run_id"] = json!("r 1; drop");
         assert_eq!(error_type(bad_run).await, "InvalidInput");
+        let mut poll = start.clone();
+        poll["task"] = json!("poll");
+        poll["queries"] = json!({"waste": "q-1"});
+        assert_eq!(error_type(poll).await, "InvalidInput");
         assert_eq!(error_type(start).await, "AccountNotFound");
     }
 }

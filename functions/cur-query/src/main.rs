@@ -2,6 +2,7 @@
 //! customer's account (start, poll, stop, fetch_and_analyse; docs/workflows.md). Configuration,
 //! the store and the STS client are built once, before the first task.
 
+mod config;
 mod handler;
 
 use std::sync::Arc;
@@ -13,16 +14,18 @@ use costradar_core::cur::tasks::CurTasks;
 use costradar_core::domain::SystemClock;
 use lambda_runtime::{service_fn, LambdaEvent};
 
+use crate::config::Config;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let table = std::env::var("TABLE_NAME").map_err(|_| "configuration: TABLE_NAME: must be set")?;
+    let config = Config::from_env()?;
     let sdk = sdk_config(None).await;
     let clock = Arc::new(SystemClock);
     let athena =
         AssumedAthena { assumer: Arc::new(StsRoleAssumer::from_sdk(&sdk)), base: sdk.clone(), clock: clock.clone() };
     let tasks = CurTasks {
-        store: Arc::new(DynamoStore::from_sdk(&sdk, table)),
+        store: Arc::new(DynamoStore::from_sdk(&sdk, config.table)),
         athena: Arc::new(athena),
         clock,
         options: AnalysisOptions::default(),

@@ -1,6 +1,7 @@
 //! Onboarding Lambda. Builds configuration and clients once, then serves two triggers: the
 //! operator HTTP API (API Gateway HTTP API, IAM auth) and the custom-resource SNS topic.
 
+mod config;
 mod handler;
 
 use std::sync::Arc;
@@ -9,14 +10,15 @@ use costradar_aws::response::HttpResponseSender;
 use costradar_aws::DynamoStore;
 use costradar_aws::{sdk_config, verifier_sdk_config, StsRoleAssumer};
 use costradar_core::domain::SystemClock;
-use costradar_core::onboarding::{Onboarding, OnboardingSettings};
+use costradar_core::onboarding::Onboarding;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
+
+use crate::config::Config;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let settings = OnboardingSettings::from_env()?;
-    let table = std::env::var("TABLE_NAME").map_err(|_| "configuration: TABLE_NAME: must be set")?;
+    let Config { table, settings } = Config::from_env()?;
     let sdk = sdk_config(None).await;
     let sender = HttpResponseSender::new(&settings.response_urls);
     let svc = Onboarding::new(

@@ -2,6 +2,7 @@
 //! EventBridge API destinations. Configuration, the price snapshot and SDK clients are built
 //! once, before the first event.
 
+mod config;
 mod handler;
 
 use std::sync::Arc;
@@ -15,6 +16,8 @@ use costradar_core::receiver::notify::Notifications;
 use costradar_core::receiver::Receiver;
 use lambda_http::{service_fn, Error, Request};
 
+use crate::config::Config;
+
 // Parsing an event allocates a small tree per event: mimalloc makes that cheaper (figures in
 // docs/benchmarks.md, from crates/core/benches/receiver_pipeline.rs).
 #[global_allocator]
@@ -23,16 +26,15 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    let table = std::env::var("TABLE_NAME").map_err(|_| "configuration: TABLE_NAME: must be set")?;
+    let config = Config::from_env()?;
     let sdk = sdk_config(None).await;
     let clock = Arc::new(SystemClock);
     let enricher = Ec2Enricher::new(Arc::new(StsRoleAssumer::from_sdk(&sdk)), sdk.clone(), clock.clone());
-    let receiver = Receiver::new(Arc::new(DynamoStore::from_sdk(&sdk, table)), Arc::new(snapshot::bundled()?), clock)
-        .with_enricher(Arc::new(enricher))
-        .with_notifications(Arc::new(Notifications::new(
-            Notifications::operator_targets_from_env(|k| std::env::var(k).ok()),
-            Box::new(AwsNotifier::from_sdk(&sdk)),
-        )));
+    let notifications = Notifications::new(config.operator_targets(), Box::new(AwsNotifier::from_sdk(&sdk)));
+    let receiver =
+        Receiver::new(Arc::new(DynamoStore::from_sdk(&sdk, config.table)), Arc::new(snapshot::bundled()?), clock)
+            .with_enricher(Arc::new(enricher))
+            .with_notifications(Arc::new(notifications));
     let receiver = &receiver;
     lambda_http::run(service_fn(move |req: Request| handler::handle(receiver, req))).await
 }

@@ -187,6 +187,8 @@ mod tests {
             json!([]),
             json!({}),
             json!({"task": 7}),
+            json!(["list_due_accounts", "r1"]),
+            json!({"task": "refresh_price_list", "regions": null, "force": true}),
             json!({"task": "scan_everything", "run_id": "r1"}),
             json!({"task": "list_due_accounts"}),
             json!({"task": "list_due_accounts", "run_id": "r1", "extra": 1}),

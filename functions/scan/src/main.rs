@@ -2,6 +2,7 @@
 //! docs/workflows.md) and the daily Price List refresh (refresh_price_list). Configuration, the
 //! store, the price snapshot and the SDK clients are built once, before the first task.
 
+mod config;
 mod handler;
 
 use std::sync::Arc;
@@ -16,12 +17,14 @@ use costradar_core::scan::tasks::ScanTasks;
 use costradar_core::scan::Scanner;
 use lambda_runtime::{service_fn, LambdaEvent};
 
+use crate::config::Config;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let table = std::env::var("TABLE_NAME").map_err(|_| "configuration: TABLE_NAME: must be set")?;
+    let config = Config::from_env()?;
     let sdk = sdk_config(None).await;
-    let store = Arc::new(DynamoStore::from_sdk(&sdk, table));
+    let store = Arc::new(DynamoStore::from_sdk(&sdk, config.table));
     let opener = AwsSessionOpener::new(Arc::new(StsRoleAssumer::from_sdk(&sdk)), sdk.clone());
     let scanner = Scanner::new(Arc::new(opener), store.clone(), Arc::new(snapshot::bundled()?));
     let tasks =

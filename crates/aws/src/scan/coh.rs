@@ -2,17 +2,12 @@
 //! as `ListRecommendations` returns by default), paginated.
 
 use aws_sdk_costoptimizationhub::types::Filter;
-use rust_decimal::Decimal;
 
 use super::ec2::all_pages;
 use super::Calls;
+use costradar_core::domain::money;
 use costradar_core::rules::facts::Recommendation;
 use costradar_core::scan::AccountWide;
-
-/// AWS reports savings as floating point; they become decimals at once, rounded to cents.
-fn usd(v: Option<f64>) -> Option<Decimal> {
-    v.filter(|x| x.is_finite()).and_then(Decimal::from_f64_retain).map(|d| d.round_dp(2))
-}
 
 pub async fn list(c: &aws_sdk_costoptimizationhub::Client, account_id: &str) -> AccountWide<Vec<Recommendation>> {
     let mut calls = Calls::default();
@@ -37,8 +32,9 @@ pub async fn list(c: &aws_sdk_costoptimizationhub::Client, account_id: &str) -> 
                     recommended_resource_type: r.recommended_resource_type().map(str::to_owned),
                     current_summary: r.current_resource_summary().map(str::to_owned),
                     recommended_summary: r.recommended_resource_summary().map(str::to_owned),
-                    monthly_savings_usd: usd(r.estimated_monthly_savings())?,
-                    monthly_cost_usd: usd(r.estimated_monthly_cost()),
+                    // AWS reports them as floats: decimals at once, rounded to cents.
+                    monthly_savings_usd: r.estimated_monthly_savings().and_then(money::from_f64)?,
+                    monthly_cost_usd: r.estimated_monthly_cost().and_then(money::from_f64),
                     lookback_days: r.recommendation_lookback_period_in_days(),
                 })
             })

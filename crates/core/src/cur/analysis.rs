@@ -16,6 +16,7 @@ use super::anomaly::{detect, Anomaly, AnomalyConfig};
 use super::engine::{Cell, QueryEngine, QueryError, ResultSet};
 use super::queries::{Library, PeriodRange, Query, Schema};
 use super::rates::EffectiveRate;
+use crate::domain::money::{cents, usd};
 use crate::pricing::{Sku, HOURS_PER_MONTH};
 
 #[derive(Clone, Debug)]
@@ -316,7 +317,7 @@ impl CurAnalysis {
         if h.is_zero() {
             Decimal::ZERO
         } else {
-            (cost / h * HOURS_PER_MONTH).round_dp(2)
+            cents(cost / h * HOURS_PER_MONTH)
         }
     }
 
@@ -532,8 +533,8 @@ fn savings_plan(rs: &ResultSet, opts: &AnalysisOptions) -> Result<Option<Savings
         eligible_on_demand: total,
         covered_on_demand_per_hour: covered.round_dp(4),
         hourly_commitment: commitment,
-        saving_in_period: saving.round_dp(2),
-        monthly_saving: (saving / hours * HOURS_PER_MONTH).round_dp(2),
+        saving_in_period: cents(saving),
+        monthly_saving: cents(saving / hours * HOURS_PER_MONTH),
     }))
 }
 
@@ -559,14 +560,14 @@ fn waste_findings(a: &CurAnalysis) -> Vec<CurFinding> {
             resource_id: w.resource_id.clone(),
             title,
             monthly_cost: monthly,
-            monthly_savings: savings.map(|s| s.round_dp(2)),
+            monthly_savings: savings.map(cents),
             alternative: alternative.map(str::to_owned),
             evidence: vec![format!(
                 "CUR {} to {}: {} usage, ${} effective cost over {days} days",
                 a.from,
                 a.to,
                 w.usage.round_dp(4).normalize(),
-                w.effective_cost.round_dp(2)
+                usd(w.effective_cost)
             )],
         };
         let f = match w.category.as_str() {

@@ -22,6 +22,8 @@ use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::domain::money::cents;
+
 #[derive(Clone, Debug)]
 pub struct AnomalyConfig {
     pub min_impact: Decimal,
@@ -173,9 +175,9 @@ pub fn detect(
             series: format!("{account}/{service}"),
             account_id: account.clone(),
             service: service.clone(),
-            expected: expected.round_dp(2),
-            actual: actual.round_dp(2),
-            impact: actual.round_dp(2) - expected.round_dp(2),
+            expected: cents(expected),
+            actual: cents(actual),
+            impact: cents(actual) - cents(expected),
             severity: severity(actual - expected, cfg),
             kind,
         };

@@ -18,9 +18,10 @@ use super::engine::{query_cost_usd, request_token, QueryError, QueryExecutions, 
 use super::queries::{Library, PeriodRange, Query, Schema, YearMonth};
 use super::rates::rate_table;
 use crate::domain::finding::{Confidence, Finding};
-use crate::domain::{parse_json, Account, AccountId, AccountStatus, Clock, Tenant, TenantId};
+use crate::domain::money::usd;
+use crate::domain::{Account, AccountId, AccountStatus, Clock, Tenant, TenantId};
 use crate::store::{AccountStore, FindingStore, RateScope, RateStore, ResolveScope, TenantStore};
-use crate::workflow::TaskError;
+use crate::workflow::{parse_task, traced, TaskError};
 
 /// Everything the tasks need from the store.
 pub trait CurStore: TenantStore + AccountStore + FindingStore + RateStore {}
@@ -77,6 +78,25 @@ pub struct Started {
     pub state: Option<QueryState>,
 }
 
+/// The cur-query function's input (`docs/workflows.md`): a JSON object whose `task` names the
+/// task, beside that task's fields. Unknown fields are refused: [`StartInput`] and [`Started`]
+/// deny them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "task", rename_all = "snake_case")]
+pub enum CurTask {
+    Start(#[serde(deserialize_with = "traced")] StartInput),
+    Poll(#[serde(deserialize_with = "traced")] Started),
+    Stop(#[serde(deserialize_with = "traced")] Started),
+    FetchAndAnalyse(#[serde(deserialize_with = "traced")] Started),
+}
+
+impl CurTask {
+    /// Parses a task payload; an error is `InvalidInput` naming the field at fault.
+    pub fn parse(payload: &serde_json::Value) -> Result<Self, TaskError> {
+        parse_task(payload)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Stopped {
     pub stopped: usize,
@@ -127,24 +147,13 @@ fn invalid(field: &str, e: impl std::fmt::Display) -> TaskError {
 }
 
 impl<S: CurStore> CurTasks<S> {
-    /// Dispatches on the payload's `task`.
+    /// Runs the task the payload names ([`CurTask`]). Unknown tasks and fields are `InvalidInput`.
     pub async fn handle(&self, payload: &serde_json::Value) -> Result<serde_json::Value, TaskError> {
-        let mut body = payload.as_object().cloned().ok_or_else(|| invalid("body", "a JSON object"))?;
-        let task = match body.remove("task") {
-            Some(serde_json::Value::String(t)) => t,
-            _ => return Err(invalid("task", "missing: start, poll, stop or fetch_and_analyse")),
-        };
-        let bytes = serde_json::to_vec(&body).expect("a JSON object serialises");
-        let started = |b: &[u8]| parse_json::<Started>(b).map_err(|e| TaskError::InvalidInput(e.to_string()));
-        let out = match task.as_str() {
-            "start" => {
-                let input = parse_json::<StartInput>(&bytes).map_err(|e| TaskError::InvalidInput(e.to_string()))?;
-                serde_json::to_value(self.start(&input).await?)
-            }
-            "poll" => serde_json::to_value(self.poll(&started(&bytes)?).await?),
-            "stop" => serde_json::to_value(self.stop(&started(&bytes)?).await?),
-            "fetch_and_analyse" => serde_json::to_value(self.fetch_and_analyse(&started(&bytes)?).await?),
-            other => return Err(invalid("task", format!("unknown task {other:?}"))),
+        let out = match CurTask::parse(payload)? {
+            CurTask::Start(input) => serde_json::to_value(self.start(&input).await?),
+            CurTask::Poll(s) => serde_json::to_value(self.poll(&s).await?),
+            CurTask::Stop(s) => serde_json::to_value(self.stop(&s).await?),
+            CurTask::FetchAndAnalyse(s) => serde_json::to_value(self.fetch_and_analyse(&s).await?),
         };
         Ok(out.expect("task outputs serialise"))
     }
@@ -360,15 +369,166 @@ fn anomaly_finding(a: &Anomaly, tenant: &TenantId, now: DateTime<Utc>) -> Findin
         AnomalyKind::Spike => "Spend spike",
         AnomalyKind::NewSeries => "New spend",
     };
-    let title = format!("{what} in {} on {}: ${} (expected ${})", a.service, a.date, a.actual, a.expected);
+    let title = format!("{what} in {} on {}: ${} (expected ${})", a.service, a.date, usd(a.actual), usd(a.expected));
     let resource = format!("{}#{}", a.service, a.date);
     Finding {
         evidence: vec![format!(
             "daily usage cost {} against a baseline of {} ({:?} severity, +${})",
-            a.actual, a.expected, a.severity, a.impact
+            usd(a.actual),
+            usd(a.expected),
+            a.severity,
+            usd(a.impact)
         )],
         price_source: Some("cur".into()),
         confidence: Some(Confidence::Low),
         ..Finding::open(tenant.clone(), a.account_id.clone(), "", ANOMALY_RULE, resource, title, now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    fn refused(what: &str, payload: &Value) -> String {
+        match CurTask::parse(payload) {
+            Err(TaskError::InvalidInput(m)) => m,
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+
+    fn ids() -> Value {
+        json!({"run_id": "run-1", "tenant_id": "t-abcdefghijklmnop", "account_id": "111122223333"})
+    }
+
+    /// `ids()` plus `task` and `fields`.
+    fn payload(task: Value, fields: Value) -> Value {
+        let mut p = ids();
+        p["task"] = task;
+        for (k, v) in fields.as_object().unwrap() {
+            p[k] = v.clone();
+        }
+        p
+    }
+
+    fn started(queries: Vec<StartedQuery>, state: Option<QueryState>) -> Started {
+        Started {
+            run_id: "run-1".into(),
+            tenant_id: "t-abcdefghijklmnop".into(),
+            account_id: "111122223333".into(),
+            from: None,
+            to: None,
+            queries,
+            state,
+        }
+    }
+
+    #[test]
+    fn each_task_payload_parses_into_its_variant_under_its_documented_name() {
+        let start = StartInput {
+            run_id: "run-1".into(),
+            tenant_id: "t-abcdefghijklmnop".into(),
+            account_id: "111122223333".into(),
+            from: None,
+            to: None,
+        };
+        assert_eq!(CurTask::parse(&payload(json!("start"), json!({}))).unwrap(), CurTask::Start(start.clone()));
+        let period = json!({"from": "2025-01", "to": "2025-02"});
+        let dated = StartInput { from: Some("2025-01".into()), to: Some("2025-02".into()), ..start };
+        assert_eq!(CurTask::parse(&payload(json!("start"), period)).unwrap(), CurTask::Start(dated));
+
+        // What the ASL passes on: the ids and `queries`, and `state` to fetch_and_analyse.
+        let query = StartedQuery {
+            name: "waste".into(),
+            query_execution_id: "q-1".into(),
+            from: Some("2025-01".into()),
+            to: Some("2025-02".into()),
+        };
+        let queries = json!({"queries": [query]});
+        let s = started(vec![query.clone()], None);
+        assert_eq!(CurTask::parse(&payload(json!("poll"), queries.clone())).unwrap(), CurTask::Poll(s.clone()));
+        assert_eq!(CurTask::parse(&payload(json!("stop"), queries)).unwrap(), CurTask::Stop(s));
+        let fetch = payload(json!("fetch_and_analyse"), json!({"queries": [query], "state": "SUCCEEDED"}));
+        let s = started(vec![query], Some(QueryState::Succeeded));
+        assert_eq!(CurTask::parse(&fetch).unwrap(), CurTask::FetchAndAnalyse(s.clone()));
+        assert_eq!(serde_json::to_value(CurTask::FetchAndAnalyse(s)).unwrap(), fetch);
+    }
+
+    #[test]
+    fn malformed_payloads_are_invalid_input_naming_what_is_wrong() {
+        let q = json!({"name": "waste", "query_execution_id": "q-1"});
+        for (p, says) in [
+            (json!(null), "body: a JSON object"),
+            (json!("start"), "body: a JSON object"),
+            (json!(["start", "run-1", "t-abcdefghijklmnop", "111122223333"]), "body: a JSON object"),
+            (ids(), "task: missing field `task`"),
+            (
+                payload(json!("launch"), json!({})),
+                "task: unknown variant `launch`, expected one of `start`, `poll`, `stop`, `fetch_and_analyse`",
+            ),
+            (payload(json!("Start"), json!({})), "task: unknown variant `Start`"),
+            (payload(json!("fetch_and_analyze"), json!({"queries": []})), "task: unknown variant"),
+            (payload(json!(1), json!({})), "task: invalid type: integer `1`"),
+            (payload(json!(null), json!({})), "task: invalid type: null"),
+            (payload(json!({"start": {}}), json!({})), "task: invalid type: map"),
+            // An extra field, in each task and nested.
+            (payload(json!("start"), json!({"acount_id": "x"})), "acount_id: unknown field `acount_id`"),
+            (payload(json!("start"), json!({"queries": []})), "queries: unknown field `queries`"),
+            (payload(json!("poll"), json!({"queries": [], "extra": 1})), "extra: unknown field `extra`"),
+            (payload(json!("stop"), json!({"queries": [], "task2": "stop"})), "task2: unknown field"),
+            (
+                payload(
+                    json!("fetch_and_analyse"),
+                    json!({"queries": [q, {"name": "waste", "query_execution_id": "q-2", "sql": "DROP"}]}),
+                ),
+                "queries[1].sql: unknown field `sql`",
+            ),
+            // A missing field or one of the wrong type.
+            (payload(json!("poll"), json!({})), "queries: missing field `queries`"),
+            (
+                payload(json!("poll"), json!({"queries": [{"name": "waste"}]})),
+                "queries[0].query_execution_id: missing field",
+            ),
+            (payload(json!("start"), json!({"run_id": 1})), "run_id: invalid type: integer `1`, expected a string"),
+            (payload(json!("start"), json!({"account_id": 111122223333u64})), "account_id: invalid type: integer"),
+            (payload(json!("start"), json!({"from": 202501})), "from: invalid type: integer `202501`"),
+            (
+                payload(json!("poll"), json!({"queries": {"waste": "q-1"}})),
+                "queries: invalid type: map, expected a sequence",
+            ),
+            (
+                payload(json!("poll"), json!({"queries": [{"name": 7, "query_execution_id": "q-1"}]})),
+                "queries[0].name: invalid type: integer `7`",
+            ),
+            (
+                payload(json!("fetch_and_analyse"), json!({"queries": [q], "state": "EXPLODED"})),
+                "state: unknown variant `EXPLODED`",
+            ),
+            (
+                payload(json!("fetch_and_analyse"), json!({"queries": [q], "state": true})),
+                "state: invalid type: boolean `true`",
+            ),
+        ] {
+            let message = refused(&p.to_string(), &p);
+            assert!(message.starts_with(says), "{p}: {message}");
+        }
+    }
+
+    #[test]
+    fn a_huge_payload_is_refused_with_a_bounded_message() {
+        let huge = "🦀".repeat(1 << 18);
+        let m = refused("huge task", &payload(json!(huge), json!({})));
+        assert!(m.chars().count() < 1000 && m.starts_with("task: unknown variant `🦀"), "{m}");
+        assert!(m.ends_with("expected one of `start`, `poll`, `stop`, `fetch_and_analyse`"), "{m}");
+        let m = refused("huge field", &payload(json!("start"), json!({ huge.as_str(): 1 })));
+        assert!(m.chars().count() < 1000 && m.contains("unknown field `🦀"), "{m}");
+        let m = refused("huge state", &payload(json!("fetch_and_analyse"), json!({"queries": [], "state": huge})));
+        assert!(m.chars().count() < 1000 && m.starts_with("state: unknown variant `🦀"), "{m}");
+        // Of the right type, it parses; the task's own checks refuse it.
+        let p = payload(json!("poll"), json!({"queries": [{"name": huge, "query_execution_id": huge}]}));
+        let CurTask::Poll(s) = CurTask::parse(&p).unwrap() else { panic!("not poll") };
+        let checked = CurTasks::<crate::store::MemoryStore>::check(&s);
+        assert!(matches!(checked, Err(TaskError::InvalidInput(m)) if m.len() < 1000));
     }
 }

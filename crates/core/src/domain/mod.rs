@@ -5,6 +5,7 @@ pub mod account;
 pub mod event;
 pub mod finding;
 pub mod ids;
+pub mod money;
 pub mod scan_run;
 pub mod settings;
 pub mod tenant;

@@ -19,7 +19,7 @@ use crate::domain::{
 };
 use crate::store::{Claim, OnboardingStore, Page, PageRequest, StoreError};
 
-pub use settings::{OnboardingSettings, SettingsError};
+pub use settings::OnboardingSettings;
 pub use verify::{verify_role, Verdict, VerifyOptions};
 
 #[derive(Debug, thiserror::Error)]

@@ -7,6 +7,7 @@ use chrono::Duration;
 
 use super::custom_resource::ResponseUrlPolicy;
 use super::verify::VerifyOptions;
+use crate::config::ConfigError;
 use crate::domain::{parse_region, AccountId, RoleArn, Tenant};
 
 #[derive(Clone, Debug)]
@@ -36,27 +37,20 @@ pub struct OnboardingSettings {
     pub verify_as: Option<RoleArn>,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("configuration: {var}: {message}")]
-pub struct SettingsError {
-    pub var: &'static str,
-    pub message: String,
-}
-
-fn err(var: &'static str, message: impl Into<String>) -> SettingsError {
-    SettingsError { var, message: message.into() }
+fn err(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::new(var, message)
 }
 
 impl OnboardingSettings {
-    pub fn from_env() -> Result<Self, SettingsError> {
-        Self::from_lookup(|k| std::env::var(k).ok())
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(crate::config::from_process_env)
     }
 
     /// `COSTRADAR_LOCAL_EMULATOR=1` relaxes two checks for moto, which does not enforce
     /// `sts:ExternalId` and cannot give presigned S3 URLs: the negative assume check is skipped
     /// and `http://127.0.0.1` response URLs are accepted. It is refused unless every AWS call
     /// goes to a loopback endpoint (`AWS_ENDPOINT_URL`), so it cannot be switched on in AWS.
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let need = |k: &'static str| get(k).filter(|v| !v.is_empty()).ok_or_else(|| err(k, "must be set"));
         let costradar_account_id =
             AccountId::parse(&need("COSTRADAR_ACCOUNT_ID")?).map_err(|e| err("COSTRADAR_ACCOUNT_ID", e.message))?;
@@ -74,7 +68,7 @@ impl OnboardingSettings {
         // Function URLs end in `/`; the customer template refuses one (it appends `/events/...`).
         let receiver_url =
             get("COSTRADAR_RECEIVER_URL").map(|v| v.trim_end_matches('/').to_owned()).filter(|v| !v.is_empty());
-        let hours = |k: &'static str, default: i64| -> Result<Duration, SettingsError> {
+        let hours = |k: &'static str, default: i64| -> Result<Duration, ConfigError> {
             match get(k) {
                 None => Ok(Duration::hours(default)),
                 Some(v) => v

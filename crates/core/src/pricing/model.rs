@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::{PriceBook, PriceSource, Rate, Sku, HOURS_PER_MONTH};
 use crate::domain::event::{Change, EndpointVariant, InstanceOp, VolumeSpec};
+use crate::domain::money::usd;
 
 /// gp3's included performance.
 pub const GP3_FREE_IOPS: u32 = 3000;
@@ -86,7 +87,7 @@ impl<'a> Calc<'a> {
             .ok_or_else(too_large)?;
         self.total = self.total.checked_add(amount).ok_or_else(too_large)?;
         let minus = if sign < 0 { "−" } else { "" };
-        self.est.breakdown.push(format!("{minus}{quantity} × {label} at ${}{unit} = ${}", r.usd, amount.round_dp(2)));
+        self.est.breakdown.push(format!("{minus}{quantity} × {label} at ${}{unit} = ${}", r.usd, usd(amount)));
         Ok(())
     }
 

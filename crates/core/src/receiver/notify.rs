@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use crate::domain::finding::Finding;
+use crate::domain::money::usd;
 use crate::domain::Tenant;
 use crate::store::{NotificationOutbox, PendingNotification, StoreError};
 
@@ -53,7 +54,7 @@ pub trait Notifier: Send + Sync {
 /// The notification of a finding: the finding itself, and a one-line `text` that Slack-compatible
 /// webhooks display.
 pub fn payload(tenant: &Tenant, finding: &Finding) -> Value {
-    let money = |d: Option<rust_decimal::Decimal>| d.map(|d| format!("${:.2}/month", d.round_dp(2)));
+    let money = |d: Option<rust_decimal::Decimal>| d.map(|d| format!("${}/month", usd(d)));
     let mut text = format!("costradar: {} in account {} ({})", finding.title, finding.account_id, finding.region);
     if let Some(m) = money(finding.monthly_cost_usd) {
         text.push_str(&format!(", {m}"));
@@ -82,18 +83,6 @@ pub struct Notifications {
 impl Notifications {
     pub fn new(operator_targets: Vec<Target>, notifier: Box<dyn Notifier>) -> Self {
         Self { operator_targets, notifier }
-    }
-
-    /// Reads `NOTIFY_TOPIC_ARN` and `NOTIFY_EVENT_BUS` (both optional).
-    pub fn operator_targets_from_env(lookup: impl Fn(&str) -> Option<String>) -> Vec<Target> {
-        let mut targets = Vec::new();
-        if let Some(topic_arn) = lookup("NOTIFY_TOPIC_ARN").filter(|v| !v.is_empty()) {
-            targets.push(Target::Sns { topic_arn });
-        }
-        if let Some(bus) = lookup("NOTIFY_EVENT_BUS").filter(|v| !v.is_empty()) {
-            targets.push(Target::EventBridge { bus });
-        }
-        targets
     }
 
     fn targets(&self, tenant: &Tenant) -> Vec<Target> {

@@ -1,6 +1,7 @@
 //! Pricing one EventBridge event: parse, classify, price, decide. The receiver and
 //! `costradar events price` both call [`price_event`], so the CLI shows exactly what the
-//! receiver would record. The serialised [`PricedEvent`] is a stable contract.
+//! receiver would record. The serialised [`PricedEvent`] is a stable contract; its money is a
+//! decimal string to the cent ([`crate::domain::money::usd`]) in a field named `…_usd`.
 
 use std::collections::HashMap;
 
@@ -8,6 +9,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::domain::event::{classify, Classified, Envelope, EventKind};
+use crate::domain::money::cents;
 use crate::domain::InvalidInput;
 use crate::pricing::model::{estimate, Estimate};
 use crate::pricing::PriceBook;
@@ -20,7 +22,7 @@ pub const BODY_MAX: usize = 256 * 1024;
 pub struct FindingView {
     pub rule: &'static str,
     pub title: String,
-    #[serde(with = "rust_decimal::serde::float_option")]
+    #[serde(serialize_with = "crate::domain::money::serialize_option")]
     pub monthly_cost_usd: Option<Decimal>,
     pub alternative: Option<AlternativeView>,
 }
@@ -28,9 +30,9 @@ pub struct FindingView {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AlternativeView {
     pub description: String,
-    #[serde(with = "rust_decimal::serde::float")]
+    #[serde(serialize_with = "crate::domain::money::serialize")]
     pub monthly_cost_usd: Decimal,
-    #[serde(with = "rust_decimal::serde::float")]
+    #[serde(serialize_with = "crate::domain::money::serialize")]
     pub monthly_savings_usd: Decimal,
 }
 
@@ -44,7 +46,7 @@ pub struct PricedEvent {
     /// The CloudTrail identity that made the change, when the event says.
     pub actor: Option<String>,
     /// Signed monthly change; negative for a saving; null when unpriced.
-    #[serde(with = "rust_decimal::serde::float_option")]
+    #[serde(serialize_with = "crate::domain::money::serialize_option")]
     pub monthly_cost_usd: Option<Decimal>,
     /// `tenant_rates`, `price_list_api` or `snapshot`: the least specific source used.
     pub price_source: Option<&'static str>,
@@ -64,7 +66,7 @@ impl PricedEvent {
             account: ev.account.clone(),
             region: ev.region.clone(),
             actor: ev.actor.arn.clone(),
-            monthly_cost_usd: est.monthly_usd.map(|m| m.round_dp(2)),
+            monthly_cost_usd: est.monthly_usd.map(cents),
             price_source: source.map(|s| s.as_str()),
             price_as_of: source.and_then(|s| est.sources.iter().find(|(x, _)| *x == s).map(|(_, d)| d.clone())),
             breakdown: est.breakdown,

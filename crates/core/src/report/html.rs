@@ -95,7 +95,11 @@ fn bars(map: &BTreeMap<String, String>, top: usize, label: &str) -> String {
     if items.len() > top {
         let rest: Decimal = items[top..].iter().filter_map(|(_, _, s)| s.parse::<Decimal>().ok()).sum();
         items.truncate(top);
-        items.push((format!("other ({} more)", map.len() - top), rest.to_f64().unwrap_or(0.0), super::usd(rest)));
+        items.push((
+            format!("other ({} more)", map.len() - top),
+            rest.to_f64().unwrap_or(0.0),
+            crate::domain::money::usd(rest),
+        ));
     }
     let row = 24.0;
     let h = row * items.len() as f64 + 8.0;
@@ -165,7 +169,7 @@ code{{font-size:.8rem}}
         billed = escape(&r.totals.billed_cost),
         effective = escape(&r.totals.effective_cost),
         nf = r.findings.len(),
-        savings = super::usd(savings),
+        savings = crate::domain::money::usd(savings),
         na = r.anomalies.len(),
     );
 }

@@ -1,7 +1,8 @@
 //! The CUR analysis report: JSON (a stable contract) and a self-contained HTML page with inline
 //! SVG charts (no external assets, no JavaScript).
 //!
-//! `report.json` contract (schema_version 1; money is a decimal string in USD, to the cent):
+//! `report.json` contract (schema_version 1; money is a decimal string in USD, to the cent, as
+//! [`crate::domain::money::usd`] writes it):
 //! - `period`: `{from, to, first_day, last_day}` (billing periods `YYYY-MM`, days `YYYY-MM-DD`);
 //! - `totals`: `{billed_cost, effective_cost, by_service, by_account, by_provider, by_region,
 //!   by_period}`: maps from name to USD, from `line_item_unblended_cost` (CUR 2.0) or
@@ -22,15 +23,11 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::cur::analysis::CurAnalysis;
+use crate::domain::money::usd;
 
 pub use html::render_html;
 
 pub const SCHEMA_VERSION: u32 = 1;
-
-/// Money as the contract writes it: a decimal string rounded to the cent.
-pub fn usd(d: Decimal) -> String {
-    format!("{:.2}", d.round_dp(2))
-}
 
 fn usd_map(m: BTreeMap<String, Decimal>) -> BTreeMap<String, String> {
     m.into_iter().map(|(k, v)| (k, usd(v))).collect()
@@ -200,17 +197,5 @@ pub fn build(a: &CurAnalysis, source_name: &str, focus_version: Option<&str>) ->
         savings_plan: a.savings_plan.as_ref().map(to_value),
         effective_rates: a.rates.iter().map(to_value).collect(),
         queries: a.queries.iter().map(to_value).collect(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn money_is_a_string_to_the_cent() {
-        assert_eq!(usd(Decimal::new(12345678, 5)), "123.46");
-        assert_eq!(usd(Decimal::from(7)), "7.00");
-        assert_eq!(usd(Decimal::new(-1550, 2)), "-15.50");
     }
 }

@@ -15,6 +15,7 @@ use std::collections::HashSet;
 use super::draft::Draft;
 use super::facts::Recommendation;
 use crate::domain::finding::Confidence;
+use crate::domain::money::usd;
 
 pub const PREFIX: &str = "coh.";
 
@@ -62,7 +63,8 @@ pub fn merge(ours: &mut [Draft], recs: &[Recommendation], regions: &HashSet<&str
         for d in ours.iter_mut().filter(|d| matches(d)) {
             d.evidence.push(format!(
                 "AWS Cost Optimization Hub also recommends {}{summary}, estimating ${}/month; the saving is counted once",
-                r.action_type, r.monthly_savings_usd
+                r.action_type,
+                usd(r.monthly_savings_usd)
             ));
         }
         let mut evidence =
@@ -70,8 +72,10 @@ pub fn merge(ours: &mut [Draft], recs: &[Recommendation], regions: &HashSet<&str
         if let Some(days) = r.lookback_days {
             evidence.push(format!("based on the last {days} days of usage"));
         }
-        evidence
-            .push(format!("AWS's estimated saving: ${}/month (after the account's discounts)", r.monthly_savings_usd));
+        evidence.push(format!(
+            "AWS's estimated saving: ${}/month (after the account's discounts)",
+            usd(r.monthly_savings_usd)
+        ));
         out.push(Draft {
             rule: format!("{PREFIX}{}", kebab(&r.action_type)),
             resource_id,

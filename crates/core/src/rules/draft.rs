@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 
 use super::facts::Tags;
 use crate::domain::finding::{Confidence, Finding};
+use crate::domain::money::cents;
 use crate::domain::settings::ScanSettings;
 use crate::domain::TenantId;
 use crate::pricing::{PriceBook, PriceSource, Sku, HOURS_PER_MONTH};
@@ -156,16 +157,6 @@ impl Pricer<'_> {
     pub fn source_line(&self) -> Option<String> {
         self.source.as_ref().map(|(s, d)| format!("prices: {} as of {d}", s.as_str()))
     }
-}
-
-/// Rounds to cents, half away from zero (as invoices do; `round_dp` alone rounds half to even).
-pub fn cents(d: Decimal) -> Decimal {
-    d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
-}
-
-/// Money for evidence lines: `$12.34`.
-pub fn usd(d: Decimal) -> String {
-    format!("${}", cents(d))
 }
 
 /// Quotes one word of a POSIX shell command. Resource names come from the customer's account

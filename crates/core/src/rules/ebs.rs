@@ -20,10 +20,11 @@ use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 
-use super::draft::{aws_cli, ec2_arn, usd, whole_days, Ctx, Draft};
+use super::draft::{aws_cli, ec2_arn, whole_days, Ctx, Draft};
 use super::facts::{Instance, RegionInventory, Volume};
 use crate::domain::event::VolumeSpec;
 use crate::domain::finding::Confidence;
+use crate::domain::money::usd;
 use crate::pricing::model::{gp3_equivalent, volume_monthly, GP3_FREE_IOPS, GP3_FREE_THROUGHPUT};
 
 pub const UNATTACHED: &str = "ebs.unattached-volume";
@@ -155,10 +156,10 @@ fn to_gp3(ctx: &Ctx<'_>, inv: &RegionInventory, v: &Volume, rule: &str, to: Volu
     p.note(&now.sources);
     p.note(&alt.sources);
     let mut d =
-        base(ctx, inv, v, rule, format!("{} ({}) costs {} less a month as gp3", v.id, describe(v), usd(saving)));
-    d.evidence.push(format!("now: {}", usd(now_usd)));
+        base(ctx, inv, v, rule, format!("{} ({}) costs ${} less a month as gp3", v.id, describe(v), usd(saving)));
+    d.evidence.push(format!("now: ${}", usd(now_usd)));
     d.evidence.extend(now.breakdown.iter().map(|l| format!("  {l}")));
-    d.evidence.push(format!("gp3 with {iops} IOPS and {tput} MiB/s ({why}): {}", usd(alt_usd)));
+    d.evidence.push(format!("gp3 with {iops} IOPS and {tput} MiB/s ({why}): ${}", usd(alt_usd)));
     d.evidence.extend(alt.breakdown.iter().map(|l| format!("  {l}")));
     d.evidence.extend(p.source_line());
     d.monthly_cost_usd = Some(now_usd);

@@ -15,10 +15,11 @@
 
 use rust_decimal::Decimal;
 
-use super::draft::{aws_cli, ec2_arn, usd, whole_days, Ctx, Draft};
+use super::draft::{aws_cli, ec2_arn, whole_days, Ctx, Draft};
 use super::facts::{Instance, RegionInventory};
 use super::realtime::{current_generation, split_type};
 use crate::domain::finding::Confidence;
+use crate::domain::money::usd;
 use crate::pricing::model::volume_monthly;
 use crate::pricing::Sku;
 
@@ -86,7 +87,7 @@ fn stopped(ctx: &Ctx<'_>, inv: &RegionInventory, i: &Instance, out: &mut Vec<Dra
             Some(e) => {
                 p.note(&e.sources);
                 let c = e.monthly_usd.unwrap_or_default();
-                d.evidence.push(format!("{}: {} GiB {} = {}", v.id, v.size_gib, v.volume_type, usd(c)));
+                d.evidence.push(format!("{}: {} GiB {} = ${}", v.id, v.size_gib, v.volume_type, usd(c)));
                 total += c;
             }
             None => {
@@ -99,7 +100,7 @@ fn stopped(ctx: &Ctx<'_>, inv: &RegionInventory, i: &Instance, out: &mut Vec<Dra
     for a in inv.addresses.iter().filter(|a| a.instance_id.as_deref() == Some(i.id.as_str())) {
         match p.monthly_from_hourly(&Sku::PublicIpv4) {
             Some((h, m)) => {
-                d.evidence.push(format!("Elastic IP {}: ${h}/h × 730 h = {}", a.public_ip, usd(m)));
+                d.evidence.push(format!("Elastic IP {}: ${h}/h × 730 h = ${}", a.public_ip, usd(m)));
                 total += m;
             }
             None => priced = false,
@@ -116,7 +117,7 @@ fn stopped(ctx: &Ctx<'_>, inv: &RegionInventory, i: &Instance, out: &mut Vec<Dra
     }
     if let Some(rate) = p.rate(&Sku::EbsSnapshot) {
         d.evidence.push(format!(
-            "keeping an AMI of it costs snapshot storage: at most {gib} GiB × ${rate}/GiB-month = {} (snapshots are incremental and compressed, usually less)",
+            "keeping an AMI of it costs snapshot storage: at most {gib} GiB × ${rate}/GiB-month = ${} (snapshots are incremental and compressed, usually less)",
             usd(Decimal::from(gib) * rate)
         ));
     }
@@ -158,10 +159,10 @@ fn previous_generation(ctx: &Ctx<'_>, inv: &RegionInventory, i: &Instance, out: 
         inv,
         i,
         PREVIOUS_GENERATION,
-        format!("{} runs {} (previous generation): {to} costs {} less a month", i.id, i.instance_type, usd(saving)),
+        format!("{} runs {} (previous generation): {to} costs ${} less a month", i.id, i.instance_type, usd(saving)),
     );
-    d.evidence.push(format!("{}: ${old_h}/h × 730 h = {}", i.instance_type, usd(old_m)));
-    d.evidence.push(format!("{to}: ${new_h}/h × 730 h = {}", usd(new_m)));
+    d.evidence.push(format!("{}: ${old_h}/h × 730 h = ${}", i.instance_type, usd(old_m)));
+    d.evidence.push(format!("{to}: ${new_h}/h × 730 h = ${}", usd(new_m)));
     d.evidence.push(format!("{to} is the current-generation family of the same size; it needs ENA and NVMe drivers, which current AMIs have"));
     d.evidence.extend(p.source_line());
     d.monthly_cost_usd = Some(old_m);
@@ -210,7 +211,7 @@ fn idle(ctx: &Ctx<'_>, inv: &RegionInventory, i: &Instance, out: &mut Vec<Draft>
         None => {
             let mut p = ctx.pricer(&inv.region);
             if let Some((h, m)) = p.monthly_from_hourly(&Sku::Ec2Instance { instance_type: i.instance_type.clone() }) {
-                d.evidence.push(format!("{}: ${h}/h × 730 h = {}", i.instance_type, usd(m)));
+                d.evidence.push(format!("{}: ${h}/h × 730 h = ${}", i.instance_type, usd(m)));
                 d.evidence.extend(p.source_line());
                 d.monthly_cost_usd = Some(m);
                 d.monthly_savings_usd = Some(m);

@@ -11,9 +11,10 @@
 
 use std::collections::HashSet;
 
-use super::draft::{aws_cli, ec2_arn, usd, Ctx, Draft};
+use super::draft::{aws_cli, ec2_arn, Ctx, Draft};
 use super::facts::{Address, RegionInventory};
 use crate::domain::finding::Confidence;
+use crate::domain::money::usd;
 use crate::pricing::Sku;
 
 pub const UNASSOCIATED: &str = "eip.unassociated";
@@ -63,7 +64,7 @@ pub fn evaluate(ctx: &Ctx<'_>, inv: &RegionInventory, out: &mut Vec<Draft>) {
         };
         let mut p = ctx.pricer(&inv.region);
         if let Some((h, m)) = p.monthly_from_hourly(&Sku::PublicIpv4) {
-            d.evidence.push(format!("public IPv4: ${h}/h × 730 h = {}", usd(m)));
+            d.evidence.push(format!("public IPv4: ${h}/h × 730 h = ${}", usd(m)));
             d.evidence.extend(p.source_line());
             d.monthly_cost_usd = Some(m);
             d.monthly_savings_usd = Some(m);

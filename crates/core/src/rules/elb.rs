@@ -7,9 +7,10 @@
 //!   Confidence high with no registered target, medium with registered but unhealthy ones (they
 //!   may be coming back).
 
-use super::draft::{aws_cli, usd, whole_days, Ctx, Draft};
+use super::draft::{aws_cli, whole_days, Ctx, Draft};
 use super::facts::RegionInventory;
 use crate::domain::finding::Confidence;
+use crate::domain::money::usd;
 use crate::pricing::Sku;
 
 pub const NO_HEALTHY_TARGETS: &str = "elb.no-healthy-targets";
@@ -58,7 +59,7 @@ pub fn evaluate(ctx: &Ctx<'_>, inv: &RegionInventory, out: &mut Vec<Draft>) {
         let mut p = ctx.pricer(&inv.region);
         if let Some((h, m)) = p.monthly_from_hourly(&Sku::LoadBalancer { kind: lb.kind.clone() }) {
             d.evidence.push(format!(
-                "{} load balancer: ${h}/h × 730 h = {} (capacity units not counted)",
+                "{} load balancer: ${h}/h × 730 h = ${} (capacity units not counted)",
                 lb.kind,
                 usd(m)
             ));

@@ -7,9 +7,10 @@
 
 use rust_decimal::Decimal;
 
-use super::draft::{aws_cli, usd, Ctx, Draft};
+use super::draft::{aws_cli, Ctx, Draft};
 use super::facts::RegionInventory;
 use crate::domain::finding::Confidence;
+use crate::domain::money::usd;
 use crate::pricing::Sku;
 
 pub const NEVER_EXPIRE: &str = "logs.never-expire";
@@ -52,7 +53,7 @@ pub fn evaluate(ctx: &Ctx<'_>, inv: &RegionInventory, out: &mut Vec<Draft>) {
         let mut p = ctx.pricer(&inv.region);
         if let Some(rate) = p.rate(&Sku::LogsStorage) {
             let cost = gib * rate;
-            d.evidence.push(format!("{} GiB × ${rate}/GB-month = {}", gib.round_dp(3), usd(cost)));
+            d.evidence.push(format!("{} GiB × ${rate}/GB-month = ${}", gib.round_dp(3), usd(cost)));
             d.evidence.extend(p.source_line());
             d.monthly_cost_usd = Some(cost);
             d.price_source = p.source();

@@ -7,9 +7,10 @@
 
 use rust_decimal::Decimal;
 
-use super::draft::{aws_cli, ec2_arn, usd, whole_days, Ctx, Draft};
+use super::draft::{aws_cli, ec2_arn, whole_days, Ctx, Draft};
 use super::facts::RegionInventory;
 use crate::domain::finding::Confidence;
+use crate::domain::money::usd;
 use crate::pricing::Sku;
 
 pub const IDLE: &str = "nat.idle";
@@ -58,14 +59,14 @@ pub fn evaluate(ctx: &Ctx<'_>, inv: &RegionInventory, out: &mut Vec<Draft>) {
             let data_m = gb_month * gb_rate;
             let ips = Decimal::from(n.allocation_ids.len() as u64);
             let total = m + data_m + ips * ip_m;
-            d.evidence.push(format!("gateway hours: ${h}/h × 730 h = {}", usd(m)));
+            d.evidence.push(format!("gateway hours: ${h}/h × 730 h = ${}", usd(m)));
             d.evidence.push(format!(
-                "data processed: {} GB/month at this rate × ${gb_rate}/GB = {}",
+                "data processed: {} GB/month at this rate × ${gb_rate}/GB = ${}",
                 gb_month.round_dp(6),
                 usd(data_m)
             ));
             if !n.allocation_ids.is_empty() {
-                d.evidence.push(format!("{ips} Elastic IP(s): ${ip_h}/h × 730 h each = {}", usd(ips * ip_m)));
+                d.evidence.push(format!("{ips} Elastic IP(s): ${ip_h}/h × 730 h each = ${}", usd(ips * ip_m)));
             }
             d.evidence.extend(p.source_line());
             d.monthly_cost_usd = Some(total);

@@ -22,11 +22,12 @@
 
 use rust_decimal::Decimal;
 
-use super::draft::{aws_cli, usd, whole_days, Ctx, Draft, Pricer};
+use super::draft::{aws_cli, whole_days, Ctx, Draft, Pricer};
 use super::facts::{DbInstance, RegionInventory};
 use super::realtime::{current_generation, split_type};
 use crate::domain::event::{is_non_production, NON_PRODUCTION_TAG_KEYS};
 use crate::domain::finding::Confidence;
+use crate::domain::money::usd;
 use crate::pricing::model::rds_engine;
 use crate::pricing::{Sku, HOURS_PER_MONTH};
 
@@ -60,13 +61,13 @@ fn instance_cost(p: &mut Pricer<'_>, db: &DbInstance, class: &str) -> Option<(De
     let engine = rds_engine(Some(&db.engine))?;
     let h = p.rate(&Sku::RdsInstance { engine: engine.into(), class: class.to_owned() })?;
     let m = h * HOURS_PER_MONTH * copies(db);
-    Some((m, format!("{class} {engine}: ${h}/h × 730 h{} = {}", az(db), usd(m))))
+    Some((m, format!("{class} {engine}: ${h}/h × 730 h{} = ${}", az(db), usd(m))))
 }
 
 fn storage_cost(p: &mut Pricer<'_>, db: &DbInstance, storage_type: &str) -> Option<(Decimal, String)> {
     let r = p.rate(&Sku::RdsStorage { storage_type: storage_type.to_owned() })?;
     let m = Decimal::from(db.allocated_gib) * r * copies(db);
-    Some((m, format!("{} GiB {storage_type}: ${r}/GiB-month{} = {}", db.allocated_gib, az(db), usd(m))))
+    Some((m, format!("{} GiB {storage_type}: ${r}/GiB-month{} = ${}", db.allocated_gib, az(db), usd(m))))
 }
 
 pub fn is_non_production_tagged(db: &DbInstance) -> bool {
@@ -145,7 +146,7 @@ fn stopped_or_idle(ctx: &Ctx<'_>, inv: &RegionInventory, db: &DbInstance, out: &
                 d.evidence.push(sl);
             }
             d.evidence.push(format!(
-                "saving: the instance cost {}; deleting also ends {} of storage, less the final snapshot's backup storage (not priced)",
+                "saving: the instance cost ${}; deleting also ends ${} of storage, less the final snapshot's backup storage (not priced)",
                 usd(i),
                 usd(st)
             ));
@@ -187,7 +188,7 @@ fn gp2(ctx: &Ctx<'_>, inv: &RegionInventory, db: &DbInstance, out: &mut Vec<Draf
             "{} uses {} GiB of gp2 storage: gp3 gives {gp3_iops} IOPS for {}",
             db.id,
             db.allocated_gib,
-            if saving.is_zero() { "the same price".to_owned() } else { format!("{} less a month", usd(saving)) }
+            if saving.is_zero() { "the same price".to_owned() } else { format!("${} less a month", usd(saving)) }
         ),
     );
     d.evidence.push(format!("now: {now_l}"));
@@ -231,7 +232,7 @@ fn previous_generation(ctx: &Ctx<'_>, inv: &RegionInventory, db: &DbInstance, ou
         inv,
         db,
         PREVIOUS_GENERATION,
-        format!("{} runs {} (previous generation): {to} costs {} less a month", db.id, db.class, usd(saving)),
+        format!("{} runs {} (previous generation): {to} costs ${} less a month", db.id, db.class, usd(saving)),
     );
     d.evidence.push(old_l);
     d.evidence.push(new_l);
@@ -273,7 +274,7 @@ fn multi_az(ctx: &Ctx<'_>, inv: &RegionInventory, db: &DbInstance, out: &mut Vec
             None => Decimal::ZERO,
         };
         let saving = (i + st) / Decimal::from(2);
-        d.evidence.push(format!("Single-AZ: half of {} = {}", usd(i + st), usd(saving)));
+        d.evidence.push(format!("Single-AZ: half of ${} = ${}", usd(i + st), usd(saving)));
         d.evidence.extend(p.source_line());
         d.monthly_cost_usd = Some(i + st);
         d.monthly_savings_usd = Some(saving);

@@ -18,6 +18,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::domain::event::{Change, Classified, EventKind, InstanceOp, VolumeSpec};
+use crate::domain::money::{cents, usd};
 use crate::pricing::model::{gp3_equivalent, volume_monthly, Estimate};
 use crate::pricing::{PriceBook, Sku, HOURS_PER_MONTH};
 
@@ -125,8 +126,8 @@ fn ec2_alternative(
     let saving = (old - new) * n * HOURS_PER_MONTH;
     (saving > Decimal::ZERO).then(|| Alternative {
         description: format!("{to} ({why})"),
-        monthly_cost_usd: (new * n * HOURS_PER_MONTH).round_dp(2),
-        monthly_savings_usd: saving.round_dp(2),
+        monthly_cost_usd: cents(new * n * HOURS_PER_MONTH),
+        monthly_savings_usd: cents(saving),
     })
 }
 
@@ -146,8 +147,8 @@ fn volume_alternative(
             to.iops.unwrap_or(3000),
             to.throughput_mibps.unwrap_or(125)
         ),
-        monthly_cost_usd: alt.round_dp(2),
-        monthly_savings_usd: (now - alt).round_dp(2),
+        monthly_cost_usd: cents(alt),
+        monthly_savings_usd: cents(now - alt),
     })
 }
 
@@ -169,7 +170,7 @@ impl Flag {
         RealtimeFinding {
             rule: self.rule,
             title: self.title,
-            monthly_cost_usd: cost.map(|c| c.round_dp(2)),
+            monthly_cost_usd: cost.map(cents),
             alternative: self.alternative,
         }
     }
@@ -208,7 +209,7 @@ pub fn evaluate(
 
 /// A billing alarm in the ALARM state.
 fn billing_alarm(alarm: Option<&str>, threshold_usd: Option<Decimal>) -> Flag {
-    let over = threshold_usd.map(|t| format!(" (threshold ${t})")).unwrap_or_default();
+    let over = threshold_usd.map(|t| format!(" (threshold ${})", usd(t))).unwrap_or_default();
     Flag::new(
         "realtime.billing-alarm",
         format!("Billing alarm {} is in ALARM{over}", alarm.unwrap_or("(unnamed)")),
@@ -294,10 +295,10 @@ fn provisioned_iops_volume(book: &PriceBook<'_>, region: &str, after: &VolumeSpe
 fn multi_az_non_production(class: Option<&str>, cost: Option<Decimal>) -> Flag {
     // Multi-AZ doubles both the instance and its storage: Single-AZ costs half.
     let alt = cost.map(|c| {
-        let saving = (c / Decimal::from(2)).round_dp(2);
+        let saving = cents(c / Decimal::from(2));
         Alternative {
             description: "Single-AZ (the resource is tagged non-production)".into(),
-            monthly_cost_usd: (c - saving).round_dp(2),
+            monthly_cost_usd: cents(c - saving),
             monthly_savings_usd: saving,
         }
     });

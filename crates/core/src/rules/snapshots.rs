@@ -11,9 +11,10 @@ use std::collections::HashSet;
 
 use rust_decimal::Decimal;
 
-use super::draft::{aws_cli, usd, whole_days, Ctx, Draft};
+use super::draft::{aws_cli, whole_days, Ctx, Draft};
 use super::facts::RegionInventory;
 use crate::domain::finding::Confidence;
+use crate::domain::money::usd;
 use crate::pricing::Sku;
 
 pub const ORPHANED: &str = "snapshot.orphaned";
@@ -64,7 +65,7 @@ pub fn evaluate(ctx: &Ctx<'_>, inv: &RegionInventory, out: &mut Vec<Draft>) {
         if let Some(rate) = p.rate(&Sku::EbsSnapshot) {
             let cost = gib * rate;
             d.evidence.push(format!(
-                "at most {} GiB × ${rate}/GB-month = {} ({basis}; snapshots are incremental, so deleting it frees only the blocks no other snapshot shares)",
+                "at most {} GiB × ${rate}/GB-month = ${} ({basis}; snapshots are incremental, so deleting it frees only the blocks no other snapshot shares)",
                 gib.round_dp(3),
                 usd(cost)
             ));

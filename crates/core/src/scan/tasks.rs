@@ -7,16 +7,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{AccountScan, ScanError, Scanner, Target, GLOBAL};
 use crate::domain::scan_run::{AccountFailure, AccountRun, ActionError, RegionRun, RunRecord, ScanStatus};
-use crate::domain::{parse_json, parse_regions, AccountId, AccountStatus, Clock, TenantId, TenantStatus};
+use crate::domain::{parse_regions, AccountId, AccountStatus, Clock, TenantId, TenantStatus};
 use crate::pricing::price_list::{self, PriceListSource};
 use crate::store::{valid_run_id, PageRequest, ScanStore, StoreError};
-use crate::workflow::TaskError;
+use crate::workflow::{parse_task, traced, TaskError};
 
 /// How long run records are kept.
 pub const RUN_RETENTION_DAYS: i64 = 90;
@@ -56,48 +55,55 @@ pub struct RunTotals {
     pub athena_cost_usd: String,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListDue {
-    #[allow(dead_code)]
-    task: String,
-    run_id: String,
+/// The scan function's input (`docs/workflows.md`): a JSON object whose `task` names the task,
+/// beside that task's fields. Unknown fields are refused: each variant's struct denies them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "task", rename_all = "snake_case")]
+pub enum ScanTask {
+    ListDueAccounts(#[serde(deserialize_with = "traced")] ListDueAccountsInput),
+    ScanAccount(#[serde(deserialize_with = "traced")] ScanAccountInput),
+    FinishRun(#[serde(deserialize_with = "traced")] FinishRunInput),
+    RefreshPriceList(#[serde(deserialize_with = "traced")] RefreshPriceListInput),
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ScanOne {
-    #[allow(dead_code)]
-    task: String,
-    run_id: String,
-    tenant_id: String,
-    account_id: String,
+impl ScanTask {
+    /// Parses a task payload; an error is `InvalidInput` naming the field at fault.
+    pub fn parse(payload: &Value) -> Result<Self, TaskError> {
+        parse_task(payload)
+    }
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RefreshPrices {
-    #[allow(dead_code)]
-    task: String,
+pub struct ListDueAccountsInput {
+    pub run_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanAccountInput {
+    pub run_id: String,
+    pub tenant_id: String,
+    pub account_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FinishRunInput {
+    pub run_id: String,
+    pub results: Vec<AccountRun>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshPriceListInput {
     /// Default: [`price_list::DEFAULT_REGIONS`].
-    regions: Option<Vec<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Finish {
-    #[allow(dead_code)]
-    task: String,
-    run_id: String,
-    results: Vec<AccountRun>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regions: Option<Vec<String>>,
 }
 
 fn invalid(e: impl std::fmt::Display) -> TaskError {
     TaskError::InvalidInput(e.to_string())
-}
-
-fn parse<T: DeserializeOwned>(payload: &Value) -> Result<T, TaskError> {
-    parse_json(payload.to_string().as_bytes()).map_err(invalid)
 }
 
 fn run_id(id: &str) -> Result<(), TaskError> {
@@ -126,32 +132,15 @@ impl ScanTasks {
         self
     }
 
-    /// Dispatches on `task`. Unknown tasks and fields are `InvalidInput`.
+    /// Runs the task the payload names ([`ScanTask`]). Unknown tasks and fields are `InvalidInput`.
     pub async fn handle(&self, payload: &Value) -> Result<Value, TaskError> {
-        let task = payload
-            .as_object()
-            .ok_or_else(|| invalid("the payload is a JSON object"))?
-            .get("task")
-            .and_then(Value::as_str)
-            .ok_or_else(|| invalid("task: missing or not a string"))?;
-        let out = match task {
-            "list_due_accounts" => {
-                let p: ListDue = parse(payload)?;
-                serde_json::to_value(self.list_due_accounts(&p.run_id).await?)
-            }
-            "scan_account" => {
-                let p: ScanOne = parse(payload)?;
+        let out = match ScanTask::parse(payload)? {
+            ScanTask::ListDueAccounts(p) => serde_json::to_value(self.list_due_accounts(&p.run_id).await?),
+            ScanTask::ScanAccount(p) => {
                 serde_json::to_value(self.scan_account(&p.run_id, &p.tenant_id, &p.account_id).await?)
             }
-            "finish_run" => {
-                let p: Finish = parse(payload)?;
-                serde_json::to_value(self.finish_run(&p.run_id, p.results).await?)
-            }
-            "refresh_price_list" => {
-                let p: RefreshPrices = parse(payload)?;
-                serde_json::to_value(self.refresh_price_list(p.regions).await?)
-            }
-            other => return Err(invalid(format!("task: unknown task {other:?}"))),
+            ScanTask::FinishRun(p) => serde_json::to_value(self.finish_run(&p.run_id, p.results).await?),
+            ScanTask::RefreshPriceList(p) => serde_json::to_value(self.refresh_price_list(p.regions).await?),
         };
         Ok(out.expect("task outputs serialise"))
     }
@@ -433,7 +422,10 @@ pub async fn refresh_price_list(
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+    use crate::workflow::{MAX_ERROR_CHARS, MAX_PATH_CHARS};
 
     fn region(name: &str, status: ScanStatus, errors: usize) -> RegionRun {
         RegionRun {
@@ -512,6 +504,146 @@ mod tests {
         let kept = fitted.regions.iter().find(|r| r.region == "us-west-2").unwrap();
         assert_eq!(kept.errors.len(), 20);
         assert!(kept.errors.iter().all(|e| e.message.is_empty() && e.action.starts_with("ec2:")));
+    }
+
+    fn refused(what: &str, payload: &Value) -> String {
+        match ScanTask::parse(payload) {
+            Err(TaskError::InvalidInput(m)) => m,
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_task_payload_parses_into_its_variant_under_its_documented_name() {
+        let run = |run_id: &str| run_id.to_owned();
+        let cases = [
+            (
+                json!({"task": "list_due_accounts", "run_id": "run-1"}),
+                ScanTask::ListDueAccounts(ListDueAccountsInput { run_id: run("run-1") }),
+            ),
+            (
+                json!({"task": "scan_account", "run_id": "run-1", "tenant_id": "t-1", "account_id": "111122223333"}),
+                ScanTask::ScanAccount(ScanAccountInput {
+                    run_id: run("run-1"),
+                    tenant_id: "t-1".into(),
+                    account_id: "111122223333".into(),
+                }),
+            ),
+            (
+                json!({"task": "finish_run", "run_id": "run-1", "results": []}),
+                ScanTask::FinishRun(FinishRunInput { run_id: run("run-1"), results: vec![] }),
+            ),
+            (
+                json!({"task": "refresh_price_list"}),
+                ScanTask::RefreshPriceList(RefreshPriceListInput { regions: None }),
+            ),
+            (
+                json!({"task": "refresh_price_list", "regions": ["us-east-1"]}),
+                ScanTask::RefreshPriceList(RefreshPriceListInput { regions: Some(vec!["us-east-1".into()]) }),
+            ),
+        ];
+        for (payload, task) in cases {
+            assert_eq!(ScanTask::parse(&payload).unwrap(), task, "{payload}");
+            assert_eq!(serde_json::to_value(&task).unwrap(), payload);
+        }
+        // A Map item as finish_run gets it: a scan output, or a caught failure (Step Functions'
+        // `Error` and `Cause`).
+        let scanned = account(vec![region("us-east-1", ScanStatus::Partial, 1)]);
+        let payload = json!({"task": "finish_run", "run_id": "run-1", "results": [scanned,
+            {"tenant_id": "t-1", "account_id": "444455556666", "status": "failed",
+             "error": {"Error": "AccountRevoked", "Cause": "denied"}}]});
+        let ScanTask::FinishRun(p) = ScanTask::parse(&payload).unwrap() else { panic!("not finish_run") };
+        assert_eq!(p.results[0], scanned);
+        assert_eq!(p.results[1].error.as_ref().unwrap().error_type, "AccountRevoked");
+    }
+
+    #[test]
+    fn malformed_payloads_are_invalid_input_naming_what_is_wrong() {
+        let scan = json!({"task": "scan_account", "run_id": "r1", "tenant_id": "t-1", "account_id": "111122223333"});
+        let with = |k: &str, v: Value| {
+            let mut p = scan.clone();
+            p[k] = v;
+            p
+        };
+        let finish = |results: Value| json!({"task": "finish_run", "run_id": "r1", "results": results});
+        let result = json!({"tenant_id": "t-1", "account_id": "111122223333", "status": "complete",
+            "regions": [{"region": "us-east-1", "status": "complete", "api_calls": 1, "errors": [],
+                "duration_ms": 5, "findings_opened": 0, "findings_resolved": 0}]});
+        let mut extra_in_region = result.clone();
+        extra_in_region["regions"][0]["cost"] = json!(1);
+        for (payload, says) in [
+            // Not an object: serde would read an array as the fields in order.
+            (json!(null), "body: a JSON object"),
+            (json!("list_due_accounts"), "body: a JSON object"),
+            (json!(["list_due_accounts", "r1"]), "body: a JSON object"),
+            // The task: missing, unknown, not a string.
+            (json!({}), "task: missing field `task`"),
+            (json!({"run_id": "r1"}), "task: missing field `task`"),
+            (json!({"task": "scan_everything", "run_id": "r1"}), "task: unknown variant `scan_everything`, expected one of `list_due_accounts`, `scan_account`, `finish_run`, `refresh_price_list`"),
+            (json!({"task": "ListDueAccounts", "run_id": "r1"}), "task: unknown variant `ListDueAccounts`"),
+            (json!({"task": "", "run_id": "r1"}), "task: unknown variant ``"),
+            (json!({"task": 0, "run_id": "r1"}), "task: invalid type: integer `0`"),
+            (json!({"task": true, "run_id": "r1"}), "task: invalid type: boolean `true`"),
+            (json!({"task": null, "run_id": "r1"}), "task: invalid type: null"),
+            (json!({"task": ["list_due_accounts"], "run_id": "r1"}), "task: invalid type: sequence"),
+            (json!({"task": {"list_due_accounts": {}}, "run_id": "r1"}), "task: invalid type: map"),
+            // An extra field, in each task and nested.
+            (json!({"task": "list_due_accounts", "run_id": "r1", "extra": 1}), "extra: unknown field `extra`"),
+            (with("acount_id", json!("x")), "acount_id: unknown field `acount_id`"),
+            (with("task2", json!("finish_run")), "task2: unknown field `task2`"),
+            (json!({"task": "finish_run", "run_id": "r1", "results": [], "force": true}), "force: unknown field"),
+            (json!({"task": "refresh_price_list", "regions": null, "force": true}), "force: unknown field"),
+            (finish(json!([extra_in_region])), "results[0].regions[0].cost: unknown field `cost`"),
+            // A missing field or one of the wrong type.
+            (json!({"task": "list_due_accounts"}), "run_id: missing field `run_id`"),
+            (json!({"task": "finish_run", "run_id": "r1"}), "results: missing field `results`"),
+            (json!({"task": "list_due_accounts", "run_id": 5}), "run_id: invalid type: integer `5`, expected a string"),
+            (json!({"task": "list_due_accounts", "run_id": null}), "run_id: invalid type: null"),
+            (with("account_id", json!(111122223333u64)), "account_id: invalid type: integer `111122223333`"),
+            (with("tenant_id", json!({"id": "t-1"})), "tenant_id: invalid type: map"),
+            (finish(json!({})), "results: invalid type: map, expected a sequence"),
+            (finish(json!([result, {"tenant_id": "t-1", "account_id": "1", "status": "great"}])), "results[1].status: unknown variant `great`"),
+            (finish(json!([{"tenant_id": "t-1", "account_id": "1"}])), "results[0].status: missing field `status`"),
+            (finish(json!([{"tenant_id": "t-1", "account_id": "1", "status": "failed", "findings_opened": -1}])), "results[0].findings_opened: invalid value: integer `-1`"),
+            (json!({"task": "refresh_price_list", "regions": "us-east-1"}), "regions: invalid type: string \"us-east-1\", expected a sequence"),
+            (json!({"task": "refresh_price_list", "regions": [1]}), "regions[0]: invalid type: integer `1`"),
+        ] {
+            let message = refused(&payload.to_string(), &payload);
+            assert!(message.starts_with(says), "{payload}: {message}");
+        }
+    }
+
+    #[test]
+    fn a_huge_payload_is_refused_with_a_bounded_message() {
+        let huge = "é".repeat(1 << 20);
+        let bounded = |m: &str| m.chars().count() <= MAX_PATH_CHARS + MAX_ERROR_CHARS + 100;
+        let m = refused("huge task", &json!({"task": huge, "run_id": "r1"}));
+        assert!(bounded(&m) && m.starts_with("task: unknown variant `éé"), "{m}");
+        assert!(m.ends_with("expected one of `list_due_accounts`, `scan_account`, `finish_run`, `refresh_price_list`"));
+        let mut field = json!({"task": "list_due_accounts", "run_id": "r1"});
+        field[&huge] = json!(1);
+        let m = refused("huge field name", &field);
+        assert!(bounded(&m) && m.contains("unknown field"), "{m}");
+        let m = refused("huge wrong type", &json!({"task": "refresh_price_list", "regions": huge}));
+        assert!(bounded(&m) && m.starts_with("regions: invalid type: string"), "{m}");
+        let regions = vec![huge.clone(); 64];
+        let m = refused("huge list", &json!({"task": "refresh_price_list", "regions": [regions, 1]}));
+        assert!(bounded(&m) && m.starts_with("regions[0]: invalid type: sequence"), "{m}");
+        // Deep nesting, within what the Lambda runtime's JSON parser takes.
+        let mut deep = json!([]);
+        for _ in 0..100 {
+            deep = json!([deep]);
+        }
+        assert!(
+            refused("deep", &json!({"task": "finish_run", "run_id": "r1", "results": deep})).starts_with("results[0]")
+        );
+        // A huge value of the right type parses; the task's own check refuses it.
+        let ScanTask::ListDueAccounts(p) =
+            ScanTask::parse(&json!({"task": "list_due_accounts", "run_id": huge})).unwrap()
+        else {
+            panic!("not list_due_accounts")
+        };
+        assert!(matches!(run_id(&p.run_id), Err(TaskError::InvalidInput(m)) if m.len() < 100));
     }
 
     #[test]
