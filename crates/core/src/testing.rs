@@ -172,3 +172,31 @@ pub async fn tenant_with_accounts(
     }
     (tenant, tokens)
 }
+
+/// An environment for a `Config::from_lookup`: the variables of `base`, with `changes` applied
+/// (`None` removes the variable).
+pub fn environment(base: &[(&str, &str)], changes: &[(&str, Option<&str>)]) -> impl Fn(&str) -> Option<String> {
+    let mut m: std::collections::HashMap<String, String> =
+        base.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    for (k, v) in changes {
+        match v {
+            Some(v) => m.insert((*k).to_owned(), (*v).to_owned()),
+            None => m.remove(*k),
+        };
+    }
+    move |k| m.get(k).cloned()
+}
+
+/// Asserts that a configuration error names `var` in a bounded message without control
+/// characters, and returns it.
+pub fn refused_config(
+    result: Result<impl std::fmt::Debug, crate::config::ConfigError>,
+    var: &str,
+) -> crate::config::ConfigError {
+    let e = result.expect_err("the configuration was accepted");
+    assert_eq!(e.var, var);
+    let text = e.to_string();
+    assert!(text.starts_with(&format!("configuration: {var}: ")), "{text}");
+    assert!(text.len() < 300 && !text.chars().any(char::is_control), "{text:?}");
+    e
+}

@@ -74,7 +74,6 @@ fn receiver_url_ok(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     const TOPIC: &str = "arn:aws:sns:eu-west-1:111122223333:costradar-CustomResourceTopic-1AB2C3";
     const RECEIVER: &str = "https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws/";
@@ -82,34 +81,22 @@ mod tests {
     /// The stack's environment (and the region Lambda sets), with `changes` applied (`None`
     /// removes the variable).
     fn env(changes: &[(&str, Option<&str>)]) -> impl Fn(&str) -> Option<String> {
-        let mut m: HashMap<String, String> = [
-            ("TABLE_NAME", "costradar-prod"),
-            ("AWS_REGION", "eu-west-1"),
-            ("COSTRADAR_ACCOUNT_ID", "111122223333"),
-            ("COSTRADAR_TOPIC_ARN", TOPIC),
-            ("COSTRADAR_TEMPLATE_URL", "https://bucket.s3.eu-west-1.amazonaws.com/costradar/costradar-role.yaml"),
-            ("COSTRADAR_RECEIVER_URL", RECEIVER),
-            ("COSTRADAR_VERIFY_AS_ROLE_ARN", "arn:aws:iam::111122223333:role/costradar/costradar-scan-eu-west-1"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-        for (k, v) in changes {
-            match v {
-                Some(v) => m.insert((*k).to_owned(), (*v).to_owned()),
-                None => m.remove(*k),
-            };
-        }
-        move |k| m.get(k).cloned()
+        costradar_core::testing::environment(
+            &[
+                ("TABLE_NAME", "costradar-prod"),
+                ("AWS_REGION", "eu-west-1"),
+                ("COSTRADAR_ACCOUNT_ID", "111122223333"),
+                ("COSTRADAR_TOPIC_ARN", TOPIC),
+                ("COSTRADAR_TEMPLATE_URL", "https://bucket.s3.eu-west-1.amazonaws.com/costradar/costradar-role.yaml"),
+                ("COSTRADAR_RECEIVER_URL", RECEIVER),
+                ("COSTRADAR_VERIFY_AS_ROLE_ARN", "arn:aws:iam::111122223333:role/costradar/costradar-scan-eu-west-1"),
+            ],
+            changes,
+        )
     }
 
     fn refused(changes: &[(&str, Option<&str>)], var: &str) -> ConfigError {
-        let e = Config::from_lookup(env(changes)).unwrap_err();
-        assert_eq!(e.var, var, "{changes:?}");
-        let text = e.to_string();
-        assert!(text.starts_with(&format!("configuration: {var}: ")), "{text}");
-        assert!(text.len() < 300 && !text.chars().any(char::is_control), "{text:?}");
-        e
+        costradar_core::testing::refused_config(Config::from_lookup(env(changes)), var)
     }
 
     /// Values no deployment sets: very long, control characters, terminal escapes, header

@@ -80,33 +80,19 @@ fn event_bus_name(var: &'static str, v: String) -> Result<String, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     const TOPIC: &str = "arn:aws:sns:eu-west-1:111122223333:costradar-NotifyTopic-1AB2C3D4E5F6";
 
     /// The stack's environment, with `changes` applied (`None` removes the variable).
     fn env(changes: &[(&str, Option<&str>)]) -> impl Fn(&str) -> Option<String> {
-        let mut m: HashMap<String, String> =
-            [("TABLE_NAME", "costradar-prod"), ("NOTIFY_TOPIC_ARN", TOPIC), ("NOTIFY_EVENT_BUS", "finops")]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect();
-        for (k, v) in changes {
-            match v {
-                Some(v) => m.insert((*k).to_owned(), (*v).to_owned()),
-                None => m.remove(*k),
-            };
-        }
-        move |k| m.get(k).cloned()
+        costradar_core::testing::environment(
+            &[("TABLE_NAME", "costradar-prod"), ("NOTIFY_TOPIC_ARN", TOPIC), ("NOTIFY_EVENT_BUS", "finops")],
+            changes,
+        )
     }
 
     fn refused(changes: &[(&str, Option<&str>)], var: &str) -> ConfigError {
-        let e = Config::from_lookup(env(changes)).unwrap_err();
-        assert_eq!(e.var, var, "{changes:?}");
-        let text = e.to_string();
-        assert!(text.starts_with(&format!("configuration: {var}: ")), "{text}");
-        assert!(text.len() < 300 && !text.chars().any(char::is_control), "{text:?}");
-        e
+        costradar_core::testing::refused_config(Config::from_lookup(env(changes)), var)
     }
 
     /// Values no deployment sets: very long, control characters, terminal escapes, header
