@@ -151,6 +151,17 @@ pub async fn item_count(table: &str) -> usize {
     n
 }
 
+/// Every item of a test table, in all pages.
+pub async fn items(table: &str) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    let client = aws_sdk_dynamodb::Client::new(&sdk_config().await);
+    let mut items = Vec::new();
+    let mut pages = client.scan().table_name(table).into_paginator().items().send();
+    while let Some(item) = pages.next().await {
+        items.push(item.expect("scan"));
+    }
+    items
+}
+
 /// A fresh, empty folder under `base` (a test's `env!("CARGO_TARGET_TMPDIR")`) that no other
 /// test or process uses.
 pub fn scratch(base: &str, name: &str) -> PathBuf {

@@ -67,10 +67,8 @@ fn message(kind: &str, tenant: &Tenant, account: &str, stack_id: &str, request: 
 /// Items in the table, but for the counters of failed proofs (the verification budget of
 /// scenario 5, kept in the tenant's own partition; it says nothing about any account).
 async fn items_about_accounts(table: &str) -> usize {
-    let client = aws_sdk_dynamodb::Client::new(&costradar_tests::sdk_config().await);
-    let out = client.scan().table_name(table).send().await.unwrap();
-    assert!(out.last_evaluated_key.is_none(), "a small test table");
-    out.items().iter().filter(|i| !i["SK"].as_s().unwrap().starts_with("UNPROVED#")).count()
+    let items = costradar_tests::items(table).await;
+    items.iter().filter(|i| !i["SK"].as_s().unwrap().starts_with("UNPROVED#")).count()
 }
 
 impl World {
@@ -403,11 +401,8 @@ mod receiver {
     async fn table(
         name: &str,
     ) -> std::collections::BTreeMap<(String, String), std::collections::HashMap<String, AttributeValue>> {
-        let client = aws_sdk_dynamodb::Client::new(&costradar_tests::sdk_config().await);
-        let out = client.scan().table_name(name).send().await.unwrap();
-        assert!(out.last_evaluated_key.is_none(), "a small test table");
-        out.items
-            .unwrap_or_default()
+        costradar_tests::items(name)
+            .await
             .into_iter()
             .map(|i| ((i["PK"].as_s().unwrap().clone(), i["SK"].as_s().unwrap().clone()), i))
             .collect()

@@ -239,9 +239,7 @@ async fn quick_create_link_carries_the_parameters() {
 
 /// Items of the table whose text contains `needle` (a token must never be one).
 async fn items_containing(table: &str, needle: &str) -> usize {
-    let client = aws_sdk_dynamodb::Client::new(&costradar_tests::sdk_config().await);
-    let out = client.scan().table_name(table).send().await.unwrap();
-    out.items().iter().filter(|i| format!("{i:?}").contains(needle)).count()
+    costradar_tests::items(table).await.iter().filter(|i| format!("{i:?}").contains(needle)).count()
 }
 
 /// In AWS, verification runs as the scan role (`COSTRADAR_VERIFY_AS_ROLE_ARN`): customer roles
