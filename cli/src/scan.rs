@@ -151,7 +151,7 @@ pub async fn run(args: ScanArgs, sdk: &costradar_aws::SdkConfig) -> ExitCode {
     let target = Target {
         tenant_id: &tenant,
         external_id: &c.external_id,
-        account_id: c.account.as_str(),
+        account_id: &c.account,
         role_arn: &c.role,
         regions: &c.regions,
     };

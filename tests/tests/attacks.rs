@@ -648,7 +648,7 @@ async fn event_text_cannot_inject_slack_markup_and_debug_output_hides_the_webhoo
         actor: Some(format!("arn:aws:sts::123456789012:assumed-role/{hostile}")),
         ..open(
             tenant.id.clone(),
-            "123456789012",
+            costradar_core::domain::AccountId::parse("123456789012").unwrap(),
             "us-east-1",
             "realtime.cost-increase",
             "nat-1",

@@ -183,7 +183,11 @@ async fn start_poll_fetch_and_analyse_store_the_embedded_analysis() {
     // 48 MB a query at $5 per 1,048,576 MB.
     assert_eq!(out["query_cost_usd"], "0.002060", "{out}");
 
-    let stored = store.list_findings(&tenant.id, Some(&account_id), &PageRequest::first(100)).await.unwrap().items;
+    let stored = store
+        .list_findings(&tenant.id, Some(&AccountId::parse(&account_id).unwrap()), &PageRequest::first(100))
+        .await
+        .unwrap()
+        .items;
     let want_waste: Vec<_> = expected.findings.iter().filter(|f| f.account_id == account_id).collect();
     let want_anomalies = expected.anomalies.iter().filter(|a| a.account_id == account_id).count();
     assert_eq!(stored.iter().filter(|f| f.rule == ANOMALY_RULE).count(), want_anomalies);

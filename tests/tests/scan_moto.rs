@@ -23,7 +23,7 @@ use costradar_core::access::AssumeError;
 use costradar_core::domain::finding::{Finding, FindingStatus};
 use costradar_core::domain::scan_run::{ActionError, ScanStatus};
 use costradar_core::domain::settings::ScanSettings;
-use costradar_core::domain::{ExternalId, RoleArn, TenantId};
+use costradar_core::domain::{AccountId, ExternalId, RoleArn, TenantId};
 use costradar_core::pricing::snapshot;
 use costradar_core::rules::facts::Recommendation;
 use costradar_core::scan::{AccountSession, AccountWide, MetricsWindow, RegionScan, Scanner, SessionOpener, Target};
@@ -73,7 +73,7 @@ impl AccountSession for FailingSession {
         }
         self.inner.scan_region(region, window).await
     }
-    async fn recommendations(&self, account_id: &str) -> AccountWide<Vec<Recommendation>> {
+    async fn recommendations(&self, account_id: &AccountId) -> AccountWide<Vec<Recommendation>> {
         self.inner.recommendations(account_id).await
     }
 }
@@ -108,7 +108,7 @@ async fn stored(store: &DynamoStore, tenant: &TenantId, account: &str) -> Vec<Fi
     let mut all = vec![];
     let mut req = PageRequest::first(100);
     loop {
-        let p = store.list_findings(tenant, Some(account), &req).await.unwrap();
+        let p = store.list_findings(tenant, Some(&AccountId::parse(account).unwrap()), &req).await.unwrap();
         all.extend(p.items);
         match p.next_cursor {
             Some(c) => req.cursor = Some(c),
@@ -119,8 +119,8 @@ async fn stored(store: &DynamoStore, tenant: &TenantId, account: &str) -> Vec<Fi
 
 #[tokio::test]
 async fn a_two_region_account_is_scanned_priced_and_resolved() {
-    let account = fresh_account();
-    let account = account.as_str();
+    let account_id = AccountId::parse(&fresh_account()).unwrap();
+    let account = account_id.as_str();
     let us = World::new(account, "us-east-1").await;
     let eu = World::new(account, "eu-west-1").await;
 
@@ -169,7 +169,7 @@ async fn a_two_region_account_is_scanned_priced_and_resolved() {
     let target = Target {
         tenant_id: &tenant,
         external_id: &external_id,
-        account_id: account,
+        account_id: &account_id,
         role_arn: &role,
         regions: &regions,
     };
@@ -326,8 +326,8 @@ async fn a_two_region_account_is_scanned_priced_and_resolved() {
 
 #[tokio::test]
 async fn idle_rules_read_motos_cloudwatch() {
-    let account = fresh_account();
-    let account = account.as_str();
+    let account_id = AccountId::parse(&fresh_account()).unwrap();
+    let account = account_id.as_str();
     let w = World::new(account, "us-west-2").await;
     let (_, subnets) = w.network().await;
     let (e_idle, _) = w.address().await;
@@ -358,7 +358,7 @@ async fn idle_rules_read_motos_cloudwatch() {
     let target = Target {
         tenant_id: &tenant,
         external_id: &external_id,
-        account_id: account,
+        account_id: &account_id,
         role_arn: &role,
         regions: &regions,
     };

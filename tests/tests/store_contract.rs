@@ -167,7 +167,7 @@ async fn event_contract<S: ReceiverStore + ?Sized>(s: &S) {
         price_source: Some("snapshot".into()),
         ..costradar_core::domain::finding::Finding::open(
             t.id.clone(),
-            "123456789012",
+            acct(),
             "us-east-1",
             "realtime.gp2-volume",
             "vol-1",
@@ -259,7 +259,7 @@ async fn finding_contract<S: ScanStore + EventStore + ?Sized>(s: &S) {
         arn: Some(format!("arn:aws:ec2:{region}:123456789012:volume/{resource}")),
         confidence: Some(Confidence::High),
         fix_command: Some(format!("aws ec2 delete-volume --volume-id {resource} --region {region}")),
-        ..Finding::open(t.id.clone(), "123456789012", region, rule, resource, format!("{rule} {resource}"), at)
+        ..Finding::open(t.id.clone(), acct(), region, rule, resource, format!("{rule} {resource}"), at)
     };
     // 130 findings: more than one batch read (100) and write (25). A log group name holds '#'.
     let mut first: Vec<Finding> =
@@ -285,12 +285,9 @@ async fn finding_contract<S: ScanStore + EventStore + ?Sized>(s: &S) {
     let seen: Vec<Finding> =
         first[..10].iter().map(|x| Finding { first_seen: t2, last_seen: t2, ..x.clone() }).collect();
     s.upsert_findings(&t.id, &seen).await.unwrap();
-    let scope = ResolveScope {
-        account_id: "123456789012",
-        region: "us-east-1",
-        rule_prefixes: &["ebs.", "logs."],
-        seen_before: t2,
-    };
+    let account = acct();
+    let scope =
+        ResolveScope { account_id: &account, region: "us-east-1", rule_prefixes: &["ebs.", "logs."], seen_before: t2 };
     let mut resolved = s.resolve_unseen(&t.id, &scope, t2).await.unwrap();
     resolved.sort();
     assert_eq!(resolved.len(), 118 + 1, "118 volumes and the log group");
@@ -313,7 +310,7 @@ async fn finding_contract<S: ScanStore + EventStore + ?Sized>(s: &S) {
     let mut listed = 0;
     let mut req = PageRequest::first(40);
     loop {
-        let p = s.list_findings(&t.id, Some("123456789012"), &req).await.unwrap();
+        let p = s.list_findings(&t.id, Some(&account), &req).await.unwrap();
         listed += p.items.len();
         match p.next_cursor {
             Some(c) => req.cursor = Some(c),
@@ -321,8 +318,13 @@ async fn finding_contract<S: ScanStore + EventStore + ?Sized>(s: &S) {
         }
     }
     assert_eq!(listed, 131);
-    assert!(s.list_findings(&t.id, Some("999999999999"), &PageRequest::first(10)).await.unwrap().items.is_empty());
-    // A key with '#' in the account or rule is refused before anything is written.
+    assert!(s
+        .list_findings(&t.id, Some(&AccountId::parse("999999999999").unwrap()), &PageRequest::first(10))
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+    // A key with '#' in the rule is refused before anything is written (an AccountId cannot hold one).
     let bad = f("ebs#x", "vol-1", "us-east-1", t0);
     assert!(matches!(s.upsert_findings(&t.id, &[bad]).await, Err(StoreError::Corrupt(_))));
 
@@ -344,21 +346,19 @@ async fn finding_contract<S: ScanStore + EventStore + ?Sized>(s: &S) {
 
     // Observations: the first sighting is kept; what left the condition is forgotten.
     let ids = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    let seen =
-        s.observe(&t.id, "123456789012", "us-east-1", "ebs-unattached", &ids(&["vol-a", "vol-b"]), t0).await.unwrap();
+    let seen = s.observe(&t.id, &account, "us-east-1", "ebs-unattached", &ids(&["vol-a", "vol-b"]), t0).await.unwrap();
     assert_eq!(seen.len(), 2);
-    let seen =
-        s.observe(&t.id, "123456789012", "us-east-1", "ebs-unattached", &ids(&["vol-b", "vol-c"]), t1).await.unwrap();
+    let seen = s.observe(&t.id, &account, "us-east-1", "ebs-unattached", &ids(&["vol-b", "vol-c"]), t1).await.unwrap();
     assert_eq!(seen["vol-b"].timestamp(), t0.timestamp());
     assert_eq!(seen["vol-c"].timestamp(), t1.timestamp());
     assert!(!seen.contains_key("vol-a"));
-    let seen = s.observe(&t.id, "123456789012", "us-east-1", "ebs-unattached", &ids(&["vol-a"]), t2).await.unwrap();
+    let seen = s.observe(&t.id, &account, "us-east-1", "ebs-unattached", &ids(&["vol-a"]), t2).await.unwrap();
     assert_eq!(seen["vol-a"].timestamp(), t2.timestamp(), "attached and detached again starts afresh");
-    let other = s.observe(&t.id, "123456789012", "eu-west-1", "ebs-unattached", &[], t2).await.unwrap();
+    let other = s.observe(&t.id, &account, "eu-west-1", "ebs-unattached", &[], t2).await.unwrap();
     assert!(other.is_empty(), "regions do not share memory");
 
     // Run records.
-    let run = RunRecord::new("run-1", t.id.as_str(), vec![], t2);
+    let run = RunRecord::new("run-1", &t.id, vec![], t2);
     s.save_run(&t.id, &run, t2 + Duration::days(90)).await.unwrap();
     let got = s.get_run(&t.id, "run-1").await.unwrap().unwrap();
     assert_eq!(got.run_id, "run-1");
@@ -402,4 +402,8 @@ async fn unavailable_table_is_a_transient_error() {
         Err(StoreError::Unavailable(_)) => {}
         other => panic!("expected Unavailable, got {other:?}"),
     }
+}
+
+fn acct() -> AccountId {
+    AccountId::parse("123456789012").unwrap()
 }

@@ -69,7 +69,7 @@ mod tests {
             });
             RegionScan { inventory, listed: Listed::all(), api_calls: 9, errors: vec![] }
         }
-        async fn recommendations(&self, _: &str) -> AccountWide<Vec<Recommendation>> {
+        async fn recommendations(&self, _: &AccountId) -> AccountWide<Vec<Recommendation>> {
             AccountWide { value: Some(vec![]), api_calls: 1, errors: vec![] }
         }
     }

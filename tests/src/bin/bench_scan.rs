@@ -12,7 +12,7 @@ use aws_sdk_ec2::types::InstanceType;
 use costradar_aws::scan::AwsSessionOpener;
 use costradar_aws::StsRoleAssumer;
 use costradar_core::domain::settings::ScanSettings;
-use costradar_core::domain::{ExternalId, RoleArn, TenantId};
+use costradar_core::domain::{AccountId, ExternalId, RoleArn, TenantId};
 use costradar_core::pricing::snapshot;
 use costradar_core::scan::{Scanner, Target};
 use costradar_core::store::MemoryStore;
@@ -74,7 +74,7 @@ async fn main() {
     let target = Target {
         tenant_id: &tenant,
         external_id: &external_id,
-        account_id: &account,
+        account_id: &AccountId::parse(&account).expect("a 12-digit account"),
         role_arn: &role,
         regions: &regions,
     };

@@ -103,7 +103,7 @@ impl FindingStore for DynamoStore {
     async fn list_findings(
         &self,
         tenant: &TenantId,
-        account_id: Option<&str>,
+        account_id: Option<&AccountId>,
         req: &PageRequest,
     ) -> Result<Page<Finding>, StoreError> {
         let limit = req.limit().map_err(|_| StoreError::InvalidCursor)?;
@@ -157,7 +157,7 @@ impl ObservationStore for DynamoStore {
     async fn observe(
         &self,
         tenant: &TenantId,
-        account_id: &str,
+        account_id: &AccountId,
         region: &str,
         condition: &str,
         present: &[String],

@@ -27,6 +27,7 @@ use costradar_core::access::{AssumeError, AssumeRequest, RoleAssumer, SessionNam
 
 use crate::customer_config;
 use costradar_core::domain::scan_run::ActionError;
+use costradar_core::domain::AccountId;
 use costradar_core::rules::facts::{Recommendation, Tags};
 use costradar_core::scan::{AccountSession, AccountWide, MetricsWindow, RegionScan, SessionOpener, Target};
 
@@ -153,12 +154,12 @@ impl ClientSource for AssumedClients {
 
 pub struct AwsAccountSession {
     clients: Box<dyn ClientSource>,
-    account_id: String,
+    account_id: AccountId,
 }
 
 impl AwsAccountSession {
-    pub fn new(clients: Box<dyn ClientSource>, account_id: &str) -> Self {
-        Self { clients, account_id: account_id.to_owned() }
+    pub fn new(clients: Box<dyn ClientSource>, account_id: &AccountId) -> Self {
+        Self { clients, account_id: account_id.clone() }
     }
 }
 
@@ -212,11 +213,11 @@ impl AccountSession for AwsAccountSession {
     }
 
     async fn scan_region(&self, region: &str, window: &MetricsWindow) -> RegionScan {
-        scan_region(&self.clients.region(region), &self.account_id, region, window).await
+        scan_region(&self.clients.region(region), self.account_id.as_str(), region, window).await
     }
 
-    async fn recommendations(&self, account_id: &str) -> AccountWide<Vec<Recommendation>> {
-        coh::list(&self.clients.cost_optimization_hub(), account_id).await
+    async fn recommendations(&self, account_id: &AccountId) -> AccountWide<Vec<Recommendation>> {
+        coh::list(&self.clients.cost_optimization_hub(), account_id.as_str()).await
     }
 }
 

@@ -39,8 +39,8 @@ pub trait AthenaConnector: Send + Sync {
 #[serde(deny_unknown_fields)]
 pub struct StartInput {
     pub run_id: String,
-    pub tenant_id: String,
-    pub account_id: String,
+    pub tenant_id: TenantId,
+    pub account_id: AccountId,
     /// Billing periods; default: last month and this one.
     #[serde(default)]
     pub from: Option<String>,
@@ -66,8 +66,8 @@ pub struct StartedQuery {
 #[serde(deny_unknown_fields)]
 pub struct Started {
     pub run_id: String,
-    pub tenant_id: String,
-    pub account_id: String,
+    pub tenant_id: TenantId,
+    pub account_id: AccountId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -105,8 +105,8 @@ pub struct Stopped {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Analysed {
     pub run_id: String,
-    pub tenant_id: String,
-    pub account_id: String,
+    pub tenant_id: TenantId,
+    pub account_id: AccountId,
     pub anomalies: usize,
     pub findings: usize,
     pub findings_opened: usize,
@@ -158,18 +158,21 @@ impl<S: CurStore> CurTasks<S> {
         Ok(out.expect("task outputs serialise"))
     }
 
-    async fn load(&self, run_id: &str, tenant: &str, account: &str) -> Result<(Tenant, Account), TaskError> {
+    async fn load(
+        &self,
+        run_id: &str,
+        tenant_id: &TenantId,
+        account_id: &AccountId,
+    ) -> Result<(Tenant, Account), TaskError> {
         if !crate::store::valid_run_id(run_id) {
             return Err(invalid("run_id", "1-80 of A-Z, a-z, 0-9, - and _"));
         }
-        let tenant_id = TenantId::parse(tenant).map_err(|e| invalid("tenant_id", e.message))?;
-        let account_id = AccountId::parse(account).map_err(|e| invalid("account_id", e.message))?;
         let tenant = self
             .store
-            .get_tenant(&tenant_id)
+            .get_tenant(tenant_id)
             .await?
             .ok_or_else(|| TaskError::AccountNotFound(format!("tenant {tenant_id} does not exist")))?;
-        let account = self.store.get_account(&tenant_id, &account_id).await?.ok_or_else(|| {
+        let account = self.store.get_account(tenant_id, account_id).await?.ok_or_else(|| {
             TaskError::AccountNotFound(format!("account {account_id} is not connected to {tenant_id}"))
         })?;
         if account.status != AccountStatus::Active {
@@ -319,21 +322,23 @@ impl<S: CurStore> CurTasks<S> {
         if !rates.is_empty() {
             self.store.save_rates(RateScope::Tenant(&tenant.id), &rates).await?;
         }
-        let mut findings: Vec<Finding> =
-            analysis.findings.iter().cloned().map(|f| waste_finding(f, &tenant.id, now)).collect();
-        findings.extend(analysis.anomalies.iter().map(|a| anomaly_finding(a, &tenant.id, now)));
         // Only this account's findings: the CUR of a management account covers members too.
-        findings.retain(|f| f.account_id == account.account_id.as_str());
+        let own = account.account_id.as_str();
+        let mut findings: Vec<Finding> = (analysis.findings.iter())
+            .filter(|f| f.account_id == own)
+            .map(|f| waste_finding(f.clone(), &tenant.id, &account.account_id, now))
+            .collect();
+        findings.extend(
+            (analysis.anomalies.iter())
+                .filter(|a| a.account_id == own)
+                .map(|a| anomaly_finding(a, &tenant.id, &account.account_id, now)),
+        );
         let summary = self.store.upsert_findings(&tenant.id, &findings).await?;
         let mut resolved = 0;
         let regions: BTreeSet<&str> = analysis.spend.iter().map(|r| r.region.as_str()).collect();
         for region in regions {
-            let scope = ResolveScope {
-                account_id: account.account_id.as_str(),
-                region,
-                rule_prefixes: WASTE_RULES,
-                seen_before: now,
-            };
+            let scope =
+                ResolveScope { account_id: &account.account_id, region, rule_prefixes: WASTE_RULES, seen_before: now };
             resolved += self.store.resolve_unseen(&tenant.id, &scope, now).await?.len();
         }
         Ok(Analysed {
@@ -351,7 +356,8 @@ impl<S: CurStore> CurTasks<S> {
     }
 }
 
-fn waste_finding(f: CurFinding, tenant: &TenantId, now: DateTime<Utc>) -> Finding {
+/// A CUR finding of `account` (the caller keeps only that account's rows).
+fn waste_finding(f: CurFinding, tenant: &TenantId, account: &AccountId, now: DateTime<Utc>) -> Finding {
     Finding {
         evidence: f.evidence,
         monthly_cost_usd: Some(f.monthly_cost),
@@ -359,12 +365,12 @@ fn waste_finding(f: CurFinding, tenant: &TenantId, now: DateTime<Utc>) -> Findin
         alternative: f.alternative,
         price_source: Some("cur".into()),
         confidence: Some(Confidence::Medium),
-        ..Finding::open(tenant.clone(), f.account_id, f.region, f.rule, f.resource_id, f.title, now)
+        ..Finding::open(tenant.clone(), account.clone(), f.region, f.rule, f.resource_id, f.title, now)
     }
 }
 
 /// An anomaly as a finding: keyed by service and day, so a re-run finds the same one.
-fn anomaly_finding(a: &Anomaly, tenant: &TenantId, now: DateTime<Utc>) -> Finding {
+fn anomaly_finding(a: &Anomaly, tenant: &TenantId, account: &AccountId, now: DateTime<Utc>) -> Finding {
     let what = match a.kind {
         AnomalyKind::Spike => "Spend spike",
         AnomalyKind::NewSeries => "New spend",
@@ -381,7 +387,7 @@ fn anomaly_finding(a: &Anomaly, tenant: &TenantId, now: DateTime<Utc>) -> Findin
         )],
         price_source: Some("cur".into()),
         confidence: Some(Confidence::Low),
-        ..Finding::open(tenant.clone(), a.account_id.clone(), "", ANOMALY_RULE, resource, title, now)
+        ..Finding::open(tenant.clone(), account.clone(), "", ANOMALY_RULE, resource, title, now)
     }
 }
 
@@ -415,8 +421,8 @@ mod tests {
     fn started(queries: Vec<StartedQuery>, state: Option<QueryState>) -> Started {
         Started {
             run_id: "run-1".into(),
-            tenant_id: "t-abcdefghijklmnop".into(),
-            account_id: "111122223333".into(),
+            tenant_id: TenantId::parse("t-abcdefghijklmnop").unwrap(),
+            account_id: AccountId::parse("111122223333").unwrap(),
             from: None,
             to: None,
             queries,
@@ -428,8 +434,8 @@ mod tests {
     fn each_task_payload_parses_into_its_variant_under_its_documented_name() {
         let start = StartInput {
             run_id: "run-1".into(),
-            tenant_id: "t-abcdefghijklmnop".into(),
-            account_id: "111122223333".into(),
+            tenant_id: TenantId::parse("t-abcdefghijklmnop").unwrap(),
+            account_id: AccountId::parse("111122223333").unwrap(),
             from: None,
             to: None,
         };

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::TenantId;
+use super::{AccountId, TenantId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -43,7 +43,7 @@ impl Confidence {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub tenant_id: TenantId,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub region: String,
     pub rule: String,
     pub resource_id: String,
@@ -84,7 +84,7 @@ impl Finding {
     /// struct-update syntax: `Finding { evidence, ..Finding::open(...) }`.
     pub fn open(
         tenant_id: TenantId,
-        account_id: impl Into<String>,
+        account_id: AccountId,
         region: impl Into<String>,
         rule: impl Into<String>,
         resource_id: impl Into<String>,
@@ -93,7 +93,7 @@ impl Finding {
     ) -> Self {
         Self {
             tenant_id,
-            account_id: account_id.into(),
+            account_id,
             region: region.into(),
             rule: rule.into(),
             resource_id: resource_id.into(),
@@ -138,7 +138,7 @@ pub struct Suppression {
     pub id: String,
     /// Limits the suppression to one AWS account.
     #[serde(default)]
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     #[serde(default)]
     pub rule: Option<String>,
     #[serde(default)]
@@ -158,7 +158,6 @@ impl Suppression {
     pub fn validate(&self) -> Result<(), super::InvalidInput> {
         let field_ok = |v: &Option<String>| v.as_deref().is_none_or(|s| !s.trim().is_empty() && s.len() <= 1024);
         for (name, v) in [
-            ("account_id", &self.account_id),
             ("rule", &self.rule),
             ("resource_id", &self.resource_id),
             ("tag_key", &self.tag_key),
@@ -193,12 +192,12 @@ impl Suppression {
     /// exactly, as AWS does.
     pub fn matches(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         rule: &str,
         resource_id: &str,
         tags: &std::collections::BTreeMap<String, String>,
     ) -> bool {
-        if self.account_id.as_deref().is_some_and(|a| a != account_id) {
+        if self.account_id.as_ref().is_some_and(|a| a != account_id) {
             return false;
         }
         if self.rule.as_deref().is_some_and(|r| r != rule) {
@@ -234,19 +233,20 @@ mod tests {
     fn suppressions_match_by_rule_and_resource_or_by_tag() {
         let tags = BTreeMap::from([("costradar".to_owned(), "ignore".to_owned())]);
         let none = BTreeMap::new();
+        let one = AccountId::parse("111111111111").unwrap();
         let by_resource = s(Some("ebs.unattached-volume"), Some("vol-1"), None, None);
-        assert!(by_resource.matches("1", "ebs.unattached-volume", "vol-1", &none));
-        assert!(!by_resource.matches("1", "ebs.gp2-to-gp3", "vol-1", &none), "another rule on the same volume");
-        assert!(!by_resource.matches("1", "ebs.unattached-volume", "vol-2", &none));
+        assert!(by_resource.matches(&one, "ebs.unattached-volume", "vol-1", &none));
+        assert!(!by_resource.matches(&one, "ebs.gp2-to-gp3", "vol-1", &none), "another rule on the same volume");
+        assert!(!by_resource.matches(&one, "ebs.unattached-volume", "vol-2", &none));
         let by_tag = s(None, None, Some("costradar"), Some("ignore"));
-        assert!(by_tag.matches("1", "eip.unassociated", "eipalloc-1", &tags));
-        assert!(!by_tag.matches("1", "eip.unassociated", "eipalloc-1", &none));
+        assert!(by_tag.matches(&one, "eip.unassociated", "eipalloc-1", &tags));
+        assert!(!by_tag.matches(&one, "eip.unassociated", "eipalloc-1", &none));
         let other_value = BTreeMap::from([("costradar".to_owned(), "keep".to_owned())]);
-        assert!(!by_tag.matches("1", "eip.unassociated", "eipalloc-1", &other_value));
-        assert!(s(None, None, Some("costradar"), None).matches("1", "x", "y", &other_value));
+        assert!(!by_tag.matches(&one, "eip.unassociated", "eipalloc-1", &other_value));
+        assert!(s(None, None, Some("costradar"), None).matches(&one, "x", "y", &other_value));
         let mut one_account = by_resource.clone();
-        one_account.account_id = Some("2".into());
-        assert!(!one_account.matches("1", "ebs.unattached-volume", "vol-1", &none));
+        one_account.account_id = Some(AccountId::parse("222222222222").unwrap());
+        assert!(!one_account.matches(&one, "ebs.unattached-volume", "vol-1", &none));
     }
 
     #[test]

@@ -268,12 +268,29 @@ pub const CUSTOMER_ROLE_NAME: &str = "CostradarReadOnly";
 /// touches the read-only role.
 pub const ENRICHMENT_ROLE_NAME: &str = "CostradarRealtimeEnrichment";
 
+/// A parse error as serde reports it: serde prefixes the field's path, so the message alone.
+trait Bare {
+    fn bare(self) -> String;
+}
+
+impl Bare for InvalidInput {
+    fn bare(self) -> String {
+        self.message
+    }
+}
+
+impl Bare for RoleArnError {
+    fn bare(self) -> String {
+        self.to_string()
+    }
+}
+
 macro_rules! string_conversions {
     ($($ty:ty => $parse:expr),* $(,)?) => {$(
         impl TryFrom<String> for $ty {
             type Error = String;
             fn try_from(s: String) -> Result<Self, String> {
-                $parse(&s).map_err(|e| e.to_string())
+                $parse(&s).map_err(Bare::bare)
             }
         }
         impl From<$ty> for String {

@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::{AccountId, TenantId};
+
 /// `complete`: every call succeeded, so findings not seen are resolved. `partial`: something
 /// failed, so nothing is resolved (absence proves nothing). `failed`: nothing usable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -79,8 +81,8 @@ pub struct AccountFailure {
 /// The `scan_account` output, and what the run record keeps per account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountRun {
-    pub tenant_id: String,
-    pub account_id: String,
+    pub tenant_id: TenantId,
+    pub account_id: AccountId,
     pub status: ScanStatus,
     #[serde(default)]
     pub regions: Vec<RegionRun>,
@@ -133,7 +135,7 @@ impl AccountRun {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunRecord {
     pub run_id: String,
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub finished_at: DateTime<Utc>,
     pub accounts: Vec<AccountRun>,
     pub complete: u32,
@@ -153,12 +155,12 @@ pub struct RunRecord {
 
 impl RunRecord {
     /// Counts from the accounts.
-    pub fn new(run_id: &str, tenant_id: &str, accounts: Vec<AccountRun>, finished_at: DateTime<Utc>) -> Self {
+    pub fn new(run_id: &str, tenant_id: &TenantId, accounts: Vec<AccountRun>, finished_at: DateTime<Utc>) -> Self {
         let count = |s| accounts.iter().filter(|a| a.status == s).count() as u32;
         let curs = || accounts.iter().filter_map(|a| a.cur.as_ref());
         Self {
             run_id: run_id.to_owned(),
-            tenant_id: tenant_id.to_owned(),
+            tenant_id: tenant_id.clone(),
             finished_at,
             complete: count(ScanStatus::Complete),
             partial: count(ScanStatus::Partial),
@@ -200,7 +202,7 @@ mod tests {
 
     #[test]
     fn step_functions_catch_output_reads_as_a_failed_account() {
-        let v = serde_json::json!({"tenant_id": "t-1", "account_id": "123456789012", "status": "failed",
+        let v = serde_json::json!({"tenant_id": "t-aaaaaaaaaaaaaaaa", "account_id": "123456789012", "status": "failed",
             "error": {"Error": "AccountRevoked", "Cause": "{\"errorMessage\": \"denied\"}"}});
         let a: AccountRun = serde_json::from_value(v).unwrap();
         assert_eq!(a.error.unwrap().error_type, "AccountRevoked");
@@ -210,7 +212,7 @@ mod tests {
     #[test]
     fn the_cur_part_of_map_items_adds_up_in_the_run_record() {
         let item = |cur: serde_json::Value| {
-            let mut v = serde_json::json!({"tenant_id": "t-1", "account_id": "123456789012", "status": "complete",
+            let mut v = serde_json::json!({"tenant_id": "t-aaaaaaaaaaaaaaaa", "account_id": "123456789012", "status": "complete",
                 "regions": [], "findings_opened": 1, "findings_resolved": 0});
             if !cur.is_null() {
                 v["cur"] = cur;
@@ -220,7 +222,7 @@ mod tests {
         // fetch_and_analyse outputs (with fields the record does not keep), a caught CUR failure,
         // and an account without CUR settings.
         let analysed = |bytes: u64, cost: &str| {
-            serde_json::json!({"run_id": "r", "tenant_id": "t-1", "account_id": "123456789012", "anomalies": 2,
+            serde_json::json!({"run_id": "r", "tenant_id": "t-aaaaaaaaaaaaaaaa", "account_id": "123456789012", "anomalies": 2,
                 "findings": 3, "findings_opened": 3, "findings_resolved": 1, "rates": 4,
                 "bytes_scanned": bytes, "query_cost_usd": cost})
         };
@@ -231,7 +233,7 @@ mod tests {
             item(serde_json::Value::Null),
         ];
         assert_eq!(accounts[2].cur.as_ref().unwrap().error.as_ref().unwrap().error_type, "QueryFailed");
-        let r = RunRecord::new("r", "t-1", accounts, Utc::now());
+        let r = RunRecord::new("r", &TenantId::parse("t-aaaaaaaaaaaaaaaa").unwrap(), accounts, Utc::now());
         assert_eq!(r.athena_bytes_scanned, 1_000_005_000);
         assert_eq!(r.athena_cost_usd, Decimal::new(5134, 6));
         assert_eq!(r.cur_failed, 1);

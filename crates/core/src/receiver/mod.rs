@@ -288,7 +288,7 @@ impl Receiver {
                 };
             }
         };
-        let account_id = AccountId::parse(&ev.account).expect("classify validated the account");
+        let account_id = ev.account.clone();
         let account = match self
             .cached(
                 &self.accounts,
@@ -399,7 +399,7 @@ impl Receiver {
                 actor: ev.actor.arn.clone(),
                 source_event: Some(ev.id.clone()),
                 price_source: priced.price_source.map(str::to_owned),
-                ..Finding::open(tenant.id.clone(), &*ev.account, &*ev.region, f.rule, resource, &*f.title, now)
+                ..Finding::open(tenant.id.clone(), ev.account.clone(), &*ev.region, f.rule, resource, &*f.title, now)
             }
         });
         let mut stored = serde_json::to_value(&priced).expect("priced event serialises");

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::domain::event::{classify, Classified, Envelope, EventKind};
 use crate::domain::money::cents;
-use crate::domain::InvalidInput;
+use crate::domain::{AccountId, InvalidInput};
 use crate::pricing::model::{estimate, Estimate};
 use crate::pricing::PriceBook;
 use crate::rules::realtime::{evaluate, RealtimeFinding};
@@ -41,7 +41,7 @@ pub struct AlternativeView {
 pub struct PricedEvent {
     pub event_id: String,
     pub kind: EventKind,
-    pub account: String,
+    pub account: AccountId,
     pub region: String,
     /// The CloudTrail identity that made the change, when the event says.
     pub actor: Option<String>,

@@ -9,7 +9,7 @@ use super::facts::Tags;
 use crate::domain::finding::{Confidence, Finding};
 use crate::domain::money::cents;
 use crate::domain::settings::ScanSettings;
-use crate::domain::TenantId;
+use crate::domain::{AccountId, TenantId};
 use crate::pricing::{PriceBook, PriceSource, Sku, HOURS_PER_MONTH};
 
 /// A finding as a rule drafts it.
@@ -78,7 +78,7 @@ impl Draft {
         REMOVALS.contains(&self.rule.as_str()) || matches!(self.rule.as_str(), "coh.stop" | "coh.delete")
     }
 
-    pub fn into_finding(self, tenant: &TenantId, account_id: &str, now: DateTime<Utc>) -> Finding {
+    pub fn into_finding(self, tenant: &TenantId, account_id: &AccountId, now: DateTime<Utc>) -> Finding {
         Finding {
             evidence: self.evidence,
             monthly_cost_usd: self.monthly_cost_usd.map(cents),
@@ -89,7 +89,15 @@ impl Draft {
             confidence: Some(self.confidence),
             fix_command: Some(self.fix_command),
             savings_included_in: self.savings_included_in,
-            ..Finding::open(tenant.clone(), account_id, self.region, self.rule, self.resource_id, self.title, now)
+            ..Finding::open(
+                tenant.clone(),
+                account_id.clone(),
+                self.region,
+                self.rule,
+                self.resource_id,
+                self.title,
+                now,
+            )
         }
     }
 }

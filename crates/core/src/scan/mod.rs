@@ -27,7 +27,7 @@ use crate::access::AssumeError;
 use crate::domain::finding::{Finding, FindingStatus, Suppression};
 use crate::domain::scan_run::{AccountRun, ActionError, RegionRun, ScanStatus, MAX_ERRORS_PER_REGION};
 use crate::domain::settings::ScanSettings;
-use crate::domain::{ExternalId, RoleArn, TenantId};
+use crate::domain::{AccountId, ExternalId, RoleArn, TenantId};
 use crate::pricing::{PriceBook, RateTable};
 use crate::rules::draft::{Ctx, Draft};
 use crate::rules::facts::{Recommendation, RegionInventory};
@@ -100,7 +100,7 @@ pub struct MetricsWindow {
 pub trait AccountSession: Send + Sync {
     async fn enabled_regions(&self) -> AccountWide<Vec<String>>;
     async fn scan_region(&self, region: &str, window: &MetricsWindow) -> RegionScan;
-    async fn recommendations(&self, account_id: &str) -> AccountWide<Vec<Recommendation>>;
+    async fn recommendations(&self, account_id: &AccountId) -> AccountWide<Vec<Recommendation>>;
 }
 
 /// Opens sessions: assumes the customer's role.
@@ -114,7 +114,7 @@ pub trait SessionOpener: Send + Sync {
 pub struct Target<'a> {
     pub tenant_id: &'a TenantId,
     pub external_id: &'a ExternalId,
-    pub account_id: &'a str,
+    pub account_id: &'a AccountId,
     pub role_arn: &'a RoleArn,
     /// Empty: every enabled region.
     pub regions: &'a [String],
@@ -211,7 +211,7 @@ impl Scanner {
         recs: &[Recommendation],
     ) -> Result<(Vec<RegionRun>, Vec<Finding>), ScanError> {
         let book = PriceBook { tenant: None, price_list: None, snapshot: &self.snapshot };
-        let ctx = Ctx { book: &book, settings, now, account_id: target.account_id };
+        let ctx = Ctx { book: &book, settings, now, account_id: target.account_id.as_str() };
         let mut drafts: Vec<Draft> = Vec::new();
         let mut region_runs: Vec<RegionRun> = Vec::new();
         for region in regions {
@@ -443,8 +443,8 @@ fn account_run(
     let mut all = vec![global];
     all.extend(region_runs);
     AccountRun {
-        tenant_id: target.tenant_id.to_string(),
-        account_id: target.account_id.to_owned(),
+        tenant_id: target.tenant_id.clone(),
+        account_id: target.account_id.clone(),
         status: AccountRun::status_of(&all[1..]).max_with(all[0].status),
         findings_opened: all.iter().map(|r| r.findings_opened).sum(),
         findings_resolved: all.iter().map(|r| r.findings_resolved).sum(),

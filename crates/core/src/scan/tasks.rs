@@ -29,8 +29,8 @@ pub const MAX_ACCOUNT_RUN_BYTES: usize = 4_000;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DueAccount {
-    pub tenant_id: String,
-    pub account_id: String,
+    pub tenant_id: TenantId,
+    pub account_id: AccountId,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,8 +83,8 @@ pub struct ListDueAccountsInput {
 #[serde(deny_unknown_fields)]
 pub struct ScanAccountInput {
     pub run_id: String,
-    pub tenant_id: String,
-    pub account_id: String,
+    pub tenant_id: TenantId,
+    pub account_id: AccountId,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,8 +181,7 @@ impl ScanTasks {
                             .iter()
                             .filter(|a| a.status == AccountStatus::Active && a.next_scan_at.is_none_or(|n| n <= now))
                             .map(|a| {
-                                let account =
-                                    DueAccount { tenant_id: t.id.to_string(), account_id: a.account_id.to_string() };
+                                let account = DueAccount { tenant_id: t.id.clone(), account_id: a.account_id.clone() };
                                 (a.next_scan_at, account)
                             }),
                     );
@@ -209,15 +208,18 @@ impl ScanTasks {
 
     /// Scans one account and schedules its next scan. AccessDenied on AssumeRole marks the
     /// account revoked and is the error `AccountRevoked`.
-    pub async fn scan_account(&self, run: &str, tenant_id: &str, account_id: &str) -> Result<AccountRun, TaskError> {
+    pub async fn scan_account(
+        &self,
+        run: &str,
+        tenant_id: &TenantId,
+        account_id: &AccountId,
+    ) -> Result<AccountRun, TaskError> {
         run_id(run)?;
-        let tenant_id = TenantId::parse(tenant_id).map_err(invalid)?;
-        let account_id = AccountId::parse(account_id).map_err(invalid)?;
         let tenant =
-            self.store.get_tenant(&tenant_id).await?.filter(|t| t.status == TenantStatus::Active).ok_or_else(|| {
+            self.store.get_tenant(tenant_id).await?.filter(|t| t.status == TenantStatus::Active).ok_or_else(|| {
                 TaskError::AccountNotFound(format!("tenant {tenant_id} does not exist or was deleted"))
             })?;
-        let account = self.store.get_account(&tenant_id, &account_id).await?.ok_or_else(|| {
+        let account = self.store.get_account(tenant_id, account_id).await?.ok_or_else(|| {
             TaskError::AccountNotFound(format!("account {account_id} is not connected to {tenant_id}"))
         })?;
         if !account.is_usable() {
@@ -229,22 +231,22 @@ impl ScanTasks {
         let settings = tenant.scan_settings.clone().unwrap_or_default();
         let now = self.clock.now();
         let target = Target {
-            tenant_id: &tenant_id,
+            tenant_id,
             external_id: &tenant.external_id,
-            account_id: account_id.as_str(),
+            account_id,
             role_arn: &account.role_arn,
             regions: &account.regions,
         };
         let result = match self.scanner.scan(&target, &settings, now).await {
             Ok(AccountScan { run, .. }) => run,
             Err(ScanError::Revoked(why)) => {
-                self.mark_revoked(&tenant_id, &account_id, &why, now).await?;
+                self.mark_revoked(tenant_id, account_id, &why, now).await?;
                 return Err(TaskError::AccountRevoked(format!("AssumeRole into {account_id} was denied: {why}")));
             }
             Err(ScanError::Transient(why)) => return Err(TaskError::Transient(why)),
-            Err(e @ ScanError::NoRegions(_)) => failed_run(&tenant_id, &account_id, "NoRegions", &e.to_string()),
+            Err(e @ ScanError::NoRegions(_)) => failed_run(tenant_id, account_id, "NoRegions", &e.to_string()),
         };
-        self.schedule_next(&tenant_id, &account_id, now + chrono::Duration::hours(settings.scan_interval_hours.into()))
+        self.schedule_next(tenant_id, account_id, now + chrono::Duration::hours(settings.scan_interval_hours.into()))
             .await?;
         Ok(fit_account(result))
     }
@@ -286,10 +288,8 @@ impl ScanTasks {
     /// Writes one run record per tenant and returns the run's totals.
     pub async fn finish_run(&self, run: &str, results: Vec<AccountRun>) -> Result<RunTotals, TaskError> {
         run_id(run)?;
-        let mut by_tenant: BTreeMap<String, Vec<AccountRun>> = BTreeMap::new();
+        let mut by_tenant: BTreeMap<TenantId, Vec<AccountRun>> = BTreeMap::new();
         for r in results {
-            TenantId::parse(&r.tenant_id).map_err(|e| invalid(format!("results: {e}")))?;
-            AccountId::parse(&r.account_id).map_err(|e| invalid(format!("results: {e}")))?;
             by_tenant.entry(r.tenant_id.clone()).or_default().push(r);
         }
         let now = self.clock.now();
@@ -317,8 +317,7 @@ impl ScanTasks {
             totals.cur_failed += record.cur_failed;
             totals.athena_bytes_scanned += record.athena_bytes_scanned;
             athena_cost += record.athena_cost_usd;
-            let tenant_id = TenantId::parse(&tenant).map_err(invalid)?;
-            self.store.save_run(&tenant_id, &record, now + chrono::Duration::days(RUN_RETENTION_DAYS)).await?;
+            self.store.save_run(&tenant, &record, now + chrono::Duration::days(RUN_RETENTION_DAYS)).await?;
         }
         totals.athena_cost_usd = format!("{:.6}", athena_cost.round_dp(6));
         Ok(totals)
@@ -374,8 +373,8 @@ fn shrink<T: Serialize>(mut v: T, max: usize, steps: &[fn(&mut T)]) -> T {
 
 fn failed_run(tenant: &TenantId, account: &AccountId, error_type: &str, message: &str) -> AccountRun {
     AccountRun {
-        tenant_id: tenant.to_string(),
-        account_id: account.to_string(),
+        tenant_id: tenant.clone(),
+        account_id: account.clone(),
         status: ScanStatus::Failed,
         regions: vec![RegionRun {
             region: GLOBAL.into(),
@@ -449,8 +448,8 @@ mod tests {
 
     fn account(regions: Vec<RegionRun>) -> AccountRun {
         AccountRun {
-            tenant_id: "t-1".into(),
-            account_id: "111122223333".into(),
+            tenant_id: TenantId::parse("t-aaaaaaaaaaaaaaaa").unwrap(),
+            account_id: AccountId::parse("111122223333").unwrap(),
             status: AccountRun::status_of(&regions),
             findings_opened: regions.iter().map(|r| r.findings_opened).sum(),
             findings_resolved: 0,
@@ -522,11 +521,11 @@ mod tests {
                 ScanTask::ListDueAccounts(ListDueAccountsInput { run_id: run("run-1") }),
             ),
             (
-                json!({"task": "scan_account", "run_id": "run-1", "tenant_id": "t-1", "account_id": "111122223333"}),
+                json!({"task": "scan_account", "run_id": "run-1", "tenant_id": "t-aaaaaaaaaaaaaaaa", "account_id": "111122223333"}),
                 ScanTask::ScanAccount(ScanAccountInput {
                     run_id: run("run-1"),
-                    tenant_id: "t-1".into(),
-                    account_id: "111122223333".into(),
+                    tenant_id: TenantId::parse("t-aaaaaaaaaaaaaaaa").unwrap(),
+                    account_id: AccountId::parse("111122223333").unwrap(),
                 }),
             ),
             (
@@ -550,7 +549,7 @@ mod tests {
         // `Error` and `Cause`).
         let scanned = account(vec![region("us-east-1", ScanStatus::Partial, 1)]);
         let payload = json!({"task": "finish_run", "run_id": "run-1", "results": [scanned,
-            {"tenant_id": "t-1", "account_id": "444455556666", "status": "failed",
+            {"tenant_id": "t-aaaaaaaaaaaaaaaa", "account_id": "444455556666", "status": "failed",
              "error": {"Error": "AccountRevoked", "Cause": "denied"}}]});
         let ScanTask::FinishRun(p) = ScanTask::parse(&payload).unwrap() else { panic!("not finish_run") };
         assert_eq!(p.results[0], scanned);
@@ -559,14 +558,14 @@ mod tests {
 
     #[test]
     fn malformed_payloads_are_invalid_input_naming_what_is_wrong() {
-        let scan = json!({"task": "scan_account", "run_id": "r1", "tenant_id": "t-1", "account_id": "111122223333"});
+        let scan = json!({"task": "scan_account", "run_id": "r1", "tenant_id": "t-aaaaaaaaaaaaaaaa", "account_id": "111122223333"});
         let with = |k: &str, v: Value| {
             let mut p = scan.clone();
             p[k] = v;
             p
         };
         let finish = |results: Value| json!({"task": "finish_run", "run_id": "r1", "results": results});
-        let result = json!({"tenant_id": "t-1", "account_id": "111122223333", "status": "complete",
+        let result = json!({"tenant_id": "t-aaaaaaaaaaaaaaaa", "account_id": "111122223333", "status": "complete",
             "regions": [{"region": "us-east-1", "status": "complete", "api_calls": 1, "errors": [],
                 "duration_ms": 5, "findings_opened": 0, "findings_resolved": 0}]});
         let mut extra_in_region = result.clone();
@@ -600,11 +599,15 @@ mod tests {
             (json!({"task": "list_due_accounts", "run_id": 5}), "run_id: invalid type: integer `5`, expected a string"),
             (json!({"task": "list_due_accounts", "run_id": null}), "run_id: invalid type: null"),
             (with("account_id", json!(111122223333u64)), "account_id: invalid type: integer `111122223333`"),
-            (with("tenant_id", json!({"id": "t-1"})), "tenant_id: invalid type: map"),
+            (with("tenant_id", json!({"id": "t-aaaaaaaaaaaaaaaa"})), "tenant_id: invalid type: map"),
+            // Ids are parsed where they enter: a malformed one never reaches the store.
+            (with("tenant_id", json!("t-1")), "tenant_id: a tenant id is 't-' followed by 16"),
+            (with("account_id", json!("1111-2222-3333")), "account_id: an AWS account id is exactly 12 digits"),
+            (finish(json!([{"tenant_id": "t-aaaaaaaaaaaaaaaa", "account_id": "TENANT#x", "status": "failed"}])), "results[0].account_id: an AWS account id"),
             (finish(json!({})), "results: invalid type: map, expected a sequence"),
-            (finish(json!([result, {"tenant_id": "t-1", "account_id": "1", "status": "great"}])), "results[1].status: unknown variant `great`"),
-            (finish(json!([{"tenant_id": "t-1", "account_id": "1"}])), "results[0].status: missing field `status`"),
-            (finish(json!([{"tenant_id": "t-1", "account_id": "1", "status": "failed", "findings_opened": -1}])), "results[0].findings_opened: invalid value: integer `-1`"),
+            (finish(json!([result, {"tenant_id": "t-aaaaaaaaaaaaaaaa", "account_id": "111122223333", "status": "great"}])), "results[1].status: unknown variant `great`"),
+            (finish(json!([{"tenant_id": "t-aaaaaaaaaaaaaaaa", "account_id": "111122223333"}])), "results[0].status: missing field `status`"),
+            (finish(json!([{"tenant_id": "t-aaaaaaaaaaaaaaaa", "account_id": "111122223333", "status": "failed", "findings_opened": -1}])), "results[0].findings_opened: invalid value: integer `-1`"),
             (json!({"task": "refresh_price_list", "regions": "us-east-1"}), "regions: invalid type: string \"us-east-1\", expected a sequence"),
             (json!({"task": "refresh_price_list", "regions": [1]}), "regions[0]: invalid type: integer `1`"),
         ] {

@@ -67,7 +67,7 @@ impl AccountSession for Session {
         }
     }
 
-    async fn recommendations(&self, _: &str) -> AccountWide<Vec<Recommendation>> {
+    async fn recommendations(&self, _: &AccountId) -> AccountWide<Vec<Recommendation>> {
         AccountWide { value: Some(vec![]), api_calls: 1, errors: vec![] }
     }
 }
@@ -127,7 +127,7 @@ impl Fixture {
         let target = Target {
             tenant_id: &self.tenant,
             external_id: &self.external_id,
-            account_id: "111122223333",
+            account_id: &AccountId::parse("111122223333").unwrap(),
             role_arn: &self.role,
             regions,
         };
@@ -220,7 +220,7 @@ async fn suppressed_findings_are_stored_as_such_and_not_opened() {
         },
         Suppression {
             id: "by-tag".into(),
-            account_id: Some("111122223333".into()),
+            account_id: Some(AccountId::parse("111122223333").unwrap()),
             rule: None,
             resource_id: None,
             tag_key: Some("costradar".into()),

@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 use super::{Page, PageRequest, StoreError};
 use crate::domain::finding::{Finding, Suppression};
 use crate::domain::scan_run::RunRecord;
-use crate::domain::TenantId;
+use crate::domain::{AccountId, TenantId};
 
 /// What an upsert did, by finding key.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -41,7 +41,7 @@ pub struct UpsertSummary {
 /// Which findings to resolve.
 #[derive(Clone, Debug)]
 pub struct ResolveScope<'a> {
-    pub account_id: &'a str,
+    pub account_id: &'a AccountId,
     pub region: &'a str,
     /// Only findings whose rule starts with one of these.
     pub rule_prefixes: &'a [&'a str],
@@ -65,7 +65,7 @@ pub trait FindingStore: Send + Sync {
     async fn list_findings(
         &self,
         tenant: &TenantId,
-        account_id: Option<&str>,
+        account_id: Option<&AccountId>,
         page: &PageRequest,
     ) -> Result<Page<Finding>, StoreError>;
     /// Creates or replaces a suppression (by id). Validate it first.
@@ -86,7 +86,7 @@ pub trait ObservationStore: Send + Sync {
     async fn observe(
         &self,
         tenant: &TenantId,
-        account_id: &str,
+        account_id: &AccountId,
         region: &str,
         condition: &str,
         present: &[String],
@@ -143,7 +143,7 @@ impl UpsertSummary {
 /// Whether a stored finding is resolved by a complete run.
 pub fn resolvable(f: &Finding, scope: &ResolveScope<'_>) -> bool {
     use crate::domain::finding::FindingStatus::*;
-    f.account_id == scope.account_id
+    &f.account_id == scope.account_id
         && f.region == scope.region
         && matches!(f.status, Open | Suppressed)
         && f.last_seen < scope.seen_before
@@ -153,8 +153,11 @@ pub fn resolvable(f: &Finding, scope: &ResolveScope<'_>) -> bool {
 /// Resource ids may hold `#` (log group names); the key ends with the resource, so only the
 /// account and rule must not. Refuses findings whose key would be ambiguous.
 pub fn check_finding(f: &Finding) -> Result<(), StoreError> {
-    if f.account_id.contains('#') || f.rule.contains('#') || f.rule.is_empty() || f.resource_id.is_empty() {
-        return Err(StoreError::Corrupt(format!("finding key parts must not be empty or contain '#': {}", f.key())));
+    if f.rule.contains('#') || f.rule.is_empty() || f.resource_id.is_empty() {
+        return Err(StoreError::Corrupt(format!(
+            "finding key parts must not be empty or contain '#' (the account id cannot): {}",
+            f.key()
+        )));
     }
     Ok(())
 }

@@ -61,7 +61,7 @@ pub fn finding_sk(key: &str) -> String {
 }
 
 /// All findings of one account: `FINDING#<account>#`.
-pub fn findings_of_account(account: &str) -> String {
+pub fn findings_of_account(account: &AccountId) -> String {
     format!("{FINDING_PREFIX}{account}#")
 }
 
@@ -74,7 +74,7 @@ pub fn suppression_sk(id: &str) -> String {
 }
 
 /// `OBS#<account>#<region>#<condition>#`: what one scan of a region remembers for a condition.
-pub fn observations_prefix(account: &str, region: &str, condition: &str) -> String {
+pub fn observations_prefix(account: &AccountId, region: &str, condition: &str) -> String {
     format!("{OBSERVATION_PREFIX}{account}#{region}#{condition}#")
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json_borrow::Value as Json;
 
-use super::InvalidInput;
+use super::{AccountId, InvalidInput};
 
 mod ebs;
 mod ec2;
@@ -264,7 +264,7 @@ impl EndpointVariant {
 pub struct Classified {
     pub id: String,
     pub kind: EventKind,
-    pub account: String,
+    pub account: AccountId,
     pub region: String,
     pub time: Option<chrono::DateTime<chrono::Utc>>,
     pub detail_type: String,
@@ -435,7 +435,7 @@ pub fn classify(e: &Envelope) -> Result<Classified, InvalidInput> {
         return Err(InvalidInput::new("id", "an EventBridge event id is 1 to 128 letters, digits and dashes"));
     }
     let account = e.account.as_deref().ok_or_else(|| InvalidInput::new("account", "missing"))?;
-    super::AccountId::parse(account)
+    let account = AccountId::parse(account)
         .map_err(|_| InvalidInput::new("account", "an AWS account id is exactly 12 digits"))?;
     let region = e.region.as_deref().ok_or_else(|| InvalidInput::new("region", "missing"))?;
     super::parse_region("region", region)?;
@@ -493,7 +493,7 @@ pub fn classify(e: &Envelope) -> Result<Classified, InvalidInput> {
     Ok(Classified {
         id: id.to_owned(),
         kind,
-        account: account.to_owned(),
+        account,
         region: region.to_owned(),
         time: e.time,
         detail_type: e.detail_type.clone(),

@@ -58,7 +58,7 @@ impl FindingStore for MemoryStore {
     async fn list_findings(
         &self,
         tenant: &TenantId,
-        account_id: Option<&str>,
+        account_id: Option<&AccountId>,
         req: &PageRequest,
     ) -> Result<Page<Finding>, StoreError> {
         let limit = req.limit().map_err(|_| StoreError::InvalidCursor)?;
@@ -108,7 +108,7 @@ impl ObservationStore for MemoryStore {
     async fn observe(
         &self,
         tenant: &TenantId,
-        account_id: &str,
+        account_id: &AccountId,
         region: &str,
         condition: &str,
         present: &[String],
