@@ -211,7 +211,7 @@ pub async fn analyze(args: AnalyzeArgs, endpoint_url: Option<&str>) -> ExitCode 
             "report_json": json_path.display().to_string(),
             "report_html": html_path.display().to_string(),
             "period": { "from": range.from.to_string(), "to": range.to.to_string() },
-            "billed_cost": report.totals.billed_cost,
+            "billed_cost_usd": report.totals.billed_cost_usd,
             "findings": report.findings.len(),
             "anomalies": report.anomalies.len(),
             "queries": analysis.queries.len(),

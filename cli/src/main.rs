@@ -101,8 +101,7 @@ async fn events(cmd: EventCommand) -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let snapshot = costradar_core::pricing::snapshot::bundled().expect("the bundled snapshot parses (tested)");
-            let book = costradar_core::pricing::PriceBook { tenant: None, price_list: None, snapshot: &snapshot };
+            let book = costradar_core::pricing::PriceBook::bundled_only(costradar_core::pricing::bundled());
             match costradar_core::receiver::price::price_event(&body, &book, &Default::default(), threshold_usd) {
                 Ok(priced) => {
                     println!("{}", serde_json::to_string_pretty(&priced).expect("JSON"));

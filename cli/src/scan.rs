@@ -29,7 +29,6 @@ use costradar_core::domain::finding::Finding;
 use costradar_core::domain::money::usd;
 use costradar_core::domain::settings::{ScanSettings, MAX_SETTINGS_BYTES};
 use costradar_core::domain::{parse_regions, AccountId, ExternalId, InvalidInput, RoleArn, TenantId};
-use costradar_core::pricing::snapshot;
 use costradar_core::scan::{ScanError, Scanner, Target};
 use costradar_core::store::MemoryStore;
 use rust_decimal::Decimal;
@@ -144,8 +143,7 @@ pub async fn run(args: ScanArgs, sdk: &costradar_aws::SdkConfig) -> ExitCode {
         }
     };
     let opener = AwsSessionOpener::new(Arc::new(StsRoleAssumer::from_sdk(sdk)), sdk.clone());
-    let snapshot = Arc::new(snapshot::bundled().expect("the bundled snapshot parses (tested)"));
-    let scanner = Scanner::new(Arc::new(opener), Arc::new(MemoryStore::new()), snapshot);
+    let scanner = Scanner::new(Arc::new(opener), Arc::new(MemoryStore::new()), costradar_core::pricing::bundled());
     // The session name carries a tenant id; a CLI run has none of its own.
     let tenant = TenantId::generate();
     let target = Target {

@@ -123,7 +123,8 @@ def test_cur_findings_and_anomalies_match_the_generator_s_ground_truth(run):
     assert spikes <= detected, f"missed anomalies: {sorted(spikes - detected)}"
     # report.json rounds to the cent half away from zero (Python's ROUND_HALF_UP), see domain/money.rs.
     cents = Decimal(truth["total_billed"]).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    assert Decimal(report["totals"]["billed_cost"]) == cents
+    assert report["schema_version"] == 2, "contract v2: every money field ends in _usd"
+    assert report["totals"]["billed_cost_usd"] == str(cents), "a decimal string to the cent"
     assert run["summary"]["anomalies"] == len(report["anomalies"])
     cur_rules = {r["rule"]: r for r in run["summary"]["findings_by_rule"] if r["source"] == "CUR"}
     assert sum(r["count"] for r in cur_rules.values()) == len(report["findings"])

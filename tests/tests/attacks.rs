@@ -240,7 +240,6 @@ mod receiver {
     use super::*;
     use aws_sdk_dynamodb::types::AttributeValue;
     use costradar_core::domain::event::MAX_IDS_PER_EVENT;
-    use costradar_core::pricing::snapshot;
     use costradar_core::receiver::Receiver;
     use costradar_core::store::{EventStore, StoreError};
 
@@ -257,7 +256,7 @@ mod receiver {
         let tenant = w.svc.create_tenant("Acme").await.unwrap().tenant;
         let (_, token) = w.onboard_with_token(&tenant, "123456789012", &stack("123456789012", "s")).await;
         let receiver =
-            Receiver::new(Arc::new(w.store.clone()), Arc::new(snapshot::bundled().unwrap()), Arc::new(SystemClock));
+            Receiver::new(Arc::new(w.store.clone()), costradar_core::pricing::bundled(), Arc::new(SystemClock));
         Endpoint { store: w.store, receiver, tenant, token }
     }
 
@@ -324,7 +323,7 @@ mod receiver {
         assert_ne!(payer_token, member_token, "one token per account");
         let looked = Arc::new(LookedInto::default());
         let receiver =
-            Receiver::new(Arc::new(w.store.clone()), Arc::new(snapshot::bundled().unwrap()), Arc::new(SystemClock))
+            Receiver::new(Arc::new(w.store.clone()), costradar_core::pricing::bundled(), Arc::new(SystemClock))
                 .with_enricher(looked.clone());
         let post = |token: &str, account: &str, ev: Value| {
             let mut ev = ev;
@@ -512,14 +511,14 @@ mod money {
         // Read the stored rates on every event (no warm cache).
         let receiver = costradar_core::receiver::Receiver::new(
             Arc::new(e.store.clone()),
-            Arc::new(costradar_core::pricing::snapshot::bundled().unwrap()),
+            costradar_core::pricing::bundled(),
             Arc::new(SystemClock),
         )
         .with_cache_ttl(std::time::Duration::ZERO);
         let e = receiver::Endpoint { receiver, ..e };
         for (i, usd) in [Decimal::MAX, Decimal::MIN, Decimal::from(-5), Decimal::from(20_000)].into_iter().enumerate() {
             let mut rates = RateTable::default();
-            let sku = Sku::Ec2Instance { instance_type: "m5.2xlarge".into() };
+            let sku = Sku::ec2("m5.2xlarge");
             rates.insert("us-east-1", sku, Rate { usd, source: PriceSource::TenantRates, as_of: "2026-11-30".into() });
             e.store.save_rates(RateScope::Tenant(&e.tenant.id), &rates).await.unwrap();
             let items = json!({"items": [{"instanceId": "i-0123456789abcdef0", "instanceType": "m5.2xlarge"}]});
@@ -534,7 +533,7 @@ mod money {
             // The snapshot's $0.384/h, not the planted rate: 0.384 × 730.
             let stored = e.stored(&format!("money-{i}")).await;
             assert_eq!(stored["monthly_cost_usd"], "280.32", "{usd}: {stored}");
-            assert_eq!(stored["price_source"], "snapshot", "{usd}");
+            assert_eq!(stored["price_source"], "bundled", "{usd}");
         }
     }
 
@@ -567,7 +566,7 @@ mod money {
                         Ok(a) => {
                             format!(
                                 "billed {}",
-                                costradar_core::report::build(&a, "focus", Some("1.0")).totals.billed_cost
+                                costradar_core::report::build(&a, "focus", Some("1.0")).totals.billed_cost_usd
                             )
                         }
                         Err(e) => format!("refused: {e}"),
@@ -599,7 +598,7 @@ async fn token_rotation_is_idempotent_and_revocation_is_immediate() {
     );
     let receiver = costradar_core::receiver::Receiver::new(
         Arc::new(e.store.clone()),
-        Arc::new(costradar_core::pricing::snapshot::bundled().unwrap()),
+        costradar_core::pricing::bundled(),
         Arc::new(SystemClock),
     )
     .with_cache_ttl(std::time::Duration::ZERO);
@@ -669,7 +668,7 @@ async fn unknown_tenants_and_floods_are_bounded() {
     let e = receiver::endpoint().await;
     let receiver = costradar_core::receiver::Receiver::new(
         Arc::new(e.store.clone()),
-        Arc::new(costradar_core::pricing::snapshot::bundled().unwrap()),
+        costradar_core::pricing::bundled(),
         Arc::new(SystemClock),
     )
     .with_rate_limit(5.0, 10.0)

@@ -169,15 +169,15 @@ async fn every_query_matches_the_ground_truth_to_the_cent() {
 
     // The report's totals are the ground truth's.
     let report = costradar_core::report::build(&a, "sample", None);
-    assert_eq!(report.totals.billed_cost, costradar_core::domain::money::usd(gt.total_billed));
+    assert_eq!(report.totals.billed_cost_usd, costradar_core::domain::money::usd(gt.total_billed));
     let want: BTreeMap<String, String> =
         gt.by_service.iter().map(|(k, v)| (k.clone(), costradar_core::domain::money::usd(*v))).collect();
-    assert_eq!(report.totals.by_service, want);
+    assert_eq!(report.totals.by_service_usd, want);
     let want: BTreeMap<String, String> =
         gt.by_account.iter().map(|(k, v)| (k.clone(), costradar_core::domain::money::usd(*v))).collect();
-    assert_eq!(report.totals.by_account, want);
+    assert_eq!(report.totals.by_account_usd, want);
     assert_eq!(
-        report.totals.by_provider,
+        report.totals.by_provider_usd,
         BTreeMap::from([("AWS".to_string(), costradar_core::domain::money::usd(gt.total_billed))])
     );
     let json = serde_json::to_value(&report).unwrap();
@@ -204,6 +204,104 @@ async fn injected_waste_is_found_and_nothing_else() {
         assert_eq!(f.monthly_cost, a.monthly(w.cost), "{}", w.rule);
         assert!(f.monthly_savings.is_some_and(|s| s > Decimal::ZERO && s <= f.monthly_cost), "{f:?}");
     }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Fields of report.json whose value may be a number, or a string that reads as one, without
+/// being money: counts, quantities, fractions, identifiers, versions. Any other field whose value
+/// looks like a number is taken for money and must be named `…_usd`: a new money field without
+/// the suffix fails [`every_money_field_of_report_json_says_usd`].
+const NOT_MONEY: &[&str] = &[
+    "schema_version",
+    "rows",
+    "bytes_scanned",
+    "percentile",
+    "hours",
+    "usage_hours",
+    "coverage",
+    "sp_utilisation",
+    "ri_utilisation",
+    "assumed_discount",
+    "account_id",
+    "resource_id",
+    "focus_version",
+];
+
+/// The $/hour rates, written to 6 decimals; every other amount is to the cent.
+const RATES_USD: &[&str] = &["hourly_usd", "hourly_commitment_usd", "covered_on_demand_per_hour_usd"];
+
+/// `-?digits.digits` with exactly `places` decimals.
+fn is_amount(s: &str, places: usize) -> bool {
+    let (int, frac) = s.strip_prefix('-').unwrap_or(s).split_once('.').unwrap_or((s, ""));
+    !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.len() == places
+        && frac.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn looks_numeric(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Number(_) => true,
+        serde_json::Value::String(s) => s.parse::<f64>().is_ok() && s.bytes().any(|b| b.is_ascii_digit()),
+        _ => false,
+    }
+}
+
+/// Every place in `v` (named `key`, at `path`) that breaks the money contract of report.json v2.
+fn money_violations(path: &str, key: &str, v: &serde_json::Value, out: &mut Vec<String>) {
+    use serde_json::Value;
+    if key.ends_with("_usd") {
+        let places = if RATES_USD.contains(&key) { 6 } else { 2 };
+        let amount = |x: &Value| x.as_str().is_some_and(|s| is_amount(s, places));
+        match v {
+            Value::Null => {}
+            Value::Object(m) if m.values().all(amount) => {}
+            _ if amount(v) => {}
+            _ => out.push(format!("{path}: {v} is not a decimal string with {places} decimals")),
+        }
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                money_violations(&format!("{path}.{k}"), k, x, out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                money_violations(&format!("{path}[{i}]"), key, x, out);
+            }
+        }
+        _ if looks_numeric(v) && !NOT_MONEY.contains(&key) => {
+            out.push(format!("{path}: {v} looks like money but {key:?} does not end in _usd"))
+        }
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn every_money_field_of_report_json_says_usd() {
+    // The walk catches what it should: a new amount without the suffix, a number, a bad rate.
+    let bad = serde_json::json!({"top_resources": [{"list_cost": "1.00", "saving_usd": 1.5, "hourly_usd": "0.14",
+        "by_x_usd": {"a": "1.5"}, "rows": 3, "region": "us-east-1"}]});
+    let mut found = vec![];
+    money_violations("$", "", &bad, &mut found);
+    assert_eq!(found.len(), 4, "{found:#?}");
+
+    let (dir, gt, engine) = generated(10_000, 12).await;
+    let a = analyse(&engine, &engine.library(), &full_range(&gt), &AnalysisOptions::default()).await.unwrap();
+    let json = serde_json::to_value(costradar_core::report::build(&a, "generated", None)).unwrap();
+    assert_eq!(json["schema_version"], 2);
+    // Every part of the report is there to be walked.
+    for key in ["daily", "anomalies", "findings", "top_resources", "top_movers", "commitments", "effective_rates"] {
+        assert!(json[key].as_array().is_some_and(|v| !v.is_empty()), "{key} is empty: nothing to check");
+    }
+    for key in ["tags", "savings_plan"] {
+        assert!(json[key].is_object(), "{key} is missing: nothing to check");
+    }
+    let mut found = vec![];
+    money_violations("$", "", &json, &mut found);
+    assert!(found.is_empty(), "report.json breaks the money contract:\n{}", found.join("\n"));
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -306,11 +404,11 @@ async fn focus_files_are_analysed_by_provider() {
         *by_provider.entry(provider).or_default() += v;
         total += v;
     }
-    assert_eq!(report.totals.billed_cost, costradar_core::domain::money::usd(total));
+    assert_eq!(report.totals.billed_cost_usd, costradar_core::domain::money::usd(total));
     for (p, v) in by_provider {
-        assert_eq!(report.totals.by_provider[p], costradar_core::domain::money::usd(v), "{p}");
+        assert_eq!(report.totals.by_provider_usd[p], costradar_core::domain::money::usd(v), "{p}");
     }
-    assert_eq!(report.totals.by_account["012345678901"], "53.58", "leading zero kept: 4 x 12.3456 + 4.20");
+    assert_eq!(report.totals.by_account_usd["012345678901"], "53.58", "leading zero kept: 4 x 12.3456 + 4.20");
     // Usage only in daily series: no tax, no credit.
     let day1: Decimal = a.daily.iter().filter(|d| d.date.to_string() == "2025-03-01").map(|d| d.billed_cost).sum();
     assert_eq!(cents(day1), cents("19.778933".parse().unwrap()));
@@ -494,7 +592,7 @@ async fn focus_null_text_gzip_and_parquet_read_like_empty_cells() {
     .unwrap();
 
     let expected = focus_report(&empty).await;
-    assert_eq!(expected["totals"]["billed_cost"], "26.50", "10 + 5 + 3 + 1 + 7.50: {expected}");
+    assert_eq!(expected["totals"]["billed_cost_usd"], "26.50", "10 + 5 + 3 + 1 + 7.50: {expected}");
     for path in [&null, &gz, &parquet] {
         assert_eq!(focus_report(path).await, expected, "{}", path.display());
     }

@@ -202,7 +202,7 @@ async fn start_poll_fetch_and_analyse_store_the_embedded_analysis() {
 
     let rates = store.get_rates(RateScope::Tenant(&tenant.id)).await.unwrap();
     let want = expected.rates.iter().find(|r| r.instance_type == "m5.xlarge" && r.region == "us-east-1").unwrap();
-    let got = rates.get("us-east-1", &Sku::Ec2Instance { instance_type: "m5.xlarge".into() }).unwrap();
+    let got = rates.get("us-east-1", &Sku::ec2("m5.xlarge")).unwrap();
     assert_eq!((got.usd, got.source), (want.hourly, PriceSource::TenantRates));
     assert_eq!(rates.len(), expected.rates.len());
 

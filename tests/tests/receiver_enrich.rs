@@ -8,7 +8,6 @@ use std::time::Duration;
 use costradar_aws::enrich::Ec2Enricher;
 use costradar_core::domain::*;
 use costradar_core::onboarding::Onboarding;
-use costradar_core::pricing::snapshot;
 use costradar_core::receiver::Receiver;
 use costradar_core::store::{EventStore, MemoryStore};
 use costradar_core::testing::{settings, tenant_with_accounts, FakeAssumer, RoleWorld};
@@ -53,7 +52,7 @@ async fn a_stop_is_priced_with_the_type_read_from_the_account() {
     let roles = Arc::new(RoleWorld::default());
     roles.trust(&format!("arn:aws:iam::123456789012:role/{ENRICHMENT_ROLE_NAME}"), created.external_id.as_str());
     let enricher = Ec2Enricher::new(roles.clone(), sdk, Arc::new(SystemClock));
-    let receiver = Receiver::new(store.clone(), Arc::new(snapshot::bundled().unwrap()), Arc::new(SystemClock))
+    let receiver = Receiver::new(store.clone(), costradar_core::pricing::bundled(), Arc::new(SystemClock))
         .with_cache_ttl(Duration::ZERO)
         .with_enricher(Arc::new(enricher));
     let tenant = created.id.as_str();
@@ -65,7 +64,7 @@ async fn a_stop_is_priced_with_the_type_read_from_the_account() {
     // m5.2xlarge in us-east-1 (bundled snapshot): $0.384/h; stopping it saves 0.384 × 730 = $280.32.
     let stored = store.get_event(&created.id, "e-1").await.unwrap().unwrap();
     assert_eq!(stored["monthly_cost_usd"], "-280.32");
-    assert_eq!(stored["price_source"], "snapshot");
+    assert_eq!(stored["price_source"], "bundled");
 
     // The type is remembered: a later event for the instance needs no lookup.
     let account = AccountId::parse("123456789012").unwrap();

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use costradar_aws::StsRoleAssumer;
 use costradar_core::domain::*;
 use costradar_core::onboarding::Onboarding;
-use costradar_core::pricing::snapshot;
 use costradar_core::receiver::Receiver;
 use serde_json::{json, Value};
 
@@ -42,7 +41,7 @@ async fn ten_thousand_events_with_repeats_and_garbage_are_stored_exactly_once() 
     .await;
     // The receiver's own throughput: the per-tenant rate limit is tested in tests/attacks.rs.
     let receiver = Arc::new(
-        Receiver::new(Arc::new(store.clone()), Arc::new(snapshot::bundled().unwrap()), Arc::new(SystemClock))
+        Receiver::new(Arc::new(store.clone()), costradar_core::pricing::bundled(), Arc::new(SystemClock))
             .with_rate_limit(1e9, 1e9),
     );
 

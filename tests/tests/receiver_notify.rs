@@ -7,7 +7,6 @@ use std::time::Duration;
 use costradar_aws::notify::AwsNotifier;
 use costradar_core::domain::*;
 use costradar_core::onboarding::Onboarding;
-use costradar_core::pricing::snapshot;
 use costradar_core::receiver::notify::{Notifications, Target};
 use costradar_core::receiver::Receiver;
 use costradar_core::store::{EventStore, MemoryStore, NotificationOutbox, TenantStore};
@@ -40,7 +39,7 @@ async fn world(webhook: Option<&str>) -> World {
 impl World {
     fn receiver(&self, targets: Vec<Target>, sdk: &aws_config::SdkConfig) -> Receiver {
         let notifications = Notifications::new(targets, Box::new(AwsNotifier::from_sdk(sdk)));
-        let mut r = Receiver::new(self.store.clone(), Arc::new(snapshot::bundled().unwrap()), self.clock.clone())
+        let mut r = Receiver::new(self.store.clone(), costradar_core::pricing::bundled(), self.clock.clone())
             .with_cache_ttl(Duration::ZERO)
             .with_notifications(Arc::new(notifications));
         r.notify_retry_every = Duration::ZERO;

@@ -7,23 +7,32 @@ use std::time::Duration;
 
 use costradar_core::domain::*;
 use costradar_core::onboarding::Onboarding;
-use costradar_core::pricing::snapshot;
+use costradar_core::pricing::Bundled;
 use costradar_core::receiver::Receiver;
 use costradar_core::store::{EventStore, MemoryStore, RateScope, RateStore};
 use costradar_core::testing::{settings, tenant_with_accounts, FakeAssumer};
 use serde_json::{json, Value};
 
+/// A small price book of the bundled format (schema 2), so the figures below are worked by hand.
 const PRICES: &str = r#"{
-  "schema": 1, "currency": "USD", "retrieved": "2026-11-01", "sources": [],
+  "schema": 2, "currency": "USD", "generated": "2026-11-01",
+  "sources": [{"id": "test", "what": "hand-picked rates", "where": "this file", "as_of": "2026-11-01"}],
   "regions": {"us-east-1": {
-    "ec2": {"m5.2xlarge": "0.384", "m4.xlarge": "0.20", "m6i.xlarge": "0.192", "p4d.24xlarge": "32.7726", "m7g.2xlarge": "0.3264"},
-    "ebs": {"gp2": {"gb_month": "0.10"}, "gp3": {"gb_month": "0.08", "iops_month": "0.005", "throughput_mibps_month": "0.04"}},
-    "public_ipv4_hour": "0.005",
-    "nat_gateway": {"hour": "0.045", "gb_processed": "0.045"},
-    "sagemaker": {"ml.g5.xlarge": "1.41", "ml.m5.xlarge": "0.23"}
+    "ec2:m5.2xlarge:linux:shared": ["0.384", 0], "ec2:m4.xlarge:linux:shared": ["0.20", 0],
+    "ec2:m6i.xlarge:linux:shared": ["0.192", 0], "ec2:p4d.24xlarge:linux:shared": ["32.7726", 0],
+    "ec2:m7g.2xlarge:linux:shared": ["0.3264", 0],
+    "ebs:gp2:gb-month": ["0.10", 0], "ebs:gp3:gb-month": ["0.08", 0], "ebs:gp3:iops-month": ["0.005", 0],
+    "ebs:gp3:throughput-mibps-month": ["0.04", 0],
+    "vpc:public-ipv4:hour": ["0.005", 0], "nat:hour": ["0.045", 0], "nat:gb": ["0.045", 0],
+    "sagemaker:ml.g5.xlarge:inference:hour": ["1.41", 0], "sagemaker:ml.m5.xlarge:inference:hour": ["0.23", 0]
   }}
 }"#;
 
+/// The test's book, for the life of the test process (the receiver holds a `&'static` book).
+fn prices() -> &'static Bundled {
+    static BOOK: std::sync::OnceLock<Bundled> = std::sync::OnceLock::new();
+    BOOK.get_or_init(|| Bundled::parse(PRICES).unwrap())
+}
 struct World {
     store: Arc<MemoryStore>,
     receiver: Receiver,
@@ -50,8 +59,7 @@ async fn world() -> World {
     let t = tenant.id.clone();
     // 210987654321 is then disconnected: its events are refused.
     svc.disconnect_account(&t, &AccountId::parse("210987654321").unwrap(), "test").await.unwrap();
-    let receiver = Receiver::new(store.clone(), Arc::new(snapshot::parse(PRICES).unwrap()), Arc::new(SystemClock))
-        .with_cache_ttl(Duration::ZERO);
+    let receiver = Receiver::new(store.clone(), prices(), Arc::new(SystemClock)).with_cache_ttl(Duration::ZERO);
     World {
         store,
         receiver,
@@ -116,7 +124,7 @@ async fn a_priced_event_is_stored_once_with_its_finding() {
     assert_eq!(body["status"], "accepted");
     // 2 × $0.384/h × 730 h = $560.64/month, over the $100 threshold.
     assert_eq!(body["event"]["monthly_cost_usd"], "560.64");
-    assert_eq!(body["event"]["price_source"], "snapshot");
+    assert_eq!(body["event"]["price_source"], "bundled");
     let finding = &body["event"]["finding"];
     assert_eq!(finding["rule"], "realtime.cost-increase");
     // Graviton: 2 × (0.384 − 0.3264) × 730 = $84.10 saved.
@@ -175,16 +183,17 @@ async fn an_endpoint_is_priced_from_the_configuration_event_before_it() {
     assert_eq!(body["event"]["kind"], "sagemaker.create-endpoint");
     assert_eq!(body["event"]["monthly_cost_usd"], "2226.50", "{body}");
     assert_eq!(body["event"]["finding"]["rule"], "realtime.cost-increase");
-    let assumptions = body["event"]["assumptions"].to_string();
-    assert!(assumptions.contains("notebook instance rates"), "{assumptions}");
+    // Priced at real-time inference rates, named in the breakdown (never notebook rates).
+    let breakdown = body["event"]["breakdown"].to_string();
+    assert!(breakdown.contains("ml.g5.xlarge real-time inference at $1.41/h"), "{breakdown}");
 }
 
 #[tokio::test]
-async fn tenant_rates_and_the_price_list_cache_outrank_the_snapshot() {
+async fn tenant_rates_and_the_price_list_cache_outrank_the_bundled_book() {
     use costradar_core::pricing::{PriceSource, Rate, RateTable, Sku};
     let w = world().await;
     let rate = |usd: &str, source| Rate { usd: usd.parse().unwrap(), source, as_of: "2026-11-01".into() };
-    let sku = |t: &str| Sku::Ec2Instance { instance_type: t.into() };
+    let sku = |t: &str| Sku::ec2(t);
     let mut list = RateTable::default();
     list.insert("us-east-1", sku("m5.2xlarge"), rate("0.40", PriceSource::PriceListApi));
     list.insert("us-east-1", sku("m7g.2xlarge"), rate("0.30", PriceSource::PriceListApi));
@@ -472,8 +481,7 @@ async fn rotated_out_and_revoked_tokens_stop_working() {
     let (tenant, mut tokens) =
         tenant_with_accounts(&svc, "Acme", &["arn:aws:iam::123456789012:role/CostradarReadOnly"]).await;
     let t = tenant.id.clone();
-    let receiver = Receiver::new(store.clone(), Arc::new(snapshot::parse(PRICES).unwrap()), Arc::new(SystemClock))
-        .with_cache_ttl(Duration::ZERO);
+    let receiver = Receiver::new(store.clone(), prices(), Arc::new(SystemClock)).with_cache_ttl(Duration::ZERO);
     let post = |token: String, id: &'static str| {
         let receiver = &receiver;
         let t = t.clone();

@@ -24,7 +24,6 @@ use costradar_core::domain::finding::{Finding, FindingStatus};
 use costradar_core::domain::scan_run::{ActionError, ScanStatus};
 use costradar_core::domain::settings::ScanSettings;
 use costradar_core::domain::{AccountId, ExternalId, RoleArn, TenantId};
-use costradar_core::pricing::snapshot;
 use costradar_core::rules::facts::Recommendation;
 use costradar_core::scan::{AccountSession, AccountWide, MetricsWindow, RegionScan, Scanner, SessionOpener, Target};
 use costradar_core::store::{FindingStore, PageRequest};
@@ -160,8 +159,7 @@ async fn a_two_region_account_is_scanned_priced_and_resolved() {
     let store = Arc::new(fresh_table("scan").await);
     let sdk = sdk_config().await;
     let opener = AwsSessionOpener::new(Arc::new(StsRoleAssumer::from_sdk(&sdk)), sdk.clone());
-    let rates = Arc::new(snapshot::bundled().unwrap());
-    let scanner = Scanner::new(Arc::new(opener), store.clone(), rates.clone());
+    let scanner = Scanner::new(Arc::new(opener), store.clone(), costradar_core::pricing::bundled());
     let tenant = TenantId::generate();
     let external_id = ExternalId::generate();
     let role = RoleArn::parse(&role_in(account)).unwrap();
@@ -307,7 +305,7 @@ async fn a_two_region_account_is_scanned_priced_and_resolved() {
             region: "eu-west-1",
         }),
         store.clone(),
-        rates,
+        costradar_core::pricing::bundled(),
     );
     us.ec2.delete_snapshot().snapshot_id(&snap_orphan).send().await.unwrap();
     let t2 = t1 + chrono::Duration::minutes(5);
@@ -351,7 +349,7 @@ async fn idle_rules_read_motos_cloudwatch() {
     let store = Arc::new(fresh_table("scan-idle").await);
     let sdk = sdk_config().await;
     let opener = AwsSessionOpener::new(Arc::new(StsRoleAssumer::from_sdk(&sdk)), sdk.clone());
-    let scanner = Scanner::new(Arc::new(opener), store, Arc::new(snapshot::bundled().unwrap()));
+    let scanner = Scanner::new(Arc::new(opener), store, costradar_core::pricing::bundled());
     let (tenant, external_id) = (TenantId::generate(), ExternalId::generate());
     let role = RoleArn::parse(&role_in(account)).unwrap();
     let regions = vec!["us-west-2".to_owned()];

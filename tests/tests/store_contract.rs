@@ -164,7 +164,7 @@ async fn event_contract<S: ReceiverStore + ?Sized>(s: &S) {
         monthly_cost_usd: Some("50".parse().unwrap()),
         monthly_savings_usd: Some("5".parse().unwrap()),
         alternative: Some("gp3".into()),
-        price_source: Some("snapshot".into()),
+        price_source: Some("bundled".into()),
         ..costradar_core::domain::finding::Finding::open(
             t.id.clone(),
             acct(),
@@ -211,14 +211,14 @@ async fn event_contract<S: ReceiverStore + ?Sized>(s: &S) {
 async fn rates_contract<S: ReceiverStore + ?Sized>(s: &S, tenant: &TenantId) {
     use costradar_core::pricing::{PriceSource, Rate, RateTable, Sku};
     let rate = |usd: &str, source| Rate { usd: usd.parse().unwrap(), source, as_of: "2026-11-01".into() };
-    let m5 = || Sku::Ec2Instance { instance_type: "m5.large".into() };
+    let m5 = || Sku::ec2("m5.large");
     assert!(s.get_rates(RateScope::Tenant(tenant)).await.unwrap().is_empty());
 
     let mut list = RateTable::default();
     for (i, region) in ["us-east-1", "eu-west-1"].into_iter().enumerate() {
         // Enough rates that a region's item is tens of kilobytes, as a real refresh is.
         for n in 0..400 {
-            let sku = Sku::Ec2Instance { instance_type: format!("x{n}.{i}xlarge") };
+            let sku = Sku::ec2(format!("x{n}.{i}xlarge"));
             list.insert(region, sku, rate("1.5", PriceSource::PriceListApi));
         }
         list.insert(region, m5(), rate("0.096", PriceSource::PriceListApi));
@@ -255,7 +255,7 @@ async fn finding_contract<S: ScanStore + EventStore + ?Sized>(s: &S) {
         evidence: vec!["100 GiB gp3 × $0.08 = $8".into()],
         monthly_cost_usd: Some("8".parse().unwrap()),
         monthly_savings_usd: Some("8".parse().unwrap()),
-        price_source: Some("snapshot".into()),
+        price_source: Some("bundled".into()),
         arn: Some(format!("arn:aws:ec2:{region}:123456789012:volume/{resource}")),
         confidence: Some(Confidence::High),
         fix_command: Some(format!("aws ec2 delete-volume --volume-id {resource} --region {region}")),

@@ -108,7 +108,7 @@ def main(out: Path, tenant: str, table: str) -> dict:
         for f in report["findings"]:
             row = by_rule[("CUR", f["rule"])]
             row["count"] += 1
-            row["monthly_savings_usd"] += money(f.get("monthly_savings"))
+            row["monthly_savings_usd"] += money(f.get("monthly_savings_usd"))
         anomalies = report["anomalies"]
         queries = report["queries"]
         scanned = sum(int(q.get("bytes_scanned") or 0) for q in queries)
@@ -183,8 +183,8 @@ def main(out: Path, tenant: str, table: str) -> dict:
     p(f"  idle rules (CloudWatch): {coverage['idle_rules']}")
     if report:
         p(f"  anomalies (CUR, embedded engine): {len(anomalies)}")
-        for a in sorted(anomalies, key=lambda a: -Decimal(a["impact"]))[:3]:
-            p(f"    {a['date']} {a['account_id']} {a['service']}: ${a['actual']} against ${a['expected']} expected")
+        for a in sorted(anomalies, key=lambda a: -Decimal(a["impact_usd"]))[:3]:
+            p(f"    {a['date']} {a['account_id']} {a['service']}: ${a['actual_usd']} against ${a['expected_usd']} expected")
     else:
         p("  anomalies: the CUR analysis did not run")
     if latency:

@@ -15,10 +15,11 @@ use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Serialize};
 
 mod findings;
+mod triage;
 
 use costradar_core::domain::{Account, AccountId, Tenant, TenantId};
 use costradar_core::store::keys::*;
-use costradar_core::store::schema::{self, GSI1, GSI1PK, GSI1SK, PK, SK, TTL, VERSION};
+use costradar_core::store::schema::{self, GSI1, GSI1PK, GSI1SK, GSI2PK, GSI2SK, PK, SK, TTL, VERSION};
 use costradar_core::store::*;
 
 type Item = HashMap<String, AttributeValue>;
@@ -288,6 +289,20 @@ impl DynamoStore {
         }
         Ok(out)
     }
+}
+
+/// A finding's item: its keys, and its two index keys (GSI1 by first sighting, GSI2 by saving),
+/// written on every finding write so the findings API's pages stay one Query.
+fn finding_item(tenant: &TenantId, f: &costradar_core::domain::finding::Finding) -> Item {
+    let mut item = to_item(f);
+    let index_pk = findings_index_pk(tenant);
+    item.insert(PK.into(), s(tenant_pk(tenant)));
+    item.insert(SK.into(), s(finding_sk(&f.key())));
+    item.insert(GSI1PK.into(), s(&index_pk));
+    item.insert(GSI1SK.into(), s(time_sk(f.first_seen, &f.key())));
+    item.insert(GSI2PK.into(), s(index_pk));
+    item.insert(GSI2SK.into(), s(savings_sk(f)));
+    item
 }
 
 fn key(pk: &str, sk: String) -> Item {
@@ -606,14 +621,9 @@ impl EventStore for DynamoStore {
         finding: Option<&costradar_core::domain::finding::Finding>,
         expires_at: DateTime<Utc>,
     ) -> Result<Recorded, StoreError> {
-        let pk = tenant_pk(tenant);
         let event_put = Put::builder()
             .table_name(&self.table)
-            .item(PK, s(&pk))
-            .item(SK, s(event_sk(event_id)))
-            // Kept as the exact JSON text: an audit record, never queried inside.
-            .item("event", s(event.to_string()))
-            .item(TTL, n(expires_at.timestamp()))
+            .set_item(Some(event_item(tenant, event_id, event, expires_at)))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", PK)
             .build()
@@ -638,10 +648,9 @@ impl EventStore for DynamoStore {
         let mut f = f.clone();
         if let Some(old) = self.get_finding(tenant, &f.key()).await? {
             f.first_seen = old.first_seen;
+            costradar_core::store::findings::keep_user_state(&mut f, &old);
         }
-        let mut item = to_item(&f);
-        item.insert(PK.into(), s(&pk));
-        item.insert(SK.into(), s(finding_sk(&f.key())));
+        let item = finding_item(tenant, &f);
         let items = vec![
             TransactWriteItem::builder().put(event_put).build(),
             TransactWriteItem::builder()
@@ -669,6 +678,15 @@ impl EventStore for DynamoStore {
         key: &str,
     ) -> Result<Option<costradar_core::domain::finding::Finding>, StoreError> {
         self.get(tenant_pk(tenant), finding_sk(key)).await?.map(from_item).transpose()
+    }
+
+    async fn list_events(
+        &self,
+        tenant: &TenantId,
+        filter: &EventFilter,
+        page: &PageRequest,
+    ) -> Result<Page<serde_json::Value>, StoreError> {
+        self.events_page(tenant, filter, page).await
     }
 
     async fn instance_types(
@@ -712,6 +730,25 @@ impl EventStore for DynamoStore {
             .collect();
         self.batch_write(writes).await
     }
+}
+
+/// An event's item: the exact JSON text (an audit record, never queried inside), and, for the
+/// events page, its GSI1 keys (by `received_at`) and its account and kind as attributes to
+/// filter on.
+fn event_item(tenant: &TenantId, event_id: &str, event: &serde_json::Value, expires_at: DateTime<Utc>) -> Item {
+    let mut item = key(&tenant_pk(tenant), event_sk(event_id));
+    item.insert("event".into(), s(event.to_string()));
+    item.insert(TTL.into(), n(expires_at.timestamp()));
+    if let Some(sk) = costradar_core::store::triage::event_time_sk(event_id, event) {
+        item.insert(GSI1PK.into(), s(events_index_pk(tenant)));
+        item.insert(GSI1SK.into(), s(sk));
+    }
+    for (attr, field) in [("account_id", "account"), ("kind", "kind")] {
+        if let Some(v) = event.get(field).and_then(|v| v.as_str()) {
+            item.insert(attr.into(), s(v));
+        }
+    }
+    item
 }
 
 #[async_trait]

@@ -1,13 +1,13 @@
 //! The Price List adapter against `GetProducts` pages (smithy mocks on the real SDK client): moto
 //! has no Price List API. Pagination is followed, every family is asked for, and the result is
-//! what the receiver then prices from, ahead of the bundled snapshot.
+//! what the receiver then prices from, ahead of the bundled price book.
 
 use aws_sdk_pricing::operation::get_products::{GetProductsError, GetProductsOutput};
 use aws_sdk_pricing::Client;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use costradar_aws::price_list::PriceListApi;
 use costradar_core::pricing::price_list::{product_document, PriceListError, PriceListSource};
-use costradar_core::pricing::{snapshot, PriceBook, PriceSource, Sku};
+use costradar_core::pricing::{bundled, PriceBook, PriceSource, Sku};
 
 fn linux(instance_type: &str, region: &str) -> Vec<(&'static str, String)> {
     vec![
@@ -27,7 +27,7 @@ fn doc(family: &str, attrs: &[(&'static str, String)], unit: &str, usd: &str) ->
 }
 
 #[tokio::test]
-async fn pages_are_followed_and_rates_outrank_the_snapshot() {
+async fn pages_are_followed_and_rates_outrank_the_bundled_book() {
     let first = mock!(Client::get_products)
         .match_requests(|r| r.next_token().is_none() && r.filters().iter().any(|f| f.value() == "Compute Instance"))
         .then_output(|| {
@@ -59,13 +59,12 @@ async fn pages_are_followed_and_rates_outrank_the_snapshot() {
     assert_eq!(table.len(), 3);
     assert_eq!((first.num_calls(), second.num_calls(), storage.num_calls()), (1, 1, 1));
 
-    let snap = snapshot::bundled().unwrap();
-    let book = PriceBook { tenant: None, price_list: Some(&table), snapshot: &snap };
-    let m5 = book.rate("eu-west-1", &Sku::Ec2Instance { instance_type: "m5.large".into() }).unwrap();
+    let book = PriceBook { tenant: None, price_list: Some(&table), bundled: bundled() };
+    let m5 = book.rate("eu-west-1", &Sku::ec2("m5.large")).unwrap();
     assert_eq!((m5.usd, m5.source), ("0.107".parse().unwrap(), PriceSource::PriceListApi));
-    // A type the cache lacks falls through to the snapshot.
-    let t3 = book.rate("eu-west-1", &Sku::Ec2Instance { instance_type: "t3.micro".into() }).unwrap();
-    assert_eq!(t3.source, PriceSource::Snapshot);
+    // A type the cache lacks falls through to the bundled book.
+    let t3 = book.rate("eu-west-1", &Sku::ec2("t3.micro")).unwrap();
+    assert_eq!(t3.source, PriceSource::Bundled);
 }
 
 #[tokio::test]

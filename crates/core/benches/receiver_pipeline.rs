@@ -11,8 +11,7 @@ use std::time::{Duration, Instant};
 
 use costradar_core::domain::SystemClock;
 use costradar_core::onboarding::Onboarding;
-use costradar_core::pricing::snapshot;
-use costradar_core::pricing::{PriceBook, RateTable};
+use costradar_core::pricing::{bundled, PriceBook};
 use costradar_core::receiver::price::{parse_envelope, price_event};
 use costradar_core::receiver::{Receiver, Reply};
 use costradar_core::store::MemoryStore;
@@ -59,7 +58,7 @@ fn catalogue() -> Vec<Template> {
 /// fresh store: events/s of each pass and their median, latency percentiles over all. The
 /// in-memory store keeps every event, so its heap grows as a Lambda's (whose store is DynamoDB)
 /// does not; on a VM, faulting that fresh memory in cost a long pass up to 40 %.
-fn latency_passes(rt: &tokio::runtime::Runtime, rates: &RateTable, label: &str, make: impl Fn(u64) -> Vec<u8>) {
+fn latency_passes(rt: &tokio::runtime::Runtime, label: &str, make: impl Fn(u64) -> Vec<u8>) {
     const PASSES: u64 = 5;
     const EVENTS: u64 = 20_000;
     let mut latencies = Vec::with_capacity((PASSES * EVENTS) as usize);
@@ -68,7 +67,7 @@ fn latency_passes(rt: &tokio::runtime::Runtime, rates: &RateTable, label: &str, 
     for pass in 0..PASSES {
         let bodies: Vec<Vec<u8>> = (0..EVENTS).map(|i| make(pass * EVENTS + i)).collect();
         bytes += bodies.iter().map(Vec::len).sum::<usize>();
-        let setup = Setup::new(rt, rates);
+        let setup = Setup::new(rt);
         let start = Instant::now();
         for body in &bodies {
             let t = Instant::now();
@@ -102,7 +101,7 @@ struct Setup {
 }
 
 impl Setup {
-    fn new(rt: &tokio::runtime::Runtime, rates: &RateTable) -> Self {
+    fn new(rt: &tokio::runtime::Runtime) -> Self {
         let store = Arc::new(MemoryStore::new());
         let svc =
             Onboarding::new(store.clone(), Arc::new(FakeAssumer::enforcing()), Arc::new(SystemClock), settings(false));
@@ -110,7 +109,7 @@ impl Setup {
             rt.block_on(tenant_with_accounts(&svc, "Bench", &["arn:aws:iam::123456789012:role/CostradarReadOnly"]));
         Setup {
             // The pipeline's own cost: no per-tenant rate limit in the way.
-            receiver: Receiver::new(store, Arc::new(rates.clone()), Arc::new(SystemClock)).with_rate_limit(1e9, 1e9),
+            receiver: Receiver::new(store, bundled(), Arc::new(SystemClock)).with_rate_limit(1e9, 1e9),
             path: format!("/events/{}", tenant.id),
             token: tokens.remove(0),
         }
@@ -123,8 +122,7 @@ impl Setup {
 
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let rates = snapshot::bundled().unwrap();
-    let setup = Setup::new(&rt, &rates);
+    let setup = Setup::new(&rt);
 
     let run_instances = Template::new(RUN_INSTANCES);
     let event = |i| run_instances.with_id(i);
@@ -147,7 +145,7 @@ fn bench(c: &mut Criterion) {
 
     // Where the time goes: the JSON parse alone, and parse + classify + price without a store.
     let body = event(1);
-    let book = PriceBook { tenant: None, price_list: None, snapshot: &rates };
+    let book = PriceBook::bundled_only(bundled());
     let none = HashMap::new();
     g.bench_function("parse envelope (RunInstances)", |b| b.iter(|| parse_envelope(black_box(&body)).unwrap()));
     g.bench_function("parse + classify + price, no store (RunInstances)", |b| {
@@ -156,9 +154,9 @@ fn bench(c: &mut Criterion) {
     g.finish();
 
     drop(setup);
-    latency_passes(&rt, &rates, "RunInstances", |i| event(2_000_000 + i));
+    latency_passes(&rt, "RunInstances", |i| event(2_000_000 + i));
     let templates = catalogue();
-    latency_passes(&rt, &rates, &format!("the {} catalogue fixtures in turn", templates.len()), |i| {
+    latency_passes(&rt, &format!("the {} catalogue fixtures in turn", templates.len()), |i| {
         templates[i as usize % templates.len()].with_id(3_000_000 + i)
     });
 }

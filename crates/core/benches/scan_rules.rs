@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use chrono::{Duration, TimeZone, Utc};
 use costradar_core::domain::settings::ScanSettings;
-use costradar_core::pricing::{snapshot, PriceBook};
+use costradar_core::pricing::{bundled, PriceBook};
 use costradar_core::rules::draft::Ctx;
 use costradar_core::rules::facts::*;
 use costradar_core::rules::{evaluate_region, settle_overlaps};
@@ -119,8 +119,7 @@ fn region(name: &str, seed: usize) -> RegionInventory {
 }
 
 fn bench(c: &mut Criterion) {
-    let rates = snapshot::bundled().unwrap();
-    let book = PriceBook { tenant: None, price_list: None, snapshot: &rates };
+    let book = PriceBook::bundled_only(bundled());
     let settings = ScanSettings::default();
     let ctx = Ctx { book: &book, settings: &settings, now: Utc::now(), account_id: "123456789012" };
     let regions: Vec<RegionInventory> = REGIONS.iter().enumerate().map(|(i, r)| region(r, i * PER_REGION)).collect();

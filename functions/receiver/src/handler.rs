@@ -27,7 +27,6 @@ mod tests {
 
     use costradar_core::domain::SystemClock;
     use costradar_core::onboarding::Onboarding;
-    use costradar_core::pricing::snapshot;
     use costradar_core::store::{EventStore, MemoryStore};
     use costradar_core::testing::{settings, tenant_with_accounts, FakeAssumer};
     use serde_json::{json, Value};
@@ -55,8 +54,7 @@ mod tests {
             Onboarding::new(store.clone(), Arc::new(FakeAssumer::enforcing()), Arc::new(SystemClock), settings(false));
         let (tenant, tokens) =
             tenant_with_accounts(&svc, "Acme", &["arn:aws:iam::123456789012:role/CostradarReadOnly"]).await;
-        let prices = r#"{"schema": 1, "currency": "USD", "retrieved": "2026-11-01", "sources": [], "regions": {"us-east-1": {"nat_gateway": {"hour": "0.045"}}}}"#;
-        let receiver = Receiver::new(store.clone(), Arc::new(snapshot::parse(prices).unwrap()), Arc::new(SystemClock));
+        let receiver = Receiver::new(store.clone(), costradar_core::pricing::bundled(), Arc::new(SystemClock));
         let event = json!({
             "version": "0", "id": "5f1c0d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f", "detail-type": "AWS API Call via CloudTrail", "source": "aws.ec2",
             "account": "123456789012", "time": "2026-11-20T10:00:00Z", "region": "us-east-1", "resources": [],
@@ -129,7 +127,7 @@ mod tests {
             Onboarding::new(store.clone(), Arc::new(FakeAssumer::enforcing()), Arc::new(SystemClock), settings(false));
         let (tenant, tokens) =
             tenant_with_accounts(&svc, "Acme", &["arn:aws:iam::123456789012:role/CostradarReadOnly"]).await;
-        let receiver = Receiver::new(store.clone(), Arc::new(snapshot::bundled().unwrap()), Arc::new(SystemClock));
+        let receiver = Receiver::new(store.clone(), costradar_core::pricing::bundled(), Arc::new(SystemClock));
         for (name, text) in fixtures {
             let text = text
                 .replace("t-exampletenant001", tenant.id.as_str())

@@ -11,7 +11,6 @@ use costradar_aws::enrich::Ec2Enricher;
 use costradar_aws::notify::AwsNotifier;
 use costradar_aws::{sdk_config, DynamoStore, StsRoleAssumer};
 use costradar_core::domain::SystemClock;
-use costradar_core::pricing::snapshot;
 use costradar_core::receiver::notify::Notifications;
 use costradar_core::receiver::Receiver;
 use lambda_http::{service_fn, Error, Request};
@@ -32,7 +31,7 @@ async fn main() -> Result<(), Error> {
     let enricher = Ec2Enricher::new(Arc::new(StsRoleAssumer::from_sdk(&sdk)), sdk.clone(), clock.clone());
     let notifications = Notifications::new(config.operator_targets(), Box::new(AwsNotifier::from_sdk(&sdk)));
     let receiver =
-        Receiver::new(Arc::new(DynamoStore::from_sdk(&sdk, config.table)), Arc::new(snapshot::bundled()?), clock)
+        Receiver::new(Arc::new(DynamoStore::from_sdk(&sdk, config.table)), costradar_core::pricing::bundled(), clock)
             .with_enricher(Arc::new(enricher))
             .with_notifications(Arc::new(notifications));
     let receiver = &receiver;

@@ -19,7 +19,6 @@ mod tests {
     use chrono::{DateTime, Utc};
     use costradar_core::access::AssumeError;
     use costradar_core::domain::*;
-    use costradar_core::pricing::snapshot;
     use costradar_core::rules::facts::{Recommendation, RegionInventory, Volume};
     use costradar_core::scan::{
         AccountSession, AccountWide, Listed, MetricsWindow, RegionScan, Scanner, SessionOpener, Target,
@@ -86,7 +85,7 @@ mod tests {
         let mut account = Account::new_pending(tenant.id.clone(), role, vec![], None, Registration::Manual, Utc::now());
         account.transition(AccountStatus::Active, "verified", Utc::now()).unwrap();
         store.save_account(&mut account, Claim::Acquire).await.unwrap();
-        let scanner = Scanner::new(Arc::new(Fake { deny }), store.clone(), Arc::new(snapshot::bundled().unwrap()));
+        let scanner = Scanner::new(Arc::new(Fake { deny }), store.clone(), costradar_core::pricing::bundled());
         let tasks = ScanTasks::new(scanner, store.clone(), Arc::new(SystemClock));
         (tasks, store, tenant.id, account.account_id)
     }
@@ -260,7 +259,7 @@ mod tests {
             as_of: "2026-11-23".into(),
         };
         let mut fresh = RateTable::default();
-        fresh.insert("us-east-1", Sku::Ec2Instance { instance_type: "m7g.large".into() }, rate("0.0816"));
+        fresh.insert("us-east-1", Sku::ec2("m7g.large"), rate("0.0816"));
         fresh.insert("eu-west-1", Sku::EbsStorage { volume_type: "gp3".into() }, rate("0.088"));
         let source =
             Arc::new(FakePriceList { next: std::sync::Mutex::new(Some(fresh.clone())), asked: Default::default() });

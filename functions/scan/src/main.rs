@@ -12,7 +12,6 @@ use costradar_aws::scan::AwsSessionOpener;
 use costradar_aws::DynamoStore;
 use costradar_aws::{sdk_config, StsRoleAssumer};
 use costradar_core::domain::SystemClock;
-use costradar_core::pricing::snapshot;
 use costradar_core::scan::tasks::ScanTasks;
 use costradar_core::scan::Scanner;
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -26,7 +25,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let sdk = sdk_config(None).await;
     let store = Arc::new(DynamoStore::from_sdk(&sdk, config.table));
     let opener = AwsSessionOpener::new(Arc::new(StsRoleAssumer::from_sdk(&sdk)), sdk.clone());
-    let scanner = Scanner::new(Arc::new(opener), store.clone(), Arc::new(snapshot::bundled()?));
+    let scanner = Scanner::new(Arc::new(opener), store.clone(), costradar_core::pricing::bundled());
     let tasks =
         ScanTasks::new(scanner, store, Arc::new(SystemClock)).with_price_list(Arc::new(PriceListApi::from_sdk(&sdk)));
     let tasks = &tasks;

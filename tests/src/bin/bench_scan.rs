@@ -13,7 +13,6 @@ use costradar_aws::scan::AwsSessionOpener;
 use costradar_aws::StsRoleAssumer;
 use costradar_core::domain::settings::ScanSettings;
 use costradar_core::domain::{AccountId, ExternalId, RoleArn, TenantId};
-use costradar_core::pricing::snapshot;
 use costradar_core::scan::{Scanner, Target};
 use costradar_core::store::MemoryStore;
 use costradar_tests::scan_world::{fresh_account, role_in, World};
@@ -65,7 +64,7 @@ async fn main() {
     let sdk = costradar_tests::sdk_config().await;
     let opener = AwsSessionOpener::new(Arc::new(StsRoleAssumer::from_sdk(&sdk)), sdk.clone());
     let store = Arc::new(MemoryStore::new());
-    let scanner = Scanner::new(Arc::new(opener), store, Arc::new(snapshot::bundled().unwrap()));
+    let scanner = Scanner::new(Arc::new(opener), store, costradar_core::pricing::bundled());
     let settings =
         ScanSettings::from_json(br#"{"unattached_volume_days": 0, "cost_optimization_hub": false}"#).unwrap();
     let (tenant, external_id) = (TenantId::generate(), ExternalId::generate());

@@ -8,14 +8,15 @@
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, ReturnValue, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, Put, ReturnValue, TransactWriteItem, Update, WriteRequest};
 use chrono::{DateTime, Utc};
 
-use costradar_core::store::findings::{check_finding, merge_upsert, resolvable};
+use costradar_core::store::findings::{check_finding, merge_upsert, resolvable, withdrawn_saving_sk, Outcome};
 
 use super::*;
 use costradar_core::domain::finding::{Finding, FindingStatus, Suppression};
 use costradar_core::domain::scan_run::RunRecord;
+use costradar_core::domain::triage::RealisedSaving;
 
 fn attr<T: serde::Serialize>(v: &T) -> AttributeValue {
     serde_dynamo::to_attribute_value(v).expect("plain values serialise")
@@ -49,11 +50,14 @@ impl FindingStore for DynamoStore {
                 continue;
             }
             let latest = by_key[&f.key()];
-            let (merged, outcome) = merge_upsert(latest, stored.get(&f.key()));
-            let mut item = to_item(&merged);
-            item.insert(PK.into(), s(&pk));
-            item.insert(SK.into(), s(finding_sk(&f.key())));
-            writes.push(put(item));
+            let old = stored.get(&f.key());
+            let (merged, outcome) = merge_upsert(latest, old);
+            // A reopened finding's realised saving did not last: its ledger entry goes.
+            if let Some(sk) = old.filter(|_| outcome == Outcome::Reopened).and_then(withdrawn_saving_sk) {
+                let del = DeleteRequest::builder().set_key(Some(key(&pk, sk))).build().expect("delete");
+                writes.push(WriteRequest::builder().delete_request(del).build());
+            }
+            writes.push(put(finding_item(tenant, &merged)));
             summary.add(f.key(), outcome);
         }
         self.batch_write(writes).await?;
@@ -76,9 +80,7 @@ impl FindingStore for DynamoStore {
                 continue;
             }
             let (Some(last_seen), Some(sk)) = (last_seen, sk) else { continue };
-            let result = self
-                .client
-                .update_item()
+            let update = Update::builder()
                 .table_name(&self.table)
                 .key(PK, s(&pk))
                 .key(SK, sk)
@@ -89,12 +91,10 @@ impl FindingStore for DynamoStore {
                 .expression_attribute_values(":now", attr(&now))
                 .expression_attribute_values(":seen", last_seen)
                 .expression_attribute_values(":old", attr(&f.status))
-                .send()
-                .await;
-            match result {
-                Ok(_) => resolved.push(f.key()),
-                Err(e) if is_conditional_failure(&e) => {}
-                Err(e) => return Err(unavailable(e)),
+                .build()
+                .expect("update");
+            if self.resolve_one(&pk, update, RealisedSaving::of(&f, now)).await? {
+                resolved.push(f.key());
             }
         }
         Ok(resolved)
@@ -152,6 +152,47 @@ impl FindingStore for DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// Resolves one finding (a conditional update) and, when it had a saving that counts, records
+    /// the saving as realised in the same transaction (`SAVING#<month>#<key>`: resolving again
+    /// in the same month rewrites the same entry). `false` when the condition failed (an upsert
+    /// came first, or another run resolved it).
+    async fn resolve_one(&self, pk: &str, update: Update, saving: Option<RealisedSaving>) -> Result<bool, StoreError> {
+        let Some(r) = saving else {
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(update.key))
+                .update_expression(update.update_expression)
+                .set_condition_expression(update.condition_expression)
+                .set_expression_attribute_names(update.expression_attribute_names)
+                .set_expression_attribute_values(update.expression_attribute_values)
+                .send()
+                .await;
+            return match result {
+                Ok(_) => Ok(true),
+                Err(e) if is_conditional_failure(&e) => Ok(false),
+                Err(e) => Err(unavailable(e)),
+            };
+        };
+        let mut item = to_item(&r);
+        item.insert(PK.into(), s(pk));
+        item.insert(SK.into(), s(saving_sk(&r.month(), &r.key)));
+        let items = vec![
+            TransactWriteItem::builder().update(update).build(),
+            TransactWriteItem::builder()
+                .put(Put::builder().table_name(&self.table).set_item(Some(item)).build().expect("put"))
+                .build(),
+        ];
+        match self.transact(items).await {
+            Ok(()) => Ok(true),
+            Err(Ok(_)) => Ok(false),
+            Err(Err(e)) => Err(e),
+        }
+    }
+}
+
 #[async_trait]
 impl ObservationStore for DynamoStore {
     async fn observe(
@@ -204,6 +245,8 @@ impl RunStore for DynamoStore {
         let mut item = to_item(run);
         item.insert(PK.into(), s(tenant_pk(tenant)));
         item.insert(SK.into(), s(run_sk(&run.run_id)));
+        item.insert(GSI1PK.into(), s(runs_index_pk(tenant)));
+        item.insert(GSI1SK.into(), s(time_sk(run.finished_at, &run.run_id)));
         item.insert(TTL.into(), n(expires_at.timestamp()));
         self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(unavailable)?;
         Ok(())
@@ -211,5 +254,9 @@ impl RunStore for DynamoStore {
 
     async fn get_run(&self, tenant: &TenantId, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
         self.get(tenant_pk(tenant), run_sk(run_id)).await?.map(from_item).transpose()
+    }
+
+    async fn list_runs(&self, tenant: &TenantId, page: &PageRequest) -> Result<Page<RunRecord>, StoreError> {
+        self.runs_page(tenant, page).await
     }
 }

@@ -17,7 +17,7 @@ use super::engine::{Cell, QueryEngine, QueryError, ResultSet};
 use super::queries::{Library, PeriodRange, Query, Schema};
 use super::rates::EffectiveRate;
 use crate::domain::money::{cents, usd};
-use crate::pricing::{Sku, HOURS_PER_MONTH};
+use crate::pricing::{PriceBook, Sku, HOURS_PER_MONTH};
 
 #[derive(Clone, Debug)]
 pub struct AnalysisOptions {
@@ -81,6 +81,15 @@ impl<'a> Rows<'a> {
     }
 }
 
+/// A map of amounts as report.json writes it: each amount as [`usd`] writes it.
+fn serialize_usd_map<S: serde::Serializer>(m: &BTreeMap<String, Decimal>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(m.iter().map(|(k, v)| (k, usd(*v))))
+}
+
+// The rows below are serialised into report.json (`crate::report`): every amount of money is
+// written as a decimal string to the cent under a name ending in `_usd`, $/hour rates to 6
+// decimals (`super::rates::usd_rate`); the Rust fields keep their short names.
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SpendRow {
     pub billing_period: String,
@@ -88,7 +97,9 @@ pub struct SpendRow {
     pub account_id: String,
     pub service: String,
     pub region: String,
+    #[serde(rename = "billed_cost_usd", serialize_with = "crate::domain::money::serialize")]
     pub billed_cost: Decimal,
+    #[serde(rename = "effective_cost_usd", serialize_with = "crate::domain::money::serialize")]
     pub effective_cost: Decimal,
 }
 
@@ -99,7 +110,9 @@ pub struct DailyRow {
     pub account_id: String,
     pub service: String,
     pub region: String,
+    #[serde(rename = "effective_cost_usd", serialize_with = "crate::domain::money::serialize")]
     pub effective_cost: Decimal,
+    #[serde(rename = "billed_cost_usd", serialize_with = "crate::domain::money::serialize")]
     pub billed_cost: Decimal,
 }
 
@@ -109,7 +122,9 @@ pub struct ResourceRow {
     pub account_id: String,
     pub service: String,
     pub region: String,
+    #[serde(rename = "billed_cost_usd", serialize_with = "crate::domain::money::serialize")]
     pub billed_cost: Decimal,
+    #[serde(rename = "effective_cost_usd", serialize_with = "crate::domain::money::serialize")]
     pub effective_cost: Decimal,
 }
 
@@ -118,20 +133,27 @@ pub struct MoverRow {
     pub resource_id: String,
     pub account_id: String,
     pub service: String,
+    #[serde(rename = "previous_cost_usd", serialize_with = "crate::domain::money::serialize")]
     pub previous_cost: Decimal,
+    #[serde(rename = "current_cost_usd", serialize_with = "crate::domain::money::serialize")]
     pub current_cost: Decimal,
+    #[serde(rename = "increase_usd", serialize_with = "crate::domain::money::serialize")]
     pub increase: Decimal,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TagSummary {
+    #[serde(rename = "usage_cost_usd", serialize_with = "crate::domain::money::serialize")]
     pub usage_cost: Decimal,
+    #[serde(rename = "tagged_cost_usd", serialize_with = "crate::domain::money::serialize")]
     pub tagged_cost: Decimal,
-    /// tagged / usage, 4 decimals; 0 when there is no usage.
+    /// tagged / usage, a fraction (0 to 1), 4 decimals; 0 when there is no usage.
     pub coverage: Decimal,
     /// Usage cost of the lines that carry each key.
+    #[serde(rename = "by_key_usd", serialize_with = "serialize_usd_map")]
     pub by_key: BTreeMap<String, Decimal>,
     /// Usage cost by the exact set of keys (sorted, comma-joined; "" for none).
+    #[serde(rename = "by_key_set_usd", serialize_with = "serialize_usd_map")]
     pub by_key_set: BTreeMap<String, Decimal>,
 }
 
@@ -143,37 +165,54 @@ pub struct WasteRow {
     pub resource_id: String,
     pub instance_type: String,
     pub usage: Decimal,
+    #[serde(rename = "effective_cost_usd", serialize_with = "crate::domain::money::serialize")]
     pub effective_cost: Decimal,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CommitmentRow {
     pub billing_period: String,
+    #[serde(rename = "sp_covered_on_demand_usd", serialize_with = "crate::domain::money::serialize")]
     pub sp_covered_on_demand: Decimal,
+    #[serde(rename = "ri_covered_on_demand_usd", serialize_with = "crate::domain::money::serialize")]
     pub ri_covered_on_demand: Decimal,
+    #[serde(rename = "on_demand_eligible_usd", serialize_with = "crate::domain::money::serialize")]
     pub on_demand_eligible: Decimal,
+    #[serde(rename = "sp_commitment_usd", serialize_with = "crate::domain::money::serialize")]
     pub sp_commitment: Decimal,
+    #[serde(rename = "sp_used_usd", serialize_with = "crate::domain::money::serialize")]
     pub sp_used: Decimal,
+    #[serde(rename = "ri_fee_usd", serialize_with = "crate::domain::money::serialize")]
     pub ri_fee: Decimal,
+    #[serde(rename = "ri_unused_usd", serialize_with = "crate::domain::money::serialize")]
     pub ri_unused: Decimal,
-    /// Covered / (covered + eligible on-demand), 4 decimals; None without eligible usage.
+    /// Covered / (covered + eligible on-demand), a fraction (0 to 1), 4 decimals; None without
+    /// eligible usage.
     pub coverage: Option<Decimal>,
+    /// Used / commitment, a fraction, 4 decimals; None without a commitment.
     pub sp_utilisation: Option<Decimal>,
+    /// (Fee - unused) / fee, a fraction, 4 decimals; None without a fee.
     pub ri_utilisation: Option<Decimal>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SavingsPlanRecommendation {
     pub percentile: u32,
+    /// A fraction off on-demand (0.28 is 28 %).
     pub assumed_discount: Decimal,
     pub hours: u64,
+    #[serde(rename = "eligible_on_demand_usd", serialize_with = "crate::domain::money::serialize")]
     pub eligible_on_demand: Decimal,
-    /// The hourly on-demand spend the plan covers (the percentile).
+    /// The hourly on-demand spend the plan covers (the percentile), $/hour.
+    #[serde(rename = "covered_on_demand_per_hour_usd", serialize_with = "super::rates::serialize_rate")]
     pub covered_on_demand_per_hour: Decimal,
     /// What to commit, $/hour of Savings Plan rate.
+    #[serde(rename = "hourly_commitment_usd", serialize_with = "super::rates::serialize_rate")]
     pub hourly_commitment: Decimal,
     /// Over the analysed hours, and per month (hourly x 730).
+    #[serde(rename = "saving_in_period_usd", serialize_with = "crate::domain::money::serialize")]
     pub saving_in_period: Decimal,
+    #[serde(rename = "monthly_saving_usd", serialize_with = "crate::domain::money::serialize")]
     pub monthly_saving: Decimal,
 }
 
@@ -185,7 +224,9 @@ pub struct CurFinding {
     pub region: String,
     pub resource_id: String,
     pub title: String,
+    #[serde(rename = "monthly_cost_usd", serialize_with = "crate::domain::money::serialize")]
     pub monthly_cost: Decimal,
+    #[serde(rename = "monthly_savings_usd", serialize_with = "crate::domain::money::serialize_option")]
     pub monthly_savings: Option<Decimal>,
     pub alternative: Option<String>,
     pub evidence: Vec<String>,
@@ -543,7 +584,7 @@ const GP2_TO_GP3_SAVING: Decimal = Decimal::from_parts(20, 0, 0, false, 2);
 const SNAPSHOT_ARCHIVE_SAVING: Decimal = Decimal::from_parts(75, 0, 0, false, 2);
 
 fn waste_findings(a: &CurAnalysis) -> Vec<CurFinding> {
-    let snapshot = crate::pricing::snapshot::bundled().ok();
+    let book = PriceBook::bundled_only(crate::pricing::bundled());
     let mut out = Vec::new();
     // NAT gateways: hours per resource, and whether any bytes went through.
     let mut nat_bytes: HashMap<(&str, &str), Decimal> = HashMap::new();
@@ -603,12 +644,7 @@ fn waste_findings(a: &CurAnalysis) -> Vec<CurFinding> {
                 let family = w.instance_type.split('.').next().unwrap_or_default();
                 let size = w.instance_type.split_once('.').map(|(_, s)| s).unwrap_or_default();
                 let next = crate::rules::realtime::current_generation(family).map(|f| format!("{f}.{size}"));
-                let price = |t: &str| {
-                    snapshot
-                        .as_ref()
-                        .and_then(|s| s.get(&w.region, &Sku::Ec2Instance { instance_type: t.to_owned() }))
-                        .map(|r| r.usd)
-                };
+                let price = |t: &str| book.rate(&w.region, &Sku::ec2(t)).map(|r| r.usd);
                 let savings = next.as_deref().and_then(|n| {
                     let (old, new) = (price(&w.instance_type)?, price(n)?);
                     (old > new && old > Decimal::ZERO).then(|| monthly * (old - new) / old)

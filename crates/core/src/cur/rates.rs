@@ -3,17 +3,37 @@
 //! tenancy: operation `RunInstances`). They go to the pricing port as
 //! [`PriceSource::TenantRates`], so the receiver prices with this customer's discounts.
 
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::Serializer;
 
 use crate::pricing::{PriceSource, Rate, RateTable, Sku, MAX_PLAUSIBLE_USD};
 
+/// A unit rate in USD ($/hour) as report.json writes it: rounded half away from zero to 6
+/// decimals, exactly 6 decimals, no `$` (`"0.138240"`). Amounts to the cent go through
+/// [`crate::domain::money::usd`] instead.
+pub fn usd_rate(d: Decimal) -> String {
+    let r = d.round_dp_with_strategy(6, RoundingStrategy::MidpointAwayFromZero);
+    // A rate that rounds to zero has no sign.
+    format!("{:.6}", if r.is_zero() { Decimal::ZERO } else { r })
+}
+
+/// `#[serde(serialize_with = "crate::cur::rates::serialize_rate")]`: the rate as [`usd_rate`]
+/// writes it.
+pub fn serialize_rate<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&usd_rate(*d))
+}
+
+/// Serialised into report.json's `effective_rates`: money fields end in `_usd`.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct EffectiveRate {
     pub region: String,
     pub instance_type: String,
+    /// A quantity (hours), not money.
     pub usage_hours: Decimal,
+    #[serde(rename = "effective_cost_usd", serialize_with = "crate::domain::money::serialize")]
     pub effective_cost: Decimal,
     /// $/hour, 6 decimals.
+    #[serde(rename = "hourly_usd", serialize_with = "serialize_rate")]
     pub hourly: Decimal,
 }
 
@@ -49,7 +69,7 @@ pub fn rate_table(rates: &[EffectiveRate], as_of: &str) -> RateTable {
     for r in rates {
         t.insert(
             &r.region,
-            Sku::Ec2Instance { instance_type: r.instance_type.clone() },
+            Sku::ec2(&r.instance_type),
             Rate { usd: r.hourly, source: PriceSource::TenantRates, as_of: as_of.to_owned() },
         );
     }
@@ -70,8 +90,20 @@ mod tests {
         assert!(EffectiveRate::new("us-east-1", "m5.xlarge", Decimal::ONE, Decimal::from(20_000)).is_none());
         assert!(EffectiveRate::new("us-east-1", "m5.xlarge", Decimal::new(1, 28), Decimal::MAX).is_none());
         let t = rate_table(&[r], "2025-01-31");
-        let got = t.get("us-east-1", &Sku::Ec2Instance { instance_type: "m5.xlarge".into() }).unwrap();
+        let got = t.get("us-east-1", &Sku::ec2("m5.xlarge")).unwrap();
         assert_eq!(got.source, PriceSource::TenantRates);
         assert_eq!(got.usd, Decimal::new(138240, 6));
+    }
+
+    #[test]
+    fn rates_are_written_to_six_places_and_money_to_the_cent() {
+        assert_eq!(usd_rate(Decimal::new(1382405, 7)), "0.138241", "half away from zero");
+        assert_eq!(usd_rate(Decimal::new(144, 2)), "1.440000");
+        assert_eq!(usd_rate(Decimal::new(-1, 8)), "0.000000");
+        let r = EffectiveRate::new("us-east-1", "m5.xlarge", Decimal::from(720), Decimal::new(99_5328, 4)).unwrap();
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["hourly_usd"], "0.138240");
+        assert_eq!(v["effective_cost_usd"], "99.53");
+        assert_eq!(v["usage_hours"], "720");
     }
 }

@@ -76,6 +76,10 @@ pub struct Finding {
     /// Why the finding is suppressed (the suppression that matched), when it is.
     #[serde(default)]
     pub suppressed_by: Option<String>,
+    /// People's decisions (acknowledged, snoozed, owner, their suppression); absent until the
+    /// first one. Kept across later sightings (`store::findings::keep_user_state`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triage: Option<super::triage::Triage>,
 }
 
 impl Finding {
@@ -114,6 +118,7 @@ impl Finding {
             savings_included_in: None,
             resolved_at: None,
             suppressed_by: None,
+            triage: None,
         }
     }
 

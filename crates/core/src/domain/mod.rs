@@ -10,6 +10,7 @@ pub mod scan_run;
 pub mod settings;
 pub mod tenant;
 pub mod token;
+pub mod triage;
 
 pub use account::{Account, AccountStatus, CurSettings, Registration, Transition};
 pub use ids::{

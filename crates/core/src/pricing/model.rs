@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::{PriceBook, PriceSource, Rate, Sku, HOURS_PER_MONTH};
+use super::{Deployment, PriceBook, PriceSource, Rate, SageMakerUsage, Sku, HOURS_PER_MONTH};
 use crate::domain::event::{Change, EndpointVariant, InstanceOp, VolumeSpec};
 use crate::domain::money::usd;
 
@@ -193,12 +193,20 @@ pub fn gp3_equivalent(gp2: &VolumeSpec) -> VolumeSpec {
 }
 
 /// RDS engines the price book knows, by the engine names the API uses.
+/// The price book's engine for an RDS `Engine` value (licence included where AWS sells one).
 pub fn rds_engine(engine: Option<&str>) -> Option<&'static str> {
-    match engine? {
-        "postgres" => Some("postgres"),
-        "mysql" => Some("mysql"),
-        _ => None,
-    }
+    Some(match engine? {
+        "postgres" => "postgres",
+        "mysql" => "mysql",
+        "mariadb" => "mariadb",
+        "oracle-se2" => "oracle-se2",
+        "oracle-ee" | "oracle-se2-cdb" | "oracle-ee-cdb" => "oracle-byol",
+        "sqlserver-ex" => "sqlserver-ex",
+        "sqlserver-web" => "sqlserver-web",
+        "sqlserver-se" => "sqlserver-se",
+        "sqlserver-ee" => "sqlserver-ee",
+        _ => return None,
+    })
 }
 
 /// Prices a change. `instance_types` maps instance ids to types for events that do not carry
@@ -289,7 +297,7 @@ fn instances(
         c.assume("a stopped instance still pays for its EBS volumes");
     }
     match instance_type {
-        Some(t) => c.hourly(sign, d(count), &Sku::Ec2Instance { instance_type: t.into() }, t),
+        Some(t) => c.hourly(sign, d(count), &Sku::ec2(t), t),
         None => instances_by_id(c, sign, ids, instance_types),
     }
 }
@@ -317,7 +325,7 @@ fn instances_by_id(
     }
     let mut sorted: Vec<_> = by_type.into_iter().collect();
     sorted.sort();
-    sorted.into_iter().try_for_each(|(t, n)| c.hourly(sign, d(n), &Sku::Ec2Instance { instance_type: t.into() }, t))
+    sorted.into_iter().try_for_each(|(t, n)| c.hourly(sign, d(n), &Sku::ec2(t), t))
 }
 
 /// An instance resized: the new type's rate, less the old type's when it is known.
@@ -327,11 +335,9 @@ fn instance_resize(
     new_type: &str,
     instance_types: &HashMap<String, String>,
 ) -> Result<(), String> {
-    c.hourly(1, Decimal::ONE, &Sku::Ec2Instance { instance_type: new_type.into() }, new_type)?;
+    c.hourly(1, Decimal::ONE, &Sku::ec2(new_type), new_type)?;
     match instance_types.get(instance_id) {
-        Some(old) if old != new_type => {
-            c.hourly(-1, Decimal::ONE, &Sku::Ec2Instance { instance_type: old.clone() }, old)
-        }
+        Some(old) if old != new_type => c.hourly(-1, Decimal::ONE, &Sku::ec2(old.as_str()), old),
         Some(_) => Ok(()),
         None => {
             c.assume("the previous instance type is unknown: the full cost of the new type is shown");
@@ -379,20 +385,21 @@ fn db_instance(
 ) -> Result<(), String> {
     let Some(engine) = rds_engine(engine) else {
         return Err(format!(
-            "RDS engine {:?} is not in the price book (mysql and postgres are)",
+            "RDS engine {:?} is not in the price book (MySQL, PostgreSQL, MariaDB, Oracle and SQL Server are; Aurora instances are priced as Aurora)",
             engine.unwrap_or("unknown")
         ));
     };
     let Some(class) = class else { return Err("the DB instance class is not in the event".into()) };
-    let copies = if multi_az { d(2) } else { Decimal::ONE };
-    let label = |k: &str| format!("{k} {engine}{}", if multi_az { " (Multi-AZ: 2 instances)" } else { "" });
-    c.hourly(1, copies, &Sku::RdsInstance { engine: engine.into(), class: class.into() }, &label(class))?;
+    // AWS publishes Multi-AZ rates; they are not always twice Single-AZ.
+    let deployment = if multi_az { Deployment::MultiAz } else { Deployment::SingleAz };
+    let label = |k: &str| format!("{k} {engine} {}", deployment.as_str());
+    let instance = |class: &str| Sku::RdsInstance { engine: engine.into(), class: class.into(), deployment };
+    c.hourly(1, Decimal::ONE, &instance(class), &label(class))?;
     match (previous_class, storage) {
-        (Some(prev), _) => {
-            c.hourly(-1, copies, &Sku::RdsInstance { engine: engine.into(), class: prev.into() }, &label(prev))
-        }
+        (Some(prev), _) => c.hourly(-1, Decimal::ONE, &instance(prev), &label(prev)),
         (None, Some((t, gb))) if created => {
-            c.monthly(1, d(gb) * copies, &Sku::RdsStorage { storage_type: t.into() }, &format!("GB-month {t} storage"))
+            let sku = Sku::RdsStorage { storage_type: t.into(), deployment };
+            c.monthly(1, d(gb), &sku, &format!("GB-month {t} storage ({})", deployment.as_str()))
         }
         (None, _) => Ok(()),
     }
@@ -412,11 +419,15 @@ fn db_cluster(
     let Some(engine) = rds_engine(engine) else {
         return Err("this Multi-AZ DB cluster engine is not in the price book".into());
     };
-    c.assume("a Multi-AZ DB cluster runs one writer and two readers");
-    c.hourly(1, d(3), &Sku::RdsInstance { engine: engine.into(), class: class.into() }, &format!("{class} {engine}"))?;
+    c.assume("AWS's Multi-AZ DB cluster rate covers the writer and its two readable standbys");
+    let deployment = Deployment::MultiAzCluster;
+    let sku = Sku::RdsInstance { engine: engine.into(), class: class.into(), deployment };
+    c.hourly(1, Decimal::ONE, &sku, &format!("{class} {engine} Multi-AZ DB cluster"))?;
     match storage {
         Some((t, gb)) => {
-            c.monthly(1, d(gb), &Sku::RdsStorage { storage_type: t.into() }, &format!("GB-month {t} storage"))
+            c.assume("cluster storage priced at the Multi-AZ storage rate (the book has no cluster storage rate)");
+            let sku = Sku::RdsStorage { storage_type: t.into(), deployment: Deployment::MultiAz };
+            c.monthly(1, d(gb), &sku, &format!("GB-month {t} storage"))
         }
         None => Ok(()),
     }
@@ -425,18 +436,19 @@ fn db_cluster(
 /// ElastiCache nodes created.
 fn cache_nodes(c: &mut Calc<'_>, node_type: Option<&str>, nodes: u32) -> Result<(), String> {
     let t = node_type.ok_or("the cache node type is not in the event")?;
-    c.hourly(1, d(nodes), &Sku::CacheNode { node_type: t.into() }, t)
+    c.assume("priced as Redis OSS nodes (the event does not say which engine)");
+    c.hourly(1, d(nodes), &Sku::CacheNode { node_type: t.into(), engine: "redis".into() }, t)
 }
 
 /// An EKS cluster created: its control plane's hourly rate.
 fn eks_cluster(c: &mut Calc<'_>) -> Result<(), String> {
-    c.hourly(1, Decimal::ONE, &Sku::EksCluster, "EKS cluster")
+    c.hourly(1, Decimal::ONE, &Sku::EksCluster { extended: false }, "EKS cluster")
 }
 
 /// An EKS node group created: its EC2 instances.
 fn node_group(c: &mut Calc<'_>, instance_type: Option<&str>, nodes: u32) -> Result<(), String> {
     let t = instance_type.ok_or("the node group's instance type is not in the event (launch template)")?;
-    c.hourly(1, d(nodes), &Sku::Ec2Instance { instance_type: t.into() }, t)
+    c.hourly(1, d(nodes), &Sku::ec2(t), t)
 }
 
 /// Lambda provisioned concurrency set: `units` × 1 GB for every second of the month.
@@ -455,7 +467,8 @@ fn sagemaker(
     max_runtime_seconds: Option<u64>,
 ) -> Result<(), String> {
     let t = instance_type.ok_or("the instance type is not in the event")?;
-    let sku = Sku::SageMaker { instance_type: t.into() };
+    let usage = if max_runtime_seconds.is_some() { SageMakerUsage::Training } else { SageMakerUsage::Notebook };
+    let sku = Sku::SageMaker { instance_type: t.into(), usage };
     match max_runtime_seconds {
         Some(secs) => {
             // A training job is billed for its run time, capped by MaxRuntimeInSeconds.
@@ -475,9 +488,9 @@ fn endpoint(c: &mut Calc<'_>, config: Option<&str>, variants: &[EndpointVariant]
             config.unwrap_or("(unnamed)")
         ));
     }
-    c.assume("priced at SageMaker notebook instance rates, the ones the price book has; real-time inference rates can differ");
     variants.iter().try_for_each(|v| {
-        c.hourly(1, d(v.instances), &Sku::SageMaker { instance_type: v.instance_type.clone() }, &v.instance_type)
+        let sku = Sku::SageMaker { instance_type: v.instance_type.clone(), usage: SageMakerUsage::Inference };
+        c.hourly(1, d(v.instances), &sku, &format!("{} real-time inference", v.instance_type))
     })
 }
 

@@ -114,7 +114,7 @@ pub fn parse_product(doc: &str) -> Result<Option<(String, Sku, Rate)>, PriceList
     }
     let (sku, unit) = match family {
         Family::Ec2Instance => match attr("instanceType") {
-            Some(t) => (Sku::Ec2Instance { instance_type: t.to_owned() }, "Hrs"),
+            Some(t) => (Sku::ec2(t), "Hrs"),
             None => return Ok(None),
         },
         Family::EbsStorage => match attr("volumeApiName") {
@@ -186,7 +186,7 @@ mod tests {
         let (region, sku, rate) =
             parse_product(&product_document("Compute Instance", M7G, "Hrs", "0.0892000000")).unwrap().unwrap();
         assert_eq!(region, "eu-west-1");
-        assert_eq!(sku, Sku::Ec2Instance { instance_type: "m7g.large".into() });
+        assert_eq!(sku, Sku::ec2("m7g.large"));
         assert_eq!(rate.usd, "0.0892".parse().unwrap());
         assert_eq!(rate.source, PriceSource::PriceListApi);
         assert_eq!(rate.as_of, "2026-11-01");

@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use crate::domain::event::{classify, Change, Classified, EndpointVariant, InstanceOp, MAX_IDS_PER_EVENT};
 use crate::domain::finding::Finding;
 use crate::domain::{Account, AccountId, Clock, Tenant, TenantId, TenantStatus, TokenHash};
-use crate::pricing::{PriceBook, RateTable};
+use crate::pricing::{Bundled, PriceBook, RateTable};
 use crate::rules::realtime::DEFAULT_THRESHOLD_USD;
 use crate::store::{RateScope, ReceiverStore, Recorded, StoreError};
 use enrich::{Enricher, NoEnrichment, ENRICH_BUDGET};
@@ -143,7 +143,7 @@ impl RateLimit {
 
 pub struct Receiver {
     store: Arc<dyn ReceiverStore>,
-    snapshot: Arc<RateTable>,
+    bundled: &'static Bundled,
     clock: Arc<dyn Clock>,
     tenants: Cache<TenantId, Tenant>,
     accounts: Cache<(TenantId, AccountId), Account>,
@@ -162,10 +162,10 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    pub fn new(store: Arc<dyn ReceiverStore>, snapshot: Arc<RateTable>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(store: Arc<dyn ReceiverStore>, bundled: &'static Bundled, clock: Arc<dyn Clock>) -> Self {
         Self {
             store,
-            snapshot,
+            bundled,
             clock,
             tenants: Cache::default(),
             accounts: Cache::default(),
@@ -386,7 +386,7 @@ impl Receiver {
             self.stored_rates(&self.tenant_rates, tenant.id.clone(), RateScope::Tenant(&tenant.id)).await;
         let price_list = self.stored_rates(&self.price_list, (), RateScope::PriceList).await;
         let book =
-            PriceBook { tenant: tenant_rates.as_deref(), price_list: price_list.as_deref(), snapshot: &self.snapshot };
+            PriceBook { tenant: tenant_rates.as_deref(), price_list: price_list.as_deref(), bundled: self.bundled };
         let threshold = tenant.realtime_threshold_usd.unwrap_or(DEFAULT_THRESHOLD_USD);
         let priced = price_classified(ev, &book, &known, threshold);
         let finding = priced.finding.as_ref().map(|f| {

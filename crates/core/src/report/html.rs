@@ -40,7 +40,7 @@ fn trend(r: &Report) -> String {
     if n == 0 {
         return "<p>No usage in the period.</p>".into();
     }
-    let max = r.daily.iter().map(|d| num(&d.cost)).fold(0.0_f64, f64::max).max(1.0);
+    let max = r.daily.iter().map(|d| num(&d.cost_usd)).fold(0.0_f64, f64::max).max(1.0);
     let x = |i: usize| left + (W - left - right) * if n > 1 { i as f64 / (n - 1) as f64 } else { 0.5 };
     let y = |v: f64| top + (h - top - bottom) * (1.0 - v / max);
     let _ = write!(svg, r#"<svg viewBox="0 0 {W} {h}" width="100%" role="img" aria-label="Daily spend">"#);
@@ -56,7 +56,7 @@ fn trend(r: &Report) -> String {
         );
     }
     let points: Vec<String> =
-        r.daily.iter().enumerate().map(|(i, d)| format!("{:.1},{:.1}", x(i), y(num(&d.cost)))).collect();
+        r.daily.iter().enumerate().map(|(i, d)| format!("{:.1},{:.1}", x(i), y(num(&d.cost_usd)))).collect();
     let _ = write!(svg, r##"<polyline fill="none" stroke="#2563eb" stroke-width="2" points="{}"/>"##, points.join(" "));
     let step = (n / 8).max(1);
     for (i, d) in r.daily.iter().enumerate().step_by(step) {
@@ -75,12 +75,12 @@ fn trend(r: &Report) -> String {
                 svg,
                 r##"<circle cx="{:.1}" cy="{:.1}" r="6" fill="#dc2626" fill-opacity="0.85"><title>{} {}: ${} (expected ${}, +${})</title></circle>"##,
                 x(i),
-                y(num(&r.daily[i].cost)),
+                y(num(&r.daily[i].cost_usd)),
                 escape(&a.date),
                 escape(&a.series),
-                escape(&a.actual),
-                escape(&a.expected),
-                escape(&a.impact)
+                escape(&a.actual_usd),
+                escape(&a.expected_usd),
+                escape(&a.impact_usd)
             );
         }
     }
@@ -142,7 +142,7 @@ pub fn render_html(r: &Report) -> String {
 /// The document head with its CSS, the title, the data source and the key figures.
 fn head_and_summary(h: &mut String, r: &Report) {
     let savings: Decimal =
-        r.findings.iter().filter_map(|f| f.monthly_savings.as_deref()?.parse::<Decimal>().ok()).sum();
+        r.findings.iter().filter_map(|f| f.monthly_savings_usd.as_deref()?.parse::<Decimal>().ok()).sum();
     let _ = write!(
         h,
         r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>costradar CUR report {from} to {to}</title>
@@ -166,8 +166,8 @@ code{{font-size:.8rem}}
         name = escape(&r.source.name),
         first = escape(r.period.first_day.as_deref().unwrap_or("-")),
         last = escape(r.period.last_day.as_deref().unwrap_or("-")),
-        billed = escape(&r.totals.billed_cost),
-        effective = escape(&r.totals.effective_cost),
+        billed = escape(&r.totals.billed_cost_usd),
+        effective = escape(&r.totals.effective_cost_usd),
         nf = r.findings.len(),
         savings = crate::domain::money::usd(savings),
         na = r.anomalies.len(),
@@ -177,10 +177,10 @@ code{{font-size:.8rem}}
 /// The daily spend trend and the spend bars (by provider only when there are several).
 fn charts(h: &mut String, r: &Report) {
     let _ = write!(h, "<h2>Daily usage spend</h2><p>Effective cost of usage (no credits, refunds, taxes or fees); red dots are anomalies.</p>{}", trend(r));
-    let _ = write!(h, "<h2>Spend by service</h2>{}", bars(&r.totals.by_service, 12, "Spend by service"));
-    let _ = write!(h, "<h2>Spend by account</h2>{}", bars(&r.totals.by_account, 12, "Spend by account"));
-    if r.totals.by_provider.len() > 1 {
-        let _ = write!(h, "<h2>Spend by provider</h2>{}", bars(&r.totals.by_provider, 12, "Spend by provider"));
+    let _ = write!(h, "<h2>Spend by service</h2>{}", bars(&r.totals.by_service_usd, 12, "Spend by service"));
+    let _ = write!(h, "<h2>Spend by account</h2>{}", bars(&r.totals.by_account_usd, 12, "Spend by account"));
+    if r.totals.by_provider_usd.len() > 1 {
+        let _ = write!(h, "<h2>Spend by provider</h2>{}", bars(&r.totals.by_provider_usd, 12, "Spend by provider"));
     }
 }
 
@@ -199,8 +199,8 @@ fn findings(h: &mut String, r: &Report) {
                 escape(&f.account_id),
                 escape(&f.region),
                 escape(&f.resource_id),
-                escape(&f.monthly_cost),
-                f.monthly_savings.as_deref().map(|s| format!("${}", escape(s))).unwrap_or_else(|| "-".into()),
+                escape(&f.monthly_cost_usd),
+                f.monthly_savings_usd.as_deref().map(|s| format!("${}", escape(s))).unwrap_or_else(|| "-".into()),
                 escape(f.alternative.as_deref().unwrap_or("")),
             );
         }
@@ -222,9 +222,9 @@ fn anomalies(h: &mut String, r: &Report) {
                 escape(&a.date),
                 escape(&a.series),
                 if a.kind == "new_series" { " (new)" } else { "" },
-                escape(&a.expected),
-                escape(&a.actual),
-                escape(&a.impact),
+                escape(&a.expected_usd),
+                escape(&a.actual_usd),
+                escape(&a.impact_usd),
                 escape(&a.severity),
                 escape(&a.severity),
             );
@@ -240,13 +240,23 @@ fn savings_plan(h: &mut String, r: &Report) {
         let _ = write!(
             h,
             "<h2>Compute Savings Plan</h2><p>Commit <b>${}/hour</b> (covers ${}/hour of on-demand compute, the p{} of {} hours): about <b>${}/month</b> saved at an assumed {} discount.</p>",
-            g("hourly_commitment"),
-            g("covered_on_demand_per_hour"),
+            per_hour(&g("hourly_commitment_usd")),
+            per_hour(&g("covered_on_demand_per_hour_usd")),
             sp.get("percentile").and_then(|v| v.as_u64()).unwrap_or_default(),
             sp.get("hours").and_then(|v| v.as_u64()).unwrap_or_default(),
-            g("monthly_saving"),
+            g("monthly_saving_usd"),
             g("assumed_discount"),
         );
+    }
+}
+
+/// A $/hour rate of report.json (6 decimals) as people read it: trailing zeros dropped, at least
+/// to the cent (`"1.440000"` is `1.44`, `"0.138240"` is `0.13824`).
+fn per_hour(s: &str) -> String {
+    match s.parse::<Decimal>() {
+        Ok(d) if d.normalize().scale() < 2 => format!("{:.2}", d),
+        Ok(d) => d.normalize().to_string(),
+        Err(_) => s.to_owned(),
     }
 }
 
@@ -294,5 +304,12 @@ mod tests {
     #[test]
     fn escapes_everything_that_could_be_markup() {
         assert_eq!(escape("<script>\"x\"&'y'"), "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;");
+    }
+
+    #[test]
+    fn hourly_rates_read_without_trailing_zeros() {
+        assert_eq!(per_hour("1.440000"), "1.44");
+        assert_eq!(per_hour("2.000000"), "2.00");
+        assert_eq!(per_hour("0.138240"), "0.13824");
     }
 }

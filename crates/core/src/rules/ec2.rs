@@ -145,11 +145,10 @@ fn previous_generation(ctx: &Ctx<'_>, inv: &RegionInventory, i: &Instance, out: 
     let Some(current) = current_generation(family) else { return };
     let to = format!("{current}.{size}");
     let mut p = ctx.pricer(&inv.region);
-    let Some((old_h, old_m)) = p.monthly_from_hourly(&Sku::Ec2Instance { instance_type: i.instance_type.clone() })
-    else {
+    let Some((old_h, old_m)) = p.monthly_from_hourly(&Sku::ec2(&i.instance_type)) else {
         return;
     };
-    let Some((new_h, new_m)) = p.monthly_from_hourly(&Sku::Ec2Instance { instance_type: to.clone() }) else { return };
+    let Some((new_h, new_m)) = p.monthly_from_hourly(&Sku::ec2(&to)) else { return };
     let saving = old_m - new_m;
     if saving <= Decimal::ZERO {
         return;
@@ -210,7 +209,7 @@ fn idle(ctx: &Ctx<'_>, inv: &RegionInventory, i: &Instance, out: &mut Vec<Draft>
         Some(why) => d.evidence.push(why),
         None => {
             let mut p = ctx.pricer(&inv.region);
-            if let Some((h, m)) = p.monthly_from_hourly(&Sku::Ec2Instance { instance_type: i.instance_type.clone() }) {
+            if let Some((h, m)) = p.monthly_from_hourly(&Sku::ec2(&i.instance_type)) {
                 d.evidence.push(format!("{}: ${h}/h × 730 h = ${}", i.instance_type, usd(m)));
                 d.evidence.extend(p.source_line());
                 d.monthly_cost_usd = Some(m);

@@ -1,9 +1,7 @@
-//! RDS DB instances (the price book holds MySQL and PostgreSQL, Single-AZ; Multi-AZ is priced
-//! as two instances and two copies of the storage).
-//!
-//! With `copies` = 2 for Multi-AZ, else 1:
-//! - instance cost = $/h of the class × 730 × copies; storage cost = GiB × $/GiB-month × copies
-//!   (provisioned IOPS are not counted).
+//! RDS DB instances, priced at the rates AWS publishes for their deployment (Single-AZ or
+//! Multi-AZ: the Multi-AZ rate is AWS's own, not always twice Single-AZ):
+//! - instance cost = $/h of the class and deployment × 730; storage cost = GiB × $/GiB-month
+//!   of the storage type and deployment (provisioned IOPS are not counted).
 //! - `rds.stopped`: RDS starts a stopped instance again after 7 days, so stopping is no saving.
 //!   Monthly cost = instance + storage; saving = the instance cost (delete it with a final
 //!   snapshot; the storage saving is left out because the snapshot's backup storage, priced
@@ -12,13 +10,13 @@
 //!   `DatabaseConnections` in it. Same cost and saving as a stopped instance.
 //! - `rds.gp2-storage`: gp2 storage up to 4,000 GiB, where gp3's baseline (3,000 IOPS and 125
 //!   MiB/s, 12,000 and 500 from 400 GiB) is at least gp2's (3 IOPS per GiB). Saving = GiB ×
-//!   ($/GiB-month gp2 − gp3) × copies, which is $0 where AWS prices both the same: the finding
+//!   ($/GiB-month gp2 − gp3), which is $0 where AWS prices both the same: the finding
 //!   is then about the performance gp3 gives for the same money.
 //! - `rds.previous-generation`: a previous-generation class. Saving = ($/h old − $/h of the
-//!   current-generation class of the same size) × 730 × copies, when positive.
+//!   current-generation class of the same size, same deployment) × 730, when positive.
 //! - `rds.multi-az-non-production`: Multi-AZ on an instance tagged non-production
-//!   (`environment`/`env`/`stage` = dev, test, staging, ...). Saving = half the instance and
-//!   storage cost (the standby).
+//!   (`environment`/`env`/`stage` = dev, test, staging, ...). Saving = the Multi-AZ instance
+//!   and storage cost − the same at Single-AZ rates.
 
 use rust_decimal::Decimal;
 
@@ -29,7 +27,7 @@ use crate::domain::event::{is_non_production, NON_PRODUCTION_TAG_KEYS};
 use crate::domain::finding::Confidence;
 use crate::domain::money::usd;
 use crate::pricing::model::rds_engine;
-use crate::pricing::{Sku, HOURS_PER_MONTH};
+use crate::pricing::{Deployment, Sku, HOURS_PER_MONTH};
 
 pub const STOPPED: &str = "rds.stopped";
 pub const IDLE: &str = "rds.idle";
@@ -40,34 +38,39 @@ pub const MULTI_AZ_NON_PRODUCTION: &str = "rds.multi-az-non-production";
 /// gp2 storage above this size has a baseline over gp3's 12,000 IOPS.
 const GP3_PARITY_MAX_GIB: u32 = 4000;
 
-fn copies(db: &DbInstance) -> Decimal {
+fn deployment(db: &DbInstance) -> Deployment {
     if db.multi_az {
-        Decimal::from(2)
+        Deployment::MultiAz
     } else {
-        Decimal::ONE
-    }
-}
-
-fn az(db: &DbInstance) -> &'static str {
-    if db.multi_az {
-        " × 2 (Multi-AZ)"
-    } else {
-        ""
+        Deployment::SingleAz
     }
 }
 
 /// (monthly instance cost, evidence line), if the engine and class are priced.
 fn instance_cost(p: &mut Pricer<'_>, db: &DbInstance, class: &str) -> Option<(Decimal, String)> {
+    instance_cost_at(p, db, class, deployment(db))
+}
+
+fn instance_cost_at(p: &mut Pricer<'_>, db: &DbInstance, class: &str, at: Deployment) -> Option<(Decimal, String)> {
     let engine = rds_engine(Some(&db.engine))?;
-    let h = p.rate(&Sku::RdsInstance { engine: engine.into(), class: class.to_owned() })?;
-    let m = h * HOURS_PER_MONTH * copies(db);
-    Some((m, format!("{class} {engine}: ${h}/h × 730 h{} = ${}", az(db), usd(m))))
+    let h = p.rate(&Sku::RdsInstance { engine: engine.into(), class: class.to_owned(), deployment: at })?;
+    let m = h * HOURS_PER_MONTH;
+    Some((m, format!("{class} {engine} {}: ${h}/h × 730 h = ${}", at.as_str(), usd(m))))
 }
 
 fn storage_cost(p: &mut Pricer<'_>, db: &DbInstance, storage_type: &str) -> Option<(Decimal, String)> {
-    let r = p.rate(&Sku::RdsStorage { storage_type: storage_type.to_owned() })?;
-    let m = Decimal::from(db.allocated_gib) * r * copies(db);
-    Some((m, format!("{} GiB {storage_type}: ${r}/GiB-month{} = ${}", db.allocated_gib, az(db), usd(m))))
+    storage_cost_at(p, db, storage_type, deployment(db))
+}
+
+fn storage_cost_at(
+    p: &mut Pricer<'_>,
+    db: &DbInstance,
+    storage_type: &str,
+    at: Deployment,
+) -> Option<(Decimal, String)> {
+    let r = p.rate(&Sku::RdsStorage { storage_type: storage_type.to_owned(), deployment: at })?;
+    let m = Decimal::from(db.allocated_gib) * r;
+    Some((m, format!("{} GiB {storage_type} {}: ${r}/GiB-month = ${}", db.allocated_gib, at.as_str(), usd(m))))
 }
 
 pub fn is_non_production_tagged(db: &DbInstance) -> bool {
@@ -261,20 +264,25 @@ fn multi_az(ctx: &Ctx<'_>, inv: &RegionInventory, db: &DbInstance, out: &mut Vec
         .map(|(k, v)| format!("{k}={v}"))
         .unwrap_or_default();
     let mut d = base(ctx, inv, db, MULTI_AZ_NON_PRODUCTION, format!("{} is Multi-AZ but tagged {tag}", db.id));
-    d.evidence
-        .push(format!("tag {tag}: not production; a standby in a second AZ doubles the instance and its storage"));
+    d.evidence.push(format!(
+        "tag {tag}: not production; a standby in a second AZ roughly doubles the instance and its storage"
+    ));
     let mut p = ctx.pricer(&inv.region);
-    if let Some((i, il)) = instance_cost(&mut p, db, &db.class) {
-        d.evidence.push(il);
-        let st = match storage_cost(&mut p, db, &db.storage_type) {
-            Some((m, l)) => {
-                d.evidence.push(l);
-                m
+    let single = Deployment::SingleAz;
+    if let (Some((i, il)), Some((si, sil))) =
+        (instance_cost(&mut p, db, &db.class), instance_cost_at(&mut p, db, &db.class, single))
+    {
+        d.evidence.extend([il, sil]);
+        let mut storage = |at| storage_cost_at(&mut p, db, &db.storage_type, at);
+        let (st, sst) = match (storage(Deployment::MultiAz), storage(single)) {
+            (Some((m, l)), Some((sm, sl))) => {
+                d.evidence.extend([l, sl]);
+                (m, sm)
             }
-            None => Decimal::ZERO,
+            _ => (Decimal::ZERO, Decimal::ZERO),
         };
-        let saving = (i + st) / Decimal::from(2);
-        d.evidence.push(format!("Single-AZ: half of ${} = ${}", usd(i + st), usd(saving)));
+        let saving = (i + st) - (si + sst);
+        d.evidence.push(format!("Single-AZ: ${} − ${} = ${}", usd(i + st), usd(si + sst), usd(saving)));
         d.evidence.extend(p.source_line());
         d.monthly_cost_usd = Some(i + st);
         d.monthly_savings_usd = Some(saving);
@@ -371,10 +379,10 @@ mod tests {
         inv.db_instances.push(x);
         let drafts = run(&inv);
         let pg = only(drafts.clone(), PREVIOUS_GENERATION);
-        // db.m4.large $0.182/h vs db.m6i.large $0.178/h, × 730 × 2 = $5.84.
+        // Multi-AZ rates: db.m4.large $0.364/h vs db.m6i.large $0.356/h, × 730 = $5.84.
         assert_eq!(pg.monthly_savings_usd, Some(dec("5.84")));
         let maz = only(drafts, MULTI_AZ_NON_PRODUCTION);
-        // (0.182 × 730 × 2 + 100 × 0.115 × 2) / 2 = (265.72 + 23) / 2 = $144.36.
+        // (0.364 × 730 + 100 × 0.23) − (0.182 × 730 + 100 × 0.115) = 288.72 − 144.36 = $144.36.
         assert_eq!(maz.monthly_savings_usd, Some(dec("144.36")));
         assert!(maz.fix_command.contains("--no-multi-az"));
     }

@@ -120,7 +120,7 @@ fn ec2_alternative(
 ) -> Option<Alternative> {
     let (_, size) = split_type(from)?;
     let to = format!("{family}.{size}");
-    let rate = |t: &str| book.rate(region, &Sku::Ec2Instance { instance_type: t.to_owned() }).map(|r| r.usd);
+    let rate = |t: &str| book.rate(region, &Sku::ec2(t)).map(|r| r.usd);
     let (old, new) = (rate(from)?, rate(&to)?);
     let n = Decimal::from(count);
     let saving = (old - new) * n * HOURS_PER_MONTH;

@@ -1,6 +1,4 @@
-//! Test helpers for the scan rules: the bundled price snapshot, a fixed "now", fact builders.
-
-use std::sync::OnceLock;
+//! Test helpers for the scan rules: the bundled price book, a fixed "now", fact builders.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
@@ -8,15 +6,14 @@ use rust_decimal::Decimal;
 use super::draft::{Ctx, Draft};
 use super::facts::{Instance, RegionInventory};
 use crate::domain::settings::ScanSettings;
-use crate::pricing::{snapshot, PriceBook, RateTable};
+use crate::pricing::{bundled, Bundled, PriceBook};
 
-pub fn rates() -> &'static RateTable {
-    static T: OnceLock<RateTable> = OnceLock::new();
-    T.get_or_init(|| snapshot::bundled().expect("bundled snapshot"))
+pub fn rates() -> &'static Bundled {
+    bundled()
 }
 
-pub fn book(t: &RateTable) -> PriceBook<'_> {
-    PriceBook { tenant: None, price_list: None, snapshot: t }
+pub fn book(t: &'static Bundled) -> PriceBook<'static> {
+    PriceBook::bundled_only(t)
 }
 
 pub fn now() -> DateTime<Utc> {

@@ -28,11 +28,11 @@ use crate::domain::finding::{Finding, FindingStatus, Suppression};
 use crate::domain::scan_run::{AccountRun, ActionError, RegionRun, ScanStatus, MAX_ERRORS_PER_REGION};
 use crate::domain::settings::ScanSettings;
 use crate::domain::{AccountId, ExternalId, RoleArn, TenantId};
-use crate::pricing::{PriceBook, RateTable};
+use crate::pricing::{Bundled, PriceBook, RateTable};
 use crate::rules::draft::{Ctx, Draft};
 use crate::rules::facts::{Recommendation, RegionInventory};
 use crate::rules::{coh, evaluate_region, settle_overlaps, SCAN_RULE_PREFIXES};
-use crate::store::{FindingStore, ObservationStore, ResolveScope, StoreError};
+use crate::store::{FindingStore, ObservationStore, RateScope, RateStore, ResolveScope, StoreError};
 
 /// Which listings of a region succeeded: rules only read complete listings.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -152,21 +152,37 @@ pub const UNATTACHED_VOLUMES: &str = "ebs-unattached";
 pub const LOAD_BALANCERS_WITHOUT_TARGETS: &str = "elb-no-healthy-targets";
 
 /// The store capabilities a scan uses.
-pub trait ScanFindingStore: FindingStore + ObservationStore {}
-impl<T: FindingStore + ObservationStore> ScanFindingStore for T {}
+pub trait ScanFindingStore: FindingStore + ObservationStore + RateStore {}
+impl<T: FindingStore + ObservationStore + RateStore> ScanFindingStore for T {}
 
 pub struct Scanner {
     opener: Arc<dyn SessionOpener>,
     store: Arc<dyn ScanFindingStore>,
-    snapshot: Arc<RateTable>,
+    bundled: &'static Bundled,
 }
 
 /// Region `global`: the account-wide calls in the run record.
 pub const GLOBAL: &str = "global";
 
 impl Scanner {
-    pub fn new(opener: Arc<dyn SessionOpener>, store: Arc<dyn ScanFindingStore>, snapshot: Arc<RateTable>) -> Self {
-        Self { opener, store, snapshot }
+    pub fn new(opener: Arc<dyn SessionOpener>, store: Arc<dyn ScanFindingStore>, bundled: &'static Bundled) -> Self {
+        Self { opener, store, bundled }
+    }
+
+    /// The tenant's CUR rates and the Price List cache, as the receiver prices from them. A
+    /// source that cannot be read is left out (logged): the bundled book still prices.
+    async fn stored_rates(&self, tenant: &TenantId) -> (Option<RateTable>, Option<RateTable>) {
+        let read = |scope| async move {
+            match self.store.get_rates(scope).await {
+                Ok(t) if !t.is_empty() => Some(t),
+                Ok(_) => None,
+                Err(e) => {
+                    tracing::warn!(error = %e, "stored rates unreadable; priced without them");
+                    None
+                }
+            }
+        };
+        tokio::join!(read(RateScope::Tenant(tenant)), read(RateScope::PriceList))
     }
 
     /// Scans one account: assume, list regions, scan them concurrently, evaluate the rules,
@@ -210,7 +226,8 @@ impl Scanner {
         mut scans: HashMap<String, (RegionScan, u64)>,
         recs: &[Recommendation],
     ) -> Result<(Vec<RegionRun>, Vec<Finding>), ScanError> {
-        let book = PriceBook { tenant: None, price_list: None, snapshot: &self.snapshot };
+        let (tenant_rates, price_list) = self.stored_rates(target.tenant_id).await;
+        let book = PriceBook { tenant: tenant_rates.as_ref(), price_list: price_list.as_ref(), bundled: self.bundled };
         let ctx = Ctx { book: &book, settings, now, account_id: target.account_id.as_str() };
         let mut drafts: Vec<Draft> = Vec::new();
         let mut region_runs: Vec<RegionRun> = Vec::new();

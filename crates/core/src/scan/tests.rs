@@ -105,8 +105,7 @@ struct Fixture {
 fn fixture(script: Script) -> Fixture {
     let script = Arc::new(script);
     let store = Arc::new(MemoryStore::new());
-    let rates = Arc::new(crate::rules::testkit::rates().clone());
-    let scanner = Scanner::new(Arc::new(Opener(script.clone())), store.clone(), rates);
+    let scanner = Scanner::new(Arc::new(Opener(script.clone())), store.clone(), crate::pricing::bundled());
     Fixture {
         script,
         store,

@@ -99,6 +99,8 @@ pub trait ObservationStore: Send + Sync {
 pub trait RunStore: Send + Sync {
     async fn save_run(&self, tenant: &TenantId, run: &RunRecord, expires_at: DateTime<Utc>) -> Result<(), StoreError>;
     async fn get_run(&self, tenant: &TenantId, run_id: &str) -> Result<Option<RunRecord>, StoreError>;
+    /// The tenant's run records, newest `finished_at` first: one Query of GSI1 a page.
+    async fn list_runs(&self, tenant: &TenantId, page: &PageRequest) -> Result<Page<RunRecord>, StoreError>;
 }
 
 /// Run ids come from Step Functions execution names (1-80 of `[A-Za-z0-9_-]`) or the CLI.
@@ -106,8 +108,8 @@ pub fn valid_run_id(id: &str) -> bool {
     (1..=80).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Merges an incoming finding with the stored one: keeps `first_seen`, reopens a resolved one.
-/// Returns the finding to store and what happened.
+/// Merges an incoming finding with the stored one: keeps `first_seen` and people's decisions
+/// ([`keep_user_state`]), reopens a resolved one. Returns the finding to store and what happened.
 pub fn merge_upsert(incoming: &Finding, stored: Option<&Finding>) -> (Finding, Outcome) {
     use crate::domain::finding::FindingStatus::*;
     let mut f = incoming.clone();
@@ -116,11 +118,32 @@ pub fn merge_upsert(incoming: &Finding, stored: Option<&Finding>) -> (Finding, O
         None => (f, Outcome::Opened),
         Some(old) => {
             f.first_seen = old.first_seen.min(incoming.first_seen);
+            keep_user_state(&mut f, old);
             let outcome =
                 if old.status == Resolved && f.status != Resolved { Outcome::Reopened } else { Outcome::Updated };
             (f, outcome)
         }
     }
+}
+
+/// What a new sighting of a finding (a scan, an event, a CUR run) must not undo: people's
+/// triage, and a suppression they made through the API (scans apply it anyway; events and CUR
+/// runs do not read suppressions).
+pub fn keep_user_state(new: &mut Finding, old: &Finding) {
+    use crate::domain::finding::FindingStatus::*;
+    new.triage = old.triage.clone();
+    let suppressed_by_a_person = old.triage.as_ref().is_some_and(|t| t.suppression_id.is_some());
+    if suppressed_by_a_person && new.status == Open && old.suppressed_by.is_some() {
+        new.status = Suppressed;
+        new.suppressed_by = old.suppressed_by.clone();
+    }
+}
+
+/// The realised-saving entry a reopened finding withdraws (`SAVING#<month>#<key>` of its last
+/// resolution): the saving did not last, so it no longer counts.
+pub fn withdrawn_saving_sk(stored: &Finding) -> Option<String> {
+    let at = stored.resolved_at.filter(|_| stored.status == crate::domain::finding::FindingStatus::Resolved)?;
+    Some(super::keys::saving_sk(&at.format("%Y-%m").to_string(), &stored.key()))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

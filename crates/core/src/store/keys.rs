@@ -6,8 +6,12 @@
 //! claims (they hold nothing but the owning tenant's id) and the shared Price List cache.
 
 use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
 
 use super::StoreError;
+use crate::domain::finding::Finding;
 use crate::domain::{AccountId, TenantId};
 
 pub const TENANT_META: &str = "META";
@@ -66,6 +70,10 @@ pub fn findings_of_account(account: &AccountId) -> String {
 }
 
 pub const SUPPRESSION_PREFIX: &str = "SUPPRESS#";
+/// A finding's history entries: `FINDINGLOG#<key>#<at>#<seq>`, beside the finding.
+pub const FINDING_LOG_PREFIX: &str = "FINDINGLOG#";
+/// The savings ledger's realised entries: `SAVING#<yyyy-mm>#<key>`.
+pub const SAVING_PREFIX: &str = "SAVING#";
 pub const OBSERVATION_PREFIX: &str = "OBS#";
 pub const RUN_PREFIX: &str = "RUN#";
 
@@ -80,6 +88,79 @@ pub fn observations_prefix(account: &AccountId, region: &str, condition: &str) -
 
 pub fn run_sk(run_id: &str) -> String {
     format!("{RUN_PREFIX}{run_id}")
+}
+
+/// The entries of one finding's history start with this; a finding whose resource id extends
+/// this one's with `#` shares the prefix, so readers keep only entries whose `finding_key` is
+/// the key.
+pub fn finding_log_prefix(key: &str) -> String {
+    format!("{FINDING_LOG_PREFIX}{key}#")
+}
+
+pub fn finding_log_sk(key: &str, at: DateTime<Utc>, seq: u32) -> String {
+    format!("{}{}#{seq:06}", finding_log_prefix(key), sortable_time(at))
+}
+
+pub fn saving_sk(month: &str, key: &str) -> String {
+    format!("{SAVING_PREFIX}{month}#{key}")
+}
+
+// ---- The indexes of people's views (schema::GSI1 by time, schema::GSI2 by saving). Their
+// partitions are per tenant and per collection, so a query can never leave the tenant it names.
+
+/// GSI1 and GSI2 partition of a tenant's findings.
+pub fn findings_index_pk(t: &TenantId) -> String {
+    format!("{}#FINDINGS", tenant_pk(t))
+}
+
+/// GSI1 partition of a tenant's events.
+pub fn events_index_pk(t: &TenantId) -> String {
+    format!("{}#EVENTS", tenant_pk(t))
+}
+
+/// GSI1 partition of a tenant's run records.
+pub fn runs_index_pk(t: &TenantId) -> String {
+    format!("{}#RUNS", tenant_pk(t))
+}
+
+/// Digits of a saving in cents in GSI2's sort key: up to 10^13 USD a month.
+const CENTS_WIDTH: usize = 15;
+
+/// A monthly saving as GSI2 sorts it: whole cents (half away from zero), zero-padded, so that
+/// text order is amount order. None and negative amounts sort as 0; past the width, the maximum.
+pub fn savings_sort_value(usd: Option<Decimal>) -> String {
+    let cents = usd.map(|d| crate::domain::money::cents(d) * Decimal::ONE_HUNDRED).unwrap_or_default();
+    let max = 10u64.pow(CENTS_WIDTH as u32) - 1;
+    let n = if cents <= Decimal::ZERO { 0 } else { cents.to_u64().unwrap_or(max).min(max) };
+    format!("{n:0width$}", width = CENTS_WIDTH)
+}
+
+/// GSI2's sort key of a finding: `<cents>#<key>`.
+pub fn savings_sk(f: &Finding) -> String {
+    format!("{}#{}", savings_sort_value(f.monthly_savings_usd), f.key())
+}
+
+/// A time as GSI1 sorts it: RFC 3339 in UTC with microseconds, fixed width.
+pub fn sortable_time(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// GSI1's sort key: `<time>#<id>` (a finding's key and first_seen, an event's id and
+/// received_at, a run's id and finished_at).
+pub fn time_sk(at: DateTime<Utc>, id: &str) -> String {
+    format!("{}#{id}", sortable_time(at))
+}
+
+/// Splits an index sort key into its sortable prefix and the item's id, checking the prefix's
+/// shape (`savings`: 15 digits; else a [`sortable_time`]).
+pub fn split_index_sk(sk: &str, savings: bool) -> Option<(&str, &str)> {
+    let (head, id) = sk.split_once('#')?;
+    let ok = if savings {
+        head.len() == CENTS_WIDTH && head.bytes().all(|b| b.is_ascii_digit())
+    } else {
+        DateTime::parse_from_rfc3339(head).is_ok() && head.len() == 27
+    };
+    (ok && !id.is_empty()).then_some((head, id))
 }
 
 /// What the receiver remembers of one account's instance (or endpoint configuration): keyed by
@@ -118,7 +199,17 @@ pub fn encode_cursor(last: &str) -> String {
 }
 
 pub fn decode_cursor<T>(cursor: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, StoreError> {
-    if cursor.len() > 200 {
+    decode_cursor_within(200, cursor, parse)
+}
+
+/// A cursor that carries a finding key (up to DynamoDB's 1,024-byte sort key, so up to 1,368
+/// base64 characters), parsed by `parse`.
+pub fn decode_long_cursor<T>(cursor: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, StoreError> {
+    decode_cursor_within(1500, cursor, parse)
+}
+
+fn decode_cursor_within<T>(max: usize, cursor: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, StoreError> {
+    if cursor.len() > max {
         return Err(StoreError::InvalidCursor);
     }
     let bytes =

@@ -12,6 +12,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 
 mod findings;
+mod triage;
 
 use super::keys::*;
 use super::*;
@@ -317,6 +318,7 @@ impl EventStore for MemoryStore {
             if let Some(old) = items.get(&fkey) {
                 let old: crate::domain::finding::Finding = from_body(&old.body)?;
                 f.first_seen = old.first_seen;
+                super::findings::keep_user_state(&mut f, &old);
             }
             let version = items.get(&fkey).map_or(1, |i| i.version + 1);
             items.insert(fkey, Item { body: to_body(&f), version, expires_at: None });
@@ -326,6 +328,15 @@ impl EventStore for MemoryStore {
 
     async fn get_event(&self, tenant: &TenantId, event_id: &str) -> Result<Option<Value>, StoreError> {
         Ok(self.guard()?.get(&(tenant_pk(tenant), event_sk(event_id))).map(|i| i.body.clone()))
+    }
+
+    async fn list_events(
+        &self,
+        tenant: &TenantId,
+        filter: &EventFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Value>, StoreError> {
+        self.events_page(tenant, filter, page)
     }
 
     async fn get_finding(

@@ -13,6 +13,7 @@ pub mod findings;
 pub mod keys;
 pub mod memory;
 pub mod schema;
+pub mod triage;
 
 use std::collections::HashMap;
 
@@ -23,6 +24,7 @@ use crate::domain::{Account, AccountId, InvalidInput, Tenant, TenantId};
 
 pub use findings::{valid_run_id, FindingStore, ObservationStore, ResolveScope, RunStore, UpsertSummary};
 pub use memory::MemoryStore;
+pub use triage::{EventFilter, FindingFilter, FindingSort, FindingUpdate, OpenSaving, TriageStore};
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -165,6 +167,15 @@ pub trait EventStore: Send + Sync {
         expires_at: DateTime<Utc>,
     ) -> Result<Recorded, StoreError>;
     async fn get_event(&self, tenant: &TenantId, event_id: &str) -> Result<Option<serde_json::Value>, StoreError>;
+    /// The tenant's events, newest `received_at` first, with `filter`: one Query of GSI1 a page
+    /// (the filter is applied to the `limit` events read, so a page may hold fewer and still
+    /// have a cursor). An event is listed if it carries `received_at` (the receiver's do).
+    async fn list_events(
+        &self,
+        tenant: &TenantId,
+        filter: &triage::EventFilter,
+        page: &PageRequest,
+    ) -> Result<Page<serde_json::Value>, StoreError>;
     async fn get_finding(
         &self,
         tenant: &TenantId,
@@ -241,6 +252,10 @@ impl<T: TenantStore + AccountStore + RequestLedger> OnboardingStore for T {}
 /// Everything the scheduled scan needs.
 pub trait ScanStore: TenantStore + AccountStore + FindingStore + ObservationStore + RunStore + RateStore {}
 impl<T: TenantStore + AccountStore + FindingStore + ObservationStore + RunStore + RateStore> ScanStore for T {}
+
+/// Everything the findings API needs.
+pub trait FindingsApiStore: TenantStore + EventStore + FindingStore + RunStore + TriageStore {}
+impl<T: TenantStore + EventStore + FindingStore + RunStore + TriageStore> FindingsApiStore for T {}
 
 /// Everything the receiver needs.
 pub trait ReceiverStore: TenantStore + AccountStore + EventStore + NotificationOutbox + RateStore {}

@@ -28,6 +28,14 @@ pub const SK: &str = "SK";
 pub const GSI1: &str = "GSI1";
 pub const GSI1PK: &str = "GSI1PK";
 pub const GSI1SK: &str = "GSI1SK";
+/// A tenant's findings by monthly saving (`keys::findings_index_pk`, `keys::savings_sk`).
+/// GSI1 is shared: the tenants list (`TENANTS`) and, per tenant, its findings by first
+/// sighting, events by arrival and runs by end, each collection in a partition of its own
+/// (`keys::*_index_pk`, `keys::time_sk`). One new index only: CloudFormation adds at most one
+/// global secondary index per table update.
+pub const GSI2: &str = "GSI2";
+pub const GSI2PK: &str = "GSI2PK";
+pub const GSI2SK: &str = "GSI2SK";
 pub const TTL: &str = "expires_at";
 pub const VERSION: &str = "version";
 
@@ -39,7 +47,12 @@ pub const TABLE: TableSchema = TableSchema {
         AttributeDefinition { name: SK, kind: "S" },
         AttributeDefinition { name: GSI1PK, kind: "S" },
         AttributeDefinition { name: GSI1SK, kind: "S" },
+        AttributeDefinition { name: GSI2PK, kind: "S" },
+        AttributeDefinition { name: GSI2SK, kind: "S" },
     ],
-    global_indexes: &[GlobalIndex { name: GSI1, hash_key: GSI1PK, range_key: GSI1SK }],
+    global_indexes: &[
+        GlobalIndex { name: GSI1, hash_key: GSI1PK, range_key: GSI1SK },
+        GlobalIndex { name: GSI2, hash_key: GSI2PK, range_key: GSI2SK },
+    ],
     ttl_attribute: TTL,
 };

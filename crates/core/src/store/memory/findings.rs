@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::super::findings::{check_finding, merge_upsert, resolvable};
+use super::super::findings::{check_finding, merge_upsert, resolvable, withdrawn_saving_sk};
 use super::*;
 use crate::domain::finding::{Finding, FindingStatus, Suppression};
 use crate::domain::scan_run::RunRecord;
+use crate::domain::triage::RealisedSaving;
 
 #[async_trait]
 impl FindingStore for MemoryStore {
@@ -22,6 +23,11 @@ impl FindingStore for MemoryStore {
             let key = (pk.clone(), finding_sk(&f.key()));
             let stored: Option<Finding> = items.get(&key).map(|i| from_body(&i.body)).transpose()?;
             let (merged, outcome) = merge_upsert(f, stored.as_ref());
+            if outcome == super::super::findings::Outcome::Reopened {
+                if let Some(sk) = stored.as_ref().and_then(withdrawn_saving_sk) {
+                    items.remove(&(pk.clone(), sk));
+                }
+            }
             let version = items.get(&key).map_or(1, |i| i.version + 1);
             items.insert(key, Item { body: to_body(&merged), version, expires_at: None });
             summary.add(f.key(), outcome);
@@ -39,18 +45,24 @@ impl FindingStore for MemoryStore {
         let pk = tenant_pk(tenant);
         let prefix = findings_of_account(scope.account_id);
         let mut resolved = Vec::new();
+        let mut realised = Vec::new();
         for ((p, sk), item) in items.range_mut((pk.clone(), prefix.clone())..) {
             if *p != pk || !sk.starts_with(&prefix) {
                 break;
             }
             let mut f: Finding = from_body(&item.body)?;
             if resolvable(&f, scope) {
+                realised.extend(RealisedSaving::of(&f, now));
                 f.status = FindingStatus::Resolved;
                 f.resolved_at = Some(now);
                 item.body = to_body(&f);
                 item.version += 1;
                 resolved.push(f.key());
             }
+        }
+        for r in realised {
+            let key = (pk.clone(), saving_sk(&r.month(), &r.key));
+            items.insert(key, Item { body: to_body(&r), version: 1, expires_at: None });
         }
         Ok(resolved)
     }
@@ -158,5 +170,9 @@ impl RunStore for MemoryStore {
 
     async fn get_run(&self, tenant: &TenantId, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
         self.guard()?.get(&(tenant_pk(tenant), run_sk(run_id))).map(|i| from_body(&i.body)).transpose()
+    }
+
+    async fn list_runs(&self, tenant: &TenantId, page: &PageRequest) -> Result<Page<RunRecord>, StoreError> {
+        self.runs_page(tenant, page)
     }
 }

@@ -1,0 +1,343 @@
+//! DynamoDB adapter of the findings API's port ([`TriageStore`]) and of the events and runs
+//! pages. Each page is one Query of an index (GSI2 by saving; GSI1 by time), newest or largest
+//! first, with `Limit` = the page size: filters not in the key condition are a
+//! FilterExpression, applied to the items the Query read.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+
+use costradar_core::domain::finding::{Finding, FindingStatus};
+use costradar_core::domain::scan_run::RunRecord;
+use costradar_core::domain::triage::{FindingChange, RealisedSaving, Source};
+use costradar_core::store::schema::GSI2;
+use costradar_core::store::triage::{decode_event_cursor, decode_run_cursor, valid_finding_key, OpenSaving};
+
+use super::*;
+
+fn attr<T: serde::Serialize>(v: &T) -> AttributeValue {
+    serde_dynamo::to_attribute_value(v).expect("plain values serialise")
+}
+
+/// A FilterExpression being built: its clauses (joined with AND) and the names and values they
+/// use (DynamoDB refuses unused ones).
+#[derive(Default)]
+struct Filter {
+    clauses: Vec<String>,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl Filter {
+    fn name(&mut self, alias: &str, attribute: &str) -> String {
+        self.names.insert(alias.to_owned(), attribute.to_owned());
+        alias.to_owned()
+    }
+
+    fn equals(&mut self, alias: &str, attribute: &str, value: AttributeValue) {
+        let n = self.name(alias, attribute);
+        self.values.insert(format!(":{}", &alias[1..]), value);
+        self.clauses.push(format!("{n} = :{}", &alias[1..]));
+    }
+
+    /// `begins_with(rule, p)` for any of `prefixes`, or for none of them.
+    fn rule_prefixes(&mut self, prefixes: &[&str], negate: bool) {
+        let rule = self.name("#rule", "rule");
+        let mut any = Vec::new();
+        for (i, p) in prefixes.iter().enumerate() {
+            self.values.insert(format!(":pre{i}"), s(*p));
+            any.push(format!("begins_with({rule}, :pre{i})"));
+        }
+        let joined = any.join(" OR ");
+        self.clauses.push(if negate { format!("NOT ({joined})") } else { format!("({joined})") });
+    }
+
+    fn findings(f: &FindingFilter, sort: FindingSort) -> Self {
+        let mut x = Self::default();
+        if let Some(a) = &f.account_id {
+            x.equals("#acct", "account_id", s(a.as_str()));
+        }
+        if let Some(r) = &f.region {
+            x.equals("#region", "region", s(r));
+        }
+        if let Some(svc) = &f.service {
+            let rule = x.name("#rule", "rule");
+            x.values.insert(":svc".into(), s(format!("{svc}.")));
+            x.clauses.push(format!("begins_with({rule}, :svc)"));
+        }
+        if let Some(r) = &f.rule {
+            x.equals("#rule", "rule", s(r));
+        }
+        match f.source {
+            None => {}
+            Some(Source::Scan) => {
+                let others: Vec<&str> = Source::ALL.iter().flat_map(|s| s.prefixes().iter().copied()).collect();
+                x.rule_prefixes(&others, true);
+            }
+            Some(src) => x.rule_prefixes(src.prefixes(), false),
+        }
+        if let Some(st) = f.status {
+            x.equals("#st", "status", attr(&st));
+        }
+        if let (Some(m), FindingSort::FirstSeen) = (f.min_monthly_savings_usd, sort) {
+            let n = x.name("#sav", GSI2SK);
+            x.values.insert(":min".into(), s(savings_sort_value(Some(m))));
+            x.clauses.push(format!("{n} >= :min"));
+        }
+        if let Some(q) = &f.resource_contains {
+            let n = x.name("#res", "resource_id");
+            x.values.insert(":q".into(), s(q));
+            x.clauses.push(format!("contains({n}, :q)"));
+        }
+        x
+    }
+
+    fn events(f: &EventFilter) -> Self {
+        let mut x = Self::default();
+        if let Some(a) = &f.account_id {
+            x.equals("#acct", "account_id", s(a.as_str()));
+        }
+        if let Some(k) = &f.kind {
+            x.equals("#kind", "kind", s(k));
+        }
+        x
+    }
+
+    /// Adds the filter to a query that already names `#ip` (and maybe more).
+    fn apply(self, mut q: QueryFluentBuilder) -> QueryFluentBuilder {
+        if self.clauses.is_empty() {
+            return q;
+        }
+        q = q.filter_expression(self.clauses.join(" AND "));
+        for (k, v) in self.names {
+            q = q.expression_attribute_names(k, v);
+        }
+        for (k, v) in self.values {
+            q = q.expression_attribute_values(k, v);
+        }
+        q
+    }
+}
+
+impl DynamoStore {
+    /// A descending Query of one index partition (`#ip = :ip`), `limit` items.
+    fn index_query(&self, index: &str, pk_attr: &str, pk: &str, limit: u32) -> QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .expression_attribute_names("#ip", pk_attr)
+            .expression_attribute_values(":ip", s(pk))
+            .scan_index_forward(false)
+            .limit(limit as i32)
+    }
+
+    /// The exclusive start key of an index page of `tenant`: the index keys and the table keys.
+    fn start_after(
+        q: QueryFluentBuilder,
+        index: (&str, &str),
+        (index_pk, sk): (&str, &str),
+        tenant: &TenantId,
+        table_sk: String,
+    ) -> QueryFluentBuilder {
+        q.exclusive_start_key(index.0, s(index_pk))
+            .exclusive_start_key(index.1, s(sk))
+            .exclusive_start_key(PK, s(tenant_pk(tenant)))
+            .exclusive_start_key(SK, s(table_sk))
+    }
+
+    pub(super) async fn events_page(
+        &self,
+        tenant: &TenantId,
+        filter: &EventFilter,
+        req: &PageRequest,
+    ) -> Result<Page<serde_json::Value>, StoreError> {
+        let limit = req.limit().map_err(|_| StoreError::InvalidCursor)?;
+        let after = req.cursor.as_deref().map(decode_event_cursor).transpose()?;
+        let pk = events_index_pk(tenant);
+        let mut q = self.index_query(GSI1, GSI1PK, &pk, limit).key_condition_expression("#ip = :ip");
+        if let Some(sk) = after {
+            let (_, id) = split_index_sk(&sk, false).ok_or(StoreError::InvalidCursor)?;
+            q = Self::start_after(q, (GSI1PK, GSI1SK), (&pk, &sk), tenant, event_sk(id));
+        }
+        let out = Filter::events(filter).apply(q).send().await.map_err(unavailable)?;
+        let next_cursor = out.last_evaluated_key().and_then(|k| k.get(GSI1SK)?.as_s().ok()).map(|v| encode_cursor(v));
+        let mut items = Vec::new();
+        for mut item in out.items.unwrap_or_default() {
+            let text = item.remove("event").and_then(|v| v.as_s().ok().cloned());
+            let text = text.ok_or_else(|| StoreError::Corrupt("event item without its event".into()))?;
+            items.push(serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+        }
+        Ok(Page { items, next_cursor })
+    }
+
+    pub(super) async fn runs_page(&self, tenant: &TenantId, req: &PageRequest) -> Result<Page<RunRecord>, StoreError> {
+        let limit = req.limit().map_err(|_| StoreError::InvalidCursor)?;
+        let after = req.cursor.as_deref().map(decode_run_cursor).transpose()?;
+        let pk = runs_index_pk(tenant);
+        let mut q = self.index_query(GSI1, GSI1PK, &pk, limit).key_condition_expression("#ip = :ip");
+        if let Some(sk) = after {
+            let (_, id) = split_index_sk(&sk, false).ok_or(StoreError::InvalidCursor)?;
+            q = Self::start_after(q, (GSI1PK, GSI1SK), (&pk, &sk), tenant, run_sk(id));
+        }
+        let out = q.send().await.map_err(unavailable)?;
+        let next_cursor = out.last_evaluated_key().and_then(|k| k.get(GSI1SK)?.as_s().ok()).map(|v| encode_cursor(v));
+        let items = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
+        Ok(Page { items, next_cursor })
+    }
+
+    /// The finding's update of a change: its triage (and status, for a suppression), on the
+    /// condition that it exists and its change count is still the one read.
+    fn triage_update(&self, tenant: &TenantId, u: &FindingUpdate) -> Update {
+        let mut set = vec!["#tr = :tr"];
+        let b = Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(tenant_pk(tenant)))
+            .key(SK, s(finding_sk(&u.key)))
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#tr", "triage")
+            .expression_attribute_values(":tr", attr(&u.triage));
+        let b = if u.expected_changes == 0 {
+            b.condition_expression("attribute_exists(#pk) AND attribute_not_exists(#tr)")
+        } else {
+            b.condition_expression("attribute_exists(#pk) AND #tr.#c = :old")
+                .expression_attribute_names("#c", "changes")
+                .expression_attribute_values(":old", n(u.expected_changes))
+        };
+        let b = match &u.suppress {
+            Some((status, by)) => {
+                set.extend(["#st = :st", "suppressed_by = :by"]);
+                b.expression_attribute_names("#st", "status")
+                    .expression_attribute_values(":st", attr(status))
+                    .expression_attribute_values(":by", s(by))
+            }
+            None => b,
+        };
+        b.update_expression(format!("SET {}", set.join(", "))).build().expect("update")
+    }
+}
+
+#[async_trait]
+impl TriageStore for DynamoStore {
+    async fn query_findings(
+        &self,
+        tenant: &TenantId,
+        filter: &FindingFilter,
+        sort: FindingSort,
+        req: &PageRequest,
+    ) -> Result<Page<Finding>, StoreError> {
+        let limit = req.limit().map_err(|_| StoreError::InvalidCursor)?;
+        let after = req.cursor.as_deref().map(|c| sort.decode(c)).transpose()?;
+        let (index, pk_attr, sk_attr) = match sort {
+            FindingSort::Savings => (GSI2, GSI2PK, GSI2SK),
+            FindingSort::FirstSeen => (GSI1, GSI1PK, GSI1SK),
+        };
+        let pk = findings_index_pk(tenant);
+        let mut q = self.index_query(index, pk_attr, &pk, limit);
+        q = match (sort, filter.min_monthly_savings_usd) {
+            (FindingSort::Savings, Some(m)) => q
+                .key_condition_expression("#ip = :ip AND #is >= :floor")
+                .expression_attribute_names("#is", sk_attr)
+                .expression_attribute_values(":floor", s(savings_sort_value(Some(m)))),
+            _ => q.key_condition_expression("#ip = :ip"),
+        };
+        if let Some((sk, key)) = after {
+            q = Self::start_after(q, (pk_attr, sk_attr), (&pk, &sk), tenant, finding_sk(&key));
+        }
+        let out = Filter::findings(filter, sort).apply(q).send().await.map_err(unavailable)?;
+        let next_cursor = out.last_evaluated_key().and_then(|k| k.get(sk_attr)?.as_s().ok()).map(|v| sort.cursor(v));
+        let items = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
+        Ok(Page { items, next_cursor })
+    }
+
+    async fn finding_history(&self, tenant: &TenantId, key: &str) -> Result<Vec<FindingChange>, StoreError> {
+        let mut out = Vec::new();
+        for mut item in self.query_prefix(&tenant_pk(tenant), &finding_log_prefix(key)).await? {
+            if item.get("finding_key").and_then(|v| v.as_s().ok()).map(String::as_str) != Some(key) {
+                continue;
+            }
+            let change = item.remove("change").ok_or_else(|| StoreError::Corrupt("history entry without its change".into()))?;
+            out.push(serde_dynamo::from_attribute_value(change).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+        }
+        Ok(out)
+    }
+
+    async fn change_finding(&self, tenant: &TenantId, u: &FindingUpdate) -> Result<(), StoreError> {
+        if !valid_finding_key(&u.key) {
+            return Err(StoreError::Invalid("not a finding key".into()));
+        }
+        let pk = tenant_pk(tenant);
+        let mut log = key(&pk, finding_log_sk(&u.key, u.entry.at, u.entry.seq));
+        log.insert("finding_key".into(), s(&u.key));
+        log.insert("change".into(), attr(&u.entry));
+        let log_put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(log))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .build()
+            .expect("put");
+        let mut items = vec![
+            TransactWriteItem::builder().update(self.triage_update(tenant, u)).build(),
+            TransactWriteItem::builder().put(log_put).build(),
+        ];
+        if let Some(sup) = &u.suppression {
+            let mut item = to_item(sup);
+            item.insert(PK.into(), s(&pk));
+            item.insert(SK.into(), s(suppression_sk(&sup.id)));
+            let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().expect("put");
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
+        match self.transact(items).await {
+            Ok(()) => Ok(()),
+            Err(Ok(_)) => Err(StoreError::VersionConflict),
+            Err(Err(e)) => Err(e),
+        }
+    }
+
+    async fn open_savings(&self, tenant: &TenantId) -> Result<Vec<OpenSaving>, StoreError> {
+        let mut pages = self
+            .index_query(GSI2, GSI2PK, &findings_index_pk(tenant), 1000)
+            .key_condition_expression("#ip = :ip AND #is >= :one")
+            .expression_attribute_names("#is", GSI2SK)
+            .expression_attribute_values(":one", s(savings_sort_value(Some(rust_decimal::Decimal::new(1, 2)))))
+            .filter_expression("#st = :open")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":open", attr(&FindingStatus::Open))
+            .projection_expression("account_id, #rule, first_seen, monthly_savings_usd, savings_included_in")
+            .expression_attribute_names("#rule", "rule")
+            .into_paginator()
+            .items()
+            .send();
+        let mut out = Vec::new();
+        while let Some(item) = pages.next().await {
+            let mut item = item.map_err(unavailable)?;
+            if item.get("savings_included_in").is_some_and(|v| v.as_s().is_ok()) {
+                continue;
+            }
+            item.remove("savings_included_in");
+            let row: OpenRow = from_item(item)?;
+            out.push(OpenSaving {
+                account_id: row.account_id,
+                rule: row.rule,
+                first_seen: row.first_seen,
+                monthly_savings_usd: row.monthly_savings_usd,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn realised_savings(&self, tenant: &TenantId) -> Result<Vec<RealisedSaving>, StoreError> {
+        self.query_prefix(&tenant_pk(tenant), SAVING_PREFIX).await?.into_iter().map(from_item).collect()
+    }
+}
+
+/// The attributes `open_savings` projects.
+#[derive(serde::Deserialize)]
+struct OpenRow {
+    account_id: AccountId,
+    rule: String,
+    first_seen: DateTime<Utc>,
+    monthly_savings_usd: rust_decimal::Decimal,
+}
