@@ -6,10 +6,10 @@ VENV := .venv
 PYTHON ?= python3
 CARGO ?= cargo
 
-.PHONY: help demo test validate venv node sam build deploy bench fuzz clean
+.PHONY: help demo test validate venv node chromium sam build deploy bench fuzz clean
 
 help:
-	@echo "make demo      run costradar locally against moto (no AWS account needed)"
+	@echo "make demo      run costradar locally against moto (no AWS account needed); KEEP=1 keeps the console open"
 	@echo "make test      the whole test suite (unit, moto integration, templates)"
 	@echo "make validate  template and policy checks (customer templates and the operator stack)"
 	@echo "make build     sam build of the operator stack (arm64 Lambdas, cargo lambda)"
@@ -32,15 +32,22 @@ tests/node_modules/.installed: tests/package.json tests/package-lock.json
 
 node: tests/node_modules/.installed
 
+# The console's browser test drives the OS's Chromium (Debian's package), installed when missing.
+/usr/bin/chromium:
+	if [ "$$(id -u)" = 0 ]; then s=; else s=sudo; fi; \
+	  $$s apt-get update && $$s apt-get install -y --no-install-recommends chromium
+
+chromium: /usr/bin/chromium
+
 # aws-sam-cli in a venv of its own (.venv/sam/): its pins conflict with moto's.
 sam: venv
 	tools/side-venv.sh sam tests/requirements-sam.txt
 
-test: venv node
+test: venv node chromium
 	tools/with-moto.sh tools/test.sh
 
-demo: venv node
-	tools/with-moto.sh tools/demo.sh
+demo: venv node chromium
+	KEEP=$(KEEP) tools/with-moto.sh tools/demo.sh
 
 validate: venv node
 	tools/validate-stack.sh

@@ -43,8 +43,11 @@ VENDOR_POLICY = ROOT / "tests" / "templates" / "fixtures" / "finops-vendor-polic
 POLICY_RESOURCE = "ReadOnlyPolicy"
 NON_READ_LEVELS = ("Write", "Permissions management", "Tagging")
 # ACCESS.md says the policy grants nothing from these services and none of these actions.
-NEVER_SERVICES = ("iam", "sts", "kms", "secretsmanager", "ssm", "lambda", "states", "dynamodb", "bedrock")
-NEVER_ACTIONS = ("events:PutEvents", "ec2:RunInstances", "ec2:GetPasswordData")
+# (lambda and dynamodb metadata reads are allowed; their data reads are in data_read_actions.txt
+# and the invocations below are refused by name, as the page says.)
+NEVER_SERVICES = ("iam", "sts", "kms", "secretsmanager", "ssm", "states", "bedrock")
+NEVER_ACTIONS = ("events:PutEvents", "ec2:RunInstances", "ec2:GetPasswordData",
+                 "lambda:InvokeFunction", "lambda:InvokeFunctionUrl", "lambda:InvokeAsync")
 EXAMPLE_ACCOUNT = "111122223333"
 EXAMPLE_REGION = "us-east-1"
 
@@ -488,8 +491,8 @@ def access_md(db: IamDatabase) -> str:
     enrichment = role["Resources"].get("EnrichmentRole", {}).get("Properties", {})
     enrichment_actions = [a for p in enrichment.get("Policies", []) for s in as_list(p["PolicyDocument"]["Statement"])
                           for a in as_list(s["Action"])]
-    if enrichment_actions != ["ec2:DescribeInstances"]:
-        problems.append(f"the enrichment role may do {enrichment_actions}, not only ec2:DescribeInstances")
+    if enrichment_actions != ["ec2:DescribeInstances", "ec2:DescribeImages"]:
+        problems.append(f"the enrichment role may do {enrichment_actions}, not only ec2:DescribeInstances and ec2:DescribeImages")
     if problems:
         raise SystemExit("cfn/ACCESS.md would claim something false:\n  - " + "\n  - ".join(problems))
 
@@ -515,10 +518,11 @@ def access_md(db: IamDatabase) -> str:
     w("The role trusts exactly two roles of costradar's account, named in its trust policy (the scanner and the CUR")
     w("query runner), and only with the ExternalId costradar generated for you.")
     w("")
-    w("With real time on (`EnableRealtime`, the default), a second role, `CostradarRealtimeEnrichment`, may do one")
-    w("thing: `ec2:DescribeInstances`, which tells costradar an instance's type when a start or stop event does not")
-    w("say it. Only costradar's receiver role may assume it, with the same ExternalId; the receiver cannot assume")
-    w("`CostradarReadOnly`.")
+    w("With real time on (`EnableRealtime`, the default), a second role, `CostradarRealtimeEnrichment`, may do two")
+    w("things: `ec2:DescribeInstances`, which tells costradar an instance's type, platform and public address when a")
+    w("start or stop event does not say them, and `ec2:DescribeImages`, which tells it the platform (Windows, RHEL,")
+    w("SQL Server...) of the AMI a new instance runs, since licensed platforms cost more. Only costradar's receiver")
+    w("role may assume it, with the same ExternalId; the receiver cannot assume `CostradarReadOnly`.")
     w("")
     w("## What we read")
     w("")
@@ -582,7 +586,8 @@ def access_md(db: IamDatabase) -> str:
     w("")
     w("- always: the role `CostradarReadOnly`, its policy `CostradarReadOnlyAccess`, and a custom resource that")
     w("  tells costradar the role exists (and, when you delete the stack, that it is gone);")
-    w("- with `EnableRealtime` (default on): the role `CostradarRealtimeEnrichment` (`ec2:DescribeInstances` only,")
+    w("- with `EnableRealtime` (default on): the role `CostradarRealtimeEnrichment` (`ec2:DescribeInstances` and")
+    w("  `ec2:DescribeImages` only,")
     w("  for costradar's receiver only), three EventBridge rules on your default bus, a Connection holding the")
     w("  account's ingest token (API key header `x-api-key`), an API destination to costradar's receiver with a rate")
     w("  limit, a role EventBridge uses to call it (`events:InvokeApiDestination` on that destination only), an")

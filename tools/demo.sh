@@ -11,7 +11,8 @@
 #     tasks routed to the local scan / cur-query Lambdas
 #   5 CUR analysis of a generated CUR 2.0 export on the embedded engine (report.html/json)
 #   6 every payload in events/receiver/ through the receiver's function URL over HTTP
-#   7 summary
+#   7 summary, and the console (costradar console serve) driven in headless Chromium: screenshots
+#     in target/demo/console/; KEEP=1 (make demo KEEP=1) keeps it open and says how to sign in
 #
 #   tools/demo.sh [--small] [--out DIR]     --small: the end-to-end test's smaller flow
 # Every process it starts is stopped on success, failure or Ctrl-C.
@@ -255,8 +256,31 @@ for r in d:
         print(f"   {r['file']}: {r['status']} {r['reply']}")
 PY
 
-phase 7 "report and summary"
+phase 7 "report, summary and the console"
 "$py" tools/demo/summary.py "$out" "$tenant" "$TABLE_NAME"
 echo
 echo "   HTML report: $out/cur/report.html (CUR analysis); JSON: $out/cur/report.json, $out/summary.json"
+console_url=
+if [ "$small" -eq 0 ]; then
+  # The console on loopback against this table, and a second tenant for the isolation check.
+  other=$("$bin/costradar" tenants create --name "Other Customer" | field "['tenant']['id']")
+  "$bin/costradar" console serve --listen "127.0.0.1:${CONSOLE_PORT:-0}" --report "$tenant=$out/cur" \
+    >"$out/console.json" 2>"$out/logs/console.log" &
+  pids+=($!)
+  console_pid=$!
+  for _ in $(seq 1 100); do [ -s "$out/console.json" ] && break; sleep 0.1; done
+  console_url=$(field "['console']" <"$out/console.json")
+  # The same browser test as make test (headless Chromium, axe-core), on the demo's own data.
+  "${node[@]}" tests/console/browse.mjs --url "$console_url" --tenant "$tenant" --other "$other" --out "$out/console" \
+    >"$out/logs/console-browser.log" 2>&1 || { tail -n 30 "$out/logs/console-browser.log" >&2; echo "demo: the console's browser test failed" >&2; exit 1; }
+  echo "   console at $console_url: $(tail -n 1 "$out/logs/console-browser.log")"
+  echo "   screenshots: $(cd "$out/console" && ls ./*.png | sed 's|^./||' | tr '\n' ' ')"
+fi
 echo "Done in $(elapsed) s; every process the demo started is stopped on exit."
+if [ "${KEEP:-0}" = 1 ] && [ -n "$console_url" ]; then
+  echo
+  echo "The console stays open at $console_url (Ctrl-C stops it, moto and everything else)."
+  echo "Sign in at ${console_url}login as \"Operator staff\" (every tenant) or as \"A user of Demo Customer\" ($tenant);"
+  echo "a user of Other Customer ($other) sees only that empty tenant. Sessions are local (no Cognito)."
+  wait "$console_pid"
+fi

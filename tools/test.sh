@@ -34,6 +34,11 @@ passed=$((passed + tp)); failed=$((failed + tf))
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 read -r ep ef < <(awk '/ (passed|failed)/ && /in [0-9.]+s/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^errors?/) f += $i } } END { printf "%d %d", p, f }' target/test-e2e.log)
 passed=$((passed + ep)); failed=$((failed + ef))
+# The console in a real browser: the OS's headless Chromium, playwright-core and axe-core.
+tools/console-test.sh 2>&1 | tee target/test-console.log
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+read -r cp cf < <(awk '/^# pass [0-9]+$/ { p += $3 } /^# fail [0-9]+$/ { f += $3 } END { printf "%d %d", p, f }' target/test-console.log)
+passed=$((passed + cp)); failed=$((failed + cf))
 [ "$status" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1   # a build failure runs no test but fails
 echo "tests: $passed passed, $failed failed"
 exit "$status"

@@ -3,7 +3,11 @@
 //! JSON and their validation are the Lambda's.
 
 mod analyze;
+mod console;
+mod findings;
+mod findings_view;
 mod prices;
+mod rules;
 mod scan;
 
 use std::process::ExitCode;
@@ -13,6 +17,7 @@ use clap::{Args, Parser, Subcommand};
 use costradar_aws::DynamoStore;
 use costradar_aws::{sdk_config, StsRoleAssumer};
 use costradar_core::domain::SystemClock;
+use costradar_core::findings::Findings;
 use costradar_core::onboarding::api::{self, ApiRequest};
 use costradar_core::onboarding::{Onboarding, OnboardingSettings};
 use serde_json::{json, Value};
@@ -42,9 +47,17 @@ enum Command {
     /// show, verify, remove, rotate-token, revoke-token.
     #[command(subcommand)]
     Accounts(AccountCommand),
-    /// Real-time events: price one locally, or send one to a receiver.
+    /// Real-time events: price one locally, send one to a receiver, or list a tenant's.
     #[command(subcommand)]
     Events(EventCommand),
+    /// A tenant's findings: list, show, and decisions (ack, snooze, suppress, assign, note).
+    #[command(subcommand)]
+    Findings(findings::FindingsCommand),
+    /// A tenant's scan runs.
+    #[command(subcommand)]
+    Runs(findings::RunsCommand),
+    /// A tenant's savings ledger: open, realised and confirmed, by month, service and account.
+    Savings(findings::SavingsArgs),
     /// The Price List cache: refresh it from the AWS Price List API.
     #[command(subcommand)]
     Prices(prices::PricesCommand),
@@ -55,6 +68,12 @@ enum Command {
     Cur(analyze::CurCommand),
     /// Scans one account with the scan Lambda's code and writes its findings as JSON.
     Scan(scan::ScanArgs),
+    /// Every rule: id, service, source (scan, realtime, cur, aws-recommender), title, confidence,
+    /// the settings it reads.
+    Rules(rules::RulesArgs),
+    /// The console in the browser, served on loopback (local use and the demo).
+    #[command(subcommand)]
+    Console(console::ConsoleCommand),
 }
 
 #[derive(Subcommand)]
@@ -79,6 +98,8 @@ enum EventCommand {
         #[arg(long, env = "COSTRADAR_INGEST_TOKEN", hide_env_values = true)]
         token: String,
     },
+    /// A tenant's priced events, newest first.
+    List(findings::EventsListArgs),
 }
 
 fn read_input(file: &str) -> std::io::Result<Vec<u8>> {
@@ -157,6 +178,7 @@ async fn events(cmd: EventCommand) -> ExitCode {
                 }
             }
         }
+        EventCommand::List(_) => unreachable!("an API request, handled in main"),
     }
 }
 
@@ -276,10 +298,15 @@ fn request(cmd: &Command) -> (&'static str, String, String, Option<Value>) {
     match cmd {
         Command::Table(_)
         | Command::Events(_)
+        | Command::Findings(_)
+        | Command::Runs(_)
+        | Command::Savings(_)
         | Command::Prices(_)
         | Command::Analyze(_)
         | Command::Cur(_)
-        | Command::Scan(_) => {
+        | Command::Scan(_)
+        | Command::Rules(_)
+        | Command::Console(_) => {
             unreachable!("handled before")
         }
         Command::Tenants(t) => match t {
@@ -335,10 +362,22 @@ fn request(cmd: &Command) -> (&'static str, String, String, Option<Value>) {
     }
 }
 
+/// The findings API's commands as requests; any other command back.
+fn findings_request(c: Command) -> Result<findings::Request, Box<Command>> {
+    match c {
+        Command::Findings(c) => Ok(findings::Request::Findings(c)),
+        Command::Events(EventCommand::List(a)) => Ok(findings::Request::Events(a)),
+        Command::Runs(r) => Ok(findings::Request::Runs(r)),
+        Command::Savings(s) => Ok(findings::Request::Savings(s)),
+        other => Err(Box::new(other)),
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Command::Events(cmd) = cli.command {
+    if matches!(&cli.command, Command::Events(c) if !matches!(c, EventCommand::List(_))) {
+        let Command::Events(cmd) = cli.command else { unreachable!("matched above") };
         return events(cmd).await;
     }
     if let Command::Analyze(args) = cli.command {
@@ -346,6 +385,12 @@ async fn main() -> ExitCode {
     }
     if let Command::Cur(cmd) = cli.command {
         return analyze::cur(cmd).await;
+    }
+    if let Command::Rules(args) = cli.command {
+        return rules::run(args);
+    }
+    if let Command::Console(cmd) = cli.command {
+        return console::run(cmd, cli.endpoint_url.as_deref(), &cli.table).await;
     }
     let sdk = sdk_config(cli.endpoint_url.as_deref()).await;
     if let Command::Scan(args) = cli.command {
@@ -378,9 +423,13 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let svc =
-        Onboarding::new(Arc::new(store), Arc::new(StsRoleAssumer::from_sdk(&sdk)), Arc::new(SystemClock), settings);
-    let (method, path, query, body) = request(&cli.command);
+    let store = Arc::new(store);
+    let svc = Onboarding::new(store.clone(), Arc::new(StsRoleAssumer::from_sdk(&sdk)), Arc::new(SystemClock), settings);
+    let command = match findings_request(cli.command) {
+        Ok(req) => return findings::run(req, &svc, &Findings::new(store, Arc::new(SystemClock))).await,
+        Err(other) => *other,
+    };
+    let (method, path, query, body) = request(&command);
     let body = body.map(|b| b.to_string()).unwrap_or_default();
     let resp = api::handle(
         &svc,

@@ -28,6 +28,8 @@ pub struct World {
     pub rds: aws_sdk_rds::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub elasticache: aws_sdk_elasticache::Client,
 }
 
 impl World {
@@ -64,6 +66,8 @@ impl World {
             rds: aws_sdk_rds::Client::new(&c),
             logs: aws_sdk_cloudwatchlogs::Client::new(&c),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&c),
+            dynamodb: aws_sdk_dynamodb::Client::new(&c),
+            elasticache: aws_sdk_elasticache::Client::new(&c),
         }
     }
 
@@ -303,5 +307,79 @@ impl World {
             .value(value)
             .build();
         self.cloudwatch.put_metric_data().namespace(namespace).metric_data(datum).send().await.expect("put metric");
+    }
+
+    /// Datapoints of a metric with one dimension, `(seconds ago, value)` each.
+    pub async fn metric_series(&self, namespace: &str, metric: &str, dimension: (&str, &str), points: &[(u64, f64)]) {
+        self.metric_points(namespace, metric, &[dimension], points).await
+    }
+
+    /// Datapoints of a metric with any dimensions, `(seconds ago, value)` each.
+    pub async fn metric_points(&self, namespace: &str, metric: &str, dims: &[(&str, &str)], points: &[(u64, f64)]) {
+        use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+        // One "now" for all, so points put 300 s apart stay exactly 300 s apart.
+        let now = std::time::SystemTime::now();
+        for chunk in points.chunks(500) {
+            let mut req = self.cloudwatch.put_metric_data().namespace(namespace);
+            for (ago, value) in chunk {
+                let at = now - std::time::Duration::from_secs(*ago);
+                req = req.metric_data(
+                    MetricDatum::builder()
+                        .metric_name(metric)
+                        .set_dimensions(Some(
+                            dims.iter().map(|(n, v)| Dimension::builder().name(*n).value(*v).build()).collect(),
+                        ))
+                        .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from(at))
+                        .value(*value)
+                        .build(),
+                );
+            }
+            req.send().await.expect("put metric data");
+        }
+    }
+
+    /// A DynamoDB table with a string hash key `pk`: provisioned `Some((rcu, wcu))`, or on
+    /// demand. Returns its ARN.
+    pub async fn dynamo_table(&self, name: &str, provisioned: Option<(i64, i64)>) -> String {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProvisionedThroughput, ScalarAttributeType,
+        };
+        let mut req = self
+            .dynamodb
+            .create_table()
+            .table_name(name)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("pk")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .expect("attribute"),
+            )
+            .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().expect("key"));
+        req = match provisioned {
+            Some((r, w)) => req.billing_mode(BillingMode::Provisioned).provisioned_throughput(
+                ProvisionedThroughput::builder()
+                    .read_capacity_units(r)
+                    .write_capacity_units(w)
+                    .build()
+                    .expect("throughput"),
+            ),
+            None => req.billing_mode(BillingMode::PayPerRequest),
+        };
+        let out = req.send().await.expect("create table");
+        out.table_description().and_then(|t| t.table_arn()).expect("table arn").to_owned()
+    }
+
+    /// A stand-alone cache cluster of `nodes` nodes.
+    pub async fn cache_cluster(&self, id: &str, engine: &str, node_type: &str, nodes: i32) {
+        self.elasticache
+            .create_cache_cluster()
+            .cache_cluster_id(id)
+            .engine(engine)
+            .cache_node_type(node_type)
+            .num_cache_nodes(nodes)
+            .send()
+            .await
+            .expect("create cache cluster");
     }
 }

@@ -359,11 +359,12 @@ def test_customer_roles_trust_exactly_the_roles_that_use_them(stack):
     for v in cfn_policy.as_list(res["Role"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
                                 ["ArnEquals"]["aws:PrincipalArn"]):
         assert v["Fn::Sub"][1]["CostradarRegion"] == {"Fn::Select": [3, {"Fn::Split": [":", {"Ref": "CustomResourceTopicArn"}]}]}
-    # The enrichment role can describe instances and nothing else, and exists only with real time.
+    # The enrichment role can describe instances and images and nothing else, and exists only
+    # with real time.
     enrich = res["EnrichmentRole"]
     assert enrich["Condition"] == "RealtimeEnabled"
     (policy,) = enrich["Properties"]["Policies"]
-    assert [s["Action"] for s in policy["PolicyDocument"]["Statement"]] == ["ec2:DescribeInstances"]
+    assert [s["Action"] for s in policy["PolicyDocument"]["Statement"]] == [["ec2:DescribeInstances", "ec2:DescribeImages"]]
     code = (ROOT / "crates" / "core" / "src" / "domain" / "ids.rs").read_text(encoding="utf-8")
     assert f'ENRICHMENT_ROLE_NAME: &str = "{enrich["Properties"]["RoleName"]}"' in code
 
@@ -398,7 +399,7 @@ def test_table_actions_are_item_level_on_this_table_only():
                 assert a not in ("dynamodb:Scan", "dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:CreateTable"), \
                     f"{label}: {a}"
                 for r in cfn_policy.as_list(s["Resource"]):
-                    assert re.fullmatch(r"arn:aws:dynamodb:[^:]+:\d{12}:table/costradar-table-example(/index/GSI1)?", r), \
+                    assert re.fullmatch(r"arn:aws:dynamodb:[^:]+:\d{12}:table/costradar-table-example(/index/GSI[12])?", r), \
                         f"{label}: {a} on {r}"
 
 
@@ -438,7 +439,7 @@ def test_only_the_registration_function_subscribes_to_the_custom_resource_topic(
     assert [n for n, _ in subs] == ["RegistrationFunction"]
     api = [n for n, f in functions(stack).items() for e in (f["Properties"].get("Events") or {}).values()
            if e["Type"] == "HttpApi"]
-    assert api == ["OnboardingFunction"], "the operator API has a function of its own"
+    assert set(api) == {"OnboardingFunction"}, "the operator API has a function of its own"
     assert ref_of(subs[0][1]["Properties"]["Topic"]) == "CustomResourceTopic"
 
 

@@ -291,21 +291,35 @@ mod receiver {
         json!({"instancesSet": {"items": ids.map(|i| json!({"instanceId": i})).collect::<Vec<_>>()}})
     }
 
+    use costradar_core::pricing::model::InstanceFacts;
+
     /// Records which accounts the receiver looked into, and answers every instance with a type.
     #[derive(Default)]
     struct LookedInto(std::sync::Mutex<Vec<String>>);
 
     #[async_trait::async_trait]
     impl costradar_core::receiver::enrich::Enricher for LookedInto {
-        async fn instance_types(
+        async fn instances(
             &self,
             _: &Tenant,
             account: &Account,
             _: &str,
             ids: &[String],
-        ) -> Result<std::collections::HashMap<String, String>, costradar_core::receiver::enrich::EnrichError> {
+        ) -> Result<std::collections::HashMap<String, InstanceFacts>, costradar_core::receiver::enrich::EnrichError>
+        {
             self.0.lock().unwrap().push(account.account_id.to_string());
-            Ok(ids.iter().map(|id| (id.clone(), "m5.2xlarge".to_owned())).collect())
+            Ok(ids.iter().map(|id| (id.clone(), InstanceFacts::of_type("m5.2xlarge"))).collect())
+        }
+
+        async fn image_os(
+            &self,
+            _: &Tenant,
+            account: &Account,
+            _: &str,
+            _: &str,
+        ) -> Result<Option<costradar_core::pricing::Os>, costradar_core::receiver::enrich::EnrichError> {
+            self.0.lock().unwrap().push(account.account_id.to_string());
+            Ok(None)
         }
     }
 

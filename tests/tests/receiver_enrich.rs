@@ -8,6 +8,7 @@ use std::time::Duration;
 use costradar_aws::enrich::Ec2Enricher;
 use costradar_core::domain::*;
 use costradar_core::onboarding::Onboarding;
+use costradar_core::pricing::model::InstanceFacts;
 use costradar_core::receiver::Receiver;
 use costradar_core::store::{EventStore, MemoryStore};
 use costradar_core::testing::{settings, tenant_with_accounts, FakeAssumer, RoleWorld};
@@ -61,15 +62,20 @@ async fn a_stop_is_priced_with_the_type_read_from_the_account() {
 
     let reply = receiver.handle("POST", &path, key, Some("application/json"), &stop_event("e-1", &instance)).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    // m5.2xlarge in us-east-1 (bundled snapshot): $0.384/h; stopping it saves 0.384 × 730 = $280.32.
+    // m5.2xlarge Linux in us-east-1 (bundled book): $0.384/h, and the instance (in moto's default
+    // VPC) has a public IPv4 address, which a stop releases: (0.384 + 0.005) × 730 = $283.97.
     let stored = store.get_event(&created.id, "e-1").await.unwrap().unwrap();
-    assert_eq!(stored["monthly_cost_usd"], "-280.32");
+    assert_eq!(stored["monthly_cost_usd"], "-283.97", "{stored}");
     assert_eq!(stored["price_source"], "bundled");
 
     // The type is remembered: a later event for the instance needs no lookup.
     let account = AccountId::parse("123456789012").unwrap();
     let known = store.instance_types(&created.id, &account, std::slice::from_ref(&instance)).await.unwrap();
-    assert_eq!(known.get(&instance).map(String::as_str), Some("m5.2xlarge"));
+    let known = known.get(&instance).map(|s| InstanceFacts::from_remembered(s)).unwrap();
+    // moto answers no PlatformDetails (the OS stays unknown, priced as Linux and said so); the
+    // public address it reports is remembered with the type.
+    assert_eq!((known.instance_type.as_str(), known.os, known.public_ipv4), ("m5.2xlarge", None, Some(true)));
+    assert!(stored["assumptions"].to_string().contains("platform is not known"), "{stored}");
 
     // An instance the account does not have: accepted and stored, unpriced, with the reason.
     let reply =

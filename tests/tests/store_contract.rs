@@ -240,6 +240,46 @@ async fn rates_contract<S: ReceiverStore + ?Sized>(s: &S, tenant: &TenantId) {
     assert_eq!(after.len(), 401 + 1);
     assert_eq!(after.get("eu-west-1", &m5()).unwrap().usd, "0.107".parse().unwrap());
     assert_eq!(after.get("us-east-1", &m5()).unwrap().usd, "0.096".parse().unwrap());
+    large_region_contract(s).await;
+}
+
+/// A full Price List region (tens of thousands of EC2 rates by OS: megabytes, over DynamoDB's
+/// 400 KB item limit) is stored and read back whole; a family's refresh replaces that family
+/// (its leftover chunks included) and leaves the region's other families alone.
+async fn large_region_contract<S: ReceiverStore + ?Sized>(s: &S) {
+    use costradar_core::pricing::{Os, PriceSource, Rate, RateTable, Sku, Tenancy};
+    let region = "ap-southeast-2";
+    let rate =
+        |usd: String| Rate { usd: usd.parse().unwrap(), source: PriceSource::PriceListApi, as_of: "2026-12-01".into() };
+    let ec2 =
+        |n: u32, os| Sku::Ec2Instance { instance_type: format!("x{n}.{}xlarge", n % 48), os, tenancy: Tenancy::Shared };
+    let mut big = RateTable::default();
+    for n in 0..8_000u32 {
+        for (k, os) in [Os::Linux, Os::Windows, Os::Rhel, Os::Suse, Os::UbuntuPro].into_iter().enumerate() {
+            let usd = format!("{}.{:06}", n % 7, (n * 7919 + k as u32 * 104_729) % 1_000_000);
+            big.insert(region, ec2(n, os), rate(usd));
+        }
+    }
+    let nat = RateTable::from(vec![costradar_core::pricing::RateEntry {
+        region: region.into(),
+        key: Sku::NatGateway.key(),
+        rate: rate("0.059".into()),
+    }]);
+    s.save_rates(RateScope::PriceList, &nat).await.unwrap();
+    s.save_rates(RateScope::PriceList, &big).await.unwrap();
+    let mut want = big.clone();
+    want.extend(nat.clone());
+    let got = s.get_region_rates(RateScope::PriceList, region).await.unwrap();
+    assert_eq!((got.len(), got == want), (40_001, true));
+    // A smaller EC2 refresh: the old EC2 rates (and chunks) go, NAT stays.
+    let mut small = RateTable::default();
+    small.insert(region, ec2(1, Os::Linux), rate("0.5".into()));
+    s.save_rates(RateScope::PriceList, &small).await.unwrap();
+    let mut want = small;
+    want.extend(nat);
+    assert_eq!(s.get_region_rates(RateScope::PriceList, region).await.unwrap(), want);
+    // Another region is not read with it.
+    assert!(s.get_region_rates(RateScope::PriceList, "ap-southeast-20").await.unwrap().is_empty());
 }
 
 /// Findings of any source: idempotent upsert keeping `first_seen`, resolution limited to one
@@ -406,4 +446,295 @@ async fn unavailable_table_is_a_transient_error() {
 
 fn acct() -> AccountId {
     AccountId::parse("123456789012").unwrap()
+}
+
+/// A finding of the triage contract: `n` picks its account, rule family, saving and sighting.
+fn triage_finding(t: &TenantId, n: u32, at: chrono::DateTime<Utc>) -> costradar_core::domain::finding::Finding {
+    use costradar_core::domain::finding::Finding;
+    let rule = ["ebs.unattached-volume", "realtime.gp2-volume", "cur.gp2-volume", "coh.rightsize"][(n % 4) as usize];
+    let account = if n.is_multiple_of(2) { acct() } else { AccountId::parse("210987654321").unwrap() };
+    Finding {
+        monthly_savings_usd: (n % 10 != 9).then(|| rust_decimal::Decimal::new(i64::from(n) * 137, 2)),
+        ..Finding::open(
+            t.clone(),
+            account,
+            "us-east-1",
+            rule,
+            format!("vol-{n:04}"),
+            format!("f{n}"),
+            at + Duration::minutes(i64::from(n)),
+        )
+    }
+}
+
+/// Every page of a findings query, and how many pages it took.
+async fn all_pages<S: TriageStore + ?Sized>(
+    s: &S,
+    t: &TenantId,
+    filter: &FindingFilter,
+    sort: FindingSort,
+    limit: u32,
+) -> (Vec<costradar_core::domain::finding::Finding>, usize) {
+    let (mut out, mut pages, mut req) = (Vec::new(), 0, PageRequest::first(limit));
+    loop {
+        let p = s.query_findings(t, filter, sort, &req).await.unwrap();
+        pages += 1;
+        assert!(p.items.len() <= limit as usize);
+        out.extend(p.items);
+        match p.next_cursor {
+            Some(c) => req.cursor = Some(c),
+            None => return (out, pages),
+        }
+    }
+}
+
+/// Findings as people page through them: both orders, filters (key condition and
+/// FilterExpression), cursors bound to their order and tenant.
+async fn triage_query_contract<S: ScanStore + EventStore + TriageStore + ?Sized>(s: &S) {
+    use costradar_core::domain::finding::FindingStatus;
+    use costradar_core::domain::triage::Source;
+    let mut t = tenant("Triage");
+    s.save_tenant(&mut t).await.unwrap();
+    let mut other = tenant("Other");
+    s.save_tenant(&mut other).await.unwrap();
+    let t0 = Utc::now() - Duration::days(1);
+    let all: Vec<_> = (0..40).map(|n| triage_finding(&t.id, n, t0)).collect();
+    s.upsert_findings(&t.id, &all).await.unwrap();
+    s.upsert_findings(&other.id, &[triage_finding(&other.id, 99, t0)]).await.unwrap();
+    let none = FindingFilter::default();
+    let (by_saving, pages) = all_pages(s, &t.id, &none, FindingSort::Savings, 15).await;
+    assert_eq!((by_saving.len(), pages), (40, 3), "another tenant's finding never shows");
+    let amounts: Vec<_> = by_saving.iter().map(|f| f.monthly_savings_usd.unwrap_or_default()).collect();
+    assert!(amounts.windows(2).all(|w| w[0] >= w[1]), "largest saving first: {amounts:?}");
+    let (by_time, _) = all_pages(s, &t.id, &none, FindingSort::FirstSeen, 7).await;
+    assert!(by_time.windows(2).all(|w| w[0].first_seen >= w[1].first_seen), "newest first");
+    assert_eq!(by_time[0].resource_id, "vol-0039");
+    // A minimum saving is the savings order's key condition: nothing below it is read.
+    let min = FindingFilter { min_monthly_savings_usd: Some("40".parse().unwrap()), ..Default::default() };
+    let (rich, pages) = all_pages(s, &t.id, &min, FindingSort::Savings, 100).await;
+    assert_eq!((rich.len(), pages), (9, 1), "{:?}", rich.iter().map(|f| f.monthly_savings_usd).collect::<Vec<_>>());
+    let (rich_by_time, _) = all_pages(s, &t.id, &min, FindingSort::FirstSeen, 100).await;
+    assert_eq!(rich_by_time.len(), 9);
+    // Filters: a page reads `limit` entries, then filters them.
+    let scan = FindingFilter { source: Some(Source::Scan), account_id: Some(acct()), ..Default::default() };
+    let (scan_found, pages) = all_pages(s, &t.id, &scan, FindingSort::Savings, 10).await;
+    assert_eq!(scan_found.len(), 10, "every 4th of 40");
+    assert!((4..=5).contains(&pages), "40 read in pages of 10 (a full last page may have a cursor): {pages}");
+    let filters = [
+        (FindingFilter { service: Some("coh".into()), ..Default::default() }, 10),
+        (FindingFilter { source: Some(Source::AwsRecommender), ..Default::default() }, 10),
+        (FindingFilter { rule: Some("cur.gp2-volume".into()), ..Default::default() }, 10),
+        (FindingFilter { region: Some("eu-west-1".into()), ..Default::default() }, 0),
+        (FindingFilter { status: Some(FindingStatus::Resolved), ..Default::default() }, 0),
+        (FindingFilter { resource_contains: Some("-001".into()), ..Default::default() }, 10),
+    ];
+    for (f, expected) in filters {
+        let (found, _) = all_pages(s, &t.id, &f, FindingSort::FirstSeen, 100).await;
+        assert_eq!(found.len(), expected, "{f:?}");
+        assert!(found.iter().all(|x| f.matches(x)));
+    }
+    // Cursors: of their own order only, and never of another shape.
+    let first = s.query_findings(&t.id, &none, FindingSort::Savings, &PageRequest::first(5)).await.unwrap();
+    let cursor = first.next_cursor.unwrap();
+    let wrong_order = PageRequest { limit: Some(5), cursor: Some(cursor.clone()) };
+    assert_eq!(
+        s.query_findings(&t.id, &none, FindingSort::FirstSeen, &wrong_order).await,
+        Err(StoreError::InvalidCursor)
+    );
+    for bad in ["", "%%%", "AAAA", &"A".repeat(2000)] {
+        let req = PageRequest { limit: Some(5), cursor: Some(bad.to_owned()) };
+        assert_eq!(
+            s.query_findings(&t.id, &none, FindingSort::Savings, &req).await,
+            Err(StoreError::InvalidCursor),
+            "{bad}"
+        );
+    }
+    // Keys near DynamoDB's limits (a long log group name) page in both listings.
+    let long: Vec<_> = (0..3)
+        .map(|n| costradar_core::domain::finding::Finding {
+            resource_id: format!("arn:aws:logs:us-east-1:123456789012:log-group:/{}{n}", "x".repeat(600)),
+            ..triage_finding(&other.id, n, t0)
+        })
+        .collect();
+    s.upsert_findings(&other.id, &long).await.unwrap();
+    let (paged, pages) = all_pages(s, &other.id, &none, FindingSort::Savings, 1).await;
+    assert_eq!((paged.len(), pages >= 4), (4, true));
+    let (mut listed, mut req) = (0, PageRequest::first(1));
+    loop {
+        let p = s.list_findings(&other.id, None, &req).await.unwrap();
+        listed += p.items.len();
+        match p.next_cursor {
+            Some(c) => req.cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(listed, 4);
+    // Another tenant's cursor reads this tenant's partition only.
+    let theirs = s.query_findings(&other.id, &none, FindingSort::Savings, &wrong_order).await.unwrap();
+    assert!(theirs.items.is_empty() || theirs.items.iter().all(|f| f.tenant_id == other.id));
+}
+
+/// People's changes: one transaction with the history entry and the suppression, optimistic
+/// concurrency on the change count, history kept apart from a longer key's.
+async fn triage_change_contract<S: ScanStore + EventStore + TriageStore + ?Sized>(s: &S) {
+    use costradar_core::domain::finding::FindingStatus;
+    use costradar_core::domain::triage::{FindingChange, Triage, TriageAction};
+    let mut t = tenant("Changes");
+    s.save_tenant(&mut t).await.unwrap();
+    let now = Utc::now();
+    let mut a = triage_finding(&t.id, 0, now);
+    a.resource_id = "/aws/lambda/a".into();
+    let mut b = a.clone();
+    b.resource_id = "/aws/lambda/a#b".into();
+    s.upsert_findings(&t.id, &[a.clone(), b.clone()]).await.unwrap();
+    let change = |key: String, seq: u32, action: TriageAction| FindingUpdate {
+        key,
+        expected_changes: seq - 1,
+        triage: Triage { changes: seq, owner: Some("team".into()), ..Default::default() },
+        suppress: None,
+        suppression: None,
+        entry: FindingChange {
+            seq,
+            at: now + Duration::seconds(i64::from(seq)),
+            by: "ops".into(),
+            caller: "operator".into(),
+            action,
+        },
+    };
+    s.change_finding(&t.id, &change(a.key(), 1, TriageAction::Assign { owner: "team".into() })).await.unwrap();
+    s.change_finding(&t.id, &change(b.key(), 1, TriageAction::Acknowledge)).await.unwrap();
+    assert_eq!(
+        s.change_finding(&t.id, &change(a.key(), 1, TriageAction::Acknowledge)).await,
+        Err(StoreError::VersionConflict),
+        "a change computed from a stale count"
+    );
+    let missing = format!("{}#ebs.unattached-volume#vol-none", acct());
+    assert_eq!(
+        s.change_finding(&t.id, &change(missing, 1, TriageAction::Acknowledge)).await,
+        Err(StoreError::NotFound)
+    );
+    let sup = costradar_core::domain::finding::Suppression {
+        id: "finding-abc".into(),
+        account_id: Some(a.account_id.clone()),
+        rule: Some(a.rule.clone()),
+        resource_id: Some(a.resource_id.clone()),
+        tag_key: None,
+        tag_value: None,
+        reason: "drill".into(),
+    };
+    let mut suppress = change(a.key(), 2, TriageAction::Suppress { reason: "drill".into() });
+    suppress.suppress = Some((FindingStatus::Suppressed, "finding-abc: drill".into()));
+    suppress.triage.suppression_id = Some("finding-abc".into());
+    suppress.suppression = Some(sup.clone());
+    s.change_finding(&t.id, &suppress).await.unwrap();
+    let got = s.get_finding(&t.id, &a.key()).await.unwrap().unwrap();
+    assert_eq!((got.status, got.suppressed_by.as_deref()), (FindingStatus::Suppressed, Some("finding-abc: drill")));
+    assert_eq!(got.triage.as_ref().map(|t| t.changes), Some(2));
+    assert_eq!(s.list_suppressions(&t.id).await.unwrap(), vec![sup]);
+    let history = s.finding_history(&t.id, &a.key()).await.unwrap();
+    let actions: Vec<&str> = history.iter().map(|h| h.action.name()).collect();
+    assert_eq!(actions, ["assign", "suppress"], "b's entries share the prefix but are not a's");
+    assert_eq!(s.finding_history(&t.id, &b.key()).await.unwrap().len(), 1);
+    // A later sighting keeps what people decided.
+    let seen = costradar_core::domain::finding::Finding { last_seen: now + Duration::hours(1), ..a.clone() };
+    s.upsert_findings(&t.id, &[seen]).await.unwrap();
+    let kept = s.get_finding(&t.id, &a.key()).await.unwrap().unwrap();
+    assert_eq!((kept.status, kept.triage.map(|t| t.changes)), (FindingStatus::Suppressed, Some(2)));
+}
+
+/// Events and runs newest first, one page at a time; the ledger's open and realised savings.
+async fn triage_feed_and_ledger_contract<S: ScanStore + EventStore + TriageStore + ?Sized>(s: &S) {
+    let mut t = tenant("Feed");
+    s.save_tenant(&mut t).await.unwrap();
+    let t0 = Utc::now() - Duration::hours(3);
+    let ttl = Utc::now() + Duration::days(90);
+    for n in 0..9 {
+        let account = if n % 3 == 0 { "210987654321" } else { "123456789012" };
+        let kind = if n % 2 == 0 { "ec2.run-instances" } else { "ebs.create-volume" };
+        let body = serde_json::json!({"event_id": format!("ev-{n}"), "kind": kind, "account": account,
+            "received_at": t0 + Duration::minutes(n)});
+        s.record_event(&t.id, &format!("ev-{n}"), &body, None, ttl).await.unwrap();
+    }
+    s.record_event(&t.id, "ev-old", &serde_json::json!({"kind": "unknown"}), None, ttl).await.unwrap();
+    let mut ids = Vec::new();
+    let mut req = PageRequest::first(4);
+    loop {
+        let p = s.list_events(&t.id, &EventFilter::default(), &req).await.unwrap();
+        ids.extend(p.items.iter().map(|e| e["event_id"].as_str().unwrap().to_owned()));
+        match p.next_cursor {
+            Some(c) => req.cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(
+        ids,
+        (0..9).rev().map(|n| format!("ev-{n}")).collect::<Vec<_>>(),
+        "newest first; no received_at, not listed"
+    );
+    let filter = EventFilter { account_id: Some(acct()), kind: Some("ebs.create-volume".into()) };
+    let p = s.list_events(&t.id, &filter, &PageRequest::first(100)).await.unwrap();
+    let got: Vec<&str> = p.items.iter().map(|e| e["event_id"].as_str().unwrap()).collect();
+    assert_eq!(got, ["ev-7", "ev-5", "ev-1"]);
+    let bad = PageRequest { limit: Some(4), cursor: Some("bm90IGFuIGV2ZW50".into()) };
+    assert_eq!(s.list_events(&t.id, &EventFilter::default(), &bad).await, Err(StoreError::InvalidCursor));
+
+    for n in 0..5 {
+        let run = costradar_core::domain::scan_run::RunRecord::new(
+            &format!("run-{}", 9 - n),
+            &t.id,
+            vec![],
+            t0 + Duration::minutes(n),
+        );
+        s.save_run(&t.id, &run, ttl).await.unwrap();
+    }
+    let first = s.list_runs(&t.id, &PageRequest::first(3)).await.unwrap();
+    let second = s.list_runs(&t.id, &PageRequest { limit: Some(3), cursor: first.next_cursor.clone() }).await.unwrap();
+    let runs: Vec<String> = first.items.iter().chain(&second.items).map(|r| r.run_id.clone()).collect();
+    assert_eq!(runs, ["run-5", "run-6", "run-7", "run-8", "run-9"], "by finished_at, not by id");
+
+    // The ledger: resolution records a realised saving once; a reopening withdraws it.
+    let fs: Vec<_> = (0..4).map(|n| triage_finding(&t.id, n * 4, t0)).collect();
+    s.upsert_findings(&t.id, &fs).await.unwrap();
+    let open: rust_decimal::Decimal = s.open_savings(&t.id).await.unwrap().iter().map(|o| o.monthly_savings_usd).sum();
+    assert_eq!(open, rust_decimal::Decimal::new((4 + 8 + 12) * 137, 2), "vol-0000 saves nothing");
+    let account = acct();
+    let cut = Utc::now();
+    let scope = ResolveScope { account_id: &account, region: "us-east-1", rule_prefixes: &["ebs."], seen_before: cut };
+    let keep = costradar_core::domain::finding::Finding { last_seen: cut + Duration::seconds(1), ..fs[3].clone() };
+    s.upsert_findings(&t.id, &[keep]).await.unwrap();
+    for _ in 0..2 {
+        s.resolve_unseen(&t.id, &scope, cut).await.unwrap();
+    }
+    let realised = s.realised_savings(&t.id).await.unwrap();
+    let mut got: Vec<(String, rust_decimal::Decimal)> =
+        realised.iter().map(|r| (r.resource_id.clone(), r.monthly_savings_usd)).collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("vol-0004".to_owned(), rust_decimal::Decimal::new(548, 2)),
+            ("vol-0008".to_owned(), rust_decimal::Decimal::new(1096, 2))
+        ]
+    );
+    assert_eq!(s.open_savings(&t.id).await.unwrap().len(), 1, "vol-0012 is still open");
+    let back = costradar_core::domain::finding::Finding { last_seen: cut + Duration::seconds(2), ..fs[1].clone() };
+    s.upsert_findings(&t.id, &[back]).await.unwrap();
+    let left: Vec<String> = s.realised_savings(&t.id).await.unwrap().into_iter().map(|r| r.resource_id).collect();
+    assert_eq!(left, ["vol-0008"], "vol-0004 came back: its saving did not last");
+}
+
+#[tokio::test]
+async fn memory_store_keeps_the_triage_contract() {
+    let s = MemoryStore::new();
+    triage_query_contract(&s).await;
+    triage_change_contract(&s).await;
+    triage_feed_and_ledger_contract(&s).await;
+}
+
+#[tokio::test]
+async fn dynamodb_store_keeps_the_triage_contract_on_moto() {
+    let s = costradar_tests::fresh_table("triage").await;
+    triage_query_contract(&s).await;
+    triage_change_contract(&s).await;
+    triage_feed_and_ledger_contract(&s).await;
 }

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Serialize};
 
 mod findings;
+mod rates;
 mod triage;
 
 use costradar_core::domain::{Account, AccountId, Tenant, TenantId};
@@ -805,28 +806,18 @@ impl RateStore for DynamoStore {
         scope: RateScope<'_>,
         rates: &costradar_core::pricing::RateTable,
     ) -> Result<(), StoreError> {
-        for (region, table) in rates.split_by_region() {
-            let json = serde_json::to_string(&table).expect("rates serialise");
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .item(PK, s(rates_pk(scope)))
-                .item(SK, s(rates_sk(&region)))
-                .item("rates", s(json))
-                .send()
-                .await
-                .map_err(unavailable)?;
-        }
-        Ok(())
+        self.save_rate_table(scope, rates).await
     }
 
     async fn get_rates(&self, scope: RateScope<'_>) -> Result<costradar_core::pricing::RateTable, StoreError> {
-        let mut all = costradar_core::pricing::RateTable::default();
-        for item in self.query_prefix(&rates_pk(scope), RATES_PREFIX).await? {
-            let json = item.get("rates").and_then(|v| v.as_s().ok());
-            let json = json.ok_or_else(|| StoreError::Corrupt("rates item without its rates".into()))?;
-            all.extend(serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))?);
-        }
-        Ok(all)
+        self.all_rate_tables(scope).await
+    }
+
+    async fn get_region_rates(
+        &self,
+        scope: RateScope<'_>,
+        region: &str,
+    ) -> Result<costradar_core::pricing::RateTable, StoreError> {
+        self.region_rate_table(scope, region).await
     }
 }

@@ -1,9 +1,12 @@
-//! The Price List API client behind `costradar_core::pricing::price_list::PriceListSource`.
+//! The Price List API client behind `costradar_core::pricing::price_list::PriceListSource`: one
+//! family in one region per read, every page through the SDK's paginator (100 products a page),
+//! one unit of the refresh's [`Budget`] taken before each request.
 
 use aws_sdk_pricing::error::DisplayErrorContext;
 use aws_sdk_pricing::types::{Filter, FilterType};
-use costradar_core::pricing::price_list::{parse_product, Family, PriceListError, PriceListSource, PRICING_REGION};
-use costradar_core::pricing::RateTable;
+use costradar_core::pricing::price_list::{
+    Budget, Collector, Family, FamilyRead, PriceListError, PriceListSource, ReadOutcome, PAGE_SIZE, PRICING_REGION,
+};
 
 /// The Price List API, in its own region.
 pub struct PriceListApi(aws_sdk_pricing::Client);
@@ -19,36 +22,58 @@ impl PriceListApi {
             aws_sdk_pricing::config::Builder::from(sdk).region(aws_config::Region::new(PRICING_REGION)).build(),
         ))
     }
+
+    fn filters(family: &Family, region: &str) -> Vec<Filter> {
+        let mut filters = vec![term("regionCode", region)];
+        filters.extend(family.product_family.map(|f| term("productFamily", f)));
+        filters.extend(family.filters.iter().map(|(k, v)| term(k, v)));
+        filters
+    }
 }
 
 #[async_trait::async_trait]
 impl PriceListSource for PriceListApi {
-    /// Reads every family's rates for `regions`.
-    async fn rates(&self, regions: &[String]) -> Result<RateTable, PriceListError> {
-        let mut table = RateTable::default();
-        for region in regions {
-            for family in Family::ALL {
-                let mut filters = vec![term("regionCode", region), term("productFamily", family.product_family())];
-                filters.extend(family.filters().iter().map(|(k, v)| term(k, v)));
-                let mut pages = self
-                    .0
-                    .get_products()
-                    .service_code("AmazonEC2")
-                    .format_version("aws_v1")
-                    .set_filters(Some(filters))
-                    .into_paginator()
-                    .send();
-                while let Some(page) = pages.next().await {
-                    let page = page.map_err(|e| PriceListError::Api(DisplayErrorContext(&e).to_string()))?;
-                    for doc in page.price_list() {
-                        if let Some((r, sku, rate)) = parse_product(doc)? {
-                            table.insert(&r, sku, rate);
-                        }
-                    }
-                }
+    async fn read_family(&self, family: &'static Family, region: &str, budget: &Budget) -> FamilyRead {
+        let mut pages = self
+            .0
+            .get_products()
+            .service_code(family.service_code)
+            .format_version("aws_v1")
+            .max_results(PAGE_SIZE)
+            .set_filters(Some(Self::filters(family, region)))
+            .into_paginator()
+            .send();
+        let mut collector = Collector::new(family, region);
+        let mut requests = 0;
+        let outcome = loop {
+            if !budget.try_take() {
+                break ReadOutcome::CutShort;
             }
-        }
-        Ok(table)
+            let page = match pages.next().await {
+                // No further page: nothing was sent.
+                None => {
+                    budget.refund();
+                    break ReadOutcome::Complete;
+                }
+                Some(Err(e)) => {
+                    requests += 1;
+                    break ReadOutcome::Failed(PriceListError::Api(DisplayErrorContext(&e).to_string()));
+                }
+                Some(Ok(page)) => page,
+            };
+            requests += 1;
+            if let Some(e) = page.price_list().iter().find_map(|doc| collector.add(doc).err()) {
+                break ReadOutcome::Failed(e);
+            }
+            if page.next_token().is_none_or(str::is_empty) {
+                break ReadOutcome::Complete;
+            }
+        };
+        let rates = match outcome {
+            ReadOutcome::Complete => collector.finish(),
+            _ => Default::default(),
+        };
+        FamilyRead { rates, requests, outcome }
     }
 }
 

@@ -151,6 +151,13 @@ fn bench(c: &mut Criterion) {
     g.bench_function("parse + classify + price, no store (RunInstances)", |b| {
         b.iter(|| price_event(black_box(&body), &book, &none, Decimal::from(100)).unwrap())
     });
+    // What a cold start pays for prices: unpack the bundled book, then parse one region.
+    g.bench_function("price book: unpack + first region (us-east-1)", |b| {
+        b.iter(|| {
+            let book = costradar_core::pricing::Bundled::from_gzip(costradar_core::pricing::book::BUNDLED_GZ).unwrap();
+            black_box(book.region("us-east-1").unwrap().len())
+        })
+    });
     g.finish();
 
     drop(setup);

@@ -6,8 +6,10 @@
 
 pub mod access;
 pub mod config;
+pub mod console;
 pub mod cur;
 pub mod domain;
+pub mod findings;
 pub mod onboarding;
 pub mod ports;
 pub mod pricing;

@@ -5,7 +5,7 @@
 //!
 //! | port | what it does | production adapter | in tests |
 //! |---|---|---|---|
-//! | [`TenantStore`], [`AccountStore`], [`RequestLedger`], [`EventStore`], [`NotificationOutbox`], [`RateStore`], [`FindingStore`], [`ObservationStore`], [`RunStore`] | state, one trait per kind of item | `costradar_aws::DynamoStore` | [`crate::store::MemoryStore`] (the store contract runs both) |
+//! | [`TenantStore`], [`AccountStore`], [`RequestLedger`], [`EventStore`], [`NotificationOutbox`], [`RateStore`], [`FindingStore`], [`ObservationStore`], [`RunStore`], [`TriageStore`] | state, one trait per kind of item ([`TriageStore`]: findings as people browse and change them, the savings ledger) | `costradar_aws::DynamoStore` | [`crate::store::MemoryStore`] (the store contract runs both) |
 //! | [`RoleAssumer`] | a session in a customer account (ExternalId, session policy) | `costradar_aws::StsRoleAssumer` | `testing::{FakeAssumer, RoleWorld}` |
 //! | [`SessionOpener`], [`AccountSession`] | what a scan reads in one account | `costradar_aws::scan` | fakes in the scan tests |
 //! | [`QueryEngine`] | a CUR query run to completion | `costradar_aws::athena::AthenaEngine`, `costradar_cur_local::embedded::EmbeddedEngine` | the embedded engine on generated data |
@@ -17,7 +17,8 @@
 //! | [`Clock`], [`IdSource`] | time, and new identifiers and secrets | [`crate::domain::SystemClock`], [`crate::onboarding::OsIds`] | `testing::ManualClock`, forced collisions |
 //!
 //! The store's bundles (`OnboardingStore`, `ReceiverStore`, `ScanStore`, `CurStore`,
-//! `ScanFindingStore`) name what each use case needs from it; they add no method.
+//! `ScanFindingStore`, `FindingsApiStore`) name what each use case needs from it; they add no
+//! method.
 
 pub use crate::access::RoleAssumer;
 pub use crate::cur::engine::{QueryEngine, QueryExecutions};
@@ -31,5 +32,5 @@ pub use crate::receiver::notify::Notifier;
 pub use crate::scan::{AccountSession, SessionOpener};
 pub use crate::store::{
     AccountStore, EventStore, FindingStore, NotificationOutbox, ObservationStore, RateStore, RequestLedger, RunStore,
-    TenantStore,
+    TenantStore, TriageStore,
 };

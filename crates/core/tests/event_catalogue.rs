@@ -16,6 +16,7 @@ fn every_fixture_has_its_kind() {
         ("ec2-run-instances", EventKind::Ec2RunInstances),
         ("ec2-run-instances-gpu", EventKind::Ec2RunInstances),
         ("ec2-run-instances-previous-gen", EventKind::Ec2RunInstances),
+        ("ec2-run-instances-us-west-1", EventKind::Ec2RunInstances),
         ("ec2-start-instances", EventKind::Ec2StartInstances),
         ("ec2-stop-instances", EventKind::Ec2StopInstances),
         ("ec2-terminate-instances", EventKind::Ec2TerminateInstances),
@@ -47,13 +48,27 @@ fn every_fixture_has_its_kind() {
         ("redshift-create-cluster", EventKind::RedshiftCreateCluster),
         ("opensearch-create-domain", EventKind::OpensearchCreateDomain),
         ("msk-create-cluster", EventKind::MskCreateCluster),
+        ("elb-create-load-balancer-classic", EventKind::ElbCreateLoadBalancer),
+        ("rds-create-db-instance-aurora", EventKind::RdsCreateDbInstance),
+        ("rds-restore-db-instance-from-db-snapshot", EventKind::RdsRestoreDbInstanceFromSnapshot),
+        ("rds-restore-db-instance-to-point-in-time", EventKind::RdsRestoreDbInstanceToPointInTime),
+        ("rds-restore-db-cluster-from-snapshot", EventKind::RdsRestoreDbClusterFromSnapshot),
+        ("rds-restore-db-cluster-to-point-in-time", EventKind::RdsRestoreDbClusterToPointInTime),
+        ("elasticache-create-cache-cluster-memcached", EventKind::ElasticacheCreateCacheCluster),
+        ("dynamodb-create-table", EventKind::DynamodbCreateTable),
+        ("dynamodb-create-table-on-demand", EventKind::DynamodbCreateTable),
+        ("dynamodb-update-table", EventKind::DynamodbUpdateTable),
+        ("kinesis-create-stream", EventKind::KinesisCreateStream),
+        ("kinesis-update-shard-count", EventKind::KinesisUpdateShardCount),
+        ("emr-run-job-flow", EventKind::EmrRunJobFlow),
+        ("dax-create-cluster", EventKind::DaxCreateCluster),
         ("cloudwatch-billing-alarm", EventKind::BillingAlarm),
         ("unknown-event", EventKind::Unknown),
     ];
     for (name, kind) in expected {
         assert_eq!(fixture(name).kind, kind, "{name}");
     }
-    // Every kind but Unknown has a fixture; 32 kinds in all.
+    // Every kind has a fixture (Unknown's is an S3 call).
     let covered: std::collections::HashSet<_> = expected.iter().map(|(_, k)| *k).collect();
     assert_eq!(covered.len(), EventKind::ALL.len());
     let dir = format!("{}/../../events/receiver", env!("CARGO_MANIFEST_DIR"));
@@ -153,4 +168,298 @@ fn a_hostile_endpoint_variant_count_is_refused() {
     v["detail"]["requestParameters"]["productionVariants"][0]["initialInstanceCount"] = serde_json::json!(1_000_000);
     let e = classify(&parse_envelope(v.to_string().as_bytes()).unwrap()).unwrap_err();
     assert!(e.field.contains("initialInstanceCount"), "{e}");
+}
+
+/// A fixture as JSON, to be changed by a test.
+fn fixture_json(name: &str) -> serde_json::Value {
+    let path = format!("{}/../../events/receiver/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
+}
+
+fn classify_json(
+    v: &serde_json::Value,
+) -> Result<costradar_core::domain::event::Classified, costradar_core::domain::InvalidInput> {
+    classify(&parse_envelope(v.to_string().as_bytes()).unwrap())
+}
+
+/// Prices a (changed) fixture with the bundled book and the default $100 threshold.
+fn priced(v: &serde_json::Value) -> costradar_core::receiver::price::PricedEvent {
+    use costradar_core::pricing::{bundled, PriceBook};
+    let book = PriceBook::bundled_only(bundled());
+    costradar_core::receiver::price::price_event(
+        v.to_string().as_bytes(),
+        &book,
+        &Default::default(),
+        "100".parse().unwrap(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn money(s: &str) -> Option<rust_decimal::Decimal> {
+    Some(s.parse().unwrap())
+}
+
+#[test]
+fn the_new_kinds_read_their_facts() {
+    use costradar_core::domain::event::{EmrInstances, TableCapacity};
+    match fixture("elb-create-load-balancer-classic").change {
+        Change::LoadBalancer { kind, name, .. } => {
+            assert_eq!((kind.as_str(), name.as_deref()), ("classic", Some("legacy-web")))
+        }
+        other => panic!("{other:?}"),
+    }
+    match fixture("rds-restore-db-instance-from-db-snapshot").change {
+        Change::DbInstance { created: true, id, engine, class, multi_az: false, storage_type, storage_gib, .. } => {
+            assert_eq!(id.as_deref(), Some("orders-restore-1120"));
+            assert_eq!((engine.as_deref(), class.as_deref()), (Some("postgres"), Some("db.m6g.large")));
+            assert_eq!((storage_type.as_deref(), storage_gib), (Some("gp3"), Some(200)));
+        }
+        other => panic!("{other:?}"),
+    }
+    match fixture("rds-restore-db-instance-to-point-in-time").change {
+        Change::DbInstance { created: true, id, multi_az: true, non_production: true, .. } => {
+            assert_eq!(id.as_deref(), Some("billing-mysql-pitr-1120"))
+        }
+        other => panic!("{other:?}"),
+    }
+    match fixture("rds-restore-db-cluster-from-snapshot").change {
+        Change::DbCluster { restored: true, class: None, storage_gib: None, storage_type, .. } => {
+            assert_eq!(storage_type.as_deref(), Some("aurora-iopt1"))
+        }
+        other => panic!("{other:?}"),
+    }
+    match fixture("rds-create-db-instance-aurora").change {
+        Change::AuroraInstance { engine, class, storage_type: None, min_acu: None, .. } => {
+            assert_eq!((engine.as_deref(), class.as_deref()), (Some("aurora-postgresql"), Some("db.r6g.large")))
+        }
+        other => panic!("{other:?}"),
+    }
+    match fixture("elasticache-create-cache-cluster-memcached").change {
+        Change::CacheNodes { engine, nodes: 3, .. } => assert_eq!(engine.as_deref(), Some("memcached")),
+        other => panic!("{other:?}"),
+    }
+    let cap = |rcu, wcu| Some(TableCapacity { rcu, wcu });
+    match fixture("dynamodb-update-table").change {
+        Change::DynamoDbTable { table, created: false, on_demand: false, capacity, previous } => {
+            assert_eq!((table.as_deref(), capacity, previous), (Some("Music"), cap(1000, 500), cap(100, 100)))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        matches!(fixture("dynamodb-create-table").change, Change::DynamoDbTable { capacity, .. } if capacity == cap(250, 150))
+    );
+    assert!(matches!(
+        fixture("kinesis-update-shard-count").change,
+        Change::KinesisStream { shards: Some(10), previous_shards: Some(4), created: false, .. }
+    ));
+    let od = |t: &str, count| EmrInstances { instance_type: t.into(), count };
+    match fixture("emr-run-job-flow").change {
+        Change::Emr { cluster, instances, spot_instances: 4, fleet_choice: false } => {
+            assert_eq!(cluster.as_deref(), Some("j-3KF8Q2ZP7XW1M"));
+            assert_eq!(instances, vec![od("m5.xlarge", 1), od("r5.xlarge", 2)]);
+        }
+        other => panic!("{other:?}"),
+    }
+    let dax = Change::Dax { cluster: Some("daxcluster".into()), node_type: Some("dax.r4.large".into()), nodes: 3 };
+    assert_eq!(fixture("dax-create-cluster").change, dax);
+}
+
+/// Negative, huge and mistyped counts and sizes, and hostile ids, are a clear 400 naming the
+/// field. Nothing panics.
+#[test]
+fn hostile_values_of_the_new_kinds_are_refused() {
+    use serde_json::json;
+    let refused = [
+        (
+            "dynamodb-create-table",
+            "/detail/requestParameters/provisionedThroughput/readCapacityUnits",
+            json!(-5),
+            "readCapacityUnits",
+        ),
+        (
+            "dynamodb-create-table",
+            "/detail/requestParameters/provisionedThroughput/writeCapacityUnits",
+            json!(1u64 << 40),
+            "writeCapacityUnits",
+        ),
+        (
+            "dynamodb-update-table",
+            "/detail/responseElements/tableDescription/provisionedThroughput/readCapacityUnits",
+            json!("lots"),
+            "readCapacityUnits",
+        ),
+        (
+            "dynamodb-create-table",
+            "/detail/requestParameters/globalSecondaryIndexes",
+            json!(vec![json!({}); 1000]),
+            "globalSecondaryIndexes",
+        ),
+        ("kinesis-create-stream", "/detail/requestParameters/shardCount", json!(-1), "shardCount"),
+        (
+            "kinesis-update-shard-count",
+            "/detail/requestParameters/targetShardCount",
+            json!(1_000_000_000),
+            "targetShardCount",
+        ),
+        ("kinesis-update-shard-count", "/detail/responseElements/currentShardCount", json!(2.5), "currentShardCount"),
+        (
+            "emr-run-job-flow",
+            "/detail/requestParameters/instances/instanceGroups/1/instanceCount",
+            json!(-2),
+            "instanceCount",
+        ),
+        (
+            "emr-run-job-flow",
+            "/detail/requestParameters/instances/instanceGroups/1/instanceCount",
+            json!(9_999_999),
+            "instanceCount",
+        ),
+        ("dax-create-cluster", "/detail/requestParameters/replicationFactor", json!(-3), "replicationFactor"),
+        ("dax-create-cluster", "/detail/requestParameters/replicationFactor", json!(1e12), "replicationFactor"),
+        (
+            "rds-restore-db-instance-from-db-snapshot",
+            "/detail/responseElements/allocatedStorage",
+            json!("200 GB"),
+            "allocatedStorage",
+        ),
+        (
+            "rds-create-db-instance-aurora",
+            "/detail/responseElements/serverlessV2ScalingConfiguration",
+            json!({"minCapacity": 1000}),
+            "minCapacity",
+        ),
+        (
+            "rds-restore-db-cluster-from-snapshot",
+            "/detail/responseElements/dBClusterIdentifier",
+            json!("x".repeat(600)),
+            "resource id",
+        ),
+        (
+            "rds-restore-db-instance-to-point-in-time",
+            "/detail/responseElements/dBInstanceIdentifier",
+            json!("db\u{0}1"),
+            "resource id",
+        ),
+        ("dynamodb-create-table", "/detail/requestParameters/tableName", json!("t\n".repeat(300)), "resource id"),
+    ];
+    for (name, pointer, value, field) in refused {
+        let mut v = fixture_json(name);
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        let parent = v.pointer_mut(parent).and_then(|p| p.as_object_mut());
+        parent.unwrap_or_else(|| panic!("{name} {pointer}")).insert(key.into(), value);
+        let e = classify_json(&v).expect_err(pointer);
+        assert!(e.field.contains(field), "{name} {pointer}: {e}");
+    }
+}
+
+/// The same events without a fact their price needs are stored unpriced, with the reason.
+#[test]
+fn the_new_kinds_without_a_needed_fact_say_why_they_are_unpriced() {
+    let unpriced = [
+        (
+            "dynamodb-create-table",
+            "/detail/requestParameters/provisionedThroughput",
+            "provisioned throughput is not in the event",
+        ),
+        ("kinesis-create-stream", "/detail/requestParameters/shardCount", "shard count is not in the event"),
+        ("emr-run-job-flow", "/detail/requestParameters/instances", "instance types are not in the event"),
+        ("dax-create-cluster", "/detail/requestParameters/nodeType", "node type is not in the event"),
+        (
+            "elasticache-create-cache-cluster-memcached",
+            "/detail/requestParameters/cacheNodeType",
+            "node type is not in the event",
+        ),
+    ];
+    for (name, pointer, reason) in unpriced {
+        let mut v = fixture_json(name);
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        if name == "dax-create-cluster" {
+            v["detail"]["responseElements"]["cluster"].as_object_mut().unwrap().remove("nodeType");
+        }
+        v.pointer_mut(parent).unwrap().as_object_mut().unwrap().remove(key).unwrap();
+        let p = priced(&v);
+        assert_eq!(p.monthly_cost_usd, None, "{name} {pointer}");
+        let why = p.unpriced_reason.unwrap_or_default();
+        assert!(why.contains(reason), "{name} {pointer}: {why}");
+    }
+}
+
+/// What each new cost model says when the event leaves something out, and the figures it then
+/// gives, worked out by hand.
+#[test]
+fn the_new_kinds_say_what_the_event_leaves_out() {
+    let h = costradar_core::pricing::HOURS_PER_MONTH;
+    let d = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap();
+    let says = |p: &costradar_core::receiver::price::PricedEvent, what: &str| {
+        let all = p.assumptions.join(" | ");
+        assert!(all.contains(what), "{what:?} not in {all}");
+    };
+    // A restore whose response does not give the storage: the instance alone, and it says so.
+    let mut v = fixture_json("rds-restore-db-instance-from-db-snapshot");
+    v["detail"]["responseElements"].as_object_mut().unwrap().remove("allocatedStorage");
+    let p = priced(&v);
+    assert_eq!(p.monthly_cost_usd, money("116.07")); // 0.159 × 730
+    says(&p, "storage (type and size) is not in the event");
+    // No class anywhere: unpriced.
+    let mut v = fixture_json("rds-restore-db-instance-from-db-snapshot");
+    v["detail"]["responseElements"].as_object_mut().unwrap().remove("dBInstanceClass");
+    v["detail"]["requestParameters"].as_object_mut().unwrap().remove("dBInstanceClass");
+    assert_eq!(priced(&v).unpriced_reason.as_deref(), Some("the DB instance class is not in the event"));
+    // UpdateTable without the response: the full new capacity (1000 RCU, 500 WCU), said so.
+    let mut v = fixture_json("dynamodb-update-table");
+    v["detail"]["responseElements"] = serde_json::Value::Null;
+    let p = priced(&v);
+    assert_eq!(
+        p.monthly_cost_usd,
+        Some(costradar_core::domain::money::cents((d("1000") * d("0.00013") + d("500") * d("0.00065")) * h))
+    ); // 332.15
+    says(&p, "previous capacity is not in the event");
+    // A scale-in is a saving: 10 -> 4 shards.
+    let mut v = fixture_json("kinesis-update-shard-count");
+    v["detail"]["requestParameters"]["targetShardCount"] = 4.into();
+    v["detail"]["responseElements"]["currentShardCount"] = 10.into();
+    assert_eq!(priced(&v).monthly_cost_usd, money("-65.70")); // −6 × 0.015 × 730
+                                                              // On-demand streams are billed by traffic.
+    let mut v = fixture_json("kinesis-create-stream");
+    v["detail"]["requestParameters"]["streamModeDetails"]["streamMode"] = "ON_DEMAND".into();
+    v["detail"]["requestParameters"].as_object_mut().unwrap().remove("shardCount");
+    assert!(priced(&v).unpriced_reason.unwrap().contains("on-demand stream"));
+    // An EMR cluster of Spot instances only.
+    let mut v = fixture_json("emr-run-job-flow");
+    for g in v["detail"]["requestParameters"]["instances"]["instanceGroups"].as_array_mut().unwrap() {
+        g["market"] = "SPOT".into();
+    }
+    assert!(priced(&v).unpriced_reason.unwrap().contains("Spot"));
+    // Aurora Serverless v2: per ACU-hour; the instance's event has no capacity ...
+    let mut v = fixture_json("rds-create-db-instance-aurora");
+    v["detail"]["requestParameters"]["dBInstanceClass"] = "db.serverless".into();
+    v["detail"]["responseElements"]["dBInstanceClass"] = "db.serverless".into();
+    let why = priced(&v).unpriced_reason.unwrap();
+    assert!(why.contains("ACU-hour ($0.14/ACU-hour here, Standard)") && why.contains("CreateDBCluster"), "{why}");
+    // ... and when it has the minimum: 0.5 ACU × $0.14 × 730 = $51.10 (eu-west-1).
+    v["detail"]["responseElements"]["serverlessV2ScalingConfiguration"] =
+        serde_json::json!({"minCapacity": 0.5, "maxCapacity": 16});
+    let p = priced(&v);
+    assert_eq!(p.monthly_cost_usd, money("51.10"));
+    says(&p, "minimum capacity, 0.5 ACU");
+    // I/O-Optimized when the event says so: db.r6g.large $0.372/h in eu-west-1.
+    let mut v = fixture_json("rds-create-db-instance-aurora");
+    v["detail"]["responseElements"]["storageType"] = "aurora-iopt1".into();
+    assert_eq!(priced(&v).monthly_cost_usd, money("271.56")); // 0.372 × 730
+                                                              // ElastiCache: the engine's own rate (Valkey is cheaper), Redis OSS when none is named, and
+                                                              // an engine the book does not know is said.
+    let mut v = fixture_json("elasticache-create-cache-cluster-memcached");
+    v["detail"]["requestParameters"]["engine"] = "valkey".into();
+    assert_eq!(priced(&v).monthly_cost_usd, money("157.68")); // 3 × 0.072 × 730
+    v["detail"]["requestParameters"].as_object_mut().unwrap().remove("engine");
+    let p = priced(&v);
+    assert_eq!(p.monthly_cost_usd, money("197.10")); // Redis OSS cache.m3.medium is $0.09 too
+    says(&p, "does not name the engine");
+    v["detail"]["requestParameters"]["engine"] = "mongodb".into();
+    assert!(priced(&v).unpriced_reason.unwrap().contains("\"mongodb\" is not in the price book"));
+    // The same request through the 2015-12-01 API would be an ALB: $0.0252/h in eu-west-1, and the
+    // public IPv4 address of each of its 2 zones at $0.005/h: (0.0252 + 2 × 0.005) × 730 = $25.70.
+    let mut v = fixture_json("elb-create-load-balancer-classic");
+    v["detail"]["apiVersion"] = "2015-12-01".into();
+    assert_eq!(priced(&v).monthly_cost_usd, money("25.70"));
 }

@@ -4,7 +4,9 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::sns::SnsEvent;
 use base64::Engine as _;
-use costradar_core::onboarding::api::{self, ApiRequest};
+use costradar_core::findings::api::{self, HttpResponse};
+use costradar_core::findings::{Caller, Findings};
+use costradar_core::onboarding::api::ApiRequest;
 use costradar_core::onboarding::custom_resource::ResponseSender;
 use costradar_core::onboarding::Onboarding;
 use serde_json::Value;
@@ -30,7 +32,12 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
     }
 }
 
-pub async fn handle(svc: &Onboarding, sender: &dyn ResponseSender, event: Value) -> Result<Value, HandlerError> {
+pub async fn handle(
+    svc: &Onboarding,
+    findings: &Findings,
+    sender: &dyn ResponseSender,
+    event: Value,
+) -> Result<Value, HandlerError> {
     if event.get("Records").is_some() {
         let sns: SnsEvent = serde_json::from_value(event).map_err(|e| HandlerError::UnsupportedEvent(e.to_string()))?;
         let topic = &svc.settings().custom_resource_topic_arn;
@@ -51,12 +58,19 @@ pub async fn handle(svc: &Onboarding, sender: &dyn ResponseSender, event: Value)
     if event.get("requestContext").is_some() {
         let req: ApiGatewayV2httpRequest =
             serde_json::from_value(event).map_err(|e| HandlerError::UnsupportedEvent(e.to_string()))?;
-        return Ok(http(svc, req).await);
+        return Ok(http(svc, findings, req).await);
     }
     Err(HandlerError::UnsupportedEvent("expected an SNS or HTTP API (payload 2.0) event".into()))
 }
 
-async fn http(svc: &Onboarding, req: ApiGatewayV2httpRequest) -> Value {
+/// The caller, from the request context: a JWT's claims (a tenant user) or IAM (the operator).
+fn caller(req: &ApiGatewayV2httpRequest) -> Option<Caller> {
+    let auth = req.request_context.authorizer.as_ref();
+    let claims = auth.and_then(|a| a.jwt.as_ref()).map(|j| &j.claims);
+    Caller::from_request(claims, auth.is_some_and(|a| a.iam.is_some()))
+}
+
+async fn http(svc: &Onboarding, findings: &Findings, req: ApiGatewayV2httpRequest) -> Value {
     let body = match (req.body.as_deref(), req.is_base64_encoded) {
         (None, _) => Ok(Vec::new()),
         (Some(b), false) => Ok(b.as_bytes().to_vec()),
@@ -68,17 +82,23 @@ async fn http(svc: &Onboarding, req: ApiGatewayV2httpRequest) -> Value {
             let content_type = req.headers.get("content-type").and_then(|v| v.to_str().ok());
             let query = req.raw_query_string.as_deref().unwrap_or_default();
             let method = req.request_context.http.method.as_str();
-            api::handle(svc, ApiRequest { method, path, query, content_type, body: &body }).await
+            let request = ApiRequest { method, path, query, content_type, body: &body };
+            api::serve(svc, findings, caller(&req), request).await
         }
-        Err(_) => api::ApiResponse {
-            status: 400,
-            body: serde_json::json!({"error": {"code": "invalid_request", "message": "the body is not valid base64", "field": "body"}}),
-        },
+        Err(_) => HttpResponse::json(
+            400,
+            &serde_json::json!({"error": {"code": "invalid_request", "message": "the body is not valid base64", "field": "body"}}),
+        ),
     };
     let mut out = ApiGatewayV2httpResponse::default();
     out.status_code = i64::from(resp.status);
-    out.headers.insert("content-type", "application/json".parse().expect("header"));
-    out.body = Some(Body::Text(resp.body.to_string()));
+    out.headers.insert("content-type", resp.content_type.parse().expect("header"));
+    for (name, value) in &resp.headers {
+        if let Ok(v) = value.parse() {
+            out.headers.insert(*name, v);
+        }
+    }
+    out.body = Some(Body::Text(resp.body));
     serde_json::to_value(out).expect("response serialises")
 }
 
@@ -94,13 +114,11 @@ mod tests {
 
     use super::*;
 
-    fn svc() -> Onboarding {
-        Onboarding::new(
-            Arc::new(MemoryStore::new()),
-            Arc::new(FakeAssumer::enforcing()),
-            Arc::new(SystemClock),
-            settings(false),
-        )
+    fn svc() -> (Onboarding, Findings) {
+        let store = Arc::new(MemoryStore::new());
+        let onboarding =
+            Onboarding::new(store.clone(), Arc::new(FakeAssumer::enforcing()), Arc::new(SystemClock), settings(false));
+        (onboarding, Findings::new(store, Arc::new(SystemClock)))
     }
 
     fn fixture(text: &str) -> Value {
@@ -109,20 +127,26 @@ mod tests {
 
     #[tokio::test]
     async fn http_api_create_then_list() {
-        let svc = svc();
+        let (svc, findings) = svc();
         let sender = RecordingSender::default();
-        let out = handle(&svc, &sender, fixture(include_str!("../../../events/onboarding/api-create-tenant.json")))
-            .await
-            .unwrap();
+        let out = handle(
+            &svc,
+            &findings,
+            &sender,
+            fixture(include_str!("../../../events/onboarding/api-create-tenant.json")),
+        )
+        .await
+        .unwrap();
         assert_eq!(out["statusCode"], 201);
         assert_eq!(out["headers"]["content-type"], "application/json");
         let body: Value = serde_json::from_str(out["body"].as_str().unwrap()).unwrap();
         assert_eq!(body["tenant"]["name"], "Acme Corp");
         assert!(body["tenant"]["external_id"].as_str().is_some());
 
-        let out = handle(&svc, &sender, fixture(include_str!("../../../events/onboarding/api-list-tenants.json")))
-            .await
-            .unwrap();
+        let out =
+            handle(&svc, &findings, &sender, fixture(include_str!("../../../events/onboarding/api-list-tenants.json")))
+                .await
+                .unwrap();
         assert_eq!(out["statusCode"], 200);
         let body: Value = serde_json::from_str(out["body"].as_str().unwrap()).unwrap();
         assert_eq!(body["tenants"].as_array().unwrap().len(), 1);
@@ -130,12 +154,16 @@ mod tests {
 
     #[tokio::test]
     async fn sns_custom_resource_for_an_unknown_tenant_is_answered_failed() {
-        let svc = svc();
+        let (svc, findings) = svc();
         let sender = RecordingSender::default();
-        let out =
-            handle(&svc, &sender, fixture(include_str!("../../../events/onboarding/custom-resource-create.sns.json")))
-                .await
-                .unwrap();
+        let out = handle(
+            &svc,
+            &findings,
+            &sender,
+            fixture(include_str!("../../../events/onboarding/custom-resource-create.sns.json")),
+        )
+        .await
+        .unwrap();
         assert_eq!(out["outcomes"].as_array().unwrap().len(), 1);
         let sent = sender.bodies();
         assert_eq!(sent.len(), 1);
@@ -147,21 +175,21 @@ mod tests {
 
     #[tokio::test]
     async fn sns_from_another_topic_is_ignored() {
-        let svc = svc();
+        let (svc, findings) = svc();
         let sender = RecordingSender::default();
         let mut event = fixture(include_str!("../../../events/onboarding/custom-resource-create.sns.json"));
         event["Records"][0]["Sns"]["TopicArn"] = json!("arn:aws:sns:us-east-1:999999999999:someone-else");
-        let out = handle(&svc, &sender, event).await.unwrap();
+        let out = handle(&svc, &findings, &sender, event).await.unwrap();
         assert_eq!(out["outcomes"], json!([]));
         assert!(sender.bodies().is_empty());
     }
 
     #[tokio::test]
     async fn other_events_are_refused_with_a_typed_error() {
-        let svc = svc();
+        let (svc, findings) = svc();
         let sender = RecordingSender::default();
         for event in [json!({}), json!({"detail-type": "Scheduled Event"}), json!({"Records": "nope"})] {
-            let err = handle(&svc, &sender, event).await.unwrap_err();
+            let err = handle(&svc, &findings, &sender, event).await.unwrap_err();
             let d: lambda_runtime::Diagnostic = err.into();
             assert_eq!(d.error_type, "UnsupportedEvent");
         }
@@ -169,16 +197,109 @@ mod tests {
 
     #[tokio::test]
     async fn base64_bodies_are_decoded() {
-        let svc = svc();
+        let (svc, findings) = svc();
         let sender = RecordingSender::default();
         let mut event = fixture(include_str!("../../../events/onboarding/api-create-tenant.json"));
         use base64::Engine as _;
         event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(r#"{"name":"B64 Inc"}"#));
         event["isBase64Encoded"] = json!(true);
-        let out = handle(&svc, &sender, event.clone()).await.unwrap();
+        let out = handle(&svc, &findings, &sender, event.clone()).await.unwrap();
         assert_eq!(out["statusCode"], 201, "{out}");
         event["body"] = json!("not base64!");
-        let out = handle(&svc, &sender, event).await.unwrap();
+        let out = handle(&svc, &findings, &sender, event).await.unwrap();
         assert_eq!(out["statusCode"], 400, "{out}");
+    }
+
+    /// An API event for `path` whose authorizer is `authorizer` (IAM in the fixture).
+    fn api_event(method: &str, path: &str, authorizer: Option<Value>) -> Value {
+        let mut e = fixture(include_str!("../../../events/onboarding/api-list-tenants.json"));
+        e["rawPath"] = json!(path);
+        e["rawQueryString"] = json!("");
+        e["requestContext"]["http"]["method"] = json!(method);
+        e["requestContext"]["http"]["path"] = json!(path);
+        match authorizer {
+            Some(a) => e["requestContext"]["authorizer"] = a,
+            None => {
+                e["requestContext"].as_object_mut().unwrap().remove("authorizer");
+            }
+        }
+        e
+    }
+
+    fn jwt(tenant: &str) -> Value {
+        json!({"jwt": {"claims": {"custom:tenant_id": tenant, "email": "alice@example.com"}, "scopes": null}})
+    }
+
+    #[tokio::test]
+    async fn callers_come_from_the_authorizer_and_tenant_users_see_only_their_tenant() {
+        let (svc, findings) = svc();
+        let sender = RecordingSender::default();
+        let created = handle(
+            &svc,
+            &findings,
+            &sender,
+            fixture(include_str!("../../../events/onboarding/api-create-tenant.json")),
+        )
+        .await
+        .unwrap();
+        let body: Value = serde_json::from_str(created["body"].as_str().unwrap()).unwrap();
+        let mine = body["tenant"]["id"].as_str().unwrap().to_owned();
+        let other = costradar_core::domain::TenantId::generate();
+        let status = |out: &Value| out["statusCode"].as_i64().unwrap();
+        // The operator (IAM) reads the findings of any tenant; a tenant user only its own.
+        let out = handle(&svc, &findings, &sender, api_event("GET", &format!("/tenants/{mine}/findings"), None)).await;
+        assert_eq!(status(&out.unwrap()), 403, "no authentication, no answer");
+        let iam = fixture(include_str!("../../../events/onboarding/api-list-tenants.json"))["requestContext"]
+            ["authorizer"]
+            .clone();
+        let out =
+            handle(&svc, &findings, &sender, api_event("GET", &format!("/tenants/{mine}/findings"), Some(iam))).await;
+        assert_eq!(status(&out.unwrap()), 200);
+        let own =
+            handle(&svc, &findings, &sender, api_event("GET", &format!("/tenants/{mine}/savings"), Some(jwt(&mine))));
+        assert_eq!(status(&own.await.unwrap()), 200);
+        let theirs =
+            handle(&svc, &findings, &sender, api_event("GET", &format!("/tenants/{other}/events"), Some(jwt(&mine))))
+                .await
+                .unwrap();
+        assert_eq!(status(&theirs), 404);
+        assert_eq!(
+            serde_json::from_str::<Value>(theirs["body"].as_str().unwrap()).unwrap()["error"]["code"],
+            "tenant_not_found"
+        );
+        // Tenant users never reach the operator's routes, nor a token without a tenant anything.
+        for (path, auth) in [
+            ("/tenants".to_owned(), jwt(&mine)),
+            (format!("/tenants/{mine}"), jwt(&mine)),
+            (format!("/tenants/{mine}/accounts"), jwt(&mine)),
+            (format!("/tenants/{mine}/findings"), json!({"jwt": {"claims": {"email": "x@y.z"}}})),
+        ] {
+            let out = handle(&svc, &findings, &sender, api_event("GET", &path, Some(auth))).await.unwrap();
+            assert_eq!(status(&out), 403, "{path}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_csv_route_answers_text_csv_as_an_attachment() {
+        let (svc, findings) = svc();
+        let sender = RecordingSender::default();
+        let created = handle(
+            &svc,
+            &findings,
+            &sender,
+            fixture(include_str!("../../../events/onboarding/api-create-tenant.json")),
+        )
+        .await
+        .unwrap();
+        let body: Value = serde_json::from_str(created["body"].as_str().unwrap()).unwrap();
+        let path = format!("/tenants/{}/findings.csv", body["tenant"]["id"].as_str().unwrap());
+        let iam = fixture(include_str!("../../../events/onboarding/api-list-tenants.json"))["requestContext"]
+            ["authorizer"]
+            .clone();
+        let out = handle(&svc, &findings, &sender, api_event("GET", &path, Some(iam))).await.unwrap();
+        assert_eq!(out["statusCode"], 200);
+        assert_eq!(out["headers"]["content-type"], "text/csv; charset=utf-8");
+        assert_eq!(out["headers"]["content-disposition"], "attachment; filename=\"findings.csv\"");
+        assert!(out["body"].as_str().unwrap().starts_with("key,account_id,region,"));
     }
 }

@@ -226,74 +226,146 @@ mod tests {
         );
     }
 
-    /// The Price List API as the refresh job sees it: the rates it will answer with next (an
-    /// error when `None`), and the regions each call asked for.
+    /// The Price List API as the refresh job sees it: per family, the rates it answers with (an
+    /// error for every family when `down`, and for the families in `failing`), one request per
+    /// read, and every (region, family) it was asked for.
+    #[derive(Default)]
     struct FakePriceList {
-        next: std::sync::Mutex<Option<costradar_core::pricing::RateTable>>,
-        asked: std::sync::Mutex<Vec<Vec<String>>>,
+        rates: std::sync::Mutex<std::collections::HashMap<&'static str, costradar_core::pricing::RateTable>>,
+        failing: std::sync::Mutex<Vec<&'static str>>,
+        down: std::sync::atomic::AtomicBool,
+        asked: std::sync::Mutex<Vec<(String, &'static str)>>,
     }
 
     #[async_trait]
     impl costradar_core::pricing::price_list::PriceListSource for FakePriceList {
-        async fn rates(
+        async fn read_family(
             &self,
-            regions: &[String],
-        ) -> Result<costradar_core::pricing::RateTable, costradar_core::pricing::price_list::PriceListError> {
-            self.asked.lock().unwrap().push(regions.to_vec());
-            self.next
-                .lock()
-                .unwrap()
-                .clone()
-                .ok_or_else(|| costradar_core::pricing::price_list::PriceListError::Api("ThrottlingException".into()))
+            family: &'static costradar_core::pricing::price_list::Family,
+            region: &str,
+            budget: &costradar_core::pricing::price_list::Budget,
+        ) -> costradar_core::pricing::price_list::FamilyRead {
+            use costradar_core::pricing::price_list::{FamilyRead, PriceListError, ReadOutcome};
+            self.asked.lock().unwrap().push((region.to_owned(), family.name));
+            if !budget.try_take() {
+                return FamilyRead { rates: Default::default(), requests: 0, outcome: ReadOutcome::CutShort };
+            }
+            if self.down.load(std::sync::atomic::Ordering::SeqCst)
+                || self.failing.lock().unwrap().contains(&family.name)
+            {
+                let e = PriceListError::Api("ThrottlingException: Rate exceeded".into());
+                return FamilyRead { rates: Default::default(), requests: 1, outcome: ReadOutcome::Failed(e) };
+            }
+            let rates = self.rates.lock().unwrap().get(family.name).cloned().unwrap_or_default();
+            FamilyRead { rates, requests: 1, outcome: ReadOutcome::Complete }
         }
     }
 
+    fn price(usd: &str, as_of: &str) -> costradar_core::pricing::Rate {
+        use costradar_core::pricing::{PriceSource, Rate};
+        Rate { usd: usd.parse().unwrap(), source: PriceSource::PriceListApi, as_of: as_of.into() }
+    }
+
     #[tokio::test]
-    async fn the_price_list_refresh_replaces_the_cache_and_keeps_it_when_a_read_fails() {
-        use costradar_core::pricing::{PriceSource, Rate, RateTable, Sku};
+    async fn the_price_list_refresh_reads_every_family_and_reports_its_requests() {
+        use costradar_core::pricing::price_list::{default_regions, FAMILIES};
+        use costradar_core::pricing::{RateTable, Sku};
         use costradar_core::store::{RateScope, RateStore};
         let (tasks, store, _, _) = world(false).await;
-        let rate = |usd: &str| Rate {
-            usd: usd.parse().unwrap(),
-            source: PriceSource::PriceListApi,
-            as_of: "2026-11-23".into(),
-        };
-        let mut fresh = RateTable::default();
-        fresh.insert("us-east-1", Sku::ec2("m7g.large"), rate("0.0816"));
-        fresh.insert("eu-west-1", Sku::EbsStorage { volume_type: "gp3".into() }, rate("0.088"));
-        let source =
-            Arc::new(FakePriceList { next: std::sync::Mutex::new(Some(fresh.clone())), asked: Default::default() });
+        let source = Arc::new(FakePriceList::default());
+        let mut ec2 = RateTable::default();
+        ec2.insert("us-east-1", Sku::ec2("m7g.large"), price("0.0816", "2026-11-23"));
+        let mut ebs = RateTable::default();
+        ebs.insert("eu-west-1", Sku::EbsStorage { volume_type: "gp3".into() }, price("0.088", "2026-11-23"));
+        source.rates.lock().unwrap().extend([("ec2-shared", ec2.clone()), ("ebs-storage", ebs.clone())]);
         let tasks = tasks.with_price_list(source.clone());
 
         let out =
             call(&tasks, json!({"task": "refresh_price_list", "regions": ["us-east-1", "eu-west-1"]})).await.unwrap();
-        assert_eq!(out, json!({"regions": ["us-east-1", "eu-west-1"], "rates": 2}));
-        assert_eq!(store.get_rates(RateScope::PriceList).await.unwrap(), fresh);
-        // The schedule's payload names no regions: the main commercial ones.
-        call(&tasks, json!({"task": "refresh_price_list"})).await.unwrap();
-        assert_eq!(source.asked.lock().unwrap()[1], costradar_core::pricing::price_list::DEFAULT_REGIONS);
+        let n = FAMILIES.len();
+        assert_eq!(out["regions"], json!(["us-east-1", "eu-west-1"]));
+        assert_eq!((out["rates"].as_u64(), out["regions_stored"].as_u64()), (Some(2), Some(2)));
+        assert_eq!(out["requests"], 2 * n, "families × regions × one page");
+        assert_eq!(out["max_requests"], 2000);
+        assert_eq!(out["families"]["ec2-shared"], json!({"rates": 1, "requests": 2, "failed": 0, "not_read": 0}));
+        assert_eq!(out["families"].as_object().unwrap().len(), n);
+        assert_eq!(out["failed"], json!([]));
+        let mut both = ec2;
+        both.extend(ebs);
+        assert_eq!(store.get_rates(RateScope::PriceList).await.unwrap(), both);
 
-        // A failed read is retried by the caller and leaves the last good rates in place; so does
-        // an empty answer, which is not retried.
+        // The schedule's payload names no regions: every region of the bundled book, each family once.
+        source.asked.lock().unwrap().clear();
+        let out = call(&tasks, json!({"task": "refresh_price_list"})).await.unwrap();
+        let asked = source.asked.lock().unwrap().clone();
+        let mut regions: Vec<String> = asked.iter().map(|(r, _)| r.clone()).collect();
+        regions.sort();
+        regions.dedup();
+        assert_eq!(regions, default_regions());
+        assert_eq!(asked.len(), n * regions.len());
+        assert_eq!(out["requests"], n * regions.len());
+        assert!(out["requests"].as_u64().unwrap() <= out["max_requests"].as_u64().unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_price_list_refresh_keeps_the_last_good_rates_when_a_read_fails() {
+        use costradar_core::pricing::{RateTable, Sku};
+        use costradar_core::store::{RateScope, RateStore};
+        let (tasks, store, _, _) = world(false).await;
+        let source = Arc::new(FakePriceList::default());
+        let tasks = tasks.with_price_list(source.clone());
+        let table = |sku: Sku, usd: &str, as_of: &str| {
+            let mut t = RateTable::default();
+            t.insert("us-east-1", sku, price(usd, as_of));
+            t
+        };
+        let set = |family: &'static str, t: RateTable| source.rates.lock().unwrap().insert(family, t);
+        set("ec2-shared", table(Sku::ec2("m7g.large"), "0.0816", "2026-11-01"));
+        set("nat", table(Sku::NatGateway, "0.045", "2026-11-01"));
+        let one_region = json!({"task": "refresh_price_list", "regions": ["us-east-1"]});
+        call(&tasks, one_region.clone()).await.unwrap();
+
+        // The next day EC2's read fails and NAT's price moved: NAT is refreshed, EC2 keeps its rate.
+        source.failing.lock().unwrap().push("ec2-shared");
+        set("ec2-shared", table(Sku::ec2("m7g.large"), "9.99", "2026-11-02"));
+        set("nat", table(Sku::NatGateway, "0.05", "2026-11-02"));
+        let out = call(&tasks, one_region.clone()).await.unwrap();
+        assert_eq!(out["families"]["ec2-shared"]["failed"], 1);
+        let failed = out["failed"][0].as_str().unwrap();
+        assert!(failed.starts_with("us-east-1 ec2-shared: ") && failed.contains("ThrottlingException"), "{failed}");
+        let stored = store.get_rates(RateScope::PriceList).await.unwrap();
+        let m7g = stored.get("us-east-1", &Sku::ec2("m7g.large")).unwrap();
+        assert_eq!((m7g.usd.to_string().as_str(), m7g.as_of.as_str()), ("0.0816", "2026-11-01"));
+        assert_eq!(stored.get("us-east-1", &Sku::NatGateway).unwrap().usd.to_string(), "0.05");
+
+        // A read that fails everywhere is retried by the caller and writes nothing; so does an
+        // empty answer, which is not retried.
         let before = store.snapshot();
-        *source.next.lock().unwrap() = None;
-        let err = call(&tasks, json!({"task": "refresh_price_list"})).await.unwrap_err();
+        source.down.store(true, std::sync::atomic::Ordering::SeqCst);
+        let err = call(&tasks, one_region.clone()).await.unwrap_err();
         assert_eq!(err.error_type, "Transient", "{}", err.error_message);
         assert!(err.error_message.contains("ThrottlingException") && err.error_message.contains("unchanged"));
-        *source.next.lock().unwrap() = Some(RateTable::default());
-        assert_eq!(call(&tasks, json!({"task": "refresh_price_list"})).await.unwrap_err().error_type, "InvalidInput");
+        source.down.store(false, std::sync::atomic::Ordering::SeqCst);
+        source.failing.lock().unwrap().clear();
+        source.rates.lock().unwrap().clear();
+        assert_eq!(call(&tasks, one_region).await.unwrap_err().error_type, "InvalidInput");
         assert_eq!(store.snapshot(), before, "nothing written");
+    }
 
-        // Bad payloads are refused before the API is called.
-        let calls = source.asked.lock().unwrap().len();
+    #[tokio::test]
+    async fn a_price_list_refresh_payload_is_checked_before_the_api_is_called() {
+        let (tasks, _, _, _) = world(false).await;
+        let source = Arc::new(FakePriceList::default());
+        let tasks = tasks.with_price_list(source.clone());
         for bad in [
             json!({"task": "refresh_price_list", "regions": ["moon-1"]}),
             json!({"task": "refresh_price_list", "regions": "us-east-1"}),
             json!({"task": "refresh_price_list", "regions": ["us-east-1"], "force": true}),
+            json!({"task": "refresh_price_list", "regions": vec!["us-east-1"; 41]}),
         ] {
             assert_eq!(call(&tasks, bad.clone()).await.unwrap_err().error_type, "InvalidInput", "{bad}");
         }
-        assert_eq!(source.asked.lock().unwrap().len(), calls);
+        assert!(source.asked.lock().unwrap().is_empty());
         // A function built without a Price List client says so.
         let (plain, _, _, _) = world(false).await;
         let err = call(&plain, json!({"task": "refresh_price_list"})).await.unwrap_err();

@@ -8,7 +8,9 @@
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, Put, ReturnValue, TransactWriteItem, Update, WriteRequest};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, DeleteRequest, Put, ReturnValue, TransactWriteItem, Update, WriteRequest,
+};
 use chrono::{DateTime, Utc};
 
 use costradar_core::store::findings::{check_finding, merge_upsert, resolvable, withdrawn_saving_sk, Outcome};
@@ -107,7 +109,7 @@ impl FindingStore for DynamoStore {
         req: &PageRequest,
     ) -> Result<Page<Finding>, StoreError> {
         let limit = req.limit().map_err(|_| StoreError::InvalidCursor)?;
-        let start = req.cursor.as_deref().map(|c| decode_cursor(c, |s| Some(s.to_owned()))).transpose()?;
+        let start = req.cursor.as_deref().map(|c| decode_long_cursor(c, |s| Some(s.to_owned()))).transpose()?;
         let pk = tenant_pk(tenant);
         let prefix = account_id.map_or_else(|| FINDING_PREFIX.to_owned(), findings_of_account);
         let mut q = self.prefix_query(&pk, &prefix).limit(limit as i32);

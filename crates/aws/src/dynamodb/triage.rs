@@ -257,7 +257,8 @@ impl TriageStore for DynamoStore {
             if item.get("finding_key").and_then(|v| v.as_s().ok()).map(String::as_str) != Some(key) {
                 continue;
             }
-            let change = item.remove("change").ok_or_else(|| StoreError::Corrupt("history entry without its change".into()))?;
+            let change =
+                item.remove("change").ok_or_else(|| StoreError::Corrupt("history entry without its change".into()))?;
             out.push(serde_dynamo::from_attribute_value(change).map_err(|e| StoreError::Corrupt(e.to_string()))?);
         }
         Ok(out)
@@ -291,6 +292,8 @@ impl TriageStore for DynamoStore {
         }
         match self.transact(items).await {
             Ok(()) => Ok(()),
+            // The finding's condition: it is gone, or another change came first.
+            Err(Ok(0)) if self.get(pk, finding_sk(&u.key)).await?.is_none() => Err(StoreError::NotFound),
             Err(Ok(_)) => Err(StoreError::VersionConflict),
             Err(Err(e)) => Err(e),
         }

@@ -6,8 +6,11 @@
 //! aws-smithy-mocks tests drive it).
 
 pub mod coh;
+pub mod dynamodb;
 pub mod ec2;
+pub mod elasticache;
 pub mod elbv2;
+pub mod lambda;
 pub mod logs;
 pub mod metrics;
 pub mod rds;
@@ -112,6 +115,9 @@ pub struct RegionClients {
     pub rds: aws_sdk_rds::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub elasticache: aws_sdk_elasticache::Client,
 }
 
 /// Where the session's clients come from.
@@ -138,6 +144,9 @@ impl ClientSource for AssumedClients {
             rds: aws_sdk_rds::Client::new(&c),
             logs: aws_sdk_cloudwatchlogs::Client::new(&c),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&c),
+            lambda: aws_sdk_lambda::Client::new(&c),
+            dynamodb: aws_sdk_dynamodb::Client::new(&c),
+            elasticache: aws_sdk_elasticache::Client::new(&c),
         }
     }
 
@@ -166,8 +175,15 @@ impl AwsAccountSession {
 /// Scans one region of `account_id`: the listings at once, then the metrics of what they
 /// found.
 pub async fn scan_region(c: &RegionClients, account_id: &str, region: &str, window: &MetricsWindow) -> RegionScan {
-    let (ec2, lbs, dbs, logs) =
-        tokio::join!(ec2::scan(&c.ec2, account_id), elbv2::scan(&c.elbv2), rds::scan(&c.rds), logs::scan(&c.logs));
+    let (ec2, lbs, dbs, logs, pcs, tables, caches) = tokio::join!(
+        ec2::scan(&c.ec2, account_id),
+        elbv2::scan(&c.elbv2),
+        rds::scan(&c.rds),
+        logs::scan(&c.logs),
+        lambda::scan(&c.lambda, &c.cloudwatch),
+        dynamodb::scan(&c.dynamodb),
+        elasticache::scan(&c.elasticache)
+    );
     let mut calls = Calls::default();
     let mut scan =
         RegionScan { inventory: costradar_core::rules::facts::RegionInventory::new(region), ..Default::default() };
@@ -199,6 +215,15 @@ pub async fn scan_region(c: &RegionClients, account_id: &str, region: &str, wind
     calls.merge(c3);
     listed.log_groups = g.is_some();
     inv.log_groups = g.unwrap_or_default();
+    // Lambda, DynamoDB and ElastiCache rules read one resource (or replication group) each and
+    // depend on no other listing: a failed listing leaves them empty (the region partial), never wrong.
+    let ((p, c4), (t, c5), (k, c6)) = (pcs, tables, caches);
+    calls.merge(c4);
+    calls.merge(c5);
+    calls.merge(c6);
+    inv.provisioned_concurrency = p.unwrap_or_default();
+    inv.dynamo_tables = t.unwrap_or_default();
+    inv.cache_clusters = k.unwrap_or_default();
     calls.merge(metrics::fill(&c.cloudwatch, inv, window).await);
     scan.api_calls = calls.count;
     scan.errors = calls.errors;

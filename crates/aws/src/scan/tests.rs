@@ -59,14 +59,36 @@ fn ec2_rules(mut first: Vec<Rule>) -> Vec<Rule> {
 }
 
 fn clients(ec2: Vec<Rule>, rds: Vec<Rule>, cloudwatch: Vec<Rule>) -> RegionClients {
+    serverless_clients(ec2, rds, cloudwatch, vec![], vec![])
+}
+
+/// [`clients`] with Lambda and DynamoDB rules too; every listing not given answers empty.
+fn serverless_clients(
+    ec2: Vec<Rule>,
+    rds: Vec<Rule>,
+    cloudwatch: Vec<Rule>,
+    lambda: Vec<Rule>,
+    dynamodb: Vec<Rule>,
+) -> RegionClients {
+    use aws_sdk_cloudwatch::operation::list_metrics::ListMetricsOutput;
     use aws_sdk_cloudwatchlogs::operation::describe_log_groups::DescribeLogGroupsOutput;
+    use aws_sdk_dynamodb::operation::list_tables::ListTablesOutput;
     use aws_sdk_elasticloadbalancingv2::operation::describe_load_balancers::DescribeLoadBalancersOutput;
     use aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput;
-    let mut rds = rds;
+    let (mut rds, mut cloudwatch, mut dynamodb) = (rds, cloudwatch, dynamodb);
     rds.push(
         mock!(aws_sdk_rds::Client::describe_db_instances).then_output(|| DescribeDbInstancesOutput::builder().build()),
     );
+    cloudwatch
+        .push(mock!(aws_sdk_cloudwatch::Client::list_metrics).then_output(|| ListMetricsOutput::builder().build()));
+    dynamodb.push(mock!(aws_sdk_dynamodb::Client::list_tables).then_output(|| ListTablesOutput::builder().build()));
+    let caches = vec![mock!(aws_sdk_elasticache::Client::describe_cache_clusters).then_output(|| {
+        aws_sdk_elasticache::operation::describe_cache_clusters::DescribeCacheClustersOutput::builder().build()
+    })];
     RegionClients {
+        elasticache: client!(aws_sdk_elasticache, caches),
+        lambda: client!(aws_sdk_lambda, lambda),
+        dynamodb: client!(aws_sdk_dynamodb, dynamodb),
         ec2: client!(aws_sdk_ec2, ec2_rules(ec2)),
         elbv2: client!(
             aws_sdk_elasticloadbalancingv2,
@@ -262,8 +284,9 @@ async fn metric_queries_are_batched_at_500_and_paginated() {
     // 500 in two pages, then 100 in one.
     assert_eq!(calls.load(Ordering::SeqCst), 3);
     assert!(scan.inventory.instances.iter().all(|i| i.cpu_p95_percent == Some(Decimal::new(5, 1))));
-    // 6 EC2 listings + ELB + RDS + Logs + 3 GetMetricData pages.
-    assert_eq!(scan.api_calls, 12);
+    // 6 EC2 listings + ELB + RDS + Logs + CloudWatch ListMetrics (Lambda) + DynamoDB ListTables
+    // + ElastiCache DescribeCacheClusters + 3 GetMetricData pages.
+    assert_eq!(scan.api_calls, 15);
 }
 
 fn error<E: aws_sdk_ec2::error::ProvideErrorMetadata>(code: &str, make: impl Fn(ErrorMetadata) -> E) -> E {
@@ -447,8 +470,11 @@ async fn regions_fall_back_to_describe_regions() {
 fn every_action_the_scanners_call_is_in_the_scan_permissions() {
     let sources = [
         include_str!("coh.rs"),
+        include_str!("dynamodb.rs"),
         include_str!("ec2.rs"),
+        include_str!("elasticache.rs"),
         include_str!("elbv2.rs"),
+        include_str!("lambda.rs"),
         include_str!("logs.rs"),
         include_str!("metrics.rs"),
         include_str!("rds.rs"),
@@ -472,12 +498,175 @@ fn every_action_the_scanners_call_is_in_the_scan_permissions() {
             }
         }
     }
-    assert!(named.len() >= 13, "{named:?}");
+    assert!(named.len() >= 17, "{named:?}");
     for a in &named {
         assert!(allowed.contains(&a.as_str()), "{a} is called but not in the scan's permissions");
     }
     assert!(
         costradar_core::access::permissions::session_policy(costradar_core::access::permissions::Task::Scan).len()
             <= 2048
+    );
+}
+
+fn lambda_metric(function: &str, resource: Option<&str>) -> aws_sdk_cloudwatch::types::Metric {
+    use aws_sdk_cloudwatch::types::{Dimension, Metric};
+    let mut m = Metric::builder()
+        .namespace("AWS/Lambda")
+        .metric_name(lambda::UTILIZATION)
+        .dimensions(Dimension::builder().name("FunctionName").value(function).build());
+    if let Some(r) = resource {
+        m = m.dimensions(Dimension::builder().name("Resource").value(r).build());
+    }
+    m.build()
+}
+
+#[tokio::test]
+async fn provisioned_concurrency_is_found_through_its_metrics_and_measured() {
+    use aws_sdk_cloudwatch::operation::list_metrics::ListMetricsOutput;
+    use aws_sdk_lambda::operation::list_provisioned_concurrency_configs::{
+        ListProvisionedConcurrencyConfigsError, ListProvisionedConcurrencyConfigsOutput,
+    };
+    use aws_sdk_lambda::types::{ProvisionedConcurrencyConfigListItem as Item, ProvisionedConcurrencyStatusEnum};
+    let listed = mock!(aws_sdk_cloudwatch::Client::list_metrics).then_output(|| {
+        ListMetricsOutput::builder()
+            .metrics(lambda_metric("checkout", Some("checkout:live")))
+            // The function-wide aggregate names no alias: not a configuration.
+            .metrics(lambda_metric("checkout", None))
+            .metrics(lambda_metric("search", Some("search:prod")))
+            .metrics(lambda_metric("gone", Some("gone:live")))
+            .build()
+    });
+    let item = |f: &str, q: &str, n: i32, days: i64| {
+        let at = (now() - chrono::Duration::days(days)).format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string();
+        Item::builder()
+            .function_arn(format!("arn:aws:lambda:us-east-1:123456789012:function:{f}:{q}"))
+            .allocated_provisioned_concurrent_executions(n)
+            .requested_provisioned_concurrent_executions(n)
+            .available_provisioned_concurrent_executions(n)
+            .status(ProvisionedConcurrencyStatusEnum::Ready)
+            .last_modified(at)
+            .build()
+    };
+    let configs = mock!(aws_sdk_lambda::Client::list_provisioned_concurrency_configs)
+        .match_requests(|r| r.function_name() != Some("gone"))
+        .then_compute_output(move |r| {
+            let b = ListProvisionedConcurrencyConfigsOutput::builder();
+            match r.function_name() {
+                // live has run for two months; canary was configured two days ago.
+                Some("checkout") => b
+                    .provisioned_concurrency_configs(item("checkout", "live", 100, 60))
+                    .provisioned_concurrency_configs(item("checkout", "canary", 5, 2)),
+                _ => b.provisioned_concurrency_configs(item("search", "prod", 10, 90)),
+            }
+            .build()
+        });
+    let gone = mock!(aws_sdk_lambda::Client::list_provisioned_concurrency_configs)
+        .match_requests(|r| r.function_name() == Some("gone"))
+        .then_error(|| {
+            ListProvisionedConcurrencyConfigsError::generic(
+                aws_sdk_lambda::error::ErrorMetadata::builder().code("ResourceNotFoundException").build(),
+            )
+        });
+    let (calls, max_batch) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let series = metrics(
+        |metric, function| match (metric, function) {
+            ("ProvisionedConcurrencyUtilization", "checkout") => Some(0.14),
+            ("ProvisionedConcurrencyUtilization", "search") => Some(0.9),
+            _ => None,
+        },
+        calls.clone(),
+        max_batch.clone(),
+    );
+    let c = serverless_clients(vec![], vec![], vec![listed, series], vec![configs, gone.clone()], vec![]);
+    let scan = scan_region(&c, "123456789012", "us-east-1", &window()).await;
+    assert!(scan.errors.is_empty(), "a function deleted meanwhile is no error: {:?}", scan.errors);
+    assert_eq!(gone.num_calls(), 1);
+    let pcs = &scan.inventory.provisioned_concurrency;
+    let peak = |q: &str| pcs.iter().find(|p| p.qualifier == q).unwrap().peak_utilization;
+    assert_eq!(pcs.len(), 3);
+    assert_eq!(peak("live"), Some(Decimal::new(14, 2)));
+    assert_eq!(peak("prod"), Some(Decimal::new(9, 1)));
+    assert_eq!(peak("canary"), None, "configured inside the window: not asked");
+    assert_eq!(max_batch.load(Ordering::SeqCst), 2);
+    let drafts = evaluate(&scan.inventory);
+    let found: Vec<(&str, &str)> = drafts.iter().map(|d| (d.rule.as_str(), d.resource_id.as_str())).collect();
+    assert_eq!(
+        found,
+        [("lambda.provisioned-concurrency-unused", "arn:aws:lambda:us-east-1:123456789012:function:checkout:live")]
+    );
+    assert_eq!(drafts[0].monthly_savings_usd, None, "memory unknown: no amount");
+    assert!(drafts[0].fix_command.contains("--provisioned-concurrent-executions 20"), "{}", drafts[0].fix_command);
+}
+
+#[tokio::test]
+async fn dynamodb_tables_are_described_and_their_consumption_read_as_five_minute_sums() {
+    use aws_sdk_dynamodb::operation::describe_table::DescribeTableOutput;
+    use aws_sdk_dynamodb::operation::list_tables::ListTablesOutput;
+    use aws_sdk_dynamodb::types::{
+        BillingMode, BillingModeSummary, ProvisionedThroughputDescription, TableDescription, TableStatus,
+    };
+    let list = mock!(aws_sdk_dynamodb::Client::list_tables).then_output(|| {
+        ListTablesOutput::builder()
+            .set_table_names(Some(["orders", "sessions", "archive", "fresh"].map(String::from).to_vec()))
+            .build()
+    });
+    let describe = mock!(aws_sdk_dynamodb::Client::describe_table).then_compute_output(|r| {
+        let name = r.table_name().unwrap().to_owned();
+        let (mode, rcu, wcu, age) = match name.as_str() {
+            "orders" => (BillingMode::Provisioned, 1000, 100, 200),
+            "sessions" => (BillingMode::PayPerRequest, 0, 0, 200),
+            "archive" => (BillingMode::Provisioned, 5, 5, 400),
+            _ => (BillingMode::Provisioned, 1000, 1000, 3),
+        };
+        let t = TableDescription::builder()
+            .table_arn(format!("arn:aws:dynamodb:us-east-1:123456789012:table/{name}"))
+            .table_name(name)
+            .table_status(TableStatus::Active)
+            .creation_date_time(days_ago(age))
+            .billing_mode_summary(BillingModeSummary::builder().billing_mode(mode).build())
+            .provisioned_throughput(
+                ProvisionedThroughputDescription::builder().read_capacity_units(rcu).write_capacity_units(wcu).build(),
+            )
+            .table_size_bytes(2 << 30)
+            .build();
+        DescribeTableOutput::builder().table(t).build()
+    });
+    let (calls, max_batch) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let series = metrics(
+        |metric, table| match (metric, table) {
+            // One 5-minute sum each: orders peaks at 7 reads/s and 40 writes/s.
+            ("ConsumedReadCapacityUnits", "orders") => Some(2100.0),
+            ("ConsumedWriteCapacityUnits", "orders") => Some(12000.0),
+            ("ConsumedReadCapacityUnits", "sessions") => Some(300.0),
+            ("ConsumedWriteCapacityUnits", "sessions") => Some(30.0),
+            (_, "archive") => Some(0.0),
+            _ => None,
+        },
+        calls.clone(),
+        max_batch.clone(),
+    );
+    let c = serverless_clients(vec![], vec![], vec![series], vec![], vec![list, describe.clone()]);
+    let scan = scan_region(&c, "123456789012", "us-east-1", &window()).await;
+    assert!(scan.errors.is_empty(), "{:?}", scan.errors);
+    assert_eq!(describe.num_calls(), 4);
+    assert_eq!(max_batch.load(Ordering::SeqCst), 6, "reads and writes of the three tables older than the window");
+    let orders = scan.inventory.dynamo_tables.iter().find(|t| t.name == "orders").unwrap();
+    assert_eq!(orders.reads.map(|c| (c.total, c.peak_per_second)), Some((Decimal::from(2100), Decimal::from(7))));
+    let drafts = evaluate(&scan.inventory);
+    let mut found: Vec<(&str, &str, Option<Decimal>)> = drafts
+        .iter()
+        .map(|d| (d.rule.as_str(), d.resource_id.as_str(), d.monthly_savings_usd.map(|s| s.round_dp(2))))
+        .collect();
+    found.sort();
+    let arn = |t: &str| format!("arn:aws:dynamodb:us-east-1:123456789012:table/{t}");
+    let d = |s: &str| Some(s.parse::<Decimal>().unwrap());
+    assert_eq!(
+        found,
+        [
+            // (1000 − 10) RCU × $0.00013 × 730; writes: 100 ≤ 2 × ⌈40 ÷ 0.7⌉
+            ("dynamodb.overprovisioned-capacity", arn("orders").as_str(), d("93.95")),
+            // (5 × 0.00013 + 5 × 0.00065) × 730 + 2 GiB × $0.25
+            ("dynamodb.unused-table", arn("archive").as_str(), d("3.35")),
+        ]
     );
 }

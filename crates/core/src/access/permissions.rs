@@ -70,10 +70,10 @@ permissions! {
     "organizations:ListAccounts" [Scan] "member accounts and their names, from the management account";
     // Compute: EC2, EBS, Elastic IPs, NAT.
     "ec2:DescribeRegions" [Scan, Verify] "region endpoints to scan; a free call that proves the session works";
-    "ec2:DescribeInstances" [Scan, RealtimeEnrichment] "instance type, state, launch time and tags (idle and old-generation instances; type of a started or stopped instance)";
+    "ec2:DescribeInstances" [Scan, RealtimeEnrichment] "instance type, state, launch time and tags (idle and old-generation instances; type, platform and public IPv4 of a started or stopped instance)";
     "ec2:DescribeVolumes" [Scan] "EBS volumes: size, type, IOPS, attachment (unattached volumes, gp2 to gp3)";
     "ec2:DescribeSnapshots" [Scan] "snapshots we own: size, age, source volume (old and orphaned snapshots)";
-    "ec2:DescribeImages" [Scan] "AMIs we own and the snapshots behind them (unused AMIs)";
+    "ec2:DescribeImages" [Scan, RealtimeEnrichment] "AMIs we own and the snapshots behind them (unused AMIs); a launched AMI's platform (RHEL, Windows, SQL Server licences price differently)";
     "ec2:DescribeAddresses" [Scan] "Elastic IPs and their association (unattached public IPv4)";
     "ec2:DescribeNatGateways" [Scan] "NAT gateways and their state (idle NAT gateways)";
     // Load balancers.
@@ -83,9 +83,15 @@ permissions! {
     // Databases.
     "rds:DescribeDBInstances" [Scan] "DB instances: class, engine, Multi-AZ, storage, status";
     "rds:DescribeDBClusters" [Scan] "Aurora clusters: engine, storage type, members";
+    "dynamodb:ListTables" [Scan] "DynamoDB table names";
+    "dynamodb:DescribeTable" [Scan] "a table's billing mode, provisioned capacity, size and class (never its items)";
+    "elasticache:DescribeCacheClusters" [Scan] "ElastiCache clusters: engine, node type, nodes, replication group, status (never cached data)";
+    // Serverless.
+    "lambda:ListProvisionedConcurrencyConfigs" [Scan] "provisioned concurrency of a function: allocated, status, last change (never its code or configuration)";
     // CloudWatch.
     "logs:DescribeLogGroups" [Scan] "log groups' retention and stored bytes (never log events)";
-    "cloudwatch:GetMetricData" [Scan] "utilisation metrics (CPU, network, connections) for idle detection";
+    "cloudwatch:GetMetricData" [Scan] "utilisation metrics (CPU, network, connections, capacity consumed, provisioned concurrency use) for idle detection";
+    "cloudwatch:ListMetrics" [Scan] "metric names and dimensions, to find the Lambda functions with provisioned concurrency without listing functions";
     // Cost Explorer.
     "ce:GetCostAndUsage" [Scan] "spend by service, account and region";
     "ce:GetCostForecast" [Scan] "month-end forecast";
@@ -182,6 +188,6 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&session_policy(Task::RealtimeEnrichment)).unwrap();
         let actions: Vec<&str> =
             v["Statement"][0]["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
-        assert_eq!(actions, ["ec2:DescribeInstances"]);
+        assert_eq!(actions, ["ec2:DescribeInstances", "ec2:DescribeImages"]);
     }
 }

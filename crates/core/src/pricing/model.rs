@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::{Deployment, PriceBook, PriceSource, Rate, SageMakerUsage, Sku, HOURS_PER_MONTH};
-use crate::domain::event::{Change, EndpointVariant, InstanceOp, VolumeSpec};
+use super::{Deployment, Os, PriceBook, PriceSource, Rate, SageMakerUsage, Sku, Tenancy, HOURS_PER_MONTH};
+use crate::domain::event::{Change, EmrInstances, EndpointVariant, InstanceOp, TableCapacity, VolumeSpec};
 use crate::domain::money::usd;
 
 /// gp3's included performance.
@@ -42,6 +42,50 @@ impl Estimate {
     /// The worst (least specific) source used: what the result is only as good as.
     pub fn price_source(&self) -> Option<PriceSource> {
         self.sources.iter().map(|(s, _)| *s).max_by_key(|s| *s as u8)
+    }
+}
+
+/// What prices a running instance: its type, its OS (`None`: not known), its tenancy, and
+/// whether it holds an auto-assigned public IPv4 address (`None`: not known).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InstanceFacts {
+    pub instance_type: String,
+    pub os: Option<Os>,
+    pub tenancy: Tenancy,
+    pub public_ipv4: Option<bool>,
+}
+
+impl InstanceFacts {
+    /// A type and nothing else known.
+    pub fn of_type(instance_type: impl Into<String>) -> Self {
+        Self { instance_type: instance_type.into(), os: None, tenancy: Tenancy::Shared, public_ipv4: None }
+    }
+
+    /// The receiver's memory form: `type|os|tenancy|ipv4`, `-` for what is not known.
+    pub fn remembered(&self) -> String {
+        let os = self.os.map_or("-", Os::as_str);
+        let tenancy = if self.tenancy == Tenancy::Dedicated { "dedicated" } else { "shared" };
+        let ip = match self.public_ipv4 {
+            Some(true) => "ipv4",
+            Some(false) => "no-ipv4",
+            None => "-",
+        };
+        format!("{}|{os}|{tenancy}|{ip}", self.instance_type)
+    }
+
+    /// Reads [`Self::remembered`]; a bare type (memory written before platforms were known)
+    /// reads as a type whose OS is not known.
+    pub fn from_remembered(s: &str) -> Self {
+        let mut parts = s.split('|');
+        let mut facts = Self::of_type(parts.next().unwrap_or_default());
+        facts.os = parts.next().and_then(|o| serde_json::from_value(serde_json::Value::String(o.into())).ok());
+        facts.tenancy = if parts.next() == Some("dedicated") { Tenancy::Dedicated } else { Tenancy::Shared };
+        facts.public_ipv4 = match parts.next() {
+            Some("ipv4") => Some(true),
+            Some("no-ipv4") => Some(false),
+            _ => None,
+        };
+        facts
     }
 }
 
@@ -102,7 +146,10 @@ impl<'a> Calc<'a> {
     }
 
     fn assume(&mut self, text: impl Into<String>) {
-        self.est.assumptions.push(text.into());
+        let text = text.into();
+        if !self.est.assumptions.contains(&text) {
+            self.est.assumptions.push(text);
+        }
     }
 
     fn done(mut self, result: Result<(), String>) -> Estimate {
@@ -209,29 +256,40 @@ pub fn rds_engine(engine: Option<&str>) -> Option<&'static str> {
     })
 }
 
-/// Prices a change. `instance_types` maps instance ids to types for events that do not carry
-/// the type (start, stop, terminate, state changes): from enrichment or earlier events.
+/// Prices a change. `instances` holds what is known of instances by id, for events that do not
+/// carry it (start, stop, terminate, state changes; a launch's OS from its AMI): from
+/// enrichment or earlier events.
 pub fn estimate(
     change: &Change,
     region: &str,
     book: &PriceBook<'_>,
-    instance_types: &HashMap<String, String>,
+    instances: &HashMap<String, InstanceFacts>,
 ) -> Estimate {
     let mut c = Calc::new(book, region);
     let result = match change {
-        Change::Instances { op, ids, instance_type, count, tenancy, platform } => {
-            instances_priceable(ids, tenancy.as_deref(), platform.as_deref())
-                .and_then(|()| instances(&mut c, *op, ids, instance_type.as_deref(), *count, instance_types))
+        Change::Instances { ids, .. } if ids.len() > crate::domain::event::MAX_IDS_PER_EVENT => {
+            Err(crate::domain::event::too_many_ids(ids.len()))
         }
-        Change::InstanceType { instance_id, new_type } => {
-            instance_resize(&mut c, instance_id, new_type, instance_types)
+        Change::Instances { op, ids, count, .. } => {
+            launched_facts(change).and_then(|launched| priced_instances(&mut c, *op, ids, *count, launched, instances))
         }
+        Change::InstanceType { instance_id, new_type } => instance_resize(&mut c, instance_id, new_type, instances),
         Change::Volume { before, after, .. } => volume_change(&mut c, before.as_ref(), after),
         Change::PublicIpv4 { allocated, .. } => public_ipv4(&mut c, *allocated),
         Change::NatGateway { created, .. } => nat_gateway(&mut c, *created),
-        Change::LoadBalancer { kind, .. } => load_balancer(&mut c, kind),
-        Change::DbInstance { created, engine, class, previous_class, multi_az, storage_type, storage_gib, .. } => {
-            let storage = storage_type.as_deref().zip(*storage_gib);
+        Change::LoadBalancer { kind, public_zones, .. } => load_balancer(&mut c, kind, *public_zones),
+        Change::DbInstance {
+            created,
+            engine,
+            class,
+            previous_class,
+            multi_az,
+            storage_type,
+            storage_gib,
+            iops,
+            ..
+        } => {
+            let storage = storage_type.as_deref().zip(*storage_gib).map(|(t, gb)| (t, gb, *iops));
             db_instance(
                 &mut c,
                 *created,
@@ -242,10 +300,26 @@ pub fn estimate(
                 storage,
             )
         }
-        Change::DbCluster { engine, class, storage_type, storage_gib, .. } => {
-            db_cluster(&mut c, engine.as_deref(), class.as_deref(), storage_type.as_deref().zip(*storage_gib))
+        Change::AuroraInstance { engine, class, previous_class, storage_type, min_acu, .. } => {
+            let classes = (class.as_deref(), previous_class.as_deref());
+            aurora_instance(&mut c, engine.as_deref(), classes, storage_type.as_deref(), *min_acu)
         }
-        Change::CacheNodes { node_type, nodes, .. } => cache_nodes(&mut c, node_type.as_deref(), *nodes),
+        Change::DbCluster { engine, class, storage_type, storage_gib, restored, .. } => {
+            db_cluster(&mut c, engine.as_deref(), class.as_deref(), storage_type.as_deref(), *storage_gib, *restored)
+        }
+        Change::CacheNodes { node_type, engine, nodes, .. } => {
+            cache_nodes(&mut c, node_type.as_deref(), engine.as_deref(), *nodes)
+        }
+        Change::DynamoDbTable { created, on_demand, capacity, previous, .. } => {
+            dynamodb_table(&mut c, *created, *on_demand, *capacity, *previous)
+        }
+        Change::KinesisStream { created, on_demand, shards, previous_shards, .. } => {
+            kinesis_stream(&mut c, *created, *on_demand, *shards, *previous_shards)
+        }
+        Change::Emr { instances, spot_instances, fleet_choice, .. } => {
+            emr(&mut c, instances, *spot_instances, *fleet_choice)
+        }
+        Change::Dax { node_type, nodes, .. } => dax(&mut c, node_type.as_deref(), *nodes),
         Change::EksCluster { .. } => eks_cluster(&mut c),
         Change::NodeGroup { instance_type, nodes, .. } => node_group(&mut c, instance_type.as_deref(), *nodes),
         Change::ProvisionedConcurrency { units, .. } => provisioned_concurrency(&mut c, *units),
@@ -266,28 +340,32 @@ pub fn estimate(
     c.done(result)
 }
 
-/// Refuses instance events the price book cannot cover: too many ids, non-default tenancy, Windows.
-fn instances_priceable(ids: &[String], tenancy: Option<&str>, platform: Option<&str>) -> Result<(), String> {
-    if ids.len() > crate::domain::event::MAX_IDS_PER_EVENT {
-        return Err(crate::domain::event::too_many_ids(ids.len()));
-    }
-    if tenancy.is_some_and(|t| t != "default") {
-        return Err(format!("{} tenancy is not in the price book", tenancy.unwrap_or_default()));
-    }
-    if platform.is_some_and(|p| p.eq_ignore_ascii_case("windows")) {
-        return Err("Windows instances are not in the price book (Linux only)".into());
-    }
-    Ok(())
+/// What a launch event itself says of its instances (type, OS when the event names Windows,
+/// tenancy, an auto-assigned public address when asked for); `None` for events that name
+/// instances only by id.
+pub(crate) fn launched_facts(change: &Change) -> Result<Option<InstanceFacts>, String> {
+    let Change::Instances { instance_type: Some(t), tenancy, platform, public_ipv4, .. } = change else {
+        return Ok(None);
+    };
+    let tenancy = match tenancy.as_deref() {
+        None | Some("default") => Tenancy::Shared,
+        Some("dedicated") => Tenancy::Dedicated,
+        Some(other) => return Err(format!("{other} tenancy is billed per host, not per instance: not priced")),
+    };
+    let os = platform.as_deref().filter(|p| p.eq_ignore_ascii_case("windows")).map(|_| Os::Windows);
+    Ok(Some(InstanceFacts { instance_type: t.clone(), os, tenancy, public_ipv4: *public_ipv4 }))
 }
 
-/// Instances launched, started, stopped or terminated: their hourly rate, added or removed.
-fn instances(
+/// Instances launched, started, stopped or terminated: their hourly rate (by OS and tenancy)
+/// and their public IPv4 address, added or removed. A launch's facts come from the event, with
+/// the OS of its AMI when enrichment read it (`known` by instance id).
+fn priced_instances(
     c: &mut Calc<'_>,
     op: InstanceOp,
     ids: &[String],
-    instance_type: Option<&str>,
     count: u32,
-    instance_types: &HashMap<String, String>,
+    launched: Option<InstanceFacts>,
+    known: &HashMap<String, InstanceFacts>,
 ) -> Result<(), String> {
     let sign = match op {
         InstanceOp::Launch | InstanceOp::Start => 1,
@@ -296,48 +374,72 @@ fn instances(
     if op == InstanceOp::Stop {
         c.assume("a stopped instance still pays for its EBS volumes");
     }
-    match instance_type {
-        Some(t) => c.hourly(sign, d(count), &Sku::ec2(t), t),
-        None => instances_by_id(c, sign, ids, instance_types),
-    }
-}
-
-/// Instances named only by id: priced by the types known for them; those of unknown type are left out.
-fn instances_by_id(
-    c: &mut Calc<'_>,
-    sign: i64,
-    ids: &[String],
-    instance_types: &HashMap<String, String>,
-) -> Result<(), String> {
-    let mut by_type: HashMap<&str, u32> = HashMap::new();
+    let mut groups: std::collections::BTreeMap<InstanceFacts, u32> = std::collections::BTreeMap::new();
     let mut unknown = 0;
-    for id in ids {
-        match instance_types.get(id) {
-            Some(t) => *by_type.entry(t).or_default() += 1,
-            None => unknown += 1,
+    match launched {
+        Some(mut facts) => {
+            // The AMI's platform, when enrichment read it, says more than the event.
+            facts.os = facts.os.or_else(|| ids.iter().find_map(|id| known.get(id)?.os));
+            groups.insert(facts, count);
+        }
+        None => {
+            for id in ids {
+                match known.get(id) {
+                    Some(f) => *groups.entry(f.clone()).or_default() += 1,
+                    None => unknown += 1,
+                }
+            }
         }
     }
-    if by_type.is_empty() {
+    if groups.is_empty() {
         return Err("the instance type is not in the event, not known from earlier events, and could not be read from the account".into());
     }
     if unknown > 0 {
         c.assume(format!("{unknown} instance(s) of unknown type not priced"));
     }
-    let mut sorted: Vec<_> = by_type.into_iter().collect();
-    sorted.sort();
-    sorted.into_iter().try_for_each(|(t, n)| c.hourly(sign, d(n), &Sku::ec2(t), t))
+    groups.iter().try_for_each(|(facts, n)| instance_group(c, sign, d(*n), facts, op == InstanceOp::Launch))
 }
 
-/// An instance resized: the new type's rate, less the old type's when it is known.
+/// `n` instances alike: the instance rate for their OS and tenancy, and their public IPv4
+/// addresses when they have them.
+fn instance_group(c: &mut Calc<'_>, sign: i64, n: Decimal, f: &InstanceFacts, launch: bool) -> Result<(), String> {
+    let os = f.os.unwrap_or_else(|| {
+        c.assume("the platform is not known: priced as Linux/UNIX (a licensed OS such as Windows, RHEL or SQL Server costs more)");
+        Os::Linux
+    });
+    let dedicated = if f.tenancy == Tenancy::Dedicated { ", dedicated" } else { "" };
+    let label = format!("{} ({}{dedicated})", f.instance_type, os.as_str());
+    let sku = Sku::Ec2Instance { instance_type: f.instance_type.clone(), os, tenancy: f.tenancy };
+    c.hourly(sign, n, &sku, &label)?;
+    match f.public_ipv4 {
+        Some(true) => c.hourly(sign, n, &Sku::PublicIpv4, "public IPv4 address"),
+        None if launch => {
+            c.assume("a public IPv4 address, if the subnet assigns one, adds $0.005/h per instance");
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// An instance resized: the new type's rate, less the old type's when it is known (same OS and
+/// tenancy).
 fn instance_resize(
     c: &mut Calc<'_>,
     instance_id: &str,
     new_type: &str,
-    instance_types: &HashMap<String, String>,
+    known: &HashMap<String, InstanceFacts>,
 ) -> Result<(), String> {
-    c.hourly(1, Decimal::ONE, &Sku::ec2(new_type), new_type)?;
-    match instance_types.get(instance_id) {
-        Some(old) if old != new_type => c.hourly(-1, Decimal::ONE, &Sku::ec2(old.as_str()), old),
+    let old = known.get(instance_id);
+    let now = InstanceFacts {
+        instance_type: new_type.into(),
+        public_ipv4: Some(false),
+        ..old.cloned().unwrap_or_else(|| InstanceFacts::of_type(new_type))
+    };
+    instance_group(c, 1, Decimal::ONE, &now, false)?;
+    match old {
+        Some(old) if old.instance_type != new_type => {
+            instance_group(c, -1, Decimal::ONE, &InstanceFacts { public_ipv4: Some(false), ..old.clone() }, false)
+        }
         Some(_) => Ok(()),
         None => {
             c.assume("the previous instance type is unknown: the full cost of the new type is shown");
@@ -367,13 +469,28 @@ fn nat_gateway(c: &mut Calc<'_>, created: bool) -> Result<(), String> {
 }
 
 /// A load balancer created: its hourly rate; capacity units are not in the event.
-fn load_balancer(c: &mut Calc<'_>, kind: &str) -> Result<(), String> {
-    c.assume("capacity units (LCU/NLCU) are charged on top, by traffic");
-    c.hourly(1, Decimal::ONE, &Sku::LoadBalancer { kind: kind.into() }, &format!("{kind} load balancer"))
+fn load_balancer(c: &mut Calc<'_>, kind: &str, public_zones: Option<u32>) -> Result<(), String> {
+    c.assume(if kind == "classic" {
+        "data processed is charged on top, per GB"
+    } else {
+        "capacity units (LCU, NLCU, GLCU) are charged on top, by traffic"
+    });
+    c.hourly(1, Decimal::ONE, &Sku::LoadBalancer { kind: kind.into() }, &format!("{kind} load balancer"))?;
+    match public_zones {
+        Some(0) => Ok(()),
+        Some(n) => {
+            c.assume("at least one public IPv4 address per zone; AWS adds more as the load balancer scales");
+            c.hourly(1, d(n), &Sku::PublicIpv4, "public IPv4 address (one per zone)")
+        }
+        None => {
+            c.assume("internet-facing load balancers also pay $0.005/h per public IPv4 address, one per zone at least; the event does not name the zones");
+            Ok(())
+        }
+    }
 }
 
-/// An RDS instance created, modified or started: instances (two if Multi-AZ), less the previous
-/// class on a resize, plus `storage` (type and GB) when the instance is created.
+/// An RDS instance created, restored, modified or started: instances (two if Multi-AZ), less the
+/// previous class on a resize, plus `storage` (type and GB) when the instance is new.
 fn db_instance(
     c: &mut Calc<'_>,
     created: bool,
@@ -381,12 +498,12 @@ fn db_instance(
     class: Option<&str>,
     previous_class: Option<&str>,
     multi_az: bool,
-    storage: Option<(&str, u32)>,
+    storage: Option<(&str, u32, Option<u32>)>,
 ) -> Result<(), String> {
     let Some(engine) = rds_engine(engine) else {
         return Err(format!(
-            "RDS engine {:?} is not in the price book (MySQL, PostgreSQL, MariaDB, Oracle and SQL Server are; Aurora instances are priced as Aurora)",
-            engine.unwrap_or("unknown")
+            "RDS engine {:?} is not in the price book (MySQL, PostgreSQL, MariaDB, Oracle and SQL Server are)",
+            engine.map(|e| e.chars().take(40).collect::<String>()).unwrap_or_else(|| "unknown".into())
         ));
     };
     let Some(class) = class else { return Err("the DB instance class is not in the event".into()) };
@@ -397,24 +514,133 @@ fn db_instance(
     c.hourly(1, Decimal::ONE, &instance(class), &label(class))?;
     match (previous_class, storage) {
         (Some(prev), _) => c.hourly(-1, Decimal::ONE, &instance(prev), &label(prev)),
-        (None, Some((t, gb))) if created => {
+        (None, Some((t, gb, iops))) if created => {
             let sku = Sku::RdsStorage { storage_type: t.into(), deployment };
-            c.monthly(1, d(gb), &sku, &format!("GB-month {t} storage ({})", deployment.as_str()))
+            c.monthly(1, d(gb), &sku, &format!("GB-month {t} storage ({})", deployment.as_str()))?;
+            rds_iops(c, engine, deployment, (t, gb, iops))
+        }
+        (None, None) if created => {
+            c.assume("the storage (type and size) is not in the event: the instance alone is priced (storage is billed per GB-month on top)");
+            Ok(())
         }
         (None, _) => Ok(()),
     }
 }
 
-/// A Multi-AZ DB cluster created: three instances plus `storage` (type and GB). Aurora clusters
-/// (no class) are not priced.
+/// Provisioned IOPS of new RDS storage: all of them on io1 and io2; on gp3, those above the
+/// baseline, which is 3,000 IOPS below 400 GiB (200 GiB for Oracle) and 12,000 from there
+/// (SQL Server: 3,000 at any size), per the RDS User Guide's gp3 storage section.
+fn rds_iops(
+    c: &mut Calc<'_>,
+    engine: &str,
+    deployment: Deployment,
+    storage: (&str, u32, Option<u32>),
+) -> Result<(), String> {
+    let (t, gb, iops) = storage;
+    let baseline = match t {
+        "io1" | "io2" => 0,
+        "gp3" if engine.starts_with("sqlserver") => 3_000,
+        "gp3" if gb < if engine.starts_with("oracle") { 200 } else { 400 } => 3_000,
+        "gp3" => 12_000,
+        _ => return Ok(()),
+    };
+    match iops {
+        Some(n) if n > baseline => {
+            let sku = Sku::RdsIops { storage_type: t.into(), deployment };
+            let label =
+                if baseline > 0 { format!("{t} IOPS above the {baseline} included") } else { format!("{t} IOPS") };
+            c.monthly(1, d(n - baseline), &sku, &format!("{label} ({})", deployment.as_str()))
+        }
+        Some(_) => Ok(()),
+        None if baseline == 0 => {
+            c.assume(format!("the provisioned IOPS of the {t} storage are not in the event: they are billed on top"));
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
+
+/// An Aurora instance created or resized: its class's Aurora rate (Standard unless the event
+/// says the cluster is I/O-Optimized), less the previous class's on a resize; a Serverless v2
+/// instance (`db.serverless`) at its minimum capacity when the event has it. Storage and I/O
+/// are the cluster's.
+fn aurora_instance(
+    c: &mut Calc<'_>,
+    engine: Option<&str>,
+    (class, previous_class): (Option<&str>, Option<&str>),
+    storage_type: Option<&str>,
+    min_acu: Option<Decimal>,
+) -> Result<(), String> {
+    let engine = match engine.unwrap_or_default() {
+        "aurora-mysql" => "aurora-mysql",
+        "aurora-postgresql" => "aurora-postgresql",
+        "aurora" => {
+            c.assume("engine `aurora` (Aurora MySQL 5.6-compatible) priced at Aurora MySQL rates");
+            "aurora-mysql"
+        }
+        other => {
+            let other: String = other.chars().take(40).collect();
+            return Err(format!(
+                "Aurora engine {other:?} is not in the price book (aurora-mysql and aurora-postgresql are)"
+            ));
+        }
+    };
+    let io_optimized = match storage_type {
+        Some("aurora-iopt1") => true,
+        Some("aurora") => false,
+        _ => {
+            c.assume("the cluster's storage configuration is not in the instance's event: priced as Aurora Standard (I/O-Optimized instances cost about 30% more, with no I/O charges)");
+            false
+        }
+    };
+    let mode = if io_optimized { "I/O-Optimized" } else { "Standard" };
+    let class = class.ok_or("the DB instance class is not in the event")?;
+    if class == "db.serverless" {
+        return aurora_serverless(c, io_optimized, min_acu);
+    }
+    c.assume("cluster storage and I/O are billed on the cluster, not on its instances");
+    let sku = |class: &str| Sku::AuroraInstance { engine: engine.into(), class: class.into(), io_optimized };
+    c.hourly(1, Decimal::ONE, &sku(class), &format!("{class} {engine} ({mode})"))?;
+    match previous_class {
+        Some("db.serverless") => {
+            c.assume("the previous Serverless v2 capacity is unknown: the full cost of the new class is shown");
+            Ok(())
+        }
+        Some(prev) if prev != class => c.hourly(-1, Decimal::ONE, &sku(prev), &format!("{prev} {engine} ({mode})")),
+        _ => Ok(()),
+    }
+}
+
+/// An Aurora Serverless v2 instance: billed per ACU-hour, priced at its minimum capacity when
+/// the event has it, else unpriced (the capacity is the cluster's setting, not the instance's).
+fn aurora_serverless(c: &mut Calc<'_>, io_optimized: bool, min_acu: Option<Decimal>) -> Result<(), String> {
+    let sku = Sku::AuroraServerless { io_optimized };
+    let mode = if io_optimized { "I/O-Optimized" } else { "Standard" };
+    let Some(acu) = min_acu else {
+        let rate =
+            c.book.rate(c.region, &sku).map(|r| format!(" (${}/ACU-hour here, {mode})", r.usd)).unwrap_or_default();
+        return Err(format!(
+            "an Aurora Serverless v2 instance is billed per ACU-hour{rate}, and the event does not say its capacity: the minimum and maximum ACUs are the cluster's (CreateDBCluster or ModifyDBCluster)"
+        ));
+    };
+    c.assume(format!("Serverless v2 priced at its minimum capacity, {acu} ACU: it scales up with load"));
+    c.hourly(1, acu, &sku, &format!("ACU Aurora Serverless v2 ({mode})"))
+}
+
+/// A DB cluster created or restored. A Multi-AZ DB cluster (it has an instance class): its three
+/// instances plus its storage when the event gives the size. An Aurora cluster (no class) is not
+/// priced: its compute is its instances', and its storage fills over time (a restored one holds
+/// the snapshot's data, whose size is not in the event); the reason gives the storage rate.
 fn db_cluster(
     c: &mut Calc<'_>,
     engine: Option<&str>,
     class: Option<&str>,
-    storage: Option<(&str, u32)>,
+    storage_type: Option<&str>,
+    storage_gib: Option<u32>,
+    restored: bool,
 ) -> Result<(), String> {
     let Some(class) = class else {
-        return Err("an Aurora cluster costs nothing until its instances are created (CreateDBInstance events; Aurora rates are not in the price book yet)".into());
+        return Err(aurora_cluster_reason(c, storage_type, restored));
     };
     let Some(engine) = rds_engine(engine) else {
         return Err("this Multi-AZ DB cluster engine is not in the price book".into());
@@ -423,21 +649,52 @@ fn db_cluster(
     let deployment = Deployment::MultiAzCluster;
     let sku = Sku::RdsInstance { engine: engine.into(), class: class.into(), deployment };
     c.hourly(1, Decimal::ONE, &sku, &format!("{class} {engine} Multi-AZ DB cluster"))?;
-    match storage {
+    match storage_type.zip(storage_gib) {
         Some((t, gb)) => {
             c.assume("cluster storage priced at the Multi-AZ storage rate (the book has no cluster storage rate)");
             let sku = Sku::RdsStorage { storage_type: t.into(), deployment: Deployment::MultiAz };
             c.monthly(1, d(gb), &sku, &format!("GB-month {t} storage"))
         }
-        None => Ok(()),
+        None => {
+            let what = if restored { "the restored storage size" } else { "the storage size" };
+            c.assume(format!("{what} is not in the event: the instances alone are priced"));
+            Ok(())
+        }
     }
 }
 
-/// ElastiCache nodes created.
-fn cache_nodes(c: &mut Calc<'_>, node_type: Option<&str>, nodes: u32) -> Result<(), String> {
+/// Why an Aurora cluster is not priced when it is created or restored, with its storage rate.
+fn aurora_cluster_reason(c: &Calc<'_>, storage_type: Option<&str>, restored: bool) -> String {
+    let io_optimized = storage_type == Some("aurora-iopt1");
+    let (mode, io) = if io_optimized { ("I/O-Optimized", "") } else { ("Standard", " plus I/O per million requests") };
+    let rate = c.book.rate(c.region, &Sku::AuroraStorage { io_optimized });
+    let rate = rate.map(|r| format!(" at ${}/GB-month ({mode}){io}", r.usd)).unwrap_or_default();
+    let storage = if restored {
+        format!("its restored data is billed as cluster storage{rate} from now on, but the snapshot's size is not in the event")
+    } else {
+        format!("its storage is billed as it fills{rate}")
+    };
+    format!("an Aurora cluster's compute costs nothing until its instances are created (their CreateDBInstance events are priced); {storage}")
+}
+
+/// ElastiCache nodes created, at the rate of the engine the event names (Redis OSS when it
+/// names none, the API's default).
+fn cache_nodes(c: &mut Calc<'_>, node_type: Option<&str>, engine: Option<&str>, nodes: u32) -> Result<(), String> {
     let t = node_type.ok_or("the cache node type is not in the event")?;
-    c.assume("priced as Redis OSS nodes (the event does not say which engine)");
-    c.hourly(1, d(nodes), &Sku::CacheNode { node_type: t.into(), engine: "redis".into() }, t)
+    let engine = match engine.map(str::to_ascii_lowercase) {
+        Some(e) if matches!(e.as_str(), "redis" | "valkey" | "memcached") => e,
+        Some(e) => {
+            let e: String = e.chars().take(40).collect();
+            return Err(format!(
+                "ElastiCache engine {e:?} is not in the price book (Redis OSS, Valkey and Memcached are)"
+            ));
+        }
+        None => {
+            c.assume("the event does not name the engine: priced as Redis OSS, the default");
+            "redis".into()
+        }
+    };
+    c.hourly(1, d(nodes), &Sku::CacheNode { node_type: t.into(), engine: engine.clone() }, &format!("{t} {engine}"))
 }
 
 /// An EKS cluster created: its control plane's hourly rate.
@@ -512,4 +769,130 @@ fn msk(c: &mut Calc<'_>, broker_type: Option<&str>, brokers: u32) -> Result<(), 
     let t = broker_type.ok_or("the broker type is not in the event")?;
     c.assume("broker storage is charged on top");
     c.hourly(1, d(brokers), &Sku::Msk { broker_type: t.into() }, t)
+}
+
+/// A signed change in a count: `(sign, magnitude)` of `new - old`.
+fn delta(new: u64, old: u64) -> (i64, Decimal) {
+    if new >= old {
+        (1, Decimal::from(new - old))
+    } else {
+        (-1, Decimal::from(old - new))
+    }
+}
+
+/// A DynamoDB table's provisioned capacity set: RCU and WCU per hour, the change when the
+/// previous capacity is known, else the full new capacity. On-demand tables are billed per
+/// request and not priced.
+fn dynamodb_table(
+    c: &mut Calc<'_>,
+    created: bool,
+    on_demand: bool,
+    capacity: Option<TableCapacity>,
+    previous: Option<TableCapacity>,
+) -> Result<(), String> {
+    if on_demand {
+        return Err(
+            "an on-demand table (PAY_PER_REQUEST) is billed per request: nothing to price when it is set up".into()
+        );
+    }
+    let Some(new) = capacity else {
+        return Err(if created {
+            "the table's provisioned throughput is not in the event".into()
+        } else {
+            "this UpdateTable changes no provisioned capacity".into()
+        });
+    };
+    let old = match previous {
+        Some(old) => {
+            c.assume(format!("replaces {} RCU and {} WCU (from the response): the change is priced", old.rcu, old.wcu));
+            old
+        }
+        None if !created => {
+            c.assume("the previous capacity is not in the event: the full cost of the new capacity is shown");
+            TableCapacity::default()
+        }
+        None => TableCapacity::default(),
+    };
+    c.assume("storage, and reads and writes beyond the provisioned capacity, are billed on top");
+    let (sign, rcu) = delta(new.rcu, old.rcu);
+    c.hourly(sign, rcu, &Sku::DynamoDbCapacity { unit: "rcu".into() }, "RCU (provisioned reads)")?;
+    let (sign, wcu) = delta(new.wcu, old.wcu);
+    c.hourly(sign, wcu, &Sku::DynamoDbCapacity { unit: "wcu".into() }, "WCU (provisioned writes)")
+}
+
+/// A Kinesis data stream's shards: the change when the previous count is known, else the full
+/// count. On-demand streams are billed by traffic and not priced.
+fn kinesis_stream(
+    c: &mut Calc<'_>,
+    created: bool,
+    on_demand: bool,
+    shards: Option<u32>,
+    previous: Option<u32>,
+) -> Result<(), String> {
+    if on_demand {
+        return Err("an on-demand stream is billed per stream-hour and per GB written and read, not per shard: its traffic is not in the event".into());
+    }
+    let n = shards.ok_or("the shard count is not in the event")?;
+    c.assume("PUT payload units and extended retention are billed on top, by traffic");
+    let old = match previous {
+        Some(p) => p,
+        None if !created => {
+            c.assume("the previous shard count is not in the event: the full cost of the new count is shown");
+            0
+        }
+        None => 0,
+    };
+    let (sign, q) = delta(u64::from(n), u64::from(old));
+    c.hourly(sign, q, &Sku::KinesisShard, "shard")
+}
+
+/// An EMR cluster's On-Demand instances: each at its EC2 rate (Linux, shared) plus EMR's
+/// charge for the type. Spot instances are not priced.
+fn emr(c: &mut Calc<'_>, instances: &[EmrInstances], spot: u32, fleet_choice: bool) -> Result<(), String> {
+    if spot > 0 {
+        c.assume(format!("{spot} Spot instance(s) not priced: Spot prices vary (EMR's charge applies to them too)"));
+    }
+    if fleet_choice {
+        c.assume("an instance fleet may launch any of its listed types: priced as the first one listed");
+    }
+    if instances.is_empty() {
+        return Err(if spot > 0 {
+            "every instance of the cluster is Spot: Spot prices vary and are not in the price book".into()
+        } else {
+            "the cluster's instance types are not in the event".into()
+        });
+    }
+    c.assume("the instances' EBS volumes are billed on top");
+    instances.iter().try_for_each(|i| {
+        let (t, n) = (i.instance_type.as_str(), d(i.count));
+        c.hourly(1, n, &Sku::ec2(t), &format!("{t} EC2 (linux)"))?;
+        c.hourly(1, n, &Sku::Emr { instance_type: t.into() }, &format!("{t} EMR charge"))
+    })
+}
+
+/// A DAX cluster created: its nodes.
+fn dax(c: &mut Calc<'_>, node_type: Option<&str>, nodes: u32) -> Result<(), String> {
+    let t = node_type.ok_or("the DAX node type is not in the event")?;
+    c.hourly(1, d(nodes), &Sku::Dax { node_type: t.into() }, t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instance_facts_survive_the_receivers_memory() {
+        let full = InstanceFacts {
+            instance_type: "m5.large".into(),
+            os: Some(Os::WindowsSqlStd),
+            tenancy: Tenancy::Dedicated,
+            public_ipv4: Some(true),
+        };
+        assert_eq!(full.remembered(), "m5.large|windows-sql-std|dedicated|ipv4");
+        assert_eq!(InstanceFacts::from_remembered(&full.remembered()), full);
+        // Memory written before platforms were known: a bare type, OS not known.
+        assert_eq!(InstanceFacts::from_remembered("m5.large"), InstanceFacts::of_type("m5.large"));
+        let junk = InstanceFacts::from_remembered("m5.large|plan9|moon|maybe");
+        assert_eq!((junk.os, junk.tenancy, junk.public_ipv4), (None, Tenancy::Shared, None));
+    }
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 /// An EC2 operating system and licence, as AWS prices it (`PlatformDetails` in
 /// DescribeInstances / DescribeImages).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Os {
     #[default]
@@ -72,7 +72,7 @@ impl Os {
 
 /// Shared hardware, or a dedicated instance (`Tenancy: dedicated`; dedicated hosts are billed
 /// per host and not priced here).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Tenancy {
     #[default]
@@ -244,6 +244,14 @@ pub enum Sku {
     DynamoDbCapacity {
         unit: String,
     },
+    /// $/million on-demand DynamoDB request units, `read` or `write`.
+    DynamoDbOnDemand {
+        op: String,
+    },
+    /// $/GB-month of DynamoDB table storage, `standard` or `standard-ia`.
+    DynamoDbStorage {
+        class: String,
+    },
     /// $/shard-hour of a provisioned Kinesis data stream.
     KinesisShard,
     /// $/hour EMR adds on top of the instance's EC2 rate.
@@ -316,6 +324,8 @@ impl Sku {
             OpenSearch { instance_type } => format!("opensearch:{instance_type}:hour"),
             Msk { broker_type } => format!("msk:{broker_type}:hour"),
             DynamoDbCapacity { unit } => format!("dynamodb:provisioned:{unit}:hour"),
+            DynamoDbOnDemand { op } => format!("dynamodb:on-demand:{op}:million"),
+            DynamoDbStorage { class } => format!("dynamodb-storage:{class}:gb-month"),
             KinesisShard => "kinesis:shard-hour".into(),
             Emr { instance_type } => format!("emr:{instance_type}:hour"),
             Dax { node_type } => format!("dax:{node_type}:hour"),

@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 use crate::domain::event::{classify, Change, Classified, EndpointVariant, InstanceOp, MAX_IDS_PER_EVENT};
 use crate::domain::finding::Finding;
 use crate::domain::{Account, AccountId, Clock, Tenant, TenantId, TenantStatus, TokenHash};
+use crate::pricing::model::InstanceFacts;
 use crate::pricing::{Bundled, PriceBook, RateTable};
 use crate::rules::realtime::DEFAULT_THRESHOLD_USD;
 use crate::store::{RateScope, ReceiverStore, Recorded, StoreError};
@@ -147,8 +148,9 @@ pub struct Receiver {
     clock: Arc<dyn Clock>,
     tenants: Cache<TenantId, Tenant>,
     accounts: Cache<(TenantId, AccountId), Account>,
-    tenant_rates: Cache<TenantId, Arc<RateTable>>,
-    price_list: Cache<(), Arc<RateTable>>,
+    tenant_rates: Cache<(TenantId, String), Arc<RateTable>>,
+    /// By region: an event needs its own region's rates only.
+    price_list: Cache<String, Arc<RateTable>>,
     cache_ttl: Duration,
     rates_ttl: Duration,
     enricher: Arc<dyn Enricher>,
@@ -324,19 +326,20 @@ impl Receiver {
         }
     }
 
-    /// A stored price source, cached; `None` when it is empty or cannot be read (the event is then
-    /// priced from the next source: a missing rate costs precision, never the event).
+    /// One region of a stored price source, cached; `None` when it is empty or cannot be read (the
+    /// event is then priced from the next source: a missing rate costs precision, never the event).
     async fn stored_rates<K>(
         &self,
         cache: &Cache<K, Arc<RateTable>>,
         key: K,
         scope: RateScope<'_>,
+        region: &str,
     ) -> Option<Arc<RateTable>>
     where
         K: std::hash::Hash + Eq + Clone,
     {
         let load = async {
-            let t = self.store.get_rates(scope).await?;
+            let t = self.store.get_region_rates(scope, region).await?;
             Ok((!t.is_empty()).then(|| Arc::new(t)))
         };
         match self.cached_for(self.rates_ttl, cache, key, load).await {
@@ -359,32 +362,12 @@ impl Receiver {
         // Bounded work per event: over the cap, no id is looked up or remembered (the event is
         // stored unpriced, with the reason).
         let capped = |ids: &[String]| ids.len() <= MAX_IDS_PER_EVENT;
-        let needs_types: Vec<String> = match &ev.change {
-            Change::Instances { instance_type: None, ids, .. } if capped(ids) => ids.clone(),
-            Change::InstanceType { instance_id, .. } => vec![instance_id.clone()],
-            _ => Vec::new(),
-        };
-        let mut known = if needs_types.is_empty() {
-            HashMap::new()
-        } else {
-            self.store.instance_types(&tenant.id, &account.account_id, &needs_types).await?
-        };
-        let missing: Vec<String> = needs_types.into_iter().filter(|id| !known.contains_key(id)).collect();
-        let mut enriched = Vec::new();
-        if !missing.is_empty() {
-            let lookup = self.enricher.instance_types(tenant, account, &ev.region, &missing);
-            match tokio::time::timeout(ENRICH_BUDGET, lookup).await {
-                Ok(Ok(types)) => enriched.extend(types),
-                Ok(Err(e)) => tracing::warn!(tenant = %tenant.id, error = %e, "priced without enrichment"),
-                Err(_) => tracing::warn!(tenant = %tenant.id, "enrichment took too long; priced without it"),
-            }
-            known.extend(enriched.iter().cloned());
-        }
+        let (known, enriched) = self.instance_facts(tenant, account, ev).await?;
         let with_config = self.with_endpoint_variants(tenant, account, ev).await?;
         let ev = with_config.as_ref().unwrap_or(ev);
-        let tenant_rates =
-            self.stored_rates(&self.tenant_rates, tenant.id.clone(), RateScope::Tenant(&tenant.id)).await;
-        let price_list = self.stored_rates(&self.price_list, (), RateScope::PriceList).await;
+        let key = (tenant.id.clone(), ev.region.clone());
+        let tenant_rates = self.stored_rates(&self.tenant_rates, key, RateScope::Tenant(&tenant.id), &ev.region).await;
+        let price_list = self.stored_rates(&self.price_list, ev.region.clone(), RateScope::PriceList, &ev.region).await;
         let book =
             PriceBook { tenant: tenant_rates.as_deref(), price_list: price_list.as_deref(), bundled: self.bundled };
         let threshold = tenant.realtime_threshold_usd.unwrap_or(DEFAULT_THRESHOLD_USD);
@@ -408,10 +391,14 @@ impl Receiver {
             self.store.record_event(&tenant.id, &ev.id, &stored, finding.as_ref(), now + self.event_retention).await?;
         if recorded == Recorded::New {
             let mut learned: Vec<(String, String)> = match &ev.change {
-                Change::Instances { op: InstanceOp::Launch, ids, instance_type: Some(t), .. } if capped(ids) => {
-                    ids.iter().map(|id| (id.clone(), t.clone())).collect()
+                Change::Instances { op: InstanceOp::Launch, ids, instance_type: Some(_), .. } if capped(ids) => {
+                    ids.iter().filter_map(|id| Some((id.clone(), known.get(id)?.remembered()))).collect()
                 }
-                Change::InstanceType { instance_id, new_type } => vec![(instance_id.clone(), new_type.clone())],
+                Change::InstanceType { instance_id, new_type } => {
+                    let mut f = known.get(instance_id).cloned().unwrap_or_else(|| InstanceFacts::of_type(new_type));
+                    f.instance_type = new_type.clone();
+                    vec![(instance_id.clone(), f.remembered())]
+                }
                 Change::EndpointConfig { name: Some(name), variants } if !variants.is_empty() => {
                     EndpointVariant::memory_key(name)
                         .map(|key| (key, serde_json::to_string(variants).expect("variants serialise")))
@@ -420,7 +407,7 @@ impl Receiver {
                 }
                 _ => Vec::new(),
             };
-            learned.extend(enriched);
+            learned.extend(enriched.iter().map(|(id, f)| (id.clone(), f.remembered())));
             if !learned.is_empty() {
                 // A cache for later events: losing it costs a price, never an event.
                 if let Err(e) = self
@@ -445,6 +432,61 @@ impl Receiver {
             tracing::info!(tenant = %tenant.id, event = %ev.id, kind = ev.kind.as_str(), monthly = ?priced.monthly_cost_usd, finding = priced.finding.is_some(), "event priced");
         }
         Ok(recorded)
+    }
+
+    /// What is known of the event's instances, and which of it enrichment read just now (to
+    /// remember). From the receiver's memory first, then the customer's account within
+    /// [`ENRICH_BUDGET`]; a launch's own facts come from the event, with its AMI's OS read by
+    /// enrichment. Enrichment that fails or is slow prices with less, never loses the event.
+    async fn instance_facts(
+        &self,
+        tenant: &Tenant,
+        account: &Account,
+        ev: &Classified,
+    ) -> Result<(HashMap<String, InstanceFacts>, Vec<(String, InstanceFacts)>), StoreError> {
+        let capped = |ids: &[String]| ids.len() <= MAX_IDS_PER_EVENT;
+        let mut known = HashMap::new();
+        let mut enriched = Vec::new();
+        let warn = |what: &str, e: &dyn std::fmt::Display| tracing::warn!(tenant = %tenant.id, error = %e, "{what}");
+        match &ev.change {
+            Change::Instances { instance_type: Some(_), ids, image_id, platform, .. } if capped(ids) => {
+                let Ok(Some(mut facts)) = crate::pricing::model::launched_facts(&ev.change) else {
+                    return Ok((known, enriched));
+                };
+                if let (Some(image), None) = (image_id, platform) {
+                    let lookup = self.enricher.image_os(tenant, account, &ev.region, image);
+                    match tokio::time::timeout(ENRICH_BUDGET, lookup).await {
+                        Ok(Ok(os)) => facts.os = os,
+                        Ok(Err(e)) => warn("priced without the AMI's platform", &e),
+                        Err(_) => warn("priced without the AMI's platform", &"took too long"),
+                    }
+                }
+                known.extend(ids.iter().map(|id| (id.clone(), facts.clone())));
+            }
+            Change::Instances { instance_type: None, .. } | Change::InstanceType { .. } => {
+                let ids = match &ev.change {
+                    Change::InstanceType { instance_id, .. } => vec![instance_id.clone()],
+                    Change::Instances { ids, .. } if capped(ids) => ids.clone(),
+                    _ => Vec::new(),
+                };
+                if !ids.is_empty() {
+                    let remembered = self.store.instance_types(&tenant.id, &account.account_id, &ids).await?;
+                    known.extend(remembered.iter().map(|(id, s)| (id.clone(), InstanceFacts::from_remembered(s))));
+                }
+                let missing: Vec<String> = ids.into_iter().filter(|id| !known.contains_key(id)).collect();
+                if !missing.is_empty() {
+                    let lookup = self.enricher.instances(tenant, account, &ev.region, &missing);
+                    match tokio::time::timeout(ENRICH_BUDGET, lookup).await {
+                        Ok(Ok(found)) => enriched.extend(found),
+                        Ok(Err(e)) => warn("priced without enrichment", &e),
+                        Err(_) => warn("priced without enrichment", &"took too long"),
+                    }
+                    known.extend(enriched.iter().cloned());
+                }
+            }
+            _ => {}
+        }
+        Ok((known, enriched))
     }
 
     /// A new endpoint with the variants of the configuration it runs, when an earlier

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::domain::event::{classify, Classified, Envelope, EventKind};
 use crate::domain::money::cents;
 use crate::domain::{AccountId, InvalidInput};
-use crate::pricing::model::{estimate, Estimate};
+use crate::pricing::model::{estimate, Estimate, InstanceFacts};
 use crate::pricing::PriceBook;
 use crate::rules::realtime::{evaluate, RealtimeFinding};
 
@@ -94,14 +94,14 @@ pub fn parse_envelope(body: &[u8]) -> Result<Envelope, InvalidInput> {
     crate::domain::parse_json(body)
 }
 
-/// Classifies and prices one event. `instance_types` supplies types the event lacks.
+/// Classifies and prices one event. `instances` supplies what the event lacks of its instances.
 pub fn price_classified(
     ev: &Classified,
     book: &PriceBook<'_>,
-    instance_types: &HashMap<String, String>,
+    instances: &HashMap<String, InstanceFacts>,
     threshold_usd: Decimal,
 ) -> PricedEvent {
-    let est = estimate(&ev.change, &ev.region, book, instance_types);
+    let est = estimate(&ev.change, &ev.region, book, instances);
     let finding = evaluate(ev, &est, book, threshold_usd);
     PricedEvent::new(ev, est, finding)
 }
@@ -110,10 +110,10 @@ pub fn price_classified(
 pub fn price_event(
     body: &[u8],
     book: &PriceBook<'_>,
-    instance_types: &HashMap<String, String>,
+    instances: &HashMap<String, InstanceFacts>,
     threshold_usd: Decimal,
 ) -> Result<PricedEvent, InvalidInput> {
     let envelope = parse_envelope(body)?;
     let ev = classify(&envelope)?;
-    Ok(price_classified(&ev, book, instance_types, threshold_usd))
+    Ok(price_classified(&ev, book, instances, threshold_usd))
 }

@@ -74,6 +74,8 @@ impl Draft {
             "elb.no-healthy-targets",
             "rds.stopped",
             "rds.idle",
+            "dynamodb.unused-table",
+            "elasticache.idle-cluster",
         ];
         REMOVALS.contains(&self.rule.as_str()) || matches!(self.rule.as_str(), "coh.stop" | "coh.delete")
     }

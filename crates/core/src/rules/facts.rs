@@ -168,6 +168,93 @@ pub struct DbInstance {
     pub max_connections: Option<Decimal>,
 }
 
+/// A Lambda function version or alias with provisioned concurrency
+/// (ListProvisionedConcurrencyConfigs), and its utilisation over the idle window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProvisionedConcurrency {
+    pub function_name: String,
+    /// The qualified ARN (`...:function:name:alias`).
+    pub arn: String,
+    /// The alias or version it is configured on.
+    pub qualifier: String,
+    pub allocated: u32,
+    pub requested: u32,
+    /// `READY`, `IN_PROGRESS` or `FAILED`.
+    pub status: String,
+    /// When the configuration last changed.
+    pub last_modified: Option<DateTime<Utc>>,
+    /// The function's memory in MiB. The scan role does not read function configurations
+    /// (ListFunctions and GetFunctionConfiguration return environment variables, a data read),
+    /// so this is known only where something else says it; `None` leaves the amount empty.
+    pub memory_mib: Option<u32>,
+    /// `x86_64` or `arm64` when known; `None` is priced at the lower (arm64) rate.
+    pub architecture: Option<String>,
+    /// Maximum of `ProvisionedConcurrencyUtilization` (0 to 1) over the idle window; `None`
+    /// without data.
+    pub peak_utilization: Option<Decimal>,
+}
+
+/// A DynamoDB table (DescribeTable: its settings and size, never its items).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DynamoTable {
+    pub name: String,
+    pub arn: String,
+    /// `CREATING`, `ACTIVE`, `UPDATING`, `DELETING`, `ARCHIVED`, ...
+    pub status: String,
+    pub created: Option<DateTime<Utc>>,
+    /// `PROVISIONED` or `PAY_PER_REQUEST`.
+    pub billing_mode: String,
+    /// Provisioned read and write capacity units of the table (0 on demand); its global
+    /// secondary indexes have their own, in `index_capacity`.
+    pub read_capacity: u64,
+    pub write_capacity: u64,
+    /// Σ provisioned (read, write) capacity of its global secondary indexes.
+    pub index_capacity: (u64, u64),
+    /// `TableSizeBytes` (DynamoDB updates it about every six hours).
+    pub size_bytes: u64,
+    /// `STANDARD` or `STANDARD_INFREQUENT_ACCESS`.
+    pub table_class: String,
+    pub deletion_protection: bool,
+    /// Replicas in other regions (a global table).
+    pub replica_regions: Vec<String>,
+    /// Consumed capacity over the idle window, from 5-minute sums of
+    /// `ConsumedReadCapacityUnits` / `ConsumedWriteCapacityUnits`; `None` without data.
+    pub reads: Option<Consumption>,
+    pub writes: Option<Consumption>,
+}
+
+/// Capacity units consumed over a window, from 5-minute sums.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Consumption {
+    /// Σ units over the window.
+    pub total: Decimal,
+    /// The busiest 5 minutes' units ÷ 300: the peak rate in units per second.
+    pub peak_per_second: Decimal,
+}
+
+/// An ElastiCache cache cluster (DescribeCacheClusters with its nodes). A Redis or Valkey
+/// replication group's members are cache clusters of one node each.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CacheCluster {
+    pub id: String,
+    pub arn: Option<String>,
+    /// `redis`, `valkey` or `memcached`.
+    pub engine: String,
+    /// `cache.m5.large`.
+    pub node_type: String,
+    /// `available`, `creating`, `modifying`, `snapshotting`, ...
+    pub status: String,
+    pub node_ids: Vec<String>,
+    pub replication_group: Option<String>,
+    pub created: Option<DateTime<Utc>>,
+    /// Highest `CurrConnections` of any node over the idle window; `None` unless every node
+    /// answered.
+    pub max_connections: Option<Decimal>,
+    /// Commands run over the window on all nodes (`GetTypeCmds` + `SetTypeCmds`, memcached
+    /// `CmdGet` + `CmdSet`); `None` unless every node's series answered.
+    pub commands: Option<Decimal>,
+}
+
 /// A Cost Optimization Hub recommendation for the scanned account.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Recommendation {
@@ -199,6 +286,9 @@ pub struct RegionInventory {
     pub load_balancers: Vec<LoadBalancer>,
     pub log_groups: Vec<LogGroup>,
     pub db_instances: Vec<DbInstance>,
+    pub provisioned_concurrency: Vec<ProvisionedConcurrency>,
+    pub dynamo_tables: Vec<DynamoTable>,
+    pub cache_clusters: Vec<CacheCluster>,
 }
 
 impl RegionInventory {
@@ -217,6 +307,9 @@ impl RegionInventory {
             + self.load_balancers.len()
             + self.log_groups.len()
             + self.db_instances.len()
+            + self.provisioned_concurrency.len()
+            + self.dynamo_tables.len()
+            + self.cache_clusters.len()
     }
 
     pub fn is_empty(&self) -> bool {

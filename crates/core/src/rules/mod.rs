@@ -5,13 +5,17 @@
 //! ([`draft::Draft`]); [`evaluate_region`] runs them all, [`coh::merge`] adds AWS's own
 //! recommendations, and [`settle_overlaps`] makes sure no saving is counted twice.
 
+pub mod catalogue;
 pub mod coh;
 pub mod draft;
+pub mod dynamodb;
 pub mod ebs;
 pub mod ec2;
 pub mod eip;
+pub mod elasticache;
 pub mod elb;
 pub mod facts;
+pub mod lambda;
 pub mod logs;
 pub mod nat;
 pub mod rds;
@@ -44,12 +48,19 @@ pub const SCAN_RULES: &[&str] = &[
     rds::GP2_STORAGE,
     rds::PREVIOUS_GENERATION,
     rds::MULTI_AZ_NON_PRODUCTION,
+    lambda::PROVISIONED_CONCURRENCY_UNUSED,
+    dynamodb::OVERPROVISIONED,
+    dynamodb::UNUSED,
+    dynamodb::ON_DEMAND_TO_PROVISIONED,
+    elasticache::IDLE,
+    elasticache::PREVIOUS_GENERATION,
 ];
 
 /// The rule-id prefixes a complete scan of a region speaks for: a finding of these rules not
 /// seen in it is resolved. Real-time (`realtime.`) and CUR findings are never resolved by a
 /// scan. `coh.` is added only when Cost Optimization Hub answered.
-pub const SCAN_RULE_PREFIXES: &[&str] = &["ebs.", "snapshot.", "ec2.", "eip.", "nat.", "elb.", "logs.", "rds."];
+pub const SCAN_RULE_PREFIXES: &[&str] =
+    &["ebs.", "snapshot.", "ec2.", "eip.", "nat.", "elb.", "logs.", "rds.", "lambda.", "dynamodb.", "elasticache."];
 
 /// All scan rules on one region's facts.
 pub fn evaluate_region(ctx: &Ctx<'_>, inv: &RegionInventory) -> Vec<Draft> {
@@ -62,6 +73,9 @@ pub fn evaluate_region(ctx: &Ctx<'_>, inv: &RegionInventory) -> Vec<Draft> {
     elb::evaluate(ctx, inv, &mut out);
     logs::evaluate(ctx, inv, &mut out);
     rds::evaluate(ctx, inv, &mut out);
+    lambda::evaluate(ctx, inv, &mut out);
+    dynamodb::evaluate(ctx, inv, &mut out);
+    elasticache::evaluate(ctx, inv, &mut out);
     out
 }
 

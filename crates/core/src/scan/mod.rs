@@ -169,20 +169,25 @@ impl Scanner {
         Self { opener, store, bundled }
     }
 
-    /// The tenant's CUR rates and the Price List cache, as the receiver prices from them. A
-    /// source that cannot be read is left out (logged): the bundled book still prices.
-    async fn stored_rates(&self, tenant: &TenantId) -> (Option<RateTable>, Option<RateTable>) {
-        let read = |scope| async move {
-            match self.store.get_rates(scope).await {
-                Ok(t) if !t.is_empty() => Some(t),
-                Ok(_) => None,
-                Err(e) => {
-                    tracing::warn!(error = %e, "stored rates unreadable; priced without them");
-                    None
-                }
+    /// The tenant's CUR rates and the Price List cache of the scanned regions, as the receiver
+    /// prices from them. A source that cannot be read is left out (logged): the bundled book
+    /// still prices.
+    async fn stored_rates(&self, tenant: &TenantId, regions: &[String]) -> (Option<RateTable>, Option<RateTable>) {
+        tokio::join!(
+            self.regions_rates(RateScope::Tenant(tenant), regions),
+            self.regions_rates(RateScope::PriceList, regions)
+        )
+    }
+
+    async fn regions_rates(&self, scope: RateScope<'_>, regions: &[String]) -> Option<RateTable> {
+        let mut all = RateTable::default();
+        for region in regions {
+            match self.store.get_region_rates(scope, region).await {
+                Ok(t) => all.extend(t),
+                Err(e) => tracing::warn!(error = %e, region = %region, "stored rates unreadable; priced without them"),
             }
-        };
-        tokio::join!(read(RateScope::Tenant(tenant)), read(RateScope::PriceList))
+        }
+        (!all.is_empty()).then_some(all)
     }
 
     /// Scans one account: assume, list regions, scan them concurrently, evaluate the rules,
@@ -226,7 +231,7 @@ impl Scanner {
         mut scans: HashMap<String, (RegionScan, u64)>,
         recs: &[Recommendation],
     ) -> Result<(Vec<RegionRun>, Vec<Finding>), ScanError> {
-        let (tenant_rates, price_list) = self.stored_rates(target.tenant_id).await;
+        let (tenant_rates, price_list) = self.stored_rates(target.tenant_id, regions).await;
         let book = PriceBook { tenant: tenant_rates.as_ref(), price_list: price_list.as_ref(), bundled: self.bundled };
         let ctx = Ctx { book: &book, settings, now, account_id: target.account_id.as_str() };
         let mut drafts: Vec<Draft> = Vec::new();

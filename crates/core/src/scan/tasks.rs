@@ -17,6 +17,12 @@ use crate::pricing::price_list::{self, PriceListSource};
 use crate::store::{valid_run_id, PageRequest, ScanStore, StoreError};
 use crate::workflow::{parse_task, traced, TaskError};
 
+mod refresh;
+pub use refresh::{
+    refresh_price_list, refresh_prices, FamilyCount, RefreshError, RefreshLimits, RefreshReport,
+    MAX_REQUESTS_PER_REFRESH, REFRESH_TIME_BUDGET,
+};
+
 /// How long run records are kept.
 pub const RUN_RETENTION_DAYS: i64 = 90;
 /// A run record item stays well under DynamoDB's 400 KB.
@@ -97,7 +103,7 @@ pub struct FinishRunInput {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshPriceListInput {
-    /// Default: [`price_list::DEFAULT_REGIONS`].
+    /// Default: every region of the bundled price book ([`price_list::default_regions`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regions: Option<Vec<String>>,
 }
@@ -145,22 +151,28 @@ impl ScanTasks {
         Ok(out.expect("task outputs serialise"))
     }
 
-    /// Refreshes the stored Price List rates of `regions` (default: [`price_list::DEFAULT_REGIONS`]).
+    /// Refreshes the stored Price List rates of `regions` (default: every region of the bundled
+    /// book, [`price_list::default_regions`]) within [`MAX_REQUESTS_PER_REFRESH`] requests and
+    /// [`REFRESH_TIME_BUDGET`]; returns the [`RefreshReport`].
     pub async fn refresh_price_list(&self, regions: Option<Vec<String>>) -> Result<Value, TaskError> {
         let regions = match regions {
             Some(r) => parse_regions("regions", &r).map_err(invalid)?,
-            None => price_list::DEFAULT_REGIONS.iter().map(|r| r.to_string()).collect(),
+            None => price_list::default_regions(),
         };
         let source = self
             .price_list
             .as_deref()
             .ok_or_else(|| invalid("refresh_price_list: this function was built without a Price List client"))?;
-        let rates = refresh_price_list(source, self.store.as_ref(), &regions).await.map_err(|e| match e {
+        let limits = RefreshLimits {
+            max_requests: MAX_REQUESTS_PER_REFRESH,
+            deadline: Some(tokio::time::Instant::now() + REFRESH_TIME_BUDGET),
+            rotation: self.clock.now().timestamp().div_euclid(86_400).unsigned_abs() as usize,
+        };
+        let report = refresh_prices(source, self.store.as_ref(), &regions, &limits).await.map_err(|e| match e {
             RefreshError::Source(_) | RefreshError::Store(_) => TaskError::Transient(e.to_string()),
             RefreshError::Empty(_) => invalid(e),
         })?;
-        tracing::info!(?regions, rates, "Price List rates refreshed");
-        Ok(serde_json::json!({ "regions": regions, "rates": rates }))
+        Ok(serde_json::to_value(report).expect("the report serialises"))
     }
 
     /// Active accounts of active tenants whose next scan time has passed, longest overdue
@@ -390,33 +402,6 @@ fn failed_run(tenant: &TenantId, account: &AccountId, error_type: &str, message:
         error: Some(AccountFailure { error_type: error_type.into(), message: message.into() }),
         cur: None,
     }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum RefreshError {
-    #[error("{0}; the stored rates are unchanged")]
-    Source(#[from] crate::pricing::price_list::PriceListError),
-    #[error("the Price List API returned no rates for {0}; the stored rates are unchanged")]
-    Empty(String),
-    #[error("could not store the rates: {0}")]
-    Store(#[from] crate::store::StoreError),
-}
-
-/// The Price List cache's refresh job (the scan function's `refresh_price_list` task, daily, and
-/// `costradar prices refresh`): reads `regions`' rates and replaces the stored Price List rates
-/// of those regions. A read that fails or comes back empty writes nothing, so the receiver and the
-/// scans keep pricing from the last good refresh. Returns the number of rates stored.
-pub async fn refresh_price_list(
-    source: &dyn PriceListSource,
-    store: &dyn crate::store::RateStore,
-    regions: &[String],
-) -> Result<usize, RefreshError> {
-    let rates = source.rates(regions).await?;
-    if rates.is_empty() {
-        return Err(RefreshError::Empty(regions.join(", ")));
-    }
-    store.save_rates(crate::store::RateScope::PriceList, &rates).await?;
-    Ok(rates.len())
 }
 
 #[cfg(test)]

@@ -267,3 +267,41 @@ async fn assume_denied_is_revoked_and_no_regions_is_an_error() {
     let names: Vec<&str> = out.run.regions.iter().map(|r| r.region.as_str()).collect();
     assert_eq!(names, ["global", "eu-west-1"]);
 }
+
+/// The scan prices from the same `PriceBook` as the receiver: a Price List cache rate wins over
+/// the bundled book, and the scan's figure for a volume is the receiver's for creating it.
+#[tokio::test]
+async fn the_scan_prices_from_the_price_list_cache_like_the_receiver() {
+    use crate::pricing::{PriceSource, Rate, RateTable, Sku};
+    use crate::store::{RateScope, RateStore};
+    let f = fixture(Script::default());
+    let regions = vec!["eu-west-1".to_owned()];
+    f.set("eu-west-1", Some(region_with("eu-west-1", vec![volume("vol-0a1b2c3d4e5f60718", &[])])));
+
+    // Bundled book first: eu-west-1 gp3 at $0.088/GB-month, 100 GiB = $8.80.
+    let before = f.scan(&regions, &zero_days(), t0()).await.unwrap();
+    let found = before.findings.iter().find(|x| x.rule == "ebs.unattached-volume").unwrap();
+    assert_eq!(found.monthly_cost_usd, Some("8.80".parse().unwrap()));
+    assert_eq!(found.price_source.as_deref(), Some("bundled"));
+
+    // A refreshed Price List rate (made up for the test) is used as soon as it is stored.
+    let mut cache = RateTable::default();
+    let rate = Rate { usd: "0.0925".parse().unwrap(), source: PriceSource::PriceListApi, as_of: "2026-12-01".into() };
+    cache.insert("eu-west-1", Sku::EbsStorage { volume_type: "gp3".into() }, rate);
+    f.store.save_rates(RateScope::PriceList, &cache).await.unwrap();
+    let after = f.scan(&regions, &zero_days(), t0() + Duration::hours(1)).await.unwrap();
+    let found = after.findings.iter().find(|x| x.rule == "ebs.unattached-volume").unwrap();
+    assert_eq!(found.monthly_cost_usd, Some("9.25".parse().unwrap()), "100 GiB × $0.0925");
+    assert_eq!(found.price_source.as_deref(), Some("price_list_api"));
+
+    // The receiver prices a CreateVolume of the same volume from the same book: the same figure.
+    let book = crate::pricing::PriceBook { tenant: None, price_list: Some(&cache), bundled: crate::pricing::bundled() };
+    let spec = crate::domain::event::VolumeSpec {
+        volume_type: "gp3".into(),
+        size_gib: 100,
+        iops: None,
+        throughput_mibps: None,
+    };
+    let est = crate::pricing::model::volume_monthly(&book, "eu-west-1", &spec);
+    assert_eq!(est.monthly_usd.map(crate::domain::money::cents), found.monthly_cost_usd);
+}

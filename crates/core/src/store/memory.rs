@@ -421,11 +421,33 @@ impl NotificationOutbox for MemoryStore {
 impl RateStore for MemoryStore {
     async fn save_rates(&self, scope: RateScope<'_>, rates: &crate::pricing::RateTable) -> Result<(), StoreError> {
         let mut items = self.guard()?;
-        for (region, table) in rates.split_by_region() {
-            let item = Item { body: to_body(&table), version: 1, expires_at: None };
-            items.insert((rates_pk(scope), rates_sk(&region)), item);
+        for (region, fresh) in rates.split_by_region() {
+            // Per family, as the DynamoDB store keeps it: a family's rates replace that family's.
+            let key = (rates_pk(scope), rates_sk(&region));
+            let families: std::collections::HashSet<String> =
+                fresh.region_rates(&region).map(|(k, _)| family(k).to_owned()).collect();
+            let mut merged = crate::pricing::RateTable::default();
+            if let Some(old) = items.get(&key) {
+                let old: crate::pricing::RateTable = from_body(&old.body)?;
+                for (k, r) in old.region_rates(&region).filter(|(k, _)| !families.contains(family(k))) {
+                    merged.insert_key(&region, k.to_owned(), r.clone());
+                }
+            }
+            merged.extend(fresh);
+            items.insert(key, Item { body: to_body(&merged), version: 1, expires_at: None });
         }
         Ok(())
+    }
+
+    async fn get_region_rates(
+        &self,
+        scope: RateScope<'_>,
+        region: &str,
+    ) -> Result<crate::pricing::RateTable, StoreError> {
+        match self.guard()?.get(&(rates_pk(scope), rates_sk(region))) {
+            Some(i) => from_body(&i.body),
+            None => Ok(crate::pricing::RateTable::default()),
+        }
     }
 
     async fn get_rates(&self, scope: RateScope<'_>) -> Result<crate::pricing::RateTable, StoreError> {
@@ -440,4 +462,9 @@ impl RateStore for MemoryStore {
         }
         Ok(all)
     }
+}
+
+/// The family of a price-book key: its first part (`ec2`, `rds-storage`, ...).
+fn family(key: &str) -> &str {
+    key.split(':').next().unwrap_or(key)
 }

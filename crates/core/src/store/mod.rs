@@ -235,14 +235,21 @@ pub enum RateScope<'a> {
     PriceList,
 }
 
-/// The stored price sources of [`crate::pricing::PriceBook`]: one item per (scope, region), so a
-/// refresh of one region never rewrites another and an item stays far below DynamoDB's 400 KB.
+/// The stored price sources of [`crate::pricing::PriceBook`], kept per (scope, region, price
+/// family), so a refresh of one region never rewrites another (the DynamoDB adapter also splits
+/// a family into compressed chunks that fit an item).
 #[async_trait]
 pub trait RateStore: Send + Sync {
-    /// Replaces the scope's rates in every region `rates` has; other regions are left alone.
+    /// Replaces the scope's rates of every (region, family) `rates` has; others are left alone.
     async fn save_rates(&self, scope: RateScope<'_>, rates: &crate::pricing::RateTable) -> Result<(), StoreError>;
     /// Every stored rate of the scope, all regions; an empty table when there is none.
     async fn get_rates(&self, scope: RateScope<'_>) -> Result<crate::pricing::RateTable, StoreError>;
+    /// The stored rates of one region: what pricing an event or a region's scan needs.
+    async fn get_region_rates(
+        &self,
+        scope: RateScope<'_>,
+        region: &str,
+    ) -> Result<crate::pricing::RateTable, StoreError>;
 }
 
 /// Everything onboarding needs, for code that wants one handle.

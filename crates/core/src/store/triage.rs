@@ -49,9 +49,9 @@ impl FindingFilter {
             && is(&self.rule, &f.rule)
             && self.source.is_none_or(|s| Source::of_rule(&f.rule) == s)
             && self.status.is_none_or(|s| s == f.status)
-            && self.min_monthly_savings_usd.is_none_or(|m| {
-                keys::savings_sort_value(f.monthly_savings_usd) >= keys::savings_sort_value(Some(m))
-            })
+            && self
+                .min_monthly_savings_usd
+                .is_none_or(|m| keys::savings_sort_value(f.monthly_savings_usd) >= keys::savings_sort_value(Some(m)))
             && self.resource_contains.as_deref().is_none_or(|q| f.resource_id.contains(q))
     }
 }

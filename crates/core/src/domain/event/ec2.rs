@@ -4,7 +4,9 @@
 
 use serde_json_borrow::Value as Json;
 
-use super::{count_at, ebs, field, items, nat, str_at, string_at, Change, EventKind, InstanceOp, InvalidInput};
+use super::{
+    bool_at, count_at, ebs, field, items, nat, str_at, string_at, Change, EventKind, InstanceOp, InvalidInput,
+};
 
 /// Classifies the EC2 call `name` from its request and response.
 pub(super) fn classify(name: &str, req: &Json<'_>, resp: &Json<'_>) -> Result<(EventKind, Change), InvalidInput> {
@@ -62,8 +64,19 @@ fn run_instances(req: &Json<'_>, resp: &Json<'_>) -> Result<(EventKind, Change),
                 .and_then(|i| string_at(i, &["placement", "tenancy"]))
                 .or_else(|| string_at(req, &["placement", "tenancy"])),
             platform: first.and_then(|i| string_at(i, &["platform"])),
+            image_id: (requested.first().and_then(|i| string_at(i, &["imageId"])))
+                .or_else(|| first.and_then(|i| string_at(i, &["imageId"])))
+                .filter(|id| is_image_id(id)),
+            public_ipv4: (items(field(req, "networkInterfaceSet")).iter())
+                .find(|n| !field(n, "associatePublicIpAddress").is_null())
+                .map(|n| bool_at(n, &["associatePublicIpAddress"])),
         },
     ))
+}
+
+/// `ami-` and 8 or 17 hex digits: the only image ids enrichment will look up.
+pub fn is_image_id(id: &str) -> bool {
+    id.strip_prefix("ami-").is_some_and(|h| matches!(h.len(), 8 | 17) && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// StartInstances, StopInstances or TerminateInstances (`name`): the instances the response
@@ -83,5 +96,15 @@ fn instance_state(name: &str, req: &Json<'_>, resp: &Json<'_>) -> (EventKind, Ch
         _ => (EventKind::Ec2TerminateInstances, InstanceOp::Terminate),
     };
     let count = ids.len() as u32;
-    (kind, Change::Instances { op, ids, instance_type: None, count, tenancy: None, platform: None })
+    let change = Change::Instances {
+        op,
+        ids,
+        instance_type: None,
+        count,
+        tenancy: None,
+        platform: None,
+        image_id: None,
+        public_ipv4: None,
+    };
+    (kind, change)
 }

@@ -1,4 +1,5 @@
-//! Classifies ElastiCache calls from CloudTrail: CreateCacheCluster and CreateReplicationGroup.
+//! Classifies ElastiCache calls from CloudTrail: CreateCacheCluster and CreateReplicationGroup,
+//! with the engine they name (`redis`, `valkey` or `memcached`).
 
 use serde_json_borrow::Value as Json;
 
@@ -12,6 +13,7 @@ pub(super) fn classify(name: &str, req: &Json<'_>) -> Result<(EventKind, Change)
             Change::CacheNodes {
                 id: string_at(req, &["cacheClusterId"]),
                 node_type: string_at(req, &["cacheNodeType"]),
+                engine: string_at(req, &["engine"]),
                 nodes: count_at(req, &["numCacheNodes"], "requestParameters.numCacheNodes")?.unwrap_or(1) as u32,
             },
         ),
@@ -36,6 +38,7 @@ fn replication_group(req: &Json<'_>) -> Result<(EventKind, Change), InvalidInput
         Change::CacheNodes {
             id: string_at(req, &["replicationGroupId"]),
             node_type: string_at(req, &["cacheNodeType"]),
+            engine: string_at(req, &["engine"]),
             nodes: nodes.min(MAX_COUNT) as u32,
         },
     ))

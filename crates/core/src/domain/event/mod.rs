@@ -10,11 +10,16 @@ use serde_json_borrow::Value as Json;
 
 use super::{AccountId, InvalidInput};
 
+mod dax;
+mod dynamodb;
 mod ebs;
 mod ec2;
+pub use ec2::is_image_id;
 mod eks;
 mod elasticache;
 mod elb;
+mod emr;
+mod kinesis;
 mod lambda;
 mod msk;
 mod nat;
@@ -64,6 +69,10 @@ kinds! {
     RdsModifyDbInstance => "rds.modify-db-instance",
     RdsCreateDbCluster => "rds.create-db-cluster",
     RdsStartDbInstance => "rds.start-db-instance",
+    RdsRestoreDbInstanceFromSnapshot => "rds.restore-db-instance-from-db-snapshot",
+    RdsRestoreDbInstanceToPointInTime => "rds.restore-db-instance-to-point-in-time",
+    RdsRestoreDbClusterFromSnapshot => "rds.restore-db-cluster-from-snapshot",
+    RdsRestoreDbClusterToPointInTime => "rds.restore-db-cluster-to-point-in-time",
     ElasticacheCreateCacheCluster => "elasticache.create-cache-cluster",
     ElasticacheCreateReplicationGroup => "elasticache.create-replication-group",
     EksCreateCluster => "eks.create-cluster",
@@ -76,6 +85,12 @@ kinds! {
     RedshiftCreateCluster => "redshift.create-cluster",
     OpensearchCreateDomain => "opensearch.create-domain",
     MskCreateCluster => "msk.create-cluster",
+    DynamodbCreateTable => "dynamodb.create-table",
+    DynamodbUpdateTable => "dynamodb.update-table",
+    KinesisCreateStream => "kinesis.create-stream",
+    KinesisUpdateShardCount => "kinesis.update-shard-count",
+    EmrRunJobFlow => "emr.run-job-flow",
+    DaxCreateCluster => "dax.create-cluster",
     BillingAlarm => "cloudwatch.billing-alarm",
     Unknown => "unknown",
 }
@@ -117,6 +132,13 @@ pub enum Change {
         count: u32,
         tenancy: Option<String>,
         platform: Option<String>,
+        /// The AMI a launch runs: its platform (from enrichment) prices licensed OSes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        image_id: Option<String>,
+        /// Whether a launch asked for a public IPv4 address (`associatePublicIpAddress`);
+        /// `None` when the event does not say (the subnet decides).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        public_ipv4: Option<bool>,
     },
     InstanceType {
         instance_id: String,
@@ -138,9 +160,13 @@ pub enum Change {
     LoadBalancer {
         kind: String,
         name: Option<String>,
+        /// Availability zones of an internet-facing load balancer, each holding at least one
+        /// public IPv4 address; 0 when internal; `None` when the event does not say.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        public_zones: Option<u32>,
     },
     DbInstance {
-        /// Created (storage is new) rather than modified or started.
+        /// Created or restored (storage is new) rather than modified or started.
         created: bool,
         id: Option<String>,
         engine: Option<String>,
@@ -149,7 +175,22 @@ pub enum Change {
         multi_az: bool,
         storage_type: Option<String>,
         storage_gib: Option<u32>,
+        /// Provisioned IOPS (io1, io2; gp3 above its baseline), when the event names them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        iops: Option<u32>,
         non_production: bool,
+    },
+    /// An Aurora DB instance created or resized (CreateDBInstance or ModifyDBInstance with an
+    /// `aurora*` engine). Its storage belongs to the cluster.
+    AuroraInstance {
+        id: Option<String>,
+        engine: Option<String>,
+        class: Option<String>,
+        previous_class: Option<String>,
+        /// `aurora` (Standard) or `aurora-iopt1` (I/O-Optimized) when the event says.
+        storage_type: Option<String>,
+        /// Serverless v2 (`db.serverless`): the cluster's minimum capacity, when the event has it.
+        min_acu: Option<Decimal>,
     },
     DbCluster {
         id: Option<String>,
@@ -157,10 +198,16 @@ pub enum Change {
         class: Option<String>,
         storage_type: Option<String>,
         storage_gib: Option<u32>,
+        /// Restored from a snapshot or to a point in time (its data is there from the start).
+        #[serde(default)]
+        restored: bool,
     },
     CacheNodes {
         id: Option<String>,
         node_type: Option<String>,
+        /// `redis`, `valkey` or `memcached`, when the event says.
+        #[serde(default)]
+        engine: Option<String>,
         nodes: u32,
     },
     EksCluster {
@@ -211,12 +258,63 @@ pub enum Change {
         brokers: u32,
         volume_gib: Option<u32>,
     },
+    /// A DynamoDB table created or updated.
+    DynamoDbTable {
+        table: Option<String>,
+        created: bool,
+        /// `PAY_PER_REQUEST`: billed per request, no capacity to price.
+        on_demand: bool,
+        /// The provisioned capacity the call sets, the table's and its global secondary
+        /// indexes' together; `None` when it sets none.
+        capacity: Option<TableCapacity>,
+        /// What that capacity replaces, when the response shows it (UpdateTable).
+        previous: Option<TableCapacity>,
+    },
+    /// A Kinesis data stream created or resharded.
+    KinesisStream {
+        stream: Option<String>,
+        created: bool,
+        /// On-demand mode: billed per stream-hour and GB, no shards to price.
+        on_demand: bool,
+        shards: Option<u32>,
+        /// The shard count before UpdateShardCount, when the response shows it.
+        previous_shards: Option<u32>,
+    },
+    /// An EMR cluster launched (RunJobFlow): its On-Demand instances by type.
+    Emr {
+        cluster: Option<String>,
+        instances: Vec<EmrInstances>,
+        /// Spot instances asked for (Spot prices vary: not priced).
+        spot_instances: u32,
+        /// An instance fleet lists several types EMR may choose from: priced as the first.
+        fleet_choice: bool,
+    },
+    /// A DAX cluster created.
+    Dax {
+        cluster: Option<String>,
+        node_type: Option<String>,
+        nodes: u32,
+    },
     BillingAlarm {
         alarm: Option<String>,
         state: Option<String>,
         threshold_usd: Option<Decimal>,
     },
     Unknown,
+}
+
+/// Provisioned DynamoDB capacity: read and write capacity units.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableCapacity {
+    pub rcu: u64,
+    pub wcu: u64,
+}
+
+/// On-Demand instances of one type in an EMR cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmrInstances {
+    pub instance_type: String,
+    pub count: u32,
 }
 
 impl Change {
@@ -231,6 +329,10 @@ impl Change {
             Change::Volume { volume_id, .. } => o(volume_id),
             Change::PublicIpv4 { id, .. } | Change::NatGateway { id, .. } | Change::DbInstance { id, .. } => o(id),
             Change::DbCluster { id, .. } | Change::CacheNodes { id, .. } | Change::Redshift { id, .. } => o(id),
+            Change::AuroraInstance { id, .. } => o(id),
+            Change::DynamoDbTable { table, .. } => o(table),
+            Change::KinesisStream { stream, .. } => o(stream),
+            Change::Emr { cluster, .. } | Change::Dax { cluster, .. } => o(cluster),
             Change::LoadBalancer { name, .. } | Change::EksCluster { name } | Change::NodeGroup { name, .. } => o(name),
             Change::SageMaker { name, .. } | Change::Msk { name, .. } => o(name),
             Change::EndpointConfig { name, .. } | Change::Endpoint { name, .. } => o(name),
@@ -473,6 +575,8 @@ pub fn classify(e: &Envelope) -> Result<Classified, InvalidInput> {
                         count: 1,
                         tenancy: None,
                         platform: None,
+                        image_id: None,
+                        public_ipv4: None,
                     },
                 ),
                 // pending, stopping, shutting-down: transitions with no cost change of their own.
@@ -536,7 +640,7 @@ fn cloudtrail(d: &Json<'_>) -> Result<(EventKind, Change), InvalidInput> {
     let resp = field(d, "responseElements");
     match source {
         "ec2.amazonaws.com" => ec2::classify(name, req, resp),
-        "elasticloadbalancing.amazonaws.com" => Ok(elb::classify(name, req)),
+        "elasticloadbalancing.amazonaws.com" => Ok(elb::classify(name, str_at(d, &["apiVersion"]), req)),
         "rds.amazonaws.com" => rds::classify(name, req, resp),
         "elasticache.amazonaws.com" => elasticache::classify(name, req),
         "eks.amazonaws.com" => eks::classify(name, req),
@@ -545,6 +649,10 @@ fn cloudtrail(d: &Json<'_>) -> Result<(EventKind, Change), InvalidInput> {
         "redshift.amazonaws.com" => redshift::classify(name, req),
         "es.amazonaws.com" => opensearch::classify(name, req),
         "kafka.amazonaws.com" => msk::classify(name, req),
+        "dynamodb.amazonaws.com" => dynamodb::classify(name, req, resp),
+        "kinesis.amazonaws.com" => kinesis::classify(name, req, resp),
+        "elasticmapreduce.amazonaws.com" => emr::classify(name, req, resp),
+        "dax.amazonaws.com" => dax::classify(name, req, resp),
         _ => Ok((EventKind::Unknown, Change::Unknown)),
     }
 }

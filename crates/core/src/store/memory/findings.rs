@@ -74,7 +74,7 @@ impl FindingStore for MemoryStore {
         req: &PageRequest,
     ) -> Result<Page<Finding>, StoreError> {
         let limit = req.limit().map_err(|_| StoreError::InvalidCursor)?;
-        let start = req.cursor.as_deref().map(|c| decode_cursor(c, |s| Some(s.to_owned()))).transpose()?;
+        let start = req.cursor.as_deref().map(|c| decode_long_cursor(c, |s| Some(s.to_owned()))).transpose()?;
         let items = self.guard()?;
         let pk = tenant_pk(tenant);
         let prefix = account_id.map_or_else(|| FINDING_PREFIX.to_owned(), findings_of_account);
