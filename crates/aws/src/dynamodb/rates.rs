@@ -12,6 +12,7 @@ use std::io::{Read, Write};
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
+use costradar_core::pricing::sku::family;
 use costradar_core::pricing::{RateEntry, RateTable};
 use costradar_core::store::keys::{rates_pk, rates_sk, RATES_PREFIX};
 use costradar_core::store::schema::{PK, SK};
@@ -59,11 +60,6 @@ fn read_item(item: &Item) -> Result<RateTable, StoreError> {
     let json = item.get("rates").and_then(|v| v.as_s().ok());
     let json = json.ok_or_else(|| StoreError::Corrupt("rates item without its rates".into()))?;
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-/// The family of a price-book key: its first part (`ec2`, `rds-storage`, ...).
-fn family(key: &str) -> &str {
-    key.split(':').next().unwrap_or(key)
 }
 
 fn sk_of(item: &Item) -> &str {

@@ -6,21 +6,8 @@ use std::fmt::Write;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-/// Text for HTML element content and quoted attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+/// Text for HTML element content and quoted attribute values: the report's escaping.
+pub use crate::report::escape;
 
 /// A query-string or path-segment value, percent-encoded.
 pub fn enc(s: &str) -> String {

@@ -343,6 +343,12 @@ fn capacity_unit(kind: &str) -> &'static str {
     }
 }
 
+/// The family of a price-book key: its first part (`ec2`, `rds-storage`, ...). Stores keep and
+/// replace rates by family.
+pub fn family(key: &str) -> &str {
+    key.split(':').next().unwrap_or(key)
+}
+
 impl fmt::Display for Sku {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.key())

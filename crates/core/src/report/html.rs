@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 
 use super::Report;
 
+/// Text for HTML element content and quoted attribute values (the console uses it too).
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {

@@ -51,7 +51,7 @@ use serde::Serialize;
 use crate::cur::analysis::CurAnalysis;
 use crate::domain::money::usd;
 
-pub use html::render_html;
+pub use html::{escape, render_html};
 
 pub const SCHEMA_VERSION: u32 = 2;
 

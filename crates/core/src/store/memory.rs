@@ -17,6 +17,7 @@ mod triage;
 use super::keys::*;
 use super::*;
 use crate::domain::{Account, AccountId, Tenant, TenantId};
+use crate::pricing::sku::family;
 
 /// Items by (PK, SK), as the table keys them.
 type Items = BTreeMap<(String, String), Item>;
@@ -462,9 +463,4 @@ impl RateStore for MemoryStore {
         }
         Ok(all)
     }
-}
-
-/// The family of a price-book key: its first part (`ec2`, `rds-storage`, ...).
-fn family(key: &str) -> &str {
-    key.split(':').next().unwrap_or(key)
 }
