@@ -226,6 +226,20 @@ mod tests {
         e
     }
 
+    /// The authorizer context API Gateway gives an IAM-signed (operator) request.
+    fn iam() -> Value {
+        fixture(include_str!("../../../events/onboarding/api-list-tenants.json"))["requestContext"]["authorizer"]
+            .clone()
+    }
+
+    /// A tenant created through the API, as the operator; its id.
+    async fn created_tenant(svc: &Onboarding, findings: &Findings, sender: &RecordingSender) -> String {
+        let event = fixture(include_str!("../../../events/onboarding/api-create-tenant.json"));
+        let created = handle(svc, findings, sender, event).await.unwrap();
+        let body: Value = serde_json::from_str(created["body"].as_str().unwrap()).unwrap();
+        body["tenant"]["id"].as_str().unwrap().to_owned()
+    }
+
     fn jwt(tenant: &str) -> Value {
         json!({"jwt": {"claims": {"custom:tenant_id": tenant, "email": "alice@example.com"}, "scopes": null}})
     }
@@ -234,24 +248,13 @@ mod tests {
     async fn callers_come_from_the_authorizer_and_tenant_users_see_only_their_tenant() {
         let (svc, findings) = svc();
         let sender = RecordingSender::default();
-        let created = handle(
-            &svc,
-            &findings,
-            &sender,
-            fixture(include_str!("../../../events/onboarding/api-create-tenant.json")),
-        )
-        .await
-        .unwrap();
-        let body: Value = serde_json::from_str(created["body"].as_str().unwrap()).unwrap();
-        let mine = body["tenant"]["id"].as_str().unwrap().to_owned();
+        let mine = created_tenant(&svc, &findings, &sender).await;
         let other = costradar_core::domain::TenantId::generate();
         let status = |out: &Value| out["statusCode"].as_i64().unwrap();
         // The operator (IAM) reads the findings of any tenant; a tenant user only its own.
         let out = handle(&svc, &findings, &sender, api_event("GET", &format!("/tenants/{mine}/findings"), None)).await;
         assert_eq!(status(&out.unwrap()), 403, "no authentication, no answer");
-        let iam = fixture(include_str!("../../../events/onboarding/api-list-tenants.json"))["requestContext"]
-            ["authorizer"]
-            .clone();
+        let iam = iam();
         let out =
             handle(&svc, &findings, &sender, api_event("GET", &format!("/tenants/{mine}/findings"), Some(iam))).await;
         assert_eq!(status(&out.unwrap()), 200);
@@ -283,19 +286,8 @@ mod tests {
     async fn the_csv_route_answers_text_csv_as_an_attachment() {
         let (svc, findings) = svc();
         let sender = RecordingSender::default();
-        let created = handle(
-            &svc,
-            &findings,
-            &sender,
-            fixture(include_str!("../../../events/onboarding/api-create-tenant.json")),
-        )
-        .await
-        .unwrap();
-        let body: Value = serde_json::from_str(created["body"].as_str().unwrap()).unwrap();
-        let path = format!("/tenants/{}/findings.csv", body["tenant"]["id"].as_str().unwrap());
-        let iam = fixture(include_str!("../../../events/onboarding/api-list-tenants.json"))["requestContext"]
-            ["authorizer"]
-            .clone();
+        let path = format!("/tenants/{}/findings.csv", created_tenant(&svc, &findings, &sender).await);
+        let iam = iam();
         let out = handle(&svc, &findings, &sender, api_event("GET", &path, Some(iam))).await.unwrap();
         assert_eq!(out["statusCode"], 200);
         assert_eq!(out["headers"]["content-type"], "text/csv; charset=utf-8");

@@ -111,24 +111,7 @@ async fn event(store: &MemoryStore, tenant: &TenantId, body: &[u8], at: DateTime
     let Ok(ev) = parse_envelope(body).and_then(|e| classify(&e)) else { return Ok(()) };
     let book = PriceBook::bundled_only(bundled());
     let priced = price_classified(&ev, &book, &Default::default(), Decimal::from(100));
-    let finding = priced.finding.as_ref().map(|f| Finding {
-        evidence: priced.breakdown.clone(),
-        monthly_cost_usd: f.monthly_cost_usd,
-        monthly_savings_usd: f.alternative.as_ref().map(|a| a.monthly_savings_usd),
-        alternative: f.alternative.as_ref().map(|a| a.description.clone()),
-        actor: ev.actor.arn.clone(),
-        source_event: Some(ev.id.clone()),
-        price_source: priced.price_source.map(str::to_owned),
-        ..Finding::open(
-            tenant.clone(),
-            ev.account.clone(),
-            &*ev.region,
-            f.rule,
-            ev.change.resource_id().unwrap_or(&ev.id),
-            &*f.title,
-            at,
-        )
-    });
+    let finding = priced.stored_finding(&ev, tenant, at);
     let mut stored = serde_json::to_value(&priced).expect("a priced event serialises");
     stored["received_at"] = json!(at);
     store.record_event(tenant, &ev.id, &stored, finding.as_ref(), at + Duration::days(90)).await?;

@@ -17,7 +17,6 @@ use chrono::Utc;
 use serde_json::{json, Value};
 
 use crate::domain::event::{classify, Change, Classified, EndpointVariant, InstanceOp, MAX_IDS_PER_EVENT};
-use crate::domain::finding::Finding;
 use crate::domain::{Account, AccountId, Clock, Tenant, TenantId, TenantStatus, TokenHash};
 use crate::pricing::model::InstanceFacts;
 use crate::pricing::{Bundled, PriceBook, RateTable};
@@ -372,19 +371,7 @@ impl Receiver {
             PriceBook { tenant: tenant_rates.as_deref(), price_list: price_list.as_deref(), bundled: self.bundled };
         let threshold = tenant.realtime_threshold_usd.unwrap_or(DEFAULT_THRESHOLD_USD);
         let priced = price_classified(ev, &book, &known, threshold);
-        let finding = priced.finding.as_ref().map(|f| {
-            let resource = ev.change.resource_id().unwrap_or(&ev.id);
-            Finding {
-                evidence: priced.breakdown.clone(),
-                monthly_cost_usd: f.monthly_cost_usd,
-                monthly_savings_usd: f.alternative.as_ref().map(|a| a.monthly_savings_usd),
-                alternative: f.alternative.as_ref().map(|a| a.description.clone()),
-                actor: ev.actor.arn.clone(),
-                source_event: Some(ev.id.clone()),
-                price_source: priced.price_source.map(str::to_owned),
-                ..Finding::open(tenant.id.clone(), ev.account.clone(), &*ev.region, f.rule, resource, &*f.title, now)
-            }
-        });
+        let finding = priced.stored_finding(ev, &tenant.id, now);
         let mut stored = serde_json::to_value(&priced).expect("priced event serialises");
         stored["received_at"] = json!(now);
         let recorded =

@@ -9,8 +9,9 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::domain::event::{classify, Classified, Envelope, EventKind};
+use crate::domain::finding::Finding;
 use crate::domain::money::cents;
-use crate::domain::{AccountId, InvalidInput};
+use crate::domain::{AccountId, InvalidInput, TenantId};
 use crate::pricing::model::{estimate, Estimate, InstanceFacts};
 use crate::pricing::PriceBook;
 use crate::rules::realtime::{evaluate, RealtimeFinding};
@@ -58,6 +59,28 @@ pub struct PricedEvent {
 }
 
 impl PricedEvent {
+    /// The finding this priced event is, as stored for `tenant`: its arithmetic as evidence,
+    /// who made the change, and the event it came from.
+    pub fn stored_finding(
+        &self,
+        ev: &Classified,
+        tenant: &TenantId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<Finding> {
+        let f = self.finding.as_ref()?;
+        let resource = ev.change.resource_id().unwrap_or(&ev.id);
+        Some(Finding {
+            evidence: self.breakdown.clone(),
+            monthly_cost_usd: f.monthly_cost_usd,
+            monthly_savings_usd: f.alternative.as_ref().map(|a| a.monthly_savings_usd),
+            alternative: f.alternative.as_ref().map(|a| a.description.clone()),
+            actor: ev.actor.arn.clone(),
+            source_event: Some(ev.id.clone()),
+            price_source: self.price_source.map(str::to_owned),
+            ..Finding::open(tenant.clone(), ev.account.clone(), &*ev.region, f.rule, resource, &*f.title, now)
+        })
+    }
+
     fn new(ev: &Classified, est: Estimate, finding: Option<RealtimeFinding>) -> Self {
         let source = est.price_source();
         Self {
