@@ -22,7 +22,7 @@ use crate::domain::finding::Finding;
 use crate::domain::money::usd;
 use crate::domain::triage::{service_of, Source};
 use crate::domain::{InvalidInput, TenantId};
-use crate::onboarding::api::{ApiRequest, ApiResponse, BODY_MAX};
+use crate::onboarding::api::{require_json, ApiRequest, ApiResponse, BODY_MAX};
 use crate::onboarding::Onboarding;
 use crate::store::{triage::valid_finding_key, Page};
 
@@ -224,13 +224,7 @@ async fn dispatch(
 }
 
 fn parse_change(req: &ApiRequest<'_>, today: NaiveDate) -> Result<ChangeRequest, HttpResponse> {
-    let json_type = req
-        .content_type
-        .and_then(|c| c.split(';').next())
-        .is_some_and(|c| c.trim().eq_ignore_ascii_case("application/json"));
-    if !json_type {
-        return Err(error(415, "unsupported_media_type", "send Content-Type: application/json", None));
-    }
+    require_json(req)?;
     Ok(ChangeRequest::parse(req.body, today)?)
 }
 

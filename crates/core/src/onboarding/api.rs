@@ -91,15 +91,22 @@ struct ConnectAccount {
     cur: Option<CurSettings>,
 }
 
-/// Parses a JSON body, turning serde's message into the field it is about.
-fn parse_body<T: DeserializeOwned>(req: &ApiRequest<'_>) -> Result<T, ApiResponse> {
+/// A 415 unless the request says its body is JSON: every API body is.
+pub fn require_json(req: &ApiRequest<'_>) -> Result<(), ApiResponse> {
     let json_type = req
         .content_type
         .and_then(|c| c.split(';').next())
         .is_some_and(|c| c.trim().eq_ignore_ascii_case("application/json"));
-    if !json_type {
-        return Err(error(415, "unsupported_media_type", "send Content-Type: application/json", None));
+    if json_type {
+        Ok(())
+    } else {
+        Err(error(415, "unsupported_media_type", "send Content-Type: application/json", None))
     }
+}
+
+/// Parses a JSON body, turning serde's message into the field it is about.
+fn parse_body<T: DeserializeOwned>(req: &ApiRequest<'_>) -> Result<T, ApiResponse> {
+    require_json(req)?;
     crate::domain::parse_json(req.body).map_err(ApiResponse::from)
 }
 
