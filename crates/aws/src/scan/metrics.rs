@@ -22,8 +22,13 @@ pub const MAX_QUERIES: usize = 500;
 /// capacity, so the busiest 5 minutes is the peak provisioned capacity must serve.
 pub const DYNAMODB_PERIOD_SECONDS: i32 = 300;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Fact {
+/// Puts one resource's values (every period's value of one series) into the inventory: the
+/// family modules' way to add a fact without a variant here.
+pub type Apply = fn(&mut RegionInventory, usize, &[f64]);
+
+/// Which fact a query's values fill, and of which resource (its index in the inventory).
+#[derive(Clone, Copy, Debug)]
+pub enum Fact {
     Cpu(usize),
     NatBytes(usize),
     RdsConnections(usize),
@@ -32,20 +37,23 @@ enum Fact {
     DynamoWrites(usize),
     CacheConnections(usize),
     CacheCommands(usize),
+    /// A family module's fact: `Apply` is called with the resource index and the values.
+    Family(Apply, usize),
 }
 
-struct Query {
-    fact: Fact,
-    namespace: &'static str,
-    metric: &'static str,
-    dimensions: Vec<(&'static str, String)>,
-    stat: &'static str,
+/// One series to ask CloudWatch for.
+pub struct Query {
+    pub fact: Fact,
+    pub namespace: &'static str,
+    pub metric: &'static str,
+    pub dimensions: Vec<(&'static str, String)>,
+    pub stat: &'static str,
     /// Seconds; `None` is the whole window.
-    period: Option<i32>,
+    pub period: Option<i32>,
 }
 
 impl Query {
-    fn one(
+    pub fn one(
         fact: Fact,
         namespace: &'static str,
         metric: &'static str,
@@ -77,6 +85,9 @@ fn queries(inv: &RegionInventory, w: &MetricsWindow) -> Vec<Query> {
         }
     }
     serverless_queries(inv, w, &mut q);
+    super::storage::metric_queries(inv, w, &mut q);
+    super::analytics::metric_queries(inv, w, &mut q);
+    super::network::metric_queries(inv, w, &mut q);
     q
 }
 
@@ -236,6 +247,7 @@ fn apply(inv: &mut RegionInventory, qs: &[Query], values: HashMap<usize, Vec<f64
                 let e = cmds.entry(i).or_insert((0, 0.0));
                 *e = (e.0 + 1, e.1 + vals.iter().map(|v| v.max(0.0)).sum::<f64>());
             }
+            Fact::Family(apply, i) => apply(inv, i, &vals),
         }
     }
     // A cluster's facts only when every node's series answered.

@@ -5,6 +5,7 @@
 //! assumed credentials with adaptive retry (or over any [`ClientSource`], which is how the
 //! aws-smithy-mocks tests drive it).
 
+pub mod analytics;
 pub mod coh;
 pub mod dynamodb;
 pub mod ec2;
@@ -13,8 +14,10 @@ pub mod elbv2;
 pub mod lambda;
 pub mod logs;
 pub mod metrics;
+pub mod network;
 pub mod rds;
 pub mod regions;
+pub mod storage;
 #[cfg(test)]
 mod tests;
 
@@ -31,7 +34,7 @@ use costradar_core::access::{AssumeError, AssumeRequest, RoleAssumer, SessionNam
 use crate::customer_config;
 use costradar_core::domain::scan_run::ActionError;
 use costradar_core::domain::AccountId;
-use costradar_core::rules::facts::{Recommendation, Tags};
+use costradar_core::rules::facts::{Recommendation, RegionInventory, Tags};
 use costradar_core::scan::{AccountSession, AccountWide, MetricsWindow, RegionScan, SessionOpener, Target};
 
 /// Calls made and failures, per region or account-wide.
@@ -93,6 +96,10 @@ where
     ActionError { action: action.to_owned(), code, message }
 }
 
+/// What one family module's listings found: a function that puts it into the region's
+/// inventory, and the calls it made.
+pub type Found = (Box<dyn FnOnce(&mut RegionInventory) + Send>, Calls);
+
 pub fn time(t: Option<&aws_sdk_ec2::primitives::DateTime>) -> Option<DateTime<Utc>> {
     let t = t?;
     DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos())
@@ -118,6 +125,15 @@ pub struct RegionClients {
     pub lambda: aws_sdk_lambda::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub elasticache: aws_sdk_elasticache::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub efs: aws_sdk_efs::Client,
+    pub ecr: aws_sdk_ecr::Client,
+    pub backup: aws_sdk_backup::Client,
+    pub redshift: aws_sdk_redshift::Client,
+    pub opensearch: aws_sdk_opensearch::Client,
+    pub eks: aws_sdk_eks::Client,
+    /// Route 53 is global: the network family reads it with the us-east-1 region's clients only.
+    pub route53: aws_sdk_route53::Client,
 }
 
 /// Where the session's clients come from.
@@ -147,6 +163,14 @@ impl ClientSource for AssumedClients {
             lambda: aws_sdk_lambda::Client::new(&c),
             dynamodb: aws_sdk_dynamodb::Client::new(&c),
             elasticache: aws_sdk_elasticache::Client::new(&c),
+            s3: aws_sdk_s3::Client::new(&c),
+            efs: aws_sdk_efs::Client::new(&c),
+            ecr: aws_sdk_ecr::Client::new(&c),
+            backup: aws_sdk_backup::Client::new(&c),
+            redshift: aws_sdk_redshift::Client::new(&c),
+            opensearch: aws_sdk_opensearch::Client::new(&c),
+            eks: aws_sdk_eks::Client::new(&c),
+            route53: aws_sdk_route53::Client::new(&c),
         }
     }
 
@@ -175,18 +199,21 @@ impl AwsAccountSession {
 /// Scans one region of `account_id`: the listings at once, then the metrics of what they
 /// found.
 pub async fn scan_region(c: &RegionClients, account_id: &str, region: &str, window: &MetricsWindow) -> RegionScan {
-    let (ec2, lbs, dbs, logs, pcs, tables, caches) = tokio::join!(
+    let (ec2, lbs, dbs, logs, pcs, tables, caches, (storage, c7), (analytics, c8), (network, c9)) = tokio::join!(
         ec2::scan(&c.ec2, account_id),
         elbv2::scan(&c.elbv2),
         rds::scan(&c.rds),
         logs::scan(&c.logs),
         lambda::scan(&c.lambda, &c.cloudwatch),
         dynamodb::scan(&c.dynamodb),
-        elasticache::scan(&c.elasticache)
+        elasticache::scan(&c.elasticache),
+        storage::scan(c, account_id, region),
+        analytics::scan(c, account_id, region),
+        network::scan(c, account_id, region)
     );
     let mut calls = Calls::default();
     let mut scan =
-        RegionScan { inventory: costradar_core::rules::facts::RegionInventory::new(region), ..Default::default() };
+        RegionScan { inventory: RegionInventory::new(region), ..Default::default() };
     let inv = &mut scan.inventory;
     let listed = &mut scan.listed;
     let (e, ec2_calls) = ec2;
@@ -224,6 +251,11 @@ pub async fn scan_region(c: &RegionClients, account_id: &str, region: &str, wind
     inv.provisioned_concurrency = p.unwrap_or_default();
     inv.dynamo_tables = t.unwrap_or_default();
     inv.cache_clusters = k.unwrap_or_default();
+    // The families of the storage, analytics and network modules fill their own facts.
+    for (fill, family_calls) in [(storage, c7), (analytics, c8), (network, c9)] {
+        fill(inv);
+        calls.merge(family_calls);
+    }
     calls.merge(metrics::fill(&c.cloudwatch, inv, window).await);
     scan.api_calls = calls.count;
     scan.errors = calls.errors;

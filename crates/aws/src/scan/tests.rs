@@ -102,6 +102,14 @@ fn serverless_clients(
                 .then_output(|| DescribeLogGroupsOutput::builder().build())]
         ),
         cloudwatch: client!(aws_sdk_cloudwatch, cloudwatch),
+        s3: client!(aws_sdk_s3, vec![]),
+        efs: client!(aws_sdk_efs, vec![]),
+        ecr: client!(aws_sdk_ecr, vec![]),
+        backup: client!(aws_sdk_backup, vec![]),
+        redshift: client!(aws_sdk_redshift, vec![]),
+        opensearch: client!(aws_sdk_opensearch, vec![]),
+        eks: client!(aws_sdk_eks, vec![]),
+        route53: client!(aws_sdk_route53, vec![]),
     }
 }
 

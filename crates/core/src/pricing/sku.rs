@@ -262,6 +262,45 @@ pub enum Sku {
     Dax {
         node_type: String,
     },
+    /// $/GB-month of S3 storage by class (`standard`, `standard-ia`, `onezone-ia`,
+    /// `intelligent-tiering`, `glacier-ir`, `glacier-flexible`, `deep-archive`).
+    S3Storage {
+        class: String,
+    },
+    /// $/GB-month of EFS storage by class (`standard`, `ia`, `archive`, `one-zone`,
+    /// `one-zone-ia`).
+    EfsStorage {
+        class: String,
+    },
+    /// $/MiB/s-month of EFS provisioned throughput.
+    EfsProvisionedThroughput,
+    /// $/GB-month of ECR image storage.
+    EcrStorage,
+    /// $/month of a Route 53 hosted zone (the first 25 zones' rate).
+    Route53HostedZone,
+    /// $/month of a Route 53 health check on an AWS endpoint (`aws_endpoint`) or another one.
+    Route53HealthCheck {
+        aws_endpoint: bool,
+    },
+    /// $/month of a CloudWatch metric alarm, standard (60 s) or high resolution (10 s).
+    CloudWatchAlarm {
+        high_resolution: bool,
+    },
+    /// $/hour of a VPC interface endpoint in one Availability Zone.
+    VpcInterfaceEndpoint,
+    /// $/hour of a Transit Gateway attachment.
+    TransitGatewayAttachment,
+    /// $/GB-month of AWS Backup warm storage for a resource type (`ebs`, `efs`, `rds`,
+    /// `aurora`, `dynamodb`, `s3`, ...).
+    BackupStorage {
+        resource: String,
+    },
+    /// $/GB-month of OpenSearch Service EBS storage (`gp2`, `gp3`).
+    OpenSearchStorage {
+        volume_type: String,
+    },
+    /// $/GB-month of Redshift managed storage (RA3).
+    RedshiftManagedStorage,
 }
 
 fn redis() -> String {
@@ -329,6 +368,22 @@ impl Sku {
             KinesisShard => "kinesis:shard-hour".into(),
             Emr { instance_type } => format!("emr:{instance_type}:hour"),
             Dax { node_type } => format!("dax:{node_type}:hour"),
+            S3Storage { class } => format!("s3:{class}:gb-month"),
+            EfsStorage { class } => format!("efs:{class}:gb-month"),
+            EfsProvisionedThroughput => "efs:provisioned-throughput:mibps-month".into(),
+            EcrStorage => "ecr:storage:gb-month".into(),
+            Route53HostedZone => "route53:hosted-zone:month".into(),
+            Route53HealthCheck { aws_endpoint } => {
+                format!("route53:health-check:{}:month", if *aws_endpoint { "aws" } else { "non-aws" })
+            }
+            CloudWatchAlarm { high_resolution } => {
+                format!("cloudwatch:alarm:{}:month", if *high_resolution { "high-resolution" } else { "standard" })
+            }
+            VpcInterfaceEndpoint => "vpc:interface-endpoint:az-hour".into(),
+            TransitGatewayAttachment => "vpc:transit-gateway-attachment:hour".into(),
+            BackupStorage { resource } => format!("backup:{resource}:warm:gb-month"),
+            OpenSearchStorage { volume_type } => format!("opensearch-storage:{volume_type}:gb-month"),
+            RedshiftManagedStorage => "redshift-storage:managed:gb-month".into(),
         }
     }
 }
