@@ -121,6 +121,25 @@ fn policy_grants_exactly_the_actions_the_code_calls() {
     assert_eq!(table.len(), CUSTOMER_ACTIONS.len(), "the table lists an action twice");
 }
 
+/// The scan's session takes this policy by name (`permissions::session_policy`): its name is
+/// fixed, and the session it gives with the scan's inline Deny is exactly the scan's actions.
+#[test]
+fn the_scan_session_is_the_read_only_policy_less_what_the_scan_does_not_call() {
+    use costradar_core::access::permissions::{
+        actions_for, session_actions, session_policy, Task, READ_ONLY_POLICY_NAME,
+    };
+    let t = role_template();
+    assert_eq!(t["Resources"]["ReadOnlyPolicy"]["Properties"]["ManagedPolicyName"], READ_ONLY_POLICY_NAME);
+    let granted: Vec<String> = policy_statements(&t).iter().flat_map(|s| s.actions()).collect();
+    let granted: Vec<&str> = granted.iter().map(String::as_str).collect();
+    let role = costradar_core::domain::RoleArn::parse("arn:aws:iam::123456789012:role/CostradarReadOnly").unwrap();
+    let mut can = session_actions(&session_policy(Task::Scan, &role), &granted, &granted);
+    let mut want: Vec<String> = actions_for(Task::Scan).into_iter().map(str::to_owned).collect();
+    can.sort();
+    want.sort();
+    assert_eq!(can, want);
+}
+
 #[test]
 fn cur_query_actions_are_granted_only_with_the_cur() {
     let t = role_template();

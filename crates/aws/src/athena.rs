@@ -123,14 +123,15 @@ impl AthenaConnector for AssumedAthena {
     async fn connect(&self, tenant: &Tenant, account: &Account) -> Result<Box<dyn QueryExecutions>, TaskError> {
         let cur =
             account.cur.as_ref().ok_or_else(|| TaskError::InvalidInput("the account has no CUR settings".into()))?;
-        let policy = session_policy(Task::CurQuery);
+        let policy = session_policy(Task::CurQuery, &account.role_arn);
         let creds = self
             .assumer
             .assume(&AssumeRequest {
                 role_arn: &account.role_arn,
                 external_id: Some(&tenant.external_id),
                 session_name: &SessionName::new(&tenant.id, self.clock.now()),
-                policy: Some(&policy),
+                policy: Some(&policy.inline),
+                policy_arns: &policy.managed_arns,
             })
             .await
             .map_err(|e| match e {

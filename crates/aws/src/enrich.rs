@@ -50,14 +50,15 @@ impl Ec2Enricher {
                 return Ok(c.clone());
             }
         }
-        let policy = session_policy(Task::RealtimeEnrichment);
+        let policy = session_policy(Task::RealtimeEnrichment, &role);
         let creds = self
             .assumer
             .assume(&AssumeRequest {
                 role_arn: &role,
                 external_id: Some(&tenant.external_id),
                 session_name: &SessionName::new(&tenant.id, now),
-                policy: Some(&policy),
+                policy: Some(&policy.inline),
+                policy_arns: &policy.managed_arns,
             })
             .await
             .map_err(|e| EnrichError(e.to_string()))?;

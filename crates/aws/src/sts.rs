@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_sts::types::PolicyDescriptorType;
 use chrono::{DateTime, Utc};
 use costradar_core::access::{AssumeError, AssumeRequest, RoleAssumer, TemporaryCredentials, SESSION_SECONDS};
 use costradar_core::domain::RoleArn;
@@ -32,6 +33,10 @@ impl RoleAssumer for StsRoleAssumer {
             .role_session_name(req.session_name.as_str())
             .duration_seconds(SESSION_SECONDS)
             .set_policy(req.policy.map(str::to_owned))
+            .set_policy_arns(
+                (!req.policy_arns.is_empty())
+                    .then(|| req.policy_arns.iter().map(|a| PolicyDescriptorType::builder().arn(a).build()).collect()),
+            )
             .send()
             .await
             .map_err(|e| {

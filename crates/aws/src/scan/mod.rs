@@ -294,14 +294,15 @@ impl AwsSessionOpener {
 #[async_trait]
 impl SessionOpener for AwsSessionOpener {
     async fn open(&self, target: &Target<'_>, now: DateTime<Utc>) -> Result<Arc<dyn AccountSession>, AssumeError> {
-        let policy = session_policy(Task::Scan);
+        let policy = session_policy(Task::Scan, target.role_arn);
         let creds = self
             .assumer
             .assume(&AssumeRequest {
                 role_arn: target.role_arn,
                 external_id: Some(target.external_id),
                 session_name: &SessionName::new(target.tenant_id, now),
-                policy: Some(&policy),
+                policy: Some(&policy.inline),
+                policy_arns: &policy.managed_arns,
             })
             .await?;
         let clients = AssumedClients { base: self.base.clone(), creds };

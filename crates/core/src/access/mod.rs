@@ -38,6 +38,8 @@ pub struct AssumeRequest<'a> {
     pub session_name: &'a SessionName,
     /// Inline session policy that narrows the session to one task's actions.
     pub policy: Option<&'a str>,
+    /// Managed session policies (ARNs of policies in the role's account), with `policy`.
+    pub policy_arns: &'a [String],
 }
 
 #[derive(Clone)]

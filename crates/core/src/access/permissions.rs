@@ -9,6 +9,8 @@
 
 use std::fmt;
 
+use crate::domain::RoleArn;
+
 /// What a session assumed in a customer account is for. Each task's session is narrowed to the
 /// actions listed for it here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -139,15 +141,72 @@ pub fn actions_for(task: Task) -> Vec<&'static str> {
     CUSTOMER_PERMISSIONS.iter().filter(|p| p.tasks.contains(&task)).map(|p| p.action).collect()
 }
 
-/// An inline session policy that narrows an assumed session to one task's actions. Resources
-/// stay `*` here: the role's own policy already scopes the CUR actions to the stack's
+/// The customer stack's managed policy (`ReadOnlyPolicy` in `cfn/costradar-role.yaml`): every
+/// action of the table, the CUR ones only on the stack's own CUR resources.
+pub const READ_ONLY_POLICY_NAME: &str = "CostradarReadOnlyAccess";
+
+/// STS's limit on the plaintext of a session's inline policy and managed policy ARNs together.
+pub const SESSION_POLICY_MAX_CHARS: usize = 2048;
+
+/// What narrows an assumed session to one task's actions: an inline policy, and managed
+/// policies by ARN (a session's rights are the role's, intersected with these).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionPolicy {
+    pub inline: String,
+    pub managed_arns: Vec<String>,
+}
+
+impl SessionPolicy {
+    /// The plaintext STS counts against [`SESSION_POLICY_MAX_CHARS`].
+    pub fn plaintext_len(&self) -> usize {
+        self.inline.len() + self.managed_arns.iter().map(String::len).sum::<usize>()
+    }
+}
+
+/// The session policy of one task in the account of `role`.
+///
+/// The scan reads dozens of services: its action list would outgrow the 2,048 characters STS
+/// allows inline. Its session therefore takes the stack's own managed policy by ARN (every
+/// action of the table) and an inline explicit Deny of the actions the scan does not call (the
+/// CUR ones): an explicit deny wins over any allow, so the session can do exactly
+/// [`actions_for`]`(Task::Scan)` and, being bounded by our managed policy, nothing a customer
+/// later attaches to the role. Every other task's list is short and stays an inline Allow.
+/// Resources stay `*` here: the role's own policy scopes the CUR actions to the stack's
 /// resources, and a session policy can only narrow, never widen.
-pub fn session_policy(task: Task) -> String {
+pub fn session_policy(task: Task, role: &RoleArn) -> SessionPolicy {
+    match task {
+        Task::Scan => {
+            let others: Vec<&str> =
+                CUSTOMER_PERMISSIONS.iter().filter(|p| !p.tasks.contains(&task)).map(|p| p.action).collect();
+            SessionPolicy {
+                inline: policy_json("Deny", &others),
+                managed_arns: vec![format!("arn:aws:iam::{}:policy/{READ_ONLY_POLICY_NAME}", role.account_id())],
+            }
+        }
+        _ => SessionPolicy { inline: policy_json("Allow", &actions_for(task)), managed_arns: vec![] },
+    }
+}
+
+fn policy_json(effect: &str, actions: &[&str]) -> String {
     serde_json::json!({
         "Version": "2012-10-17",
-        "Statement": [{ "Effect": "Allow", "Action": actions_for(task), "Resource": "*" }],
+        "Statement": [{ "Effect": effect, "Action": actions, "Resource": "*" }],
     })
     .to_string()
+}
+
+/// What IAM's evaluation lets a session under `policy` call: an action the role allows
+/// (`role_allows`), allowed by a session policy (inline, or a managed one: `managed_allows` is
+/// what the ARNs' policies allow), and not explicitly denied. In the role's order.
+pub fn session_actions(policy: &SessionPolicy, role_allows: &[&str], managed_allows: &[&str]) -> Vec<String> {
+    let doc: serde_json::Value = serde_json::from_str(&policy.inline).expect("our own JSON");
+    let statement = &doc["Statement"][0];
+    let listed: Vec<&str> = statement["Action"].as_array().into_iter().flatten().filter_map(|a| a.as_str()).collect();
+    let deny = statement["Effect"] == "Deny";
+    let by_managed = |a: &str| !policy.managed_arns.is_empty() && managed_allows.contains(&a);
+    let allowed = |a: &str| (!deny && listed.contains(&a)) || by_managed(a);
+    let denied = |a: &str| deny && listed.contains(&a);
+    role_allows.iter().filter(|a| allowed(a) && !denied(a)).map(|a| a.to_string()).collect()
 }
 
 #[cfg(test)]
@@ -183,11 +242,34 @@ mod tests {
         }
     }
 
+    fn role() -> RoleArn {
+        RoleArn::parse("arn:aws:iam::123456789012:role/CostradarReadOnly").unwrap()
+    }
+
     #[test]
     fn session_policy_lists_exactly_the_task_actions() {
-        let v: serde_json::Value = serde_json::from_str(&session_policy(Task::RealtimeEnrichment)).unwrap();
+        let p = session_policy(Task::RealtimeEnrichment, &role());
+        let v: serde_json::Value = serde_json::from_str(&p.inline).unwrap();
         let actions: Vec<&str> =
             v["Statement"][0]["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
         assert_eq!(actions, ["ec2:DescribeInstances", "ec2:DescribeImages"]);
+        assert!(p.managed_arns.is_empty());
+    }
+
+    #[test]
+    fn every_task_session_can_do_exactly_its_actions_within_the_sts_limit() {
+        for t in Task::ALL {
+            let p = session_policy(*t, &role());
+            assert!(p.plaintext_len() <= SESSION_POLICY_MAX_CHARS, "{t}: {} characters", p.plaintext_len());
+            // The role's one policy is the stack's managed policy: every action of the table.
+            assert_eq!(session_actions(&p, CUSTOMER_ACTIONS, CUSTOMER_ACTIONS), actions_for(*t), "{t}");
+        }
+        let scan = session_policy(Task::Scan, &role());
+        assert_eq!(scan.managed_arns, ["arn:aws:iam::123456789012:policy/CostradarReadOnlyAccess"]);
+        assert!(!session_actions(&scan, CUSTOMER_ACTIONS, CUSTOMER_ACTIONS).contains(&"s3:GetObject".to_owned()));
+        // Bounded by our managed policy: a right the customer later gives the role by another
+        // policy is not the scan's.
+        let role_allows = [CUSTOMER_ACTIONS, &["iam:ListUsers"]].concat();
+        assert_eq!(session_actions(&scan, &role_allows, CUSTOMER_ACTIONS), actions_for(Task::Scan));
     }
 }

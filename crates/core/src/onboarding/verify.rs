@@ -68,6 +68,7 @@ pub async fn verify_role(
         external_id: Some(external_id),
         session_name: session,
         policy: Some(VERIFY_SESSION_POLICY),
+        policy_arns: &[],
     };
     loop {
         match assumer.assume(&with_id).await {
