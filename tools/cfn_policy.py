@@ -424,9 +424,10 @@ def md_escape(s: str) -> str:
 
 
 def api_call_events(role: dict[str, Any]) -> list[tuple[str, list[str]]]:
-    pattern = role["Resources"]["ApiCallRule"]["Properties"]["EventPattern"]
     out = []
-    for branch in pattern["$or"]:
+    branches = [b for rule in ("ApiCallRule", "ApiCallRule2")
+                for b in role["Resources"][rule]["Properties"]["EventPattern"]["$or"]]
+    for branch in branches:
         names = [n if isinstance(n, str) else f"{n['prefix']}*" for n in branch["detail"]["eventName"]]
         out.append((branch["source"][0], names))
     return out
@@ -614,7 +615,7 @@ def access_md(db: IamDatabase) -> str:
     w("")
     w("CloudTrail delivers an API call's event only in the region where the call was made. costradar keeps one")
     w("connection, API destination and dead-letter queue in the stack's region, and **forwards** the other")
-    w("regions' events to it: `cfn/costradar-forwarder.yaml` creates three rules with the same patterns, whose")
+    w("regions' events to it: `cfn/costradar-forwarder.yaml` creates four rules with the same patterns, whose")
     w("target is this region's default event bus. Deploy it in each other region you use, or set")
     w("`RegionalForwarders` to `self-managed-stackset` (if your account already has the standard StackSet")
     w("administration and execution roles), or let `cfn/costradar-org.yaml` deploy it to every account and")

@@ -11,7 +11,11 @@
 #     tasks routed to the local scan / cur-query Lambdas
 #   5 CUR analysis of a generated CUR 2.0 export on the embedded engine (report.html/json)
 #   6 every payload in events/receiver/ through the receiver's function URL over HTTP
-#   7 summary, and the console (costradar console serve) driven in headless Chromium: screenshots
+#   7 a saving confirmed by the bill: a volume the first scan flagged is deleted, a second run of
+#     the state machine resolves its finding (realised), a generated CUR for the months around
+#     the deletion bills it until that day, and the tenant's CUR analysis (embedded engine, as of
+#     8 days later) confirms it in the savings ledger
+#   8 summary, and the console (costradar console serve) driven in headless Chromium: screenshots
 #     in target/demo/console/; KEEP=1 (make demo KEEP=1) keeps it open and says how to sign in
 #
 #   tools/demo.sh [--small] [--out DIR]     --small: the end-to-end test's smaller flow
@@ -47,7 +51,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "demo: interrupted" >&2; exit 130' INT TERM
 elapsed() { local ms=$((($(date +%s%N) - started) / 1000000)); printf '%d.%d' $((ms / 1000)) $((ms % 1000 / 100)); }
-phase() { printf '== %s/7 %s (at %s s)\n' "$1" "$2" "$(elapsed)"; }
+phase() { printf '== %s/8 %s (at %s s)\n' "$1" "$2" "$(elapsed)"; }
 free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 field() { "$py" -c "import json,sys; d=json.load(sys.stdin); print(eval('d'+sys.argv[1]))" "$1"; }
 
@@ -74,6 +78,100 @@ fi
 for b in costradar onboarding receiver scan cur-query; do
   [ -x "$bin/$b" ] || { echo "demo: $bin/$b was not built" >&2; exit 1; }
 done
+
+# Phase 7. The scan Lambda stamps the resolution with the real clock, so the CUR is generated for
+# the months around today and the analysis runs as of 8 days later (the demo does not wait a
+# week). The second run's AWS requests come after the per-phase counts (docs/deploy.md prices
+# one scan run).
+confirm_saving() {
+  "$bin/costradar" findings list --tenant "$tenant" --status open --service ebs --limit 100 --json >"$out/ebs-findings.json"
+  # The seeded volume the first scan flagged with the largest saving that counts on its own.
+  "$py" - "$out/seed.json" "$out/ebs-findings.json" >"$out/deleted.json" <<'PY'
+import json, sys
+from decimal import Decimal
+seed, page = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+volumes = {r["resource_id"]: r for r in seed["resources"] if r["kind"] == "ebs-volume"}
+flagged = [f for f in page["findings"] if f["resource_id"] in volumes and f.get("savings_included_in") is None
+           and Decimal(f.get("monthly_savings_usd") or 0) > 0]
+if not flagged:
+    sys.exit("demo: the first scan flagged no seeded volume with a saving: nothing to delete")
+f = max(flagged, key=lambda f: (Decimal(f["monthly_savings_usd"]), f["resource_id"]))
+vtype = volumes[f["resource_id"]]["waste"].split()[1]  # "unattached gp2 500 GiB"
+monthly = Decimal(f.get("monthly_cost_usd") or f["monthly_savings_usd"])
+print(json.dumps({"resource_id": f["resource_id"], "region": f["region"], "rule": f["rule"], "volume_type": vtype,
+                  "monthly_savings_usd": f["monthly_savings_usd"], "monthly_cost_usd": str(monthly),
+                  # What the CUR bills for it a day: its monthly cost x 24 / 730, to 4 decimals.
+                  "daily_usd": str((monthly * 24 / 730).quantize(Decimal("0.0001")))}))
+PY
+  local vol
+  vol=$(field "['resource_id']" <"$out/deleted.json")
+  "$py" - "$out/deleted.json" "$TABLE_NAME" "$tenant" "$customer" <<'PY'
+import json, sys, boto3
+d, table, tenant, account = json.load(open(sys.argv[1])), *sys.argv[2:]
+boto3.client("ec2", region_name=d["region"]).delete_volume(VolumeId=d["resource_id"])
+# Due again now rather than in scan_interval_hours: the demo does not wait a day for the schedule.
+boto3.client("dynamodb").update_item(TableName=table, UpdateExpression="REMOVE next_scan_at",
+                                     Key={"PK": {"S": f"REGISTRY#{tenant}"}, "SK": {"S": f"ACCOUNT#{account}"}})
+PY
+  echo "   deleted $vol ($(field "['volume_type']" <"$out/deleted.json"), flagged $(field "['rule']" <"$out/deleted.json"): \$$(field "['monthly_savings_usd']" <"$out/deleted.json") a month; the volume costs \$$(field "['monthly_cost_usd']" <"$out/deleted.json") a month)"
+  "${node[@]}" tools/demo/run_scan.mjs "demo-$(date +%Y%m%dT%H%M%S)-2" >"$out/scan-2.json" 2>"$out/logs/run_scan-2.log" ||
+    { echo "demo: the second scan run could not run; see $out/logs/run_scan-2.log" >&2; exit 1; }
+  [ "$(field "['status']" <"$out/scan-2.json")" = SUCCEEDED ] || { echo "demo: the second scan run failed: $(cat "$out/scan-2.json")" >&2; exit 1; }
+  # The ledger entry the second run wrote, as the table holds it.
+  "$py" - "$TABLE_NAME" "$tenant" "$vol" >"$out/realised.json" <<'PY'
+import json, sys, boto3
+from boto3.dynamodb.conditions import Key
+table, tenant, vol = sys.argv[1:]
+items = boto3.resource("dynamodb").Table(table).query(
+    KeyConditionExpression=Key("PK").eq(f"TENANT#{tenant}") & Key("SK").begins_with("SAVING#"))["Items"]
+mine = [i for i in items if i["resource_id"] == vol]
+if not mine:
+    sys.exit(f"demo: the second scan run realised no saving for {vol}")
+print(json.dumps(mine[0], default=str))
+PY
+  local realised_on
+  realised_on=$(field "['realised_at'][:10]" <"$out/realised.json")
+  echo "   second scan run $(field "['output']['run_id']" <"$out/scan-2.json"): $(field "['output']['findings_resolved']" <"$out/scan-2.json") finding(s) resolved; realised \$$(field "['monthly_savings_usd']" <"$out/realised.json") a month on $realised_on"
+  # This month's CUR (generated): the volume billed its daily cost until the deletion day, then nothing.
+  local start as_of
+  start=$(date -u -d "$realised_on - 7 days" +%Y-%m)
+  as_of=$(date -u -d "$realised_on + 8 days" +%F)
+  "$py" - "$out/deleted.json" "$customer" "$realised_on" >"$out/billed.json" <<'PY'
+import json, sys
+d, account, until = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+print(json.dumps([{"account_id": account, "region": d["region"], "resource_id": d["resource_id"], "product": "AmazonEC2",
+                   "usage_type": f"EBS:VolumeUsage.{d['volume_type']}", "daily_usd": d["daily_usd"], "until": until}]))
+PY
+  "$bin/costradar" cur generate --out "$out/cur-month" --rows 5000 --start "$start" --months 2 --accounts 2 \
+    --billed "$out/billed.json" >"$out/cur-month-generate.json"
+  "$bin/costradar" analyze --cur "$out/cur-month" --out "$out/cur-month-report" --tenant "$tenant" --account "$customer" \
+    --as-of "$as_of" >"$out/cur-month-analyze.json"
+  "$bin/costradar" savings --tenant "$tenant" --json >"$out/ledger.json"
+  "$py" - "$TABLE_NAME" "$tenant" "$vol" "$out/realised.json" "$out/ledger.json" "$out/cur-month-analyze.json" \
+    >"$out/savings.json" <<'PY'
+import json, sys, boto3
+from boto3.dynamodb.conditions import Key
+table, tenant, vol, realised, ledger, analyze = sys.argv[1:]
+items = boto3.resource("dynamodb").Table(table).query(
+    KeyConditionExpression=Key("PK").eq(f"TENANT#{tenant}") & Key("SK").begins_with("SAVING#"))["Items"]
+entry = next(i for i in items if i["resource_id"] == vol)
+print(json.dumps({"entry": entry, "realised_by_scan": json.load(open(realised)), "ledger": json.load(open(ledger)),
+                  "analysis": json.load(open(analyze))}, default=str))
+PY
+  "$py" - "$out/savings.json" "$start" "$as_of" "$(field "['daily_usd']" <"$out/deleted.json")" <<'PY'
+import json, sys
+s, start, as_of, daily = json.load(open(sys.argv[1])), *sys.argv[2:]
+c, l = s["entry"].get("confirmation") or {}, s["ledger"]
+e = c.get("evidence") or {}
+print(f"   generated CUR from {start} (2 months) with {s['entry']['resource_id']} billed ${daily} a day until the deletion day")
+print(f"   the tenant's CUR analysis as of {as_of} (embedded engine): {c.get('status')}"
+      + (f" ${c.get('confirmed_usd')} a month: ${e.get('before_per_day_usd')} a day from {e.get('before_from')} to"
+         f" {e.get('before_to')}, ${e.get('after_per_day_usd')} a day from {e.get('after_from')} to {e.get('after_to')};"
+         f" (before - after) x 730 / 24" if e else f" ({c.get('reason')})"))
+print(f"   savings ledger: open ${l['open_usd']}, realised ${l['realised_usd']}, confirmed ${l['confirmed_usd']} a month"
+      " (confirmed is the bill's figure, kept beside the realised estimate: never added to it, never capped by it)")
+PY
+}
 
 phase 1 "state table and the demo customer account in moto"
 "$bin/costradar" table create >/dev/null
@@ -256,7 +354,14 @@ for r in d:
         print(f"   {r['file']}: {r['status']} {r['reply']}")
 PY
 
-phase 7 "report, summary and the console"
+phase 7 "a saving confirmed by the bill: a flagged volume deleted, a second scan, this month's CUR"
+if [ "$scan_status" = SUCCEEDED ]; then
+  confirm_saving
+else
+  echo "   SKIPPED: the scan did not run, so nothing was realised to confirm"
+fi
+
+phase 8 "report, summary and the console"
 "$py" tools/demo/summary.py "$out" "$tenant" "$TABLE_NAME"
 echo
 echo "   HTML report: $out/cur/report.html (CUR analysis); JSON: $out/cur/report.json, $out/summary.json"

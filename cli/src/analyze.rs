@@ -41,6 +41,17 @@ pub struct AnalyzeArgs {
     /// Anomalies smaller than this many dollars a day are not reported.
     #[arg(long, default_value = "50")]
     min_impact: Decimal,
+    /// Also check this tenant's realised savings of --account against this CUR: the savings
+    /// ledger's confirmed figure, written to the table (--table; docs/cur.md).
+    #[arg(long, requires = "account")]
+    tenant: Option<String>,
+    /// The account whose realised savings are checked (with --tenant).
+    #[arg(long, requires = "tenant")]
+    account: Option<String>,
+    /// When the check runs (YYYY-MM-DD, midnight UTC; default: now): a resolution is compared
+    /// once it is 7 days old, so a local run can look at a week it did not wait for.
+    #[arg(long, requires = "tenant")]
+    as_of: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -62,6 +73,11 @@ pub enum CurCommand {
         months: u32,
         #[arg(long, default_value = "4")]
         accounts: u32,
+        /// A JSON file: resources billed at a fixed cost a day up to a day, beside the generated
+        /// ones ([{"account_id", "region", "resource_id", "product", "usage_type", "daily_usd",
+        /// "until"}]).
+        #[arg(long)]
+        billed: Option<PathBuf>,
     },
     /// Times every library query on the embedded engine over a CUR 2.0 export (after one
     /// warm-up run) and estimates the bytes each would scan on Athena. Prints JSON;
@@ -87,8 +103,12 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 
 pub async fn cur(cmd: CurCommand) -> ExitCode {
     match cmd {
-        CurCommand::Generate { rows, out, seed, start, months, accounts } => {
-            let cfg = GeneratorConfig { rows, seed, start, months, accounts };
+        CurCommand::Generate { rows, out, seed, start, months, accounts, billed } => {
+            let billed = match billed.map(|p| read_billed(&p)).transpose() {
+                Ok(b) => b.unwrap_or_default(),
+                Err(e) => return fail(e),
+            };
+            let cfg = GeneratorConfig { rows, seed, start, months, accounts, billed };
             let t = std::time::Instant::now();
             // The generator is CPU-bound and synchronous.
             let res = tokio::task::spawn_blocking(move || generate(&cfg, &out).map(|gt| (gt, out))).await;
@@ -133,6 +153,42 @@ pub async fn cur(cmd: CurCommand) -> ExitCode {
     }
 }
 
+/// The `--billed` file of `cur generate`.
+fn read_billed(p: &Path) -> Result<Vec<costradar_cur_local::generate::BilledResource>, String> {
+    let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+/// `analyze --tenant`: checks the tenant's realised savings of `--account` against the analysed
+/// CUR (`costradar_core::cur::confirm`) and writes the verdicts to the table.
+async fn confirm(
+    args: &AnalyzeArgs,
+    engine: &EmbeddedEngine,
+    analysis: &costradar_core::cur::analysis::CurAnalysis,
+    range: &PeriodRange,
+    store_at: (Option<&str>, &str),
+) -> Result<serde_json::Value, String> {
+    use costradar_core::cur::confirm;
+    use costradar_core::domain::{AccountId, Clock, SystemClock, TenantId};
+    use costradar_core::store::TenantStore;
+    let (Some(tenant), Some(account)) = (&args.tenant, &args.account) else { return Ok(serde_json::Value::Null) };
+    let tenant = TenantId::parse(tenant).map_err(|e| format!("--tenant: {e}"))?;
+    let account = AccountId::parse(account).map_err(|e| format!("--account: {e}"))?;
+    let now = match &args.as_of {
+        Some(day) => confirm::parse_as_of(day).map_err(|e| format!("--as-of: {e}"))?,
+        None => SystemClock.now(),
+    };
+    let store = costradar_aws::DynamoStore::from_sdk(&costradar_aws::sdk_config(store_at.0).await, store_at.1);
+    store.get_tenant(&tenant).await.map_err(|e| e.to_string())?.ok_or(format!("tenant {tenant} does not exist"))?;
+    let settings = AnalysisOptions::default().confirm;
+    let cx = confirm::Context { range, coverage: analysis.first_day.zip(analysis.last_day), now, settings: &settings };
+    let library = engine.library();
+    let summary = confirm::confirm_with_engine(engine, &library, &store, &tenant, &account, &cx)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(json!(summary))
+}
+
 fn display_name(p: &Path) -> String {
     p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| p.display().to_string())
 }
@@ -152,7 +208,7 @@ async fn cur_dir(cur: &str, args: &AnalyzeArgs, endpoint_url: Option<&str>) -> R
     Ok(cache)
 }
 
-pub async fn analyze(args: AnalyzeArgs, endpoint_url: Option<&str>) -> ExitCode {
+pub async fn analyze(args: AnalyzeArgs, endpoint_url: Option<&str>, table: &str) -> ExitCode {
     let opened = match (&args.cur, &args.focus) {
         (Some(cur), None) => match cur_dir(cur, &args, endpoint_url).await {
             Ok(dir) => EmbeddedEngine::open_cur(&dir).await,
@@ -205,6 +261,10 @@ pub async fn analyze(args: AnalyzeArgs, endpoint_url: Option<&str>) -> ExitCode 
     if let Err(e) = std::fs::write(&html_path, costradar_core::report::render_html(&report)) {
         return fail(format!("{}: {e}", html_path.display()));
     }
+    let confirmations = match confirm(&args, &engine, &analysis, &range, (endpoint_url, table)).await {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
     println!(
         "{}",
         json!({
@@ -216,6 +276,7 @@ pub async fn analyze(args: AnalyzeArgs, endpoint_url: Option<&str>) -> ExitCode 
             "anomalies": report.anomalies.len(),
             "queries": analysis.queries.len(),
             "seconds": (t.elapsed().as_secs_f64() * 100.0).round() / 100.0,
+            "confirmations": confirmations,
         })
     );
     ExitCode::SUCCESS

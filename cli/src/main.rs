@@ -381,7 +381,7 @@ async fn main() -> ExitCode {
         return events(cmd).await;
     }
     if let Command::Analyze(args) = cli.command {
-        return analyze::analyze(args, cli.endpoint_url.as_deref()).await;
+        return analyze::analyze(args, cli.endpoint_url.as_deref(), &cli.table).await;
     }
     if let Command::Cur(cmd) = cli.command {
         return analyze::cur(cmd).await;

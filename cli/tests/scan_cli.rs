@@ -29,7 +29,7 @@ async fn scan_writes_the_json_contract_and_refuses_bad_arguments() {
     let dir = std::env::temp_dir().join(format!("costradar-scan-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let settings = dir.join("settings.json");
-    std::fs::write(&settings, r#"{"unattached_volume_days": 0, "cost_optimization_hub": false}"#).unwrap();
+    std::fs::write(&settings, r#"{"unattached_volume_days": 0, "cost_optimization_hub": false, "compute_optimizer": false, "trusted_advisor": false}"#).unwrap();
     let out_path = dir.join("findings.json");
     let role = role_in(&account);
     let base = |out: &str| {

@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import time
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -37,12 +38,14 @@ def run(tmp_path_factory) -> dict:
 
     return {"out": out, "stdout": p.stdout, "seconds": seconds, "summary": load("summary.json"), "seed": load("seed.json"),
             "events": load("events.json"), "scan": load("scan.json"), "report": load("cur/report.json"),
-            "truth": load("cur-export/ground_truth.json")}
+            "truth": load("cur-export/ground_truth.json"),
+            "savings": load("savings.json") if (out / "savings.json").exists() else None,
+            "month_truth": load("cur-month/ground_truth.json") if (out / "cur-month").exists() else None}
 
 
 def test_every_phase_ran_in_order_and_nothing_was_left_running(run):
-    phases = re.findall(r"^== (\d)/7 ", run["stdout"], flags=re.M)
-    assert phases == [str(i) for i in range(1, 8)], run["stdout"]
+    phases = re.findall(r"^== (\d)/8 ", run["stdout"], flags=re.M)
+    assert phases == [str(i) for i in range(1, 9)], run["stdout"]
     pids = [int(x) for x in (run["out"] / "pids").read_text().split()]
     assert len(pids) == 7, "cargo lambda watch, the AWS request counter, four Lambdas, the response-URL stand-in"
     for pid in pids:
@@ -200,3 +203,47 @@ def test_summary_says_what_the_scan_could_not_read(run):
     assert cov["get_metric_data_calls"] == calls
     assert cov["idle_rules"].startswith("NOT exercised") == (calls == 0 or any(
         e["action"] == "cloudwatch:GetMetricData" for r in partial for e in r["errors"]))
+
+
+def by_hand(daily: dict, resolved: date, days: int = 7) -> Decimal:
+    """The confirmed monthly saving from the line items: the cost over the `days` days before the
+    resolution day minus the `days` days after, per day, x 730 / 24, to the cent (half up)."""
+    def total(ks):
+        return sum((Decimal(daily.get((resolved + timedelta(days=k)).isoformat(), "0")) for k in ks), Decimal(0))
+    per_day = (total(range(-days, 0)) - total(range(1, days + 1))) / days
+    return (max(per_day, Decimal(0)) * 730 / 24).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def test_the_bill_confirms_the_saving_of_the_volume_deleted_between_two_scans(run):
+    if not SCAN_BUILT:
+        assert "SKIPPED: the scan did not run" in run["stdout"]
+        return
+    s, truth = run["savings"], run["month_truth"]
+    assert s is not None and truth is not None, "phase 7 wrote savings.json and the month's CUR"
+    entry, ledger = s["entry"], s["ledger"]
+    deleted = json.loads((run["out"] / "deleted.json").read_text())
+    assert entry["resource_id"] == deleted["resource_id"] and entry["rule"] == deleted["rule"]
+    # Realised by the second scan run, at the finding's estimate.
+    assert Decimal(ledger["realised_usd"]) > 0
+    assert Decimal(entry["monthly_savings_usd"]) == Decimal(deleted["monthly_savings_usd"]) > 0
+    # The generated line items: the volume's daily cost every day up to the deletion day, none after.
+    resolved = date.fromisoformat(entry["realised_at"][:10])
+    daily = truth["billed_daily"][entry["resource_id"]]
+    assert max(daily) == resolved.isoformat() and len(set(daily.values())) == 1
+    c = entry["confirmation"]
+    assert c["status"] == "confirmed"
+    want = by_hand(daily, resolved)
+    assert want > 0 and Decimal(c["confirmed_usd"]) == want, (c, want)
+    # 7 days at the daily cost before, nothing after: the hand-worked figure, written out.
+    per_day = Decimal(deleted["daily_usd"])
+    assert want == ((7 * per_day - 0) / 7 * 730 / 24).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    e = c["evidence"]
+    assert (e["before_from"], e["after_to"]) == ((resolved - timedelta(days=7)).isoformat(), (resolved + timedelta(days=7)).isoformat())
+    assert (Decimal(e["before_per_day_usd"]), Decimal(e["after_per_day_usd"])) == (per_day, 0)
+    assert int(e["line_items_before"]) == 7 and int(e["line_items_after"]) == 0
+    # The ledger: confirmed is a figure of its own, the realised estimate kept beside it.
+    assert Decimal(ledger["confirmed_usd"]) == want > 0
+    assert ledger["confirmations"]["confirmed"] == 1
+    assert Decimal(ledger["confirmations"]["realised_of_confirmed_usd"]) == Decimal(entry["monthly_savings_usd"])
+    assert Decimal(ledger["realised_usd"]) == sum(Decimal(m["realised_usd"]) for m in ledger["by_month"])
+    assert f"confirmed ${want} a month" in run["stdout"]

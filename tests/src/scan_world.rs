@@ -19,6 +19,60 @@ pub fn role_in(account: &str) -> String {
     format!("arn:aws:iam::{account}:role/CostradarReadOnly")
 }
 
+/// The settings of a moto scan scenario: a one-day window, no minimum age (moto cannot
+/// backdate a resource), AWS's recommenders off (moto has none), and `extra` on top.
+pub fn moto_settings(extra: serde_json::Value) -> costradar_core::domain::settings::ScanSettings {
+    let mut v = serde_json::json!({
+        "idle_window_days": 1, "idle_min_age_days": 0,
+        "cost_optimization_hub": false, "compute_optimizer": false, "trusted_advisor": false,
+    });
+    for (k, x) in extra.as_object().into_iter().flatten() {
+        v[k] = x.clone();
+    }
+    costradar_core::domain::settings::ScanSettings::from_json(v.to_string().as_bytes()).expect("scan settings")
+}
+
+/// One scan of `account` in `regions` at `now` through the Lambda's code (STS AssumeRole with
+/// the scan's session policy, the scanners, the rules, an in-memory store).
+pub async fn scan_account(
+    account: &str,
+    regions: &[&str],
+    settings: &costradar_core::domain::settings::ScanSettings,
+    now: chrono::DateTime<chrono::Utc>,
+) -> costradar_core::scan::AccountScan {
+    use costradar_core::domain::{AccountId, ExternalId, RoleArn, TenantId};
+    use std::sync::Arc;
+    let sdk = sdk_config().await;
+    let opener = costradar_aws::scan::AwsSessionOpener::new(
+        Arc::new(costradar_aws::StsRoleAssumer::from_sdk(&sdk)),
+        sdk.clone(),
+    );
+    let store = Arc::new(costradar_core::store::memory::MemoryStore::default());
+    let scanner = costradar_core::scan::Scanner::new(Arc::new(opener), store, costradar_core::pricing::bundled());
+    let (tenant, external_id) = (TenantId::generate(), ExternalId::generate());
+    let role = RoleArn::parse(&role_in(account)).unwrap();
+    let account_id = AccountId::parse(account).expect("a 12-digit account");
+    let regions: Vec<String> = regions.iter().map(|r| r.to_string()).collect();
+    let target = costradar_core::scan::Target {
+        tenant_id: &tenant,
+        external_id: &external_id,
+        account_id: &account_id,
+        role_arn: &role,
+        regions: &regions,
+    };
+    scanner.scan(&target, settings, now).await.expect("scan")
+}
+
+/// [`scan_account`] in us-east-1 now with [`moto_settings`]`(extra)`; the region complete and
+/// error-free.
+pub async fn scan_complete(account: &str, extra: serde_json::Value) -> costradar_core::scan::AccountScan {
+    let out = scan_account(account, &["us-east-1"], &moto_settings(extra), chrono::Utc::now()).await;
+    let region = out.run.regions.iter().find(|r| r.region == "us-east-1").expect("us-east-1 scanned");
+    assert_eq!(region.status, costradar_core::domain::scan_run::ScanStatus::Complete, "{region:?}");
+    assert!(region.errors.is_empty(), "{region:?}");
+    out
+}
+
 /// Clients for one region of one moto account.
 pub struct World {
     pub account: String,
@@ -381,5 +435,448 @@ impl World {
             .send()
             .await
             .expect("create cache cluster");
+    }
+
+    /// An Amazon Linux instance in `subnet` (moto maps no public IPv4 address on launch in a
+    /// subnet it did not create as a default one).
+    pub async fn instance_in(&self, subnet: &str, instance_type: &str) -> String {
+        let out = self
+            .ec2
+            .run_instances()
+            .image_id("ami-760aaa0f")
+            .instance_type(InstanceType::from(instance_type))
+            .subnet_id(subnet)
+            .min_count(1)
+            .max_count(1)
+            .send()
+            .await
+            .expect("run instance in subnet");
+        out.instances()[0].instance_id().expect("instance id").to_owned()
+    }
+}
+
+/// The analytics and container families: Redshift, OpenSearch Service, EKS.
+impl World {
+    /// SDK configuration acting in this world's account and region (AssumeRole again, as
+    /// [`World::new`] does), for clients the world does not hold.
+    pub async fn config(&self) -> aws_config::SdkConfig {
+        let base = sdk_config().await;
+        let out = aws_sdk_sts::Client::new(&base)
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{}:role/world-builder", self.account))
+            .role_session_name("world")
+            .send()
+            .await
+            .expect("moto AssumeRole");
+        let cr = out.credentials().expect("credentials");
+        let creds = aws_sdk_sts::config::Credentials::new(
+            cr.access_key_id(),
+            cr.secret_access_key(),
+            Some(cr.session_token().to_owned()),
+            None,
+            "world",
+        );
+        base.to_builder()
+            .region(aws_config::Region::new(self.region.clone()))
+            .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(creds))
+            .build()
+    }
+
+    /// A provisioned Redshift cluster of `nodes` × `node_type`.
+    pub async fn redshift_cluster(&self, id: &str, node_type: &str, nodes: i32) {
+        let c = aws_sdk_redshift::Client::new(&self.config().await);
+        c.create_cluster()
+            .cluster_identifier(id)
+            .node_type(node_type)
+            .number_of_nodes(nodes)
+            .cluster_type(if nodes > 1 { "multi-node" } else { "single-node" })
+            .master_username("admin")
+            .master_user_password("Not-a-real-passw0rd")
+            .send()
+            .await
+            .expect("create redshift cluster");
+    }
+
+    /// An OpenSearch domain of `count` × `instance_type` data nodes with `gib` GiB of
+    /// `volume_type` EBS storage each. Returns its ARN.
+    pub async fn search_domain(
+        &self,
+        name: &str,
+        instance_type: &str,
+        count: i32,
+        volume_type: &str,
+        gib: i32,
+    ) -> String {
+        use aws_sdk_opensearch::types::{ClusterConfig, EbsOptions, OpenSearchPartitionInstanceType, VolumeType};
+        let c = aws_sdk_opensearch::Client::new(&self.config().await);
+        let out = c
+            .create_domain()
+            .domain_name(name)
+            .engine_version("OpenSearch_2.11")
+            .cluster_config(
+                ClusterConfig::builder()
+                    .instance_type(OpenSearchPartitionInstanceType::from(instance_type))
+                    .instance_count(count)
+                    .build(),
+            )
+            .ebs_options(
+                EbsOptions::builder()
+                    .ebs_enabled(true)
+                    .volume_type(VolumeType::from(volume_type))
+                    .volume_size(gib)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("create opensearch domain");
+        out.domain_status().expect("domain status").arn().to_owned()
+    }
+
+    /// An EKS cluster on Kubernetes `version`. Returns its ARN.
+    pub async fn eks_cluster(&self, name: &str, version: &str) -> String {
+        use aws_sdk_eks::types::VpcConfigRequest;
+        let c = aws_sdk_eks::Client::new(&self.config().await);
+        let out = c
+            .create_cluster()
+            .name(name)
+            .version(version)
+            .role_arn(format!("arn:aws:iam::{}:role/eks-cluster", self.account))
+            .resources_vpc_config(VpcConfigRequest::builder().subnet_ids("subnet-00000001").build())
+            .send()
+            .await
+            .expect("create eks cluster");
+        out.cluster().and_then(|c| c.arn()).expect("cluster arn").to_owned()
+    }
+
+    /// A managed node group in an EKS cluster.
+    pub async fn eks_node_group(&self, cluster: &str, name: &str) {
+        let c = aws_sdk_eks::Client::new(&self.config().await);
+        c.create_nodegroup()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .subnets("subnet-00000001")
+            .node_role(format!("arn:aws:iam::{}:role/eks-node", self.account))
+            .send()
+            .await
+            .expect("create node group");
+    }
+
+    /// A Fargate profile in an EKS cluster, for namespace `default`.
+    pub async fn eks_fargate_profile(&self, cluster: &str, name: &str) {
+        use aws_sdk_eks::types::FargateProfileSelector;
+        let c = aws_sdk_eks::Client::new(&self.config().await);
+        c.create_fargate_profile()
+            .cluster_name(cluster)
+            .fargate_profile_name(name)
+            .pod_execution_role_arn(format!("arn:aws:iam::{}:role/eks-fargate", self.account))
+            .selectors(FargateProfileSelector::builder().namespace("default").build())
+            .send()
+            .await
+            .expect("create fargate profile");
+    }
+
+    /// A running instance tagged as a self-managed node of an EKS cluster.
+    pub async fn eks_self_managed_node(&self, cluster: &str) -> String {
+        use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+        let out = self
+            .ec2
+            .run_instances()
+            .image_id("ami-760aaa0f")
+            .instance_type(InstanceType::M5Large)
+            .min_count(1)
+            .max_count(1)
+            .tag_specifications(
+                TagSpecification::builder()
+                    .resource_type(ResourceType::Instance)
+                    .tags(Tag::builder().key(format!("kubernetes.io/cluster/{cluster}")).value("owned").build())
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("run instance");
+        out.instances()[0].instance_id().expect("instance id").to_owned()
+    }
+}
+
+/// The network and monitoring families: CloudWatch alarms, VPC endpoints, Transit Gateway
+/// attachments, Route 53 hosted zones.
+impl World {
+    /// Terminates an instance (moto keeps listing it as `terminated`).
+    pub async fn terminate(&self, instance: &str) {
+        self.ec2.terminate_instances().instance_ids(instance).send().await.expect("terminate instance");
+    }
+
+    /// A metric alarm on one metric with one dimension (period 60 s), its actions `actions`;
+    /// moto creates it in `OK`.
+    pub async fn metric_alarm(&self, name: &str, namespace: &str, dimension: (&str, &str), actions: &[&str]) {
+        use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
+        self.cloudwatch
+            .put_metric_alarm()
+            .alarm_name(name)
+            .namespace(namespace)
+            .metric_name("CPUUtilization")
+            .dimensions(Dimension::builder().name(dimension.0).value(dimension.1).build())
+            .statistic(Statistic::Average)
+            .period(60)
+            .evaluation_periods(1)
+            .threshold(90.0)
+            .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+            .set_alarm_actions(Some(actions.iter().map(|a| a.to_string()).collect()))
+            .send()
+            .await
+            .expect("put metric alarm");
+    }
+
+    /// A metric-math alarm summing one custom metric per `(host, period)`.
+    pub async fn math_alarm(&self, name: &str, hosts: &[(&str, i32)]) {
+        use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Metric, MetricDataQuery, MetricStat};
+        let mut req = self
+            .cloudwatch
+            .put_metric_alarm()
+            .alarm_name(name)
+            .evaluation_periods(1)
+            .threshold(1.0)
+            .comparison_operator(ComparisonOperator::GreaterThanThreshold);
+        let mut ids = vec![];
+        for (i, (host, period)) in hosts.iter().enumerate() {
+            let metric = Metric::builder()
+                .namespace("App")
+                .metric_name("Errors")
+                .dimensions(Dimension::builder().name("Host").value(*host).build())
+                .build();
+            let id = format!("m{i}");
+            req = req.metrics(
+                MetricDataQuery::builder()
+                    .id(&id)
+                    .metric_stat(MetricStat::builder().metric(metric).period(*period).stat("Sum").build())
+                    .return_data(false)
+                    .build(),
+            );
+            ids.push(id);
+        }
+        let sum = MetricDataQuery::builder().id("total").expression(ids.join(" + ")).return_data(true).build();
+        req.metrics(sum).send().await.expect("put metric-math alarm");
+    }
+
+    pub async fn alarm_state(&self, name: &str, state: aws_sdk_cloudwatch::types::StateValue) {
+        self.cloudwatch
+            .set_alarm_state()
+            .alarm_name(name)
+            .state_value(state)
+            .state_reason("set by the test")
+            .send()
+            .await
+            .expect("set alarm state");
+    }
+
+    /// A VPC endpoint to `service` (`com.amazonaws.<region>.ssm`, ...): `Interface` in
+    /// `subnets`, or `Gateway` when `subnets` is empty. Returns its id.
+    pub async fn vpc_endpoint(&self, vpc: &str, service: &str, subnets: &[String]) -> String {
+        use aws_sdk_ec2::types::VpcEndpointType;
+        let kind = if subnets.is_empty() { VpcEndpointType::Gateway } else { VpcEndpointType::Interface };
+        let out = self
+            .ec2
+            .create_vpc_endpoint()
+            .vpc_id(vpc)
+            .service_name(format!("com.amazonaws.{}.{service}", self.region))
+            .vpc_endpoint_type(kind)
+            .set_subnet_ids((!subnets.is_empty()).then(|| subnets.to_vec()))
+            .send()
+            .await
+            .expect("create vpc endpoint");
+        out.vpc_endpoint().and_then(|e| e.vpc_endpoint_id()).expect("endpoint id").to_owned()
+    }
+
+    pub async fn transit_gateway(&self) -> String {
+        let out = self.ec2.create_transit_gateway().send().await.expect("create transit gateway");
+        out.transit_gateway().and_then(|t| t.transit_gateway_id()).expect("tgw id").to_owned()
+    }
+
+    /// Attaches `vpc` (in `subnets`) to `tgw`. Returns the attachment id.
+    pub async fn tgw_attachment(&self, tgw: &str, vpc: &str, subnets: &[String]) -> String {
+        let out = self
+            .ec2
+            .create_transit_gateway_vpc_attachment()
+            .transit_gateway_id(tgw)
+            .vpc_id(vpc)
+            .set_subnet_ids(Some(subnets.to_vec()))
+            .send()
+            .await
+            .expect("create transit gateway vpc attachment");
+        out.transit_gateway_vpc_attachment()
+            .and_then(|a| a.transit_gateway_attachment_id())
+            .expect("attachment id")
+            .to_owned()
+    }
+
+    /// A hosted zone: public, or private to `vpc` (moto, unlike Route 53, also creates a
+    /// private zone with no VPC: `Some(None)`). Returns its id without `/hostedzone/`.
+    pub async fn hosted_zone(&self, name: &str, private: Option<Option<&str>>) -> String {
+        use aws_sdk_route53::types::{HostedZoneConfig, Vpc, VpcRegion};
+        let c = aws_sdk_route53::Client::new(&self.config().await);
+        let mut req = c.create_hosted_zone().name(name).caller_reference(format!("{name}-{}", self.account));
+        if let Some(vpc) = private {
+            req = req.hosted_zone_config(HostedZoneConfig::builder().private_zone(true).build());
+            if let Some(vpc) = vpc {
+                req = req.vpc(Vpc::builder().vpc_id(vpc).vpc_region(VpcRegion::from(self.region.as_str())).build());
+            }
+        }
+        let out = req.send().await.expect("create hosted zone");
+        out.hosted_zone().expect("zone").id().trim_start_matches("/hostedzone/").to_owned()
+    }
+
+    /// An A record `name` in `zone`.
+    pub async fn a_record(&self, zone: &str, name: &str) {
+        use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
+        let c = aws_sdk_route53::Client::new(&self.config().await);
+        let set = ResourceRecordSet::builder()
+            .name(name)
+            .r#type(RrType::A)
+            .ttl(60)
+            .resource_records(ResourceRecord::builder().value("10.0.0.10").build().expect("record"))
+            .build()
+            .expect("record set");
+        let change = Change::builder().action(ChangeAction::Create).resource_record_set(set).build().expect("change");
+        c.change_resource_record_sets()
+            .hosted_zone_id(zone)
+            .change_batch(ChangeBatch::builder().changes(change).build().expect("batch"))
+            .send()
+            .await
+            .expect("create record");
+    }
+}
+
+/// The storage families' clients for one world: S3 (path-style, as moto on a loopback port
+/// needs), EFS, ECR and AWS Backup.
+pub struct Storage {
+    pub region: String,
+    pub s3: aws_sdk_s3::Client,
+    pub efs: aws_sdk_efs::Client,
+    pub ecr: aws_sdk_ecr::Client,
+    pub backup: aws_sdk_backup::Client,
+}
+
+/// The storage families: S3, EFS, ECR, AWS Backup.
+impl World {
+    pub async fn storage(&self) -> Storage {
+        let c = self.config().await;
+        let s3 = aws_sdk_s3::config::Builder::from(&c).force_path_style(true).build();
+        Storage {
+            region: self.region.clone(),
+            s3: aws_sdk_s3::Client::from_conf(s3),
+            efs: aws_sdk_efs::Client::new(&c),
+            ecr: aws_sdk_ecr::Client::new(&c),
+            backup: aws_sdk_backup::Client::new(&c),
+        }
+    }
+}
+
+impl Storage {
+    /// A bucket in this world's region.
+    pub async fn bucket(&self, name: &str) {
+        use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+        let mut req = self.s3.create_bucket().bucket(name);
+        if self.region != "us-east-1" {
+            let at = BucketLocationConstraint::from(self.region.as_str());
+            req = req.create_bucket_configuration(CreateBucketConfiguration::builder().location_constraint(at).build());
+        }
+        req.send().await.expect("create bucket");
+    }
+
+    pub async fn object(&self, bucket: &str, key: &str, bytes: usize) {
+        let body = aws_sdk_s3::primitives::ByteStream::from(vec![b'x'; bytes]);
+        self.s3.put_object().bucket(bucket).key(key).body(body).send().await.expect("put object");
+    }
+
+    pub async fn versioning(&self, bucket: &str) {
+        use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+        let on = VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build();
+        self.s3.put_bucket_versioning().bucket(bucket).versioning_configuration(on).send().await.expect("versioning");
+    }
+
+    /// A lifecycle configuration of the given rules.
+    pub async fn lifecycle(&self, bucket: &str, rules: Vec<aws_sdk_s3::types::LifecycleRule>) {
+        use aws_sdk_s3::types::BucketLifecycleConfiguration;
+        let config = BucketLifecycleConfiguration::builder().set_rules(Some(rules)).build().expect("lifecycle");
+        self.s3
+            .put_bucket_lifecycle_configuration()
+            .bucket(bucket)
+            .lifecycle_configuration(config)
+            .send()
+            .await
+            .expect("put lifecycle");
+    }
+
+    /// A multipart upload of one `bytes`-byte part, never completed nor aborted.
+    pub async fn incomplete_upload(&self, bucket: &str, key: &str, bytes: usize) -> String {
+        let up = self.s3.create_multipart_upload().bucket(bucket).key(key).send().await.expect("create upload");
+        let id = up.upload_id().expect("upload id").to_owned();
+        let body = aws_sdk_s3::primitives::ByteStream::from(vec![b'x'; bytes]);
+        self.s3
+            .upload_part()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(&id)
+            .part_number(1)
+            .body(body)
+            .send()
+            .await
+            .expect("upload part");
+        id
+    }
+
+    /// A file system: provisioned at `mibps`, or bursting. Returns its id.
+    pub async fn file_system(&self, token: &str, mibps: Option<f64>) -> String {
+        use aws_sdk_efs::types::ThroughputMode;
+        let mode = if mibps.is_some() { ThroughputMode::Provisioned } else { ThroughputMode::Bursting };
+        let out = self
+            .efs
+            .create_file_system()
+            .creation_token(token)
+            .throughput_mode(mode)
+            .set_provisioned_throughput_in_mibps(mibps)
+            .send()
+            .await
+            .expect("create file system");
+        out.file_system_id().to_owned()
+    }
+
+    pub async fn repository(&self, name: &str) {
+        self.ecr.create_repository().repository_name(name).send().await.expect("create repository");
+    }
+
+    /// An image whose manifest's config says `size` bytes (moto's imageSizeInBytes), tagged or
+    /// not. Returns its digest.
+    pub async fn image(&self, repository: &str, tag: Option<&str>, size: u64, layer: &str) -> String {
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": size, "digest": format!("sha256:{layer}0")},
+            "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": size, "digest": format!("sha256:{layer}")}],
+        });
+        let out = self
+            .ecr
+            .put_image()
+            .repository_name(repository)
+            .image_manifest(manifest.to_string())
+            .set_image_tag(tag.map(str::to_owned))
+            .send()
+            .await
+            .expect("put image");
+        out.image().and_then(|i| i.image_id()).and_then(|i| i.image_digest()).expect("digest").to_owned()
+    }
+
+    pub async fn repository_lifecycle_policy(&self, repository: &str, text: &str) {
+        self.ecr
+            .put_lifecycle_policy()
+            .repository_name(repository)
+            .lifecycle_policy_text(text)
+            .send()
+            .await
+            .expect("put lifecycle policy");
+    }
+
+    pub async fn backup_vault(&self, name: &str) {
+        self.backup.create_backup_vault().backup_vault_name(name).send().await.expect("create backup vault");
     }
 }

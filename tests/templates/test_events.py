@@ -45,7 +45,7 @@ def matches(pattern: dict, event) -> bool:
     return True
 
 
-RULES = ("Ec2StateRule", "ApiCallRule", "BillingAlarmRule")
+RULES = ("Ec2StateRule", "ApiCallRule", "ApiCallRule2", "BillingAlarmRule")
 FIXTURES = sorted((ROOT / "events" / "receiver").glob("*.json"))
 
 
@@ -119,6 +119,7 @@ def test_forwarders_use_the_home_patterns(role, forwarder):
     assert fwd == {
         "costradar-forward-ec2-state": home["Ec2StateRule"],
         "costradar-forward-api-calls": home["ApiCallRule"],
+        "costradar-forward-api-calls-2": home["ApiCallRule2"],
         "costradar-forward-billing-alarms": home["BillingAlarmRule"],
     }
     for r in forwarder["Resources"].values():
@@ -134,3 +135,12 @@ def test_function_url_wrapped_fixtures_are_current():
 
     result = subprocess.run([sys.executable, str(ROOT / "tools" / "wrap_events.py"), "--check"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_every_pattern_fits_eventbridge_s_default_quota(role, rule):
+    """EventBridge refuses an event pattern over 2,048 characters (its default quota, which a
+    customer would have to ask AWS to raise): each rule's pattern, as compact JSON, fits."""
+    pattern = role["Resources"][rule]["Properties"]["EventPattern"]
+    size = len(json.dumps(pattern, separators=(",", ":")))
+    assert size <= 2048, f"{rule}: {size} characters"

@@ -70,7 +70,7 @@ def test_rules_refuse_inconsistent_choices(role):
 # ---------------------------------------------------------------- real time
 
 
-RULES = ("Ec2StateRule", "ApiCallRule", "BillingAlarmRule")
+RULES = ("Ec2StateRule", "ApiCallRule", "ApiCallRule2", "BillingAlarmRule")
 
 
 def test_realtime_connection_uses_api_key_header(role):

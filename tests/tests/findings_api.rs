@@ -416,5 +416,6 @@ async fn events_runs_and_the_ledger() {
     );
     assert_eq!(v["by_service"][0]["service"], "ebs");
     assert_eq!(v["by_account"][0]["account_id"], "123456789012");
-    assert!(v["notes"]["confirmed"].as_str().unwrap().contains("not built yet"));
+    assert!(v["notes"]["confirmed"].as_str().unwrap().contains("never added to it"));
+    assert_eq!(v["confirmations"]["pending"], 1, "the realised saving awaits the bill");
 }

@@ -33,7 +33,7 @@ use costradar_tests::{fresh_table, sdk_config};
 fn settings() -> ScanSettings {
     ScanSettings::from_json(
         br#"{"unattached_volume_days": 0, "stopped_instance_days": 0, "snapshot_age_days": 0,
-             "elb_no_targets_days": 0, "logs_min_stored_bytes": 0, "cost_optimization_hub": false}"#,
+             "elb_no_targets_days": 0, "logs_min_stored_bytes": 0, "cost_optimization_hub": false, "compute_optimizer": false, "trusted_advisor": false}"#,
     )
     .unwrap()
 }
@@ -243,6 +243,11 @@ async fn a_two_region_account_is_scanned_priced_and_resolved() {
         ("ebs.volume-on-stopped-instance".into(), root_of_stopped[0].resource_id.clone()),
         row("us-east-1", Some("0.64"), Some("0.64"), Some(key("ec2.stopped-instance", &i_stopped))),
     );
+    // i_old's auto-assigned public IPv4 address (moto's default subnet maps one; i_web's is its
+    // Elastic IP), on its network interface: 0.005 × 730.
+    let d = us.ec2.describe_instances().instance_ids(&i_old).send().await.unwrap();
+    let eni_old = d.reservations()[0].instances()[0].network_interfaces()[0].network_interface_id().unwrap();
+    expected.insert(("ec2.public-ipv4".into(), eni_old.to_owned()), row("us-east-1", Some("3.65"), Some("3.65"), None));
     let got = table(&first.findings);
     let missing: Vec<_> = expected.iter().filter(|(k, v)| got.get(*k) != Some(v)).collect();
     let extra: Vec<_> = got.iter().filter(|(k, _)| !expected.contains_key(*k)).collect();
@@ -268,8 +273,8 @@ async fn a_two_region_account_is_scanned_priced_and_resolved() {
     }
     let total: rust_decimal::Decimal =
         first.findings.iter().filter(|f| f.counts_in_total()).filter_map(|f| f.monthly_savings_usd).sum();
-    // 8 + 5 + 2.92 + 0.64 + 3.65 + 2.50 + 16.43 + 129.94 + 139.25 + 1.10 + 3.65
-    assert_eq!(total, "313.08".parse().unwrap());
+    // 8 + 5 + 2.92 + 0.64 + 3.65 + 2.50 + 16.43 + 129.94 + 139.25 + 1.10 + 3.65 + 3.65
+    assert_eq!(total, "316.73".parse().unwrap());
     assert_eq!(first.run.findings_opened as usize, expected.len());
     assert_eq!(stored(&store, &tenant, account).await.len(), expected.len());
 
@@ -361,7 +366,7 @@ async fn idle_rules_read_motos_cloudwatch() {
         regions: &regions,
     };
     let settings =
-        ScanSettings::from_json(br#"{"idle_window_days": 1, "idle_min_age_days": 0, "cost_optimization_hub": false}"#)
+        ScanSettings::from_json(br#"{"idle_window_days": 1, "idle_min_age_days": 0, "cost_optimization_hub": false, "compute_optimizer": false, "trusted_advisor": false}"#)
             .unwrap();
     let out = scanner.scan(&target, &settings, Utc::now()).await.unwrap();
     let region = out.run.regions.iter().find(|r| r.region == "us-west-2").unwrap();

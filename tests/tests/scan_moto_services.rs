@@ -12,18 +12,9 @@
 //! numbers nodes from `NumCacheNodes`, as ElastiCache does) and answers per-node metrics.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use chrono::Utc;
-use costradar_aws::scan::AwsSessionOpener;
-use costradar_aws::StsRoleAssumer;
-use costradar_core::domain::scan_run::ScanStatus;
-use costradar_core::domain::settings::ScanSettings;
-use costradar_core::domain::{AccountId, ExternalId, RoleArn, TenantId};
-use costradar_core::scan::{Scanner, Target};
-use costradar_core::store::memory::MemoryStore;
-use costradar_tests::scan_world::{fresh_account, role_in, World};
-use costradar_tests::sdk_config;
+use costradar_core::domain::AccountId;
+use costradar_tests::scan_world::{fresh_account, World};
 use rust_decimal::Decimal;
 
 /// `(seconds ago, value)` every 5 minutes over the last day, all at `value`.
@@ -63,7 +54,7 @@ async fn dynamodb_waste_is_found_and_traps_are_left_alone() {
     w.metric_series("AWS/DynamoDB", read, dim("spiky"), &[(3600, 300000.0)]).await;
     w.metric_series("AWS/DynamoDB", write, dim("spiky"), &[(3600, 3000.0)]).await;
 
-    let out = scan(&account_id, account).await;
+    let out = scan(account).await;
     let got: BTreeMap<(&str, &str), Option<Decimal>> = out
         .findings
         .iter()
@@ -124,7 +115,7 @@ async fn elasticache_idle_and_previous_generation_clusters_are_found() {
         put("idle-memcached", node, "CmdSet", 0.0).await;
     }
 
-    let out = scan(&account_id, account).await;
+    let out = scan(account).await;
     let got: BTreeMap<(&str, &str), Option<Decimal>> = out
         .findings
         .iter()
@@ -151,23 +142,7 @@ async fn elasticache_idle_and_previous_generation_clusters_are_found() {
     );
 }
 
-/// One scan of `account` in us-east-1 (window one day, no minimum age), complete and error-free.
-async fn scan(account_id: &AccountId, account: &str) -> costradar_core::scan::AccountScan {
-    let store = Arc::new(MemoryStore::default());
-    let sdk = sdk_config().await;
-    let opener = AwsSessionOpener::new(Arc::new(StsRoleAssumer::from_sdk(&sdk)), sdk.clone());
-    let scanner = Scanner::new(Arc::new(opener), store, costradar_core::pricing::bundled());
-    let (tenant, external_id) = (TenantId::generate(), ExternalId::generate());
-    let role = RoleArn::parse(&role_in(account)).unwrap();
-    let regions = vec!["us-east-1".to_owned()];
-    let target =
-        Target { tenant_id: &tenant, external_id: &external_id, account_id, role_arn: &role, regions: &regions };
-    let settings =
-        ScanSettings::from_json(br#"{"idle_window_days": 1, "idle_min_age_days": 0, "cost_optimization_hub": false}"#)
-            .unwrap();
-    let out = scanner.scan(&target, &settings, Utc::now()).await.unwrap();
-    let region = out.run.regions.iter().find(|r| r.region == "us-east-1").unwrap();
-    assert_eq!(region.status, ScanStatus::Complete, "{region:?}");
-    assert!(region.errors.is_empty(), "{region:?}");
-    out
+/// One scan of `account` in us-east-1 (scan_world's moto settings), complete and error-free.
+async fn scan(account: &str) -> costradar_core::scan::AccountScan {
+    costradar_tests::scan_world::scan_complete(account, serde_json::json!({})).await
 }

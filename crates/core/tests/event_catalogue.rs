@@ -62,6 +62,15 @@ fn every_fixture_has_its_kind() {
         ("kinesis-update-shard-count", EventKind::KinesisUpdateShardCount),
         ("emr-run-job-flow", EventKind::EmrRunJobFlow),
         ("dax-create-cluster", EventKind::DaxCreateCluster),
+        ("efs-create-file-system-provisioned", EventKind::EfsCreateFileSystem),
+        ("efs-create-file-system", EventKind::EfsCreateFileSystem),
+        ("efs-update-file-system", EventKind::EfsUpdateFileSystem),
+        ("ec2-create-vpc-endpoint-interface", EventKind::Ec2CreateVpcEndpoint),
+        ("ec2-create-vpc-endpoint-gateway", EventKind::Ec2CreateVpcEndpoint),
+        ("ec2-create-transit-gateway-vpc-attachment", EventKind::Ec2CreateTransitGatewayVpcAttachment),
+        ("route53-create-hosted-zone", EventKind::Route53CreateHostedZone),
+        ("cloudwatch-put-metric-alarm", EventKind::CloudwatchPutMetricAlarm),
+        ("cloudwatch-put-metric-alarm-math", EventKind::CloudwatchPutMetricAlarm),
         ("cloudwatch-billing-alarm", EventKind::BillingAlarm),
         ("unknown-event", EventKind::Unknown),
     ];
@@ -462,4 +471,234 @@ fn the_new_kinds_say_what_the_event_leaves_out() {
     let mut v = fixture_json("elb-create-load-balancer-classic");
     v["detail"]["apiVersion"] = "2015-12-01".into();
     assert_eq!(priced(&v).monthly_cost_usd, money("25.70"));
+}
+
+/// EFS, VPC endpoints, transit gateway attachments, Route 53 hosted zones and CloudWatch alarms:
+/// the facts their prices need, read from the fixtures' AWS shapes.
+#[test]
+fn the_storage_and_network_kinds_read_their_facts() {
+    let mibps = |n: u32| Some(rust_decimal::Decimal::from(n));
+    let efs = |id: &str, created, mode: &str, provisioned_mibps, one_zone| Change::EfsFileSystem {
+        id: Some(id.into()),
+        created,
+        throughput_mode: Some(mode.into()),
+        provisioned_mibps,
+        one_zone,
+    };
+    let cases = [
+        ("efs-create-file-system-provisioned", efs("fs-0c4e8a2d6f1b3a5c7", true, "provisioned", mibps(128), false)),
+        ("efs-create-file-system", efs("fs-07b3d5f9a1c2e4f6a", true, "elastic", None, false)),
+        ("efs-update-file-system", efs("fs-0a1b2c3d4e5f60789", false, "provisioned", mibps(200), false)),
+        (
+            "ec2-create-vpc-endpoint-interface",
+            Change::VpcEndpoint {
+                id: Some("vpce-0f2e4d6c8b0a1c3e5".into()),
+                endpoint_type: "Interface".into(),
+                service: Some("com.amazonaws.us-east-1.ecr.api".into()),
+                zones: 3,
+            },
+        ),
+        (
+            "ec2-create-vpc-endpoint-gateway",
+            Change::VpcEndpoint {
+                id: Some("vpce-0a7c9e1b3d5f2a4c6".into()),
+                endpoint_type: "Gateway".into(),
+                service: Some("com.amazonaws.us-east-1.s3".into()),
+                zones: 0,
+            },
+        ),
+        (
+            "ec2-create-transit-gateway-vpc-attachment",
+            Change::TransitGatewayAttachment {
+                id: Some("tgw-attach-0e5d4c3b2a1f0e9d8".into()),
+                transit_gateway: Some("tgw-0b1c2d3e4f5a6b7c8".into()),
+            },
+        ),
+        (
+            "route53-create-hosted-zone",
+            Change::HostedZone {
+                id: Some("Z04718392EXAMPLE1H7Q2".into()),
+                name: Some("shop.example.com".into()),
+                private: false,
+            },
+        ),
+        (
+            "cloudwatch-put-metric-alarm",
+            Change::MetricAlarm {
+                alarm: Some("api-node-cpu-high".into()),
+                metrics: 1,
+                high_resolution: false,
+                insights_query: false,
+            },
+        ),
+        // Two metrics at 10 s and the expression over them: two high-resolution alarm metrics.
+        (
+            "cloudwatch-put-metric-alarm-math",
+            Change::MetricAlarm {
+                alarm: Some("checkout-error-rate".into()),
+                metrics: 2,
+                high_resolution: true,
+                insights_query: false,
+            },
+        ),
+    ];
+    for (name, want) in cases {
+        assert_eq!(fixture(name).change, want, "{name}");
+    }
+    // Route 53 is global: its events come from us-east-1 whatever region the zone serves.
+    assert_eq!(fixture("route53-create-hosted-zone").region, "us-east-1");
+}
+
+/// Negative, zero and absurd throughput, a 10,000-metric alarm, 10,000 subnets, mistyped
+/// periods, and oversized or control-character ids: a 400 naming the field, never a panic or
+/// a huge price.
+#[test]
+fn hostile_values_of_the_storage_and_network_kinds_are_refused() {
+    use serde_json::json;
+    // Small entries, so the event stays under the 256 KB a body may have (a bigger one is a 413).
+    let q = json!({"metricStat": {}});
+    let subnets: Vec<_> = (0..10_000).map(|i| json!(format!("s{i}"))).collect();
+    let refused = [
+        (
+            "efs-create-file-system-provisioned",
+            "/detail/requestParameters/provisionedThroughputInMibps",
+            json!(-128.0),
+            "provisionedThroughputInMibps",
+        ),
+        (
+            "efs-create-file-system-provisioned",
+            "/detail/responseElements/provisionedThroughputInMibps",
+            json!(0),
+            "provisionedThroughputInMibps",
+        ),
+        ("efs-update-file-system", "/detail/requestParameters/provisionedThroughputInMibps", json!(1e9), "provisionedThroughputInMibps"),
+        (
+            "efs-update-file-system",
+            "/detail/requestParameters/provisionedThroughputInMibps",
+            json!("unlimited"),
+            "provisionedThroughputInMibps",
+        ),
+        ("cloudwatch-put-metric-alarm-math", "/detail/requestParameters/metrics", json!(vec![q; 10_000]), "metrics"),
+        ("cloudwatch-put-metric-alarm", "/detail/requestParameters/period", json!(-300), "period"),
+        (
+            "cloudwatch-put-metric-alarm-math",
+            "/detail/requestParameters/metrics/0/metricStat/period",
+            json!(10.5),
+            "metrics.0.metricStat.period",
+        ),
+        (
+            "ec2-create-vpc-endpoint-interface",
+            "/detail/responseElements/CreateVpcEndpointResponse/vpcEndpoint/subnetIdSet",
+            json!({"item": subnets}),
+            "subnetIdSet",
+        ),
+        ("efs-create-file-system", "/detail/responseElements/fileSystemId", json!("f".repeat(600)), "resource id"),
+        ("efs-update-file-system", "/detail/requestParameters/fileSystemId", json!("fs-1\u{7}"), "resource id"),
+        (
+            "ec2-create-vpc-endpoint-gateway",
+            "/detail/responseElements/CreateVpcEndpointResponse/vpcEndpoint/vpcEndpointId",
+            json!("v".repeat(513)),
+            "resource id",
+        ),
+        (
+            "ec2-create-transit-gateway-vpc-attachment",
+            "/detail/responseElements/CreateTransitGatewayVpcAttachmentResponse/transitGatewayVpcAttachment/transitGatewayAttachmentId",
+            json!("tgw-attach-\n"),
+            "resource id",
+        ),
+        ("route53-create-hosted-zone", "/detail/responseElements/hostedZone/id", json!(format!("/hostedzone/{}", "Z".repeat(600))), "resource id"),
+        ("cloudwatch-put-metric-alarm", "/detail/requestParameters/alarmName", json!("a\u{0}b"), "resource id"),
+    ];
+    for (name, pointer, value, field) in refused {
+        let mut v = fixture_json(name);
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        let parent = v.pointer_mut(parent).unwrap_or_else(|| panic!("{name} {pointer}"));
+        match parent {
+            serde_json::Value::Array(a) => a[key.parse::<usize>().unwrap()] = value,
+            p => {
+                p.as_object_mut().unwrap().insert(key.into(), value);
+            }
+        }
+        let e = classify_json(&v).expect_err(pointer);
+        assert!(e.field.contains(field), "{name} {pointer}: {e}");
+    }
+    // 3,000 subnets in the request ({tag, content} members), when the response does not list them.
+    let mut v = fixture_json("ec2-create-vpc-endpoint-interface");
+    v["detail"]["responseElements"] = serde_json::Value::Null;
+    let members: Vec<_> = (0..3_000).map(|i| json!({"tag": i, "content": format!("s{i}")})).collect();
+    v["detail"]["requestParameters"]["CreateVpcEndpointRequest"]["SubnetId"] = json!(members);
+    assert!(classify_json(&v).unwrap_err().field.ends_with("requestParameters.SubnetId"));
+    // At the limits, the figures stay small and exact: 10,240 MiB/s × $6 = $61,440; 32 zones
+    // × $0.01 × 730 = $233.60.
+    let mut v = fixture_json("efs-update-file-system");
+    v["detail"]["requestParameters"]["provisionedThroughputInMibps"] = json!(10_240);
+    assert_eq!(priced(&v).monthly_cost_usd, money("61440.00"));
+    let mut v = fixture_json("ec2-create-vpc-endpoint-interface");
+    let zones: Vec<_> = (0..32).map(|i| format!("subnet-{i:017x}")).collect();
+    v["detail"]["responseElements"]["CreateVpcEndpointResponse"]["vpcEndpoint"]["subnetIdSet"] = json!({"item": zones});
+    assert_eq!(priced(&v).monthly_cost_usd, money("233.60"));
+}
+
+/// Without their ids the new kinds are still classified and priced; without what their price
+/// needs, they are stored unpriced with the reason.
+#[test]
+fn the_storage_and_network_kinds_without_a_fact_say_why() {
+    // No ids anywhere: still priced (the finding is then keyed on the event id).
+    let strip: [(&str, &[&str]); 4] = [
+        ("efs-update-file-system", &["/detail/requestParameters/fileSystemId", "/detail/responseElements/fileSystemId"]),
+        ("ec2-create-transit-gateway-vpc-attachment", &["/detail/responseElements/CreateTransitGatewayVpcAttachmentResponse/transitGatewayVpcAttachment/transitGatewayAttachmentId"]),
+        ("route53-create-hosted-zone", &["/detail/responseElements/hostedZone/id", "/detail/requestParameters/name", "/detail/responseElements/hostedZone/name"]),
+        ("cloudwatch-put-metric-alarm", &["/detail/requestParameters/alarmName"]),
+    ];
+    for (name, pointers) in strip {
+        let mut v = fixture_json(name);
+        for pointer in pointers {
+            let (parent, key) = pointer.rsplit_once('/').unwrap();
+            v.pointer_mut(parent).unwrap().as_object_mut().unwrap().remove(key).unwrap();
+        }
+        let ev = classify_json(&v).unwrap();
+        assert_eq!(ev.change.resource_id(), None, "{name}");
+        assert!(priced(&v).monthly_cost_usd.is_some(), "{name}");
+    }
+    let unpriced = |v: &serde_json::Value| {
+        let p = priced(v);
+        assert_eq!(p.monthly_cost_usd, None, "{:?}", p.breakdown);
+        p.unpriced_reason.unwrap_or_default()
+    };
+    // An interface endpoint whose subnets are nowhere in the event.
+    let mut v = fixture_json("ec2-create-vpc-endpoint-interface");
+    v["detail"]["responseElements"] = serde_json::Value::Null;
+    v["detail"]["requestParameters"]["CreateVpcEndpointRequest"].as_object_mut().unwrap().remove("SubnetId");
+    assert!(unpriced(&v).contains("subnets (one per Availability Zone) are not in the event"));
+    // A Gateway Load Balancer endpoint: not in the book, and said so.
+    let mut v = fixture_json("ec2-create-vpc-endpoint-interface");
+    v["detail"]["responseElements"]["CreateVpcEndpointResponse"]["vpcEndpoint"]["vpcEndpointType"] =
+        "GatewayLoadBalancer".into();
+    assert!(unpriced(&v).contains("\"GatewayLoadBalancer\" VPC endpoint is not in the price book"));
+    // Provisioned mode without its throughput; an update back to Elastic (the saving is not known).
+    let mut v = fixture_json("efs-create-file-system-provisioned");
+    for side in ["requestParameters", "responseElements"] {
+        v["detail"][side].as_object_mut().unwrap().remove("provisionedThroughputInMibps");
+    }
+    assert_eq!(unpriced(&v), "the provisioned throughput is not in the event");
+    let mut v = fixture_json("efs-update-file-system");
+    v["detail"]["requestParameters"] =
+        serde_json::json!({"fileSystemId": "fs-0a1b2c3d4e5f60789", "throughputMode": "elastic"});
+    v["detail"]["responseElements"] = serde_json::Value::Null;
+    assert!(unpriced(&v).contains("now uses elastic throughput, billed by usage"));
+    // A plain CreateFileSystem in the API's default mode (Bursting): priced by usage, with the
+    // storage rate of its class (One Zone here, $0.176/GB-month in eu-west-1).
+    let mut v = fixture_json("efs-create-file-system");
+    for side in ["requestParameters", "responseElements"] {
+        v["detail"][side].as_object_mut().unwrap().remove("throughputMode");
+    }
+    v["detail"]["requestParameters"]["availabilityZoneName"] = "eu-west-1a".into();
+    let why = unpriced(&v);
+    assert!(why.contains("priced by usage") && why.contains("$0.176/GB-month (One Zone)"), "{why}");
+    assert!(why.contains("Bursting throughput included"), "{why}");
+    // A metric math alarm whose entries retrieve no metric.
+    let mut v = fixture_json("cloudwatch-put-metric-alarm-math");
+    v["detail"]["requestParameters"]["metrics"] =
+        serde_json::json!([{"id": "c", "expression": "TIME_SERIES(1)", "returnData": true}]);
+    assert_eq!(unpriced(&v), "the alarm retrieves no metric that the event names");
 }

@@ -36,7 +36,7 @@ type PriceCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, Option<Decimal>, Option<
 
 #[test]
 fn every_kind_has_its_hand_computed_price() {
-    let cases = [compute_and_network_cases(), service_cases(), new_kind_cases()].concat();
+    let cases = [compute_and_network_cases(), service_cases(), new_kind_cases(), storage_and_network_cases()].concat();
     let mut kinds = std::collections::HashSet::new();
     for (name, types, monthly, rule) in &cases {
         let p = price(name, types);
@@ -390,4 +390,89 @@ fn rds_provisioned_iops_are_priced() {
     // Below 400 GiB the baseline is 3,000: 3,000 IOPS on 100 GiB cost nothing extra.
     let small = with("gp3", 100, 3_000);
     assert_eq!(small.monthly_cost_usd, usd(d("1.798") * H + d("100") * d("0.23")));
+}
+
+/// EFS, VPC endpoints, transit gateway attachments, Route 53 and CloudWatch alarms, from the
+/// bundled book. Keys ending `:month` (`mibps-month`, `route53:hosted-zone:month`,
+/// `cloudwatch:alarm:…:month`) are monthly already: never × 730.
+fn storage_and_network_cases() -> Vec<PriceCase<'static>> {
+    vec![
+        // 128 MiB/s × $6.00/MiB/s-month (us-east-1).
+        ("efs-create-file-system-provisioned", vec![], usd(d("128") * d("6")), Some("realtime.cost-increase")), // 768.00
+        // Elastic mode: billed by usage, nothing standing to price.
+        ("efs-create-file-system", vec![], None, None),
+        // 200 MiB/s × $6.00 (the previous throughput is not in the event).
+        ("efs-update-file-system", vec![], usd(d("200") * d("6")), Some("realtime.cost-increase")), // 1200.00
+        // 3 zones × $0.01/AZ-hour × 730 h.
+        ("ec2-create-vpc-endpoint-interface", vec![], usd(d("3") * d("0.01") * H), None), // 21.90
+        // 1 attachment × $0.05/h × 730 h (eu-west-1).
+        ("ec2-create-transit-gateway-vpc-attachment", vec![], usd(d("0.05") * H), None), // 36.50
+        // $0.50 per hosted zone-month.
+        ("route53-create-hosted-zone", vec![], usd(d("0.50")), None),
+        // One standard alarm metric at $0.10/month; two high-resolution ones at $0.30.
+        ("cloudwatch-put-metric-alarm", vec![], usd(d("0.10")), None),
+        ("cloudwatch-put-metric-alarm-math", vec![], usd(d("2") * d("0.30")), None), // 0.60
+    ]
+}
+
+/// A gateway endpoint (S3, DynamoDB) is free: $0, said in the breakdown, with no rate to name.
+#[test]
+fn a_gateway_endpoint_costs_nothing() {
+    let p = price("ec2-create-vpc-endpoint-gateway", &[]);
+    assert_eq!(p.monthly_cost_usd, Some(Decimal::ZERO));
+    assert_eq!(p.breakdown, ["gateway endpoint (S3 or DynamoDB): AWS charges nothing for it = $0.00"]);
+    assert!(p.finding.is_none() && p.unpriced_reason.is_none() && p.price_source.is_none());
+}
+
+/// The arithmetic is shown with the book's rates and units, and the monthly keys are not
+/// multiplied by 730.
+#[test]
+fn monthly_and_hourly_keys_show_their_arithmetic() {
+    let lines = |name| price(name, &[]).breakdown.join(" | ");
+    assert_eq!(lines("route53-create-hosted-zone"), "1 × Route 53 hosted zone at $0.5/month = $0.50");
+    assert_eq!(lines("cloudwatch-put-metric-alarm-math"), "2 × high-resolution alarm metric at $0.3/month = $0.60");
+    assert_eq!(
+        lines("efs-create-file-system-provisioned"),
+        "128 × MiB/s EFS provisioned throughput at $6/month = $768.00"
+    );
+    assert_eq!(
+        lines("ec2-create-vpc-endpoint-interface"),
+        "3 × interface endpoint Availability Zone at $0.01/h × 730 h = $21.90"
+    );
+    // Elastic mode's reason gives the storage rate it will be billed at (eu-west-1 Standard).
+    let why = price("efs-create-file-system", &[]).unpriced_reason.unwrap();
+    assert!(why.contains("priced by usage") && why.contains("$0.33/GB-month (Standard)"), "{why}");
+}
+
+/// With a book that lacks their rates, the new kinds are still classified, and stored unpriced
+/// with the missing rate named: a rate is never invented.
+#[test]
+fn a_missing_rate_leaves_the_new_kinds_unpriced_with_the_reason() {
+    let empty = costradar_core::pricing::Bundled::parse(
+        r#"{"schema": 2, "currency": "USD", "generated": "2026-11-01", "sources": [],
+            "regions": {"us-east-1": {}, "eu-west-1": {}}}"#,
+    )
+    .unwrap();
+    let book = PriceBook::bundled_only(&empty);
+    let cases = [
+        ("efs-create-file-system-provisioned", "no price for MiB/s EFS provisioned throughput in us-east-1"),
+        ("efs-update-file-system", "no price for MiB/s EFS provisioned throughput in us-east-1"),
+        ("ec2-create-vpc-endpoint-interface", "no price for interface endpoint Availability Zone in us-east-1"),
+        ("ec2-create-transit-gateway-vpc-attachment", "no price for transit gateway VPC attachment in eu-west-1"),
+        ("route53-create-hosted-zone", "no price for Route 53 hosted zone in us-east-1"),
+        ("cloudwatch-put-metric-alarm", "no price for standard alarm metric in us-east-1"),
+        ("cloudwatch-put-metric-alarm-math", "no price for high-resolution alarm metric in us-east-1"),
+    ];
+    for (name, reason) in cases {
+        let body = std::fs::read(format!("{}/../../events/receiver/{name}.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let p = price_event(&body, &book, &HashMap::new(), d("100")).unwrap();
+        assert_eq!((p.monthly_cost_usd, p.unpriced_reason.as_deref()), (None, Some(reason)), "{name}");
+        assert!(p.finding.is_none(), "{name}");
+    }
+    // Without a storage rate, the usage reason still says why, without a figure.
+    let body =
+        std::fs::read(format!("{}/../../events/receiver/efs-create-file-system.json", env!("CARGO_MANIFEST_DIR")))
+            .unwrap();
+    let why = price_event(&body, &book, &HashMap::new(), d("100")).unwrap().unpriced_reason.unwrap();
+    assert!(why.contains("priced by usage") && !why.contains('$'), "{why}");
 }

@@ -117,7 +117,7 @@ fn kind_of(key: &str) -> (String, &'static str) {
         "ec2" => "EC2 instance hour (by OS and tenancy)",
         "ebs" => "EBS volume storage, IOPS, throughput",
         "ebs-snapshot" => "EBS snapshot storage",
-        "vpc" => "public IPv4 address hour",
+        "vpc" => "public IPv4 address, interface endpoint AZ, Transit Gateway attachment hour",
         "nat" => "NAT gateway hour and GB",
         "elb" => "load balancer hour and capacity unit",
         "rds" => "RDS instance hour (engine, class, deployment)",
@@ -138,6 +138,13 @@ fn kind_of(key: &str) -> (String, &'static str) {
         "dax" => "DAX node hour",
         "logs" => "CloudWatch Logs ingest, storage",
         "s3" => "S3 storage by class",
+        "efs" => "EFS storage by class, provisioned throughput",
+        "ecr" => "ECR image storage",
+        "route53" => "Route 53 hosted zone, health check month (global rate)",
+        "cloudwatch" => "CloudWatch alarm month",
+        "backup" => "AWS Backup warm storage by resource type",
+        "opensearch-storage" => "OpenSearch EBS storage",
+        "redshift-storage" => "Redshift managed storage",
         _ => "",
     };
     let kind = if matches!(fam, "rds" | "aurora" | "elasticache") && parts.len() > 2 {

@@ -40,13 +40,42 @@ pub struct GeneratorConfig {
     pub start: YearMonth,
     pub months: u32,
     pub accounts: u32,
+    /// Resources billed at a fixed cost a day up to a day, beside the generated ones.
+    pub billed: Vec<BilledResource>,
 }
 
 impl Default for GeneratorConfig {
     fn default() -> Self {
-        Self { rows: 10_000, seed: 42, start: YearMonth { year: 2025, month: 1 }, months: 2, accounts: 4 }
+        Self {
+            rows: 10_000,
+            seed: 42,
+            start: YearMonth { year: 2025, month: 1 },
+            months: 2,
+            accounts: 4,
+            billed: vec![],
+        }
     }
 }
+
+/// A resource billed `daily_usd` every day of the export up to `until` (inclusive), and not
+/// after: a resource deleted on `until`, whose saving the bill confirms (the demo's deleted
+/// volume, `costradar_core::cur::confirm`). One usage line a day, in `account_id`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BilledResource {
+    pub account_id: String,
+    pub region: String,
+    pub resource_id: String,
+    /// `line_item_product_code`: one of [`BILLED_PRODUCTS`].
+    pub product: String,
+    pub usage_type: String,
+    pub daily_usd: Decimal,
+    pub until: NaiveDate,
+}
+
+/// The product codes a [`BilledResource`] may have.
+pub const BILLED_PRODUCTS: &[&str] =
+    &["AmazonEC2", "AmazonVPC", "AmazonRDS", "AmazonS3", "AmazonElastiCache", "AmazonCloudWatch", "AWSLambda"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum GenerateError {
@@ -181,6 +210,9 @@ pub struct GroundTruth {
     pub instance_rates: BTreeMap<String, RateTruth>,
     pub injected_waste: Vec<InjectedWaste>,
     pub injected_anomalies: Vec<InjectedAnomaly>,
+    /// The billed resources' line items: resource id -> day -> cost (one line a day).
+    #[serde(default)]
+    pub billed_daily: BTreeMap<String, BTreeMap<String, Decimal>>,
 }
 
 /// SplitMix64: small, fast, and the same on every platform.
@@ -719,6 +751,7 @@ pub fn generate(cfg: &GeneratorConfig, out: &Path) -> Result<GroundTruth, Genera
     let mut fixed: Vec<(usize, Row)> = Vec::new(); // (day index, row)
     series_rows(&mut rng, &cal, &series, &spikes, &mut fixed, &mut truth.gt.injected_anomalies);
     waste_rows(&cal, &mut fixed, &mut truth.gt.injected_waste);
+    billed_rows(&cal, &cfg.billed, &mut fixed, &mut truth.gt.billed_daily);
     let plan = CommitmentPlan::new(&cal.accounts);
     commitment_usage_rows(&cal, &plan, &mut fixed);
     monthly_rows(&mut rng, &cal, &plan, &mut fixed);
@@ -744,6 +777,7 @@ fn check_config(cfg: &GeneratorConfig, out: &Path) -> Result<(), GenerateError> 
     if cfg.rows > MAX_ROWS {
         return Err(GenerateError::Invalid(format!("--rows is at most {MAX_ROWS}")));
     }
+    cfg.billed.iter().try_for_each(check_billed)?;
     let data = out.join("data");
     if data.exists() {
         return Err(GenerateError::Invalid(format!(
@@ -752,6 +786,75 @@ fn check_config(cfg: &GeneratorConfig, out: &Path) -> Result<(), GenerateError> 
         )));
     }
     Ok(())
+}
+
+/// Refuses a billed resource the export could not hold as the CUR writes it.
+fn check_billed(b: &BilledResource) -> Result<(), GenerateError> {
+    let bad = |why: String| Err(GenerateError::Invalid(format!("billed resource {:.80}: {why}", b.resource_id)));
+    let text = |v: &str, max: usize| !v.is_empty() && v.len() <= max && !v.chars().any(char::is_control);
+    if b.account_id.len() != 12 || !b.account_id.bytes().all(|c| c.is_ascii_digit()) {
+        return bad("account_id is 12 digits".into());
+    }
+    if !text(&b.resource_id, 2048) || !text(&b.region, 32) || !text(&b.usage_type, 200) {
+        return bad("resource_id, region and usage_type are 1 to 2,048, 32 and 200 characters".into());
+    }
+    if !BILLED_PRODUCTS.contains(&b.product.as_str()) {
+        return bad(format!("product is one of {}", BILLED_PRODUCTS.join(", ")));
+    }
+    if b.daily_usd <= Decimal::ZERO || b.daily_usd > Decimal::from(1_000_000) || b.daily_usd.scale() > 8 {
+        return bad("daily_usd is above 0, at most 1,000,000, with at most 8 decimals".into());
+    }
+    Ok(())
+}
+
+/// The waste query's category of a usage type (as its CASE reads it), for the ground truth.
+fn waste_category(usage_type: &str) -> Option<&'static str> {
+    [
+        ("ElasticIP:IdleAddress", "idle_elastic_ip"),
+        ("PublicIPv4:IdleAddress", "idle_public_ipv4"),
+        ("EBS:VolumeUsage.gp2", "gp2_volume"),
+        ("NatGateway-Hours", "nat_gateway_hours"),
+        ("NatGateway-Bytes", "nat_gateway_bytes"),
+        ("EBS:SnapshotUsage", "snapshot_storage"),
+    ]
+    .into_iter()
+    .find(|(p, _)| usage_type.contains(p))
+    .map(|(_, c)| c)
+}
+
+/// One usage line a day for each billed resource, from the first day up to its `until`.
+fn billed_rows(
+    cal: &Calendar,
+    billed: &[BilledResource],
+    fixed: &mut Vec<(usize, Row)>,
+    truth: &mut BTreeMap<String, BTreeMap<String, Decimal>>,
+) {
+    for b in billed {
+        let product = BILLED_PRODUCTS.iter().copied().find(|p| *p == b.product).expect("checked");
+        for (di, day) in cal.days.iter().enumerate().filter(|(_, d)| **d <= b.until) {
+            fixed.push((
+                di,
+                Row {
+                    account: b.account_id.clone(),
+                    li_type: "Usage",
+                    start: day_start(*day),
+                    end: day_start(day.succ_opt().expect("next day")),
+                    product,
+                    usage_type: b.usage_type.clone(),
+                    resource: b.resource_id.clone(),
+                    usage: Decimal::ONE,
+                    cost: b.daily_usd,
+                    description: format!("{} at ${} a day", b.usage_type, b.daily_usd),
+                    region: b.region.clone(),
+                    pricing_term: "OnDemand",
+                    on_demand: b.daily_usd,
+                    waste: waste_category(&b.usage_type),
+                    ..Row::default()
+                },
+            ));
+            *truth.entry(b.resource_id.clone()).or_default().entry(day.to_string()).or_default() += b.daily_usd;
+        }
+    }
 }
 
 /// The accounts, billing periods and days the export covers.
@@ -1524,4 +1627,69 @@ pub fn read_ground_truth(dir: &Path) -> Result<GroundTruth, GenerateError> {
     let path = dir.join("ground_truth.json");
     let bytes = fs::read(&path).map_err(|e| io(&path, e))?;
     serde_json::from_slice(&bytes).map_err(|e| io(&path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn billed(id: &str, daily: &str, until: NaiveDate) -> BilledResource {
+        BilledResource {
+            account_id: "123456789012".into(),
+            region: "us-east-1".into(),
+            resource_id: id.into(),
+            product: "AmazonEC2".into(),
+            usage_type: "EBS:VolumeUsage.gp2".into(),
+            daily_usd: d(daily),
+            until,
+        }
+    }
+
+    #[test]
+    fn a_billed_resource_has_one_line_a_day_until_its_last_day_and_nothing_after() {
+        let dir = std::env::temp_dir().join(format!("costradar-billed-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let until = NaiveDate::from_ymd_opt(2025, 1, 10).unwrap();
+        let cfg = GeneratorConfig {
+            rows: 3_000,
+            months: 1,
+            accounts: 1,
+            billed: vec![billed("vol-0gone", "1.6438", until)],
+            ..GeneratorConfig::default()
+        };
+        let gt = generate(&cfg, &dir).unwrap();
+        assert_eq!(gt.rows, 3_000, "the fleet still fills the requested rows exactly");
+        let days = &gt.billed_daily["vol-0gone"];
+        assert_eq!(days.len(), 10);
+        assert_eq!(days.keys().next().map(String::as_str), Some("2025-01-01"));
+        assert_eq!(days.keys().last().map(String::as_str), Some("2025-01-10"));
+        assert!(days.values().all(|v| *v == d("1.6438")));
+        // Its lines are in every total, and the waste query's gp2 category, like any other line.
+        assert_eq!(gt.by_account["123456789012"], d("16.438"));
+        let waste = gt.waste.iter().find(|w| w.resource_id == "vol-0gone").unwrap();
+        assert_eq!((waste.category.as_str(), waste.effective), ("gp2_volume", d("16.438")));
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn billed_resources_the_cur_could_not_hold_are_refused() {
+        let until = NaiveDate::from_ymd_opt(2025, 1, 10).unwrap();
+        let long = "v".repeat(2049);
+        for (b, says) in [
+            (BilledResource { account_id: "12345".into(), ..billed("vol-1", "1", until) }, "account_id"),
+            (billed(&long, "1", until), "resource_id"),
+            (billed("vol-\n1", "1", until), "resource_id"),
+            (BilledResource { product: "AmazonMadeUp".into(), ..billed("vol-1", "1", until) }, "product"),
+            (billed("vol-1", "0", until), "daily_usd"),
+            (billed("vol-1", "-2", until), "daily_usd"),
+            (billed("vol-1", "1000000.01", until), "daily_usd"),
+        ] {
+            let cfg = GeneratorConfig { billed: vec![b], ..GeneratorConfig::default() };
+            let e = check_config(&cfg, Path::new("/nonexistent/never-written")).unwrap_err().to_string();
+            assert!(e.contains(says), "{e}");
+        }
+        let json = r#"[{"account_id": "123456789012", "region": "us-east-1", "resource_id": "vol-1",
+            "product": "AmazonEC2", "usage_type": "x", "daily_usd": "1", "until": "2025-01-10", "extra": 1}]"#;
+        assert!(serde_json::from_str::<Vec<BilledResource>>(json).is_err(), "unknown fields are refused");
+    }
 }

@@ -75,53 +75,20 @@ mod tests {
         assert_eq!(resp.status(), 401);
     }
 
-    /// `events/receiver/http/<name>.json`: the fixtures as function-URL requests
-    /// (tools/wrap_events.py), with their placeholder tenant and token.
-    macro_rules! wrapped {
-        ($($name:literal,)*) => {
-            [$(($name, include_str!(concat!("../../../events/receiver/http/", $name, ".json")))),*]
-        };
-    }
-
+    /// Every `events/receiver/http/<name>.json` (the fixtures as function-URL requests, made by
+    /// tools/wrap_events.py, with their placeholder tenant and token) is accepted: a new kind's
+    /// fixture is covered without being listed here.
     #[tokio::test]
     async fn every_wrapped_fixture_is_accepted_through_the_handler() {
-        let fixtures = wrapped![
-            "cloudwatch-billing-alarm",
-            "ebs-create-volume-gp2",
-            "ebs-create-volume-io2",
-            "ebs-modify-volume",
-            "ec2-allocate-address",
-            "ec2-create-nat-gateway",
-            "ec2-delete-nat-gateway",
-            "ec2-modify-instance-type",
-            "ec2-release-address",
-            "ec2-run-instances-gpu",
-            "ec2-run-instances-previous-gen",
-            "ec2-run-instances",
-            "ec2-start-instances",
-            "ec2-state-change-running",
-            "ec2-state-change-stopped",
-            "ec2-state-change-terminated",
-            "ec2-stop-instances",
-            "ec2-terminate-instances",
-            "eks-create-cluster",
-            "eks-create-nodegroup",
-            "elasticache-create-cache-cluster",
-            "elasticache-create-replication-group",
-            "elb-create-load-balancer",
-            "lambda-put-provisioned-concurrency",
-            "msk-create-cluster",
-            "opensearch-create-domain",
-            "rds-create-db-cluster",
-            "rds-create-db-instance",
-            "rds-modify-db-instance",
-            "rds-start-db-instance",
-            "redshift-create-cluster",
-            "sagemaker-create-endpoint",
-            "sagemaker-create-notebook-instance",
-            "sagemaker-create-training-job",
-            "unknown-event",
-        ];
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/receiver/http");
+        let mut fixtures: Vec<(String, String)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
+            .collect();
+        fixtures.sort();
+        assert!(fixtures.len() >= 60, "{} fixtures", fixtures.len());
         let store = Arc::new(MemoryStore::new());
         let svc =
             Onboarding::new(store.clone(), Arc::new(FakeAssumer::enforcing()), Arc::new(SystemClock), settings(false));

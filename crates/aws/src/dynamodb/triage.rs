@@ -10,9 +10,11 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 
 use costradar_core::domain::finding::{Finding, FindingStatus};
 use costradar_core::domain::scan_run::RunRecord;
-use costradar_core::domain::triage::{FindingChange, RealisedSaving, Source};
+use costradar_core::domain::triage::{ConfirmationStatus, FindingChange, RealisedSaving, SavingConfirmation, Source};
 use costradar_core::store::schema::GSI2;
-use costradar_core::store::triage::{decode_event_cursor, decode_run_cursor, valid_finding_key, OpenSaving};
+use costradar_core::store::triage::{
+    decode_event_cursor, decode_run_cursor, oldest_first, valid_finding_key, OpenSaving,
+};
 
 use super::*;
 
@@ -333,6 +335,56 @@ impl TriageStore for DynamoStore {
 
     async fn realised_savings(&self, tenant: &TenantId) -> Result<Vec<RealisedSaving>, StoreError> {
         self.query_prefix(&tenant_pk(tenant), SAVING_PREFIX).await?.into_iter().map(from_item).collect()
+    }
+
+    async fn pending_confirmations(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+    ) -> Result<Vec<RealisedSaving>, StoreError> {
+        let mut out: Vec<RealisedSaving> = Vec::new();
+        for item in self.query_prefix(&tenant_pk(tenant), SAVING_PREFIX).await? {
+            let r: RealisedSaving = from_item(item)?;
+            if r.account_id == *account && r.awaits_confirmation() {
+                out.push(r);
+            }
+        }
+        oldest_first(&mut out);
+        Ok(out)
+    }
+
+    /// One conditional UpdateItem: the entry still exists with the `realised_at` read, and has
+    /// no confirmation or a pending one.
+    async fn record_confirmation(
+        &self,
+        tenant: &TenantId,
+        entry: &RealisedSaving,
+        confirmation: &SavingConfirmation,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(tenant_pk(tenant)))
+            .key(SK, s(saving_sk(&entry.month(), &entry.key)))
+            .update_expression("SET #c = :c")
+            .condition_expression(
+                "attribute_exists(#pk) AND #at = :at AND (attribute_not_exists(#c) OR #c.#st = :pending)",
+            )
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#at", "realised_at")
+            .expression_attribute_names("#c", "confirmation")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":c", attr(confirmation))
+            .expression_attribute_values(":at", attr(&entry.realised_at))
+            .expression_attribute_values(":pending", attr(&ConfirmationStatus::Pending))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_conditional_failure(&e) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 
 use super::{tags, time, Calls};
-use costradar_core::rules::facts::{Address, Image, Instance, NatGateway, Snapshot, Volume};
+use costradar_core::rules::facts::{Address, Image, Instance, NatGateway, PublicIp, Snapshot, Volume};
 
 /// Each listing is `None` when one of its pages failed: an incomplete list proves nothing.
 #[derive(Debug, Default)]
@@ -124,7 +124,19 @@ pub fn instance(i: &aws_sdk_ec2::types::Instance) -> Option<Instance> {
             .collect(),
         tags: tags(i.tags().iter().map(|t| (t.key(), t.value()))),
         cpu_p95_percent: None,
+        public_ip: public_ip(i),
     })
+}
+
+/// The public IPv4 address of the primary network interface and that interface.
+fn public_ip(i: &aws_sdk_ec2::types::Instance) -> Option<PublicIp> {
+    let address = i.public_ip_address().filter(|a| !a.is_empty())?.to_owned();
+    let primary = i.network_interfaces().iter().find(|n| {
+        n.attachment().and_then(|a| a.device_index()) == Some(0)
+            || n.association().and_then(|a| a.public_ip()) == Some(address.as_str())
+    });
+    let network_interface_id = primary.and_then(|n| n.network_interface_id()).map(str::to_owned);
+    Some(PublicIp { address, network_interface_id })
 }
 
 async fn snapshots(c: &aws_sdk_ec2::Client, account_id: &str) -> (Option<Vec<Snapshot>>, Calls) {

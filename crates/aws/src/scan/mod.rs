@@ -7,6 +7,7 @@
 
 pub mod analytics;
 pub mod coh;
+pub mod compute_optimizer;
 pub mod dynamodb;
 pub mod ec2;
 pub mod elasticache;
@@ -16,10 +17,13 @@ pub mod logs;
 pub mod metrics;
 pub mod network;
 pub mod rds;
+#[cfg(test)]
+mod recommenders_tests;
 pub mod regions;
 pub mod storage;
 #[cfg(test)]
 mod tests;
+pub mod trusted_advisor;
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -35,7 +39,9 @@ use crate::customer_config;
 use costradar_core::domain::scan_run::ActionError;
 use costradar_core::domain::AccountId;
 use costradar_core::rules::facts::{Recommendation, RegionInventory, Tags};
-use costradar_core::scan::{AccountSession, AccountWide, MetricsWindow, RegionScan, SessionOpener, Target};
+use costradar_core::scan::{
+    AccountSession, AccountWide, MetricsWindow, Recommended, RegionScan, SessionOpener, Target,
+};
 
 /// Calls made and failures, per region or account-wide.
 #[derive(Debug, Default)]
@@ -143,6 +149,10 @@ pub trait ClientSource: Send + Sync {
     fn account(&self) -> (aws_sdk_account::Client, aws_sdk_ec2::Client);
     /// Cost Optimization Hub answers in us-east-1 only.
     fn cost_optimization_hub(&self) -> aws_sdk_costoptimizationhub::Client;
+    /// Compute Optimizer answers per region.
+    fn compute_optimizer(&self, region: &str) -> aws_sdk_computeoptimizer::Client;
+    /// The Trusted Advisor API, in us-east-1.
+    fn trusted_advisor(&self) -> aws_sdk_trustedadvisor::Client;
 }
 
 /// Clients from the assumed role's credentials, with adaptive retry (`aws::customer_config`).
@@ -183,6 +193,14 @@ impl ClientSource for AssumedClients {
     fn cost_optimization_hub(&self) -> aws_sdk_costoptimizationhub::Client {
         aws_sdk_costoptimizationhub::Client::new(&customer_config(&self.base, &self.creds, "us-east-1"))
     }
+
+    fn compute_optimizer(&self, region: &str) -> aws_sdk_computeoptimizer::Client {
+        aws_sdk_computeoptimizer::Client::new(&customer_config(&self.base, &self.creds, region))
+    }
+
+    fn trusted_advisor(&self) -> aws_sdk_trustedadvisor::Client {
+        aws_sdk_trustedadvisor::Client::new(&customer_config(&self.base, &self.creds, "us-east-1"))
+    }
 }
 
 pub struct AwsAccountSession {
@@ -212,8 +230,7 @@ pub async fn scan_region(c: &RegionClients, account_id: &str, region: &str, wind
         network::scan(c, account_id, region)
     );
     let mut calls = Calls::default();
-    let mut scan =
-        RegionScan { inventory: RegionInventory::new(region), ..Default::default() };
+    let mut scan = RegionScan { inventory: RegionInventory::new(region), ..Default::default() };
     let inv = &mut scan.inventory;
     let listed = &mut scan.listed;
     let (e, ec2_calls) = ec2;
@@ -245,6 +262,8 @@ pub async fn scan_region(c: &RegionClients, account_id: &str, region: &str, wind
     // Lambda, DynamoDB and ElastiCache rules read one resource (or replication group) each and
     // depend on no other listing: a failed listing leaves them empty (the region partial), never wrong.
     let ((p, c4), (t, c5), (k, c6)) = (pcs, tables, caches);
+    // A table whose DescribeTable failed is left out of the list: complete only without errors.
+    listed.dynamo_tables = t.is_some() && c5.errors.is_empty();
     calls.merge(c4);
     calls.merge(c5);
     calls.merge(c6);
@@ -256,6 +275,9 @@ pub async fn scan_region(c: &RegionClients, account_id: &str, region: &str, wind
         fill(inv);
         calls.merge(family_calls);
     }
+    // Alarms name resources of the other listings: judged here, where it is known which are
+    // complete, before the scan drops the facts of incomplete ones (`keep_dependable`).
+    costradar_core::rules::cloudwatch::resolve_targets(inv, listed);
     calls.merge(metrics::fill(&c.cloudwatch, inv, window).await);
     scan.api_calls = calls.count;
     scan.errors = calls.errors;
@@ -275,6 +297,15 @@ impl AccountSession for AwsAccountSession {
 
     async fn recommendations(&self, account_id: &AccountId) -> AccountWide<Vec<Recommendation>> {
         coh::list(&self.clients.cost_optimization_hub(), account_id.as_str()).await
+    }
+
+    async fn compute_optimizer(&self, account_id: &AccountId, regions: &[String]) -> AccountWide<Recommended> {
+        let clients: Vec<_> = regions.iter().map(|r| (r.clone(), self.clients.compute_optimizer(r))).collect();
+        compute_optimizer::list(&clients, account_id.as_str()).await
+    }
+
+    async fn trusted_advisor(&self, _: &AccountId) -> AccountWide<Recommended> {
+        trusted_advisor::list(&self.clients.trusted_advisor()).await
     }
 }
 

@@ -88,12 +88,39 @@ permissions! {
     "dynamodb:ListTables" [Scan] "DynamoDB table names";
     "dynamodb:DescribeTable" [Scan] "a table's billing mode, provisioned capacity, size and class (never its items)";
     "elasticache:DescribeCacheClusters" [Scan] "ElastiCache clusters: engine, node type, nodes, replication group, status (never cached data)";
+    // Analytics and containers: Redshift, OpenSearch Service, EKS.
+    "redshift:DescribeClusters" [Scan] "Redshift clusters: node type and count, status, creation time, tags (never their data)";
+    "es:ListDomainNames" [Scan] "OpenSearch Service domain names";
+    "es:DescribeDomains" [Scan] "OpenSearch domains' node types and counts, EBS storage, engine version and processing state (never indexes or documents)";
+    "eks:ListClusters" [Scan] "EKS cluster names";
+    "eks:DescribeCluster" [Scan] "an EKS cluster's Kubernetes version, status, upgrade policy and Auto Mode (never Kubernetes objects)";
+    "eks:ListNodegroups" [Scan] "an EKS cluster's managed node group names (clusters with no compute)";
+    "eks:ListFargateProfiles" [Scan] "an EKS cluster's Fargate profile names (clusters with no compute)";
     // Serverless.
     "lambda:ListProvisionedConcurrencyConfigs" [Scan] "provisioned concurrency of a function: allocated, status, last change (never its code or configuration)";
+    // Storage: S3 bucket configuration (never an object), EFS, ECR, AWS Backup.
+    "s3:ListAllMyBuckets" [Scan] "bucket names and regions (ListBuckets with BucketRegion), so each bucket is read in its own region";
+    "s3:GetBucketVersioning" [Scan] "whether a bucket keeps noncurrent versions (never an object)";
+    "s3:GetLifecycleConfiguration" [Scan] "a bucket's lifecycle rules: aborted uploads, noncurrent expiry, transitions (never an object)";
+    "s3:ListBucketMultipartUploads" [Scan] "incomplete multipart uploads' keys and start times (uploads no lifecycle rule aborts)";
+    "s3:ListMultipartUploadParts" [Scan] "the part sizes of the oldest incomplete uploads, to price what they store (never their content)";
+    "elasticfilesystem:DescribeFileSystems" [Scan] "EFS file systems: size by storage class, throughput mode and provisioned MiB/s (never a file)";
+    "elasticfilesystem:DescribeLifecycleConfiguration" [Scan] "an EFS file system's lifecycle policies (transition to Infrequent Access)";
+    "ecr:DescribeRepositories" [Scan] "ECR repository names and creation dates";
+    "ecr:GetLifecyclePolicy" [Scan] "whether a repository has a lifecycle policy";
+    "ecr:DescribeImages" [Scan] "image tags, sizes and push dates of repositories without a lifecycle policy (never a layer)";
+    "backup:ListBackupVaults" [Scan] "the region's backup vaults";
+    "backup:ListRecoveryPointsByBackupVault" [Scan] "recovery points' source resource, size, status and lifecycle (never the backup's data)";
+    // Network: VPC endpoints, Transit Gateway, Route 53 (global, read from us-east-1).
+    "ec2:DescribeVpcEndpoints" [Scan] "VPC endpoints: type, service, state, subnets, creation time (interface endpoints with no traffic; their policy is not kept)";
+    "ec2:DescribeTransitGatewayAttachments" [Scan] "Transit Gateway attachments: resource type, owners, state, creation time (VPC attachments with no traffic)";
+    "route53:ListHostedZones" [Scan] "hosted zones' names, public or private, record count, managing service (zones with only their SOA and NS records; never a record)";
+    "route53:GetHostedZone" [Scan] "a private hosted zone's associated VPCs (private zones no VPC can query)";
     // CloudWatch.
     "logs:DescribeLogGroups" [Scan] "log groups' retention and stored bytes (never log events)";
     "cloudwatch:GetMetricData" [Scan] "utilisation metrics (CPU, network, connections, capacity consumed, provisioned concurrency use) for idle detection";
-    "cloudwatch:ListMetrics" [Scan] "metric names and dimensions, to find the Lambda functions with provisioned concurrency without listing functions";
+    "cloudwatch:ListMetrics" [Scan] "metric names and dimensions, to find the Lambda functions with provisioned concurrency without listing functions, and the VPC interface endpoints with traffic in the last two weeks";
+    "cloudwatch:DescribeAlarms" [Scan] "metric alarms' state, when it and the configuration last changed, their metrics and actions (alarms with no data, alarms on deleted resources)";
     // Cost Explorer.
     "ce:GetCostAndUsage" [Scan] "spend by service, account and region";
     "ce:GetCostForecast" [Scan] "month-end forecast";
@@ -115,6 +142,10 @@ permissions! {
     "compute-optimizer:GetECSServiceRecommendations" [Scan] "task sizing for ECS services on Fargate";
     "compute-optimizer:GetRDSDatabaseRecommendations" [Scan] "rightsizing for RDS instances";
     "compute-optimizer:GetIdleRecommendations" [Scan] "idle resources found by Compute Optimizer";
+    // Trusted Advisor (its API answers accounts on a Business or Enterprise Support plan only).
+    "trustedadvisor:ListChecks" [Scan] "the cost-optimizing checks' column headings, to find each check's estimated-savings column";
+    "trustedadvisor:ListRecommendations" [Scan] "the account's Trusted Advisor cost-optimizing recommendations";
+    "trustedadvisor:ListRecommendationResources" [Scan] "the resources a cost-optimizing recommendation flags, with the check's figures for each";
     // Tags.
     "tag:GetResources" [Scan] "resource tags, to attribute findings to owners and environments";
     // CUR path: only on the stack's own workgroup, Glue table and buckets (see the template).
@@ -236,9 +267,28 @@ mod tests {
         for t in Task::ALL {
             assert!(!actions_for(*t).is_empty(), "{t} has no actions");
         }
+        // The scan reads S3 buckets' configuration (enumerated List and Read actions on buckets);
+        // reading or writing an object, locating a bucket or listing its keys stays the CUR
+        // task's, on the stack's own buckets.
+        const SCAN_S3: &[&str] = &[
+            "s3:ListAllMyBuckets",
+            "s3:GetBucketVersioning",
+            "s3:GetLifecycleConfiguration",
+            "s3:ListBucketMultipartUploads",
+            "s3:ListMultipartUploadParts",
+        ];
         for p in CUSTOMER_PERMISSIONS {
             let cur_service = ["s3:", "athena:", "glue:"].iter().any(|s| p.action.starts_with(s));
+            if SCAN_S3.contains(&p.action) {
+                assert_eq!(p.tasks, [Scan], "{}", p.action);
+                continue;
+            }
             assert_eq!(cur_service, p.tasks == [CurQuery], "{}", p.action);
+        }
+        for object_data in
+            ["s3:GetObject", "s3:PutObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:GetBucketLocation"]
+        {
+            assert!(!actions_for(Scan).contains(&object_data), "{object_data} outside the CUR task");
         }
     }
 

@@ -150,6 +150,7 @@ fn run(tenant: &TenantId, account: &AccountId, regions: &[&str], opened: u32, at
         findings_resolved: 1,
         error: None,
         cur: None,
+        notes: vec![],
     };
     RunRecord::new(&format!("demo-{}", at.format("%Y%m%dT%H%M%S")), tenant, vec![account_run], at)
 }

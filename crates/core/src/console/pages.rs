@@ -127,7 +127,7 @@ pub(crate) async fn overview(c: &Console, ctx: &Ctx<'_>) -> Response {
     ] {
         let _ = write!(h, "<div><dt>{label}</dt><dd>{}</dd></div>", money(v));
     }
-    h.push_str("</dl><p class=\"muted\">Open: savings of open findings. Realised: findings resolved because the resource went away or changed. Confirmed: checking the bill after the fix is not built yet, so it stays $0.00.</p>");
+    h.push_str("</dl><p class=\"muted\">Open: savings of open findings. Realised: findings resolved because the resource went away or changed. Confirmed by the bill: realised savings the CUR bears out, from the resource's daily cost in the week before and the week after the fix (part of realised, never added to it).</p>");
     h.push_str("<h2>Spend trend</h2>");
     match c.reports.get(&ctx.tenant) {
         Some(r) => h.push_str(&trend(&r.json)),

@@ -26,11 +26,18 @@ pub struct AnalysisOptions {
     pub sp_percentile: u32,
     /// Assumed Compute Savings Plan discount off on-demand (1 year, no upfront: about 28 %).
     pub sp_discount: Decimal,
+    /// How realised savings are checked against the bill (`super::confirm`).
+    pub confirm: super::confirm::ConfirmSettings,
 }
 
 impl Default for AnalysisOptions {
     fn default() -> Self {
-        Self { anomaly: AnomalyConfig::default(), sp_percentile: 20, sp_discount: Decimal::new(28, 2) }
+        Self {
+            anomaly: AnomalyConfig::default(),
+            sp_percentile: 20,
+            sp_discount: Decimal::new(28, 2),
+            confirm: super::confirm::ConfirmSettings::default(),
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod analysis;
 pub mod anomaly;
+pub mod confirm;
 pub mod engine;
 pub mod focus;
 pub mod queries;

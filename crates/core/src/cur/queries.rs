@@ -555,11 +555,17 @@ impl Library {
 
     /// The full SQL text of a query (placeholders unfilled).
     pub fn sql(&self, query: Query) -> String {
+        format!("{}{}", self.source_sql(), query.body(self.schema))
+    }
+
+    /// `WITH li AS (<source projection>)` over this table, with the billing-period filter's two
+    /// placeholders: what a query outside the fixed library (`super::confirm`) builds on.
+    pub fn source_sql(&self) -> String {
         let source = match self.schema {
             Schema::Cur2 => CUR2_SOURCE,
             Schema::Focus => FOCUS_SOURCE,
         };
-        format!("{}{}", source.replace("{table}", &format!("\"{}\"", self.table)), query.body(self.schema))
+        source.replace("{table}", &format!("\"{}\"", self.table))
     }
 
     /// The query with its parameters for `range`. A `TwoPeriods` query compares the range's

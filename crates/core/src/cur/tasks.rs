@@ -1,8 +1,9 @@
 //! The `cur-query` Step Functions tasks for one tenant account (contract: docs/workflows.md):
 //! `start` the library's queries in the customer's Athena workgroup, `poll` them (the state
 //! machine waits between polls), `stop` them on timeout, and `fetch_and_analyse`: results to the
-//! analysis, anomalies and waste to the findings store, effective rates to the pricing port.
-//! Only aggregates leave the customer's account.
+//! analysis, anomalies and waste to the findings store, effective rates to the pricing port, the
+//! realised savings checked against the bill (`super::confirm`) to the savings ledger.
+//! Only aggregates leave the customer's account (the confirmation: daily cost per resource).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -14,18 +15,20 @@ use serde::{Deserialize, Serialize};
 
 use super::analysis::{AnalysisOptions, CurAnalysis, CurFinding};
 use super::anomaly::{Anomaly, AnomalyKind};
+use super::confirm;
 use super::engine::{query_cost_usd, request_token, QueryError, QueryExecutions, QueryState};
 use super::queries::{Library, PeriodRange, Query, Schema, YearMonth};
 use super::rates::rate_table;
 use crate::domain::finding::{Confidence, Finding};
 use crate::domain::money::usd;
 use crate::domain::{Account, AccountId, AccountStatus, Clock, Tenant, TenantId};
-use crate::store::{AccountStore, FindingStore, RateScope, RateStore, ResolveScope, TenantStore};
+use crate::store::{AccountStore, FindingStore, RateScope, RateStore, ResolveScope, TenantStore, TriageStore};
 use crate::workflow::{parse_task, traced, TaskError};
 
-/// Everything the tasks need from the store.
-pub trait CurStore: TenantStore + AccountStore + FindingStore + RateStore {}
-impl<T: TenantStore + AccountStore + FindingStore + RateStore> CurStore for T {}
+/// Everything the tasks need from the store (the savings ledger's entries included: the
+/// analysis checks realised savings against the bill, `super::confirm`).
+pub trait CurStore: TenantStore + AccountStore + FindingStore + RateStore + TriageStore {}
+impl<T: TenantStore + AccountStore + FindingStore + RateStore + TriageStore> CurStore for T {}
 
 /// Opens Athena in a customer's account: assume the role (ExternalId, the cur-query session
 /// policy), then an Athena client in the workgroup their stack created (the production
@@ -112,6 +115,8 @@ pub struct Analysed {
     pub findings_opened: usize,
     pub findings_resolved: usize,
     pub rates: usize,
+    /// Realised savings of the account checked against the bill by this analysis.
+    pub confirmations: confirm::Summary,
     pub bytes_scanned: u64,
     /// What our own queries cost the customer in Athena ($5/TB, 10 MB minimum per query).
     pub query_cost_usd: String,
@@ -224,6 +229,8 @@ impl<S: CurStore> CurTasks<S> {
                 to: Some(to.clone()),
             });
         }
+        let run = (input.run_id.as_str(), from.as_str(), to.as_str());
+        queries.extend(self.start_confirmations(athena.as_ref(), &tenant, &account, &library, &range, run).await?);
         Ok(Started {
             run_id: input.run_id.clone(),
             tenant_id: input.tenant_id.clone(),
@@ -258,7 +265,7 @@ impl<S: CurStore> CurTasks<S> {
             return Err(invalid("queries", "must not be empty"));
         }
         for q in &s.queries {
-            if Query::from_name(&q.name).is_none() {
+            if Query::from_name(&q.name).is_none() && !confirm::is_query_name(&q.name) {
                 return Err(invalid("queries", format!("unknown query {:?}", q.name)));
             }
             let id_ok = (1..=128).contains(&q.query_execution_id.len())
@@ -276,10 +283,13 @@ impl<S: CurStore> CurTasks<S> {
         let athena = self.athena.connect(&tenant, &account).await?;
         let mut all_done = true;
         for q in &s.queries {
-            let status = athena.status(&q.query_execution_id).await.map_err(|e| match e {
-                QueryError::Failed(m) => TaskError::QueryFailed(format!("{}: {m}", q.name)),
-                other => query_error(other),
-            })?;
+            let status = match athena.status(&q.query_execution_id).await {
+                // A failed confirmation leaves its savings pending (fetch says why), not the run failed.
+                Err(QueryError::Failed(_)) if confirm::is_query_name(&q.name) => continue,
+                Err(QueryError::Failed(m)) => return Err(TaskError::QueryFailed(format!("{}: {m}", q.name))),
+                Err(other) => return Err(query_error(other)),
+                Ok(status) => status,
+            };
             all_done &= status.state == QueryState::Succeeded;
         }
         Ok(Started { state: Some(if all_done { QueryState::Succeeded } else { QueryState::Running }), ..s.clone() })
@@ -303,8 +313,15 @@ impl<S: CurStore> CurTasks<S> {
         let (tenant, account) = self.load(&s.run_id, &s.tenant_id, &s.account_id).await?;
         let athena = self.athena.connect(&tenant, &account).await?;
         let mut results = HashMap::new();
+        let mut answers = confirm::Answers::default();
         let (mut bytes, mut cost) = (0u64, Decimal::ZERO);
         for q in &s.queries {
+            if confirm::is_query_name(&q.name) {
+                let scanned = Self::fetch_confirmation(athena.as_ref(), q, &mut answers).await?;
+                bytes += scanned;
+                cost += query_cost_usd(scanned);
+                continue;
+            }
             let status = athena.status(&q.query_execution_id).await.map_err(query_error)?;
             if status.state != QueryState::Succeeded {
                 return Err(TaskError::Transient(format!("{} is still running", q.name)));
@@ -341,6 +358,14 @@ impl<S: CurStore> CurTasks<S> {
                 ResolveScope { account_id: &account.account_id, region, rule_prefixes: WASTE_RULES, seen_before: now };
             resolved += self.store.resolve_unseen(&tenant.id, &scope, now).await?.len();
         }
+        let cx = confirm::Context {
+            range: &range,
+            coverage: analysis.first_day.zip(analysis.last_day),
+            now,
+            settings: &self.options.confirm,
+        };
+        let entries = confirm::of_account(self.store.realised_savings(&tenant.id).await?, &account.account_id);
+        let confirmations = confirm::record(self.store.as_ref(), &tenant.id, &entries, &answers, &cx).await?;
         Ok(Analysed {
             run_id: s.run_id.clone(),
             tenant_id: s.tenant_id.clone(),
@@ -350,9 +375,71 @@ impl<S: CurStore> CurTasks<S> {
             findings_opened: summary.opened.len() + summary.reopened.len(),
             findings_resolved: resolved,
             rates: rates.len(),
+            confirmations,
             bytes_scanned: bytes,
             query_cost_usd: format!("{:.6}", cost.round_dp(6)),
         })
+    }
+}
+
+impl<S: CurStore> CurTasks<S> {
+    /// Starts the queries that check `account`'s realised savings against the bill
+    /// ([`confirm::plan`]): none when nothing is due. `run` is (run id, from, to).
+    async fn start_confirmations(
+        &self,
+        athena: &dyn QueryExecutions,
+        tenant: &Tenant,
+        account: &Account,
+        library: &Library,
+        range: &PeriodRange,
+        (run_id, from, to): (&str, &str, &str),
+    ) -> Result<Vec<StartedQuery>, TaskError> {
+        let pending = self.store.pending_confirmations(&tenant.id, &account.account_id).await?;
+        let mut started = Vec::new();
+        for (i, chunk) in confirm::plan(&pending, range, self.clock.now(), &self.options.confirm).iter().enumerate() {
+            let name = confirm::query_name(i);
+            let req = confirm::request(library, range, &account.account_id, chunk, &name);
+            let token = request_token(run_id, account.account_id.as_str(), &format!("{name}:{from}:{to}"));
+            let id = athena.start(&req, &token).await.map_err(query_error)?;
+            started.push(StartedQuery {
+                name,
+                query_execution_id: id,
+                from: Some(from.to_owned()),
+                to: Some(to.to_owned()),
+            });
+        }
+        Ok(started)
+    }
+
+    /// Reads one confirmation query into `answers`; its bytes scanned. A failed query, or an
+    /// answer that is not what the query asks for, is recorded in `answers` (its savings stay
+    /// pending with the reason); one still running is `Transient`, as for the library's.
+    async fn fetch_confirmation(
+        athena: &dyn QueryExecutions,
+        q: &StartedQuery,
+        answers: &mut confirm::Answers,
+    ) -> Result<u64, TaskError> {
+        let status = match athena.status(&q.query_execution_id).await {
+            Err(QueryError::Failed(m)) => {
+                answers.failed(format!("{}: {m}", q.name));
+                return Ok(0);
+            }
+            Err(other) => return Err(query_error(other)),
+            Ok(status) => status,
+        };
+        if status.state != QueryState::Succeeded {
+            return Err(TaskError::Transient(format!("{} is still running", q.name)));
+        }
+        match athena.results(&q.query_execution_id).await {
+            Ok(rs) => {
+                if let Err(e) = answers.read(&rs) {
+                    answers.failed(format!("{}: {e}", q.name));
+                }
+            }
+            Err(QueryError::Transient(m)) => return Err(TaskError::Transient(m)),
+            Err(e) => answers.failed(format!("{}: {e}", q.name)),
+        }
+        Ok(status.bytes_scanned)
     }
 }
 

@@ -95,6 +95,10 @@ pub struct AccountRun {
     /// The CUR part of the account's Map item: absent when the account has no CUR settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cur: Option<CurRun>,
+    /// What the scan could not read and why, when that is no error (Compute Optimizer not
+    /// enrolled, no Business Support plan for Trusted Advisor): once each, in plain words.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// The `cur` field of a Map item (`docs/workflows.md`, scan workflow step 3): the counts of the
@@ -244,6 +248,18 @@ mod tests {
             old.as_object_mut().unwrap().remove(k);
         }
         assert_eq!(serde_json::from_value::<RunRecord>(old).unwrap().athena_bytes_scanned, 0);
+    }
+
+    #[test]
+    fn notes_are_kept_and_old_records_read_without_them() {
+        let v =
+            serde_json::json!({"tenant_id": "t-aaaaaaaaaaaaaaaa", "account_id": "123456789012", "status": "complete"});
+        let mut a: AccountRun = serde_json::from_value(v).unwrap();
+        assert!(a.notes.is_empty());
+        assert!(serde_json::to_value(&a).unwrap().get("notes").is_none(), "no empty list in the record");
+        a.notes.push("Trusted Advisor: not read".into());
+        let back: AccountRun = serde_json::from_value(serde_json::to_value(&a).unwrap()).unwrap();
+        assert_eq!(back.notes, ["Trusted Advisor: not read"]);
     }
 
     #[test]

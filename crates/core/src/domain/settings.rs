@@ -19,6 +19,19 @@
 //! | `scan_interval_hours` | 24 | time between two scheduled scans of an account |
 //! | `max_concurrent_regions` | 4 | regions of one account scanned at once |
 //! | `cost_optimization_hub` | true | read AWS Cost Optimization Hub's recommendations too |
+//! | `dynamodb_ia_storage_share_percent` | 50 | a Standard table is compared with Standard-IA when its storage costs at least this share of its throughput (AWS's guidance: 50 %) |
+//! | `dynamodb_ia_min_saving_usd` | 5 | a Standard-IA switch saving less than this a month (storage alone when the book lacks Standard-IA throughput rates) is not flagged |
+//! | `compute_optimizer` | true | read AWS Compute Optimizer's recommendations too (when the account is enrolled) |
+//! | `trusted_advisor` | true | read Trusted Advisor's cost checks too (Business or Enterprise Support) |
+//! | `redshift_pause_idle_percent` | 40 | a Redshift cluster with no connection in at least this share of its hours (in stretches of 4 h or more) is worth pausing on a schedule |
+//! | `s3_incomplete_upload_days` | 7 | an incomplete multipart upload older than this, that no lifecycle rule aborts, is flagged; the days the fix's rule waits |
+//! | `s3_noncurrent_days` | 30 | the days the fix's lifecycle rule keeps noncurrent versions of a versioned bucket |
+//! | `s3_versioned_min_gib` | 1 | a versioned bucket known (CloudWatch) to hold less than this is not flagged for keeping noncurrent versions |
+//! | `s3_large_bucket_gib` | 1024 | an S3 bucket with at least this much in S3 Standard and no lifecycle transition is flagged |
+//! | `cold_data_share_percent` | 80 | the share of stored bytes assumed not read for 30 days, in the S3 and EFS tiering estimates (AWS's EFS pricing page: on average 80 % of files are infrequently accessed) |
+//! | `efs_min_standard_gib` | 10 | an EFS file system with less than this in its Standard class is not flagged for a missing IA lifecycle |
+//! | `ecr_untagged_days` | 14 | untagged images pushed more than this long ago count as waste; the days the fix's lifecycle policy waits |
+//! | `alarm_insufficient_data_days` | 14 | a CloudWatch alarm in `INSUFFICIENT_DATA` this long (its state and configuration unchanged) is flagged |
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -42,6 +55,19 @@ pub struct ScanSettings {
     pub scan_interval_hours: u32,
     pub max_concurrent_regions: u32,
     pub cost_optimization_hub: bool,
+    pub dynamodb_ia_storage_share_percent: u32,
+    pub dynamodb_ia_min_saving_usd: Decimal,
+    pub compute_optimizer: bool,
+    pub trusted_advisor: bool,
+    pub redshift_pause_idle_percent: u32,
+    pub s3_incomplete_upload_days: u32,
+    pub s3_noncurrent_days: u32,
+    pub s3_versioned_min_gib: u64,
+    pub s3_large_bucket_gib: u64,
+    pub cold_data_share_percent: u32,
+    pub efs_min_standard_gib: u64,
+    pub ecr_untagged_days: u32,
+    pub alarm_insufficient_data_days: u32,
 }
 
 impl Default for ScanSettings {
@@ -61,6 +87,19 @@ impl Default for ScanSettings {
             scan_interval_hours: 24,
             max_concurrent_regions: 4,
             cost_optimization_hub: true,
+            dynamodb_ia_storage_share_percent: 50,
+            dynamodb_ia_min_saving_usd: Decimal::from(5),
+            compute_optimizer: true,
+            trusted_advisor: true,
+            redshift_pause_idle_percent: 40,
+            s3_incomplete_upload_days: 7,
+            s3_noncurrent_days: 30,
+            s3_versioned_min_gib: 1,
+            s3_large_bucket_gib: 1024,
+            cold_data_share_percent: 80,
+            efs_min_standard_gib: 10,
+            ecr_untagged_days: 14,
+            alarm_insufficient_data_days: 14,
         }
     }
 }
@@ -100,6 +139,7 @@ impl ScanSettings {
         days("snapshot_age_days", self.snapshot_age_days)?;
         days("elb_no_targets_days", self.elb_no_targets_days)?;
         days("idle_min_age_days", self.idle_min_age_days)?;
+        days("alarm_insufficient_data_days", self.alarm_insufficient_data_days)?;
         // CloudWatch keeps 1-minute data 15 days and 5-minute data 63 days: the p95 of a longer
         // window would be computed from coarser data than the rule assumes.
         if !(1..=63).contains(&self.idle_window_days) {
@@ -123,11 +163,39 @@ impl ScanSettings {
         if !(1..=32).contains(&self.max_concurrent_regions) {
             return Err(InvalidInput::new("max_concurrent_regions", "between 1 and 32"));
         }
+        let usd = self.dynamodb_ia_min_saving_usd;
+        if usd < Decimal::ZERO || usd > Decimal::from(100_000) {
+            return Err(InvalidInput::new("dynamodb_ia_min_saving_usd", "between 0 and 100000 (USD a month)"));
+        }
+        if !(1..=1000).contains(&self.dynamodb_ia_storage_share_percent) {
+            return Err(InvalidInput::new("dynamodb_ia_storage_share_percent", "between 1 and 1000"));
+        }
+        if !(1..=100).contains(&self.redshift_pause_idle_percent) {
+            return Err(InvalidInput::new("redshift_pause_idle_percent", "between 1 and 100"));
+        }
+        self.validate_storage()?;
         Ok(())
     }
 
     pub fn idle_window(&self) -> chrono::Duration {
         chrono::Duration::days(self.idle_window_days.into())
+    }
+
+    /// The storage families' settings: days a lifecycle rule or policy accepts (1 or more).
+    fn validate_storage(&self) -> Result<(), InvalidInput> {
+        for (field, v) in [
+            ("s3_incomplete_upload_days", self.s3_incomplete_upload_days),
+            ("s3_noncurrent_days", self.s3_noncurrent_days),
+            ("ecr_untagged_days", self.ecr_untagged_days),
+        ] {
+            if !(1..=3650).contains(&v) {
+                return Err(InvalidInput::new(field, "between 1 and 3650 days"));
+            }
+        }
+        if self.cold_data_share_percent > 100 {
+            return Err(InvalidInput::new("cold_data_share_percent", "between 0 and 100"));
+        }
+        Ok(())
     }
 }
 
@@ -158,6 +226,13 @@ mod tests {
             (r#"{"logs_retention_days": 31}"#, "logs_retention_days"),
             (r#"{"max_concurrent_regions": 0}"#, "max_concurrent_regions"),
             (r#"{"io_to_gp3_max_iops": 10}"#, "io_to_gp3_max_iops"),
+            (r#"{"dynamodb_ia_storage_share_percent": 0}"#, "dynamodb_ia_storage_share_percent"),
+            (r#"{"dynamodb_ia_min_saving_usd": 1000000}"#, "dynamodb_ia_min_saving_usd"),
+            (r#"{"redshift_pause_idle_percent": 0}"#, "redshift_pause_idle_percent"),
+            (r#"{"alarm_insufficient_data_days": 4000}"#, "alarm_insufficient_data_days"),
+            (r#"{"s3_incomplete_upload_days": 0}"#, "s3_incomplete_upload_days"),
+            (r#"{"ecr_untagged_days": 4000}"#, "ecr_untagged_days"),
+            (r#"{"cold_data_share_percent": 101}"#, "cold_data_share_percent"),
             (r#"[]"#, "body"),
             (r#"{"#, "body"),
             (r#"null"#, "body"),

@@ -79,6 +79,12 @@ pub struct RealisedSaving {
     pub resource_id: String,
     pub monthly_savings_usd: Decimal,
     pub realised_at: DateTime<Utc>,
+    /// The resource's ARN, when the finding had one: the CUR names many resources by ARN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    /// What the bill said about it (`crate::cur::confirm`); none until a CUR analysis checked it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<SavingConfirmation>,
 }
 
 impl RealisedSaving {
@@ -97,6 +103,8 @@ impl RealisedSaving {
             resource_id: f.resource_id.clone(),
             monthly_savings_usd: amount,
             realised_at: now,
+            arn: f.arn.clone(),
+            confirmation: None,
         })
     }
 
@@ -104,6 +112,79 @@ impl RealisedSaving {
     pub fn month(&self) -> String {
         self.realised_at.format("%Y-%m").to_string()
     }
+
+    /// Still waiting for the bill: never checked, or checked and pending.
+    pub fn awaits_confirmation(&self) -> bool {
+        self.confirmation.as_ref().is_none_or(|c| c.status == ConfirmationStatus::Pending)
+    }
+
+    /// The monthly saving the bill confirmed (0 when it showed none), once confirmed.
+    pub fn confirmed_usd(&self) -> Option<Decimal> {
+        self.confirmation.as_ref().filter(|c| c.status == ConfirmationStatus::Confirmed).and_then(|c| c.confirmed_usd)
+    }
+}
+
+/// Where a realised saving stands against the bill.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfirmationStatus {
+    /// Not checked yet, or the CUR cannot tell yet (`reason` says why).
+    Pending,
+    /// The CUR's line items compared: `confirmed_usd` (0 when the resource is still billed).
+    Confirmed,
+    /// Pending for too long, or never checkable (`reason` says why): no longer tried.
+    NotConfirmable,
+}
+
+impl ConfirmationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Confirmed => "confirmed",
+            Self::NotConfirmable => "not_confirmable",
+        }
+    }
+}
+
+/// A realised saving checked against the CUR (`crate::cur::confirm`): the verdict, and the
+/// figures a person can check by hand against the bill.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavingConfirmation {
+    pub status: ConfirmationStatus,
+    /// When the CUR analysis that wrote this ran.
+    pub checked_at: DateTime<Utc>,
+    /// Why it is pending or not confirmable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// (before − after per day) × 730 / 24, floored at 0, to the cent; not capped at the
+    /// realised estimate (both are kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_usd: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<BillEvidence>,
+}
+
+/// The CUR figures behind a confirmation: the resource's usage cost over the `days` days
+/// before the resolution day and the `days` days after it (the resolution day itself is in
+/// neither).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillEvidence {
+    pub days: u32,
+    pub before_from: NaiveDate,
+    pub before_to: NaiveDate,
+    pub after_from: NaiveDate,
+    pub after_to: NaiveDate,
+    /// The resource ids the line items matched (`line_item_resource_id`).
+    pub resource_ids: Vec<String>,
+    pub line_items_before: u64,
+    pub line_items_after: u64,
+    pub before_usd: Decimal,
+    pub after_usd: Decimal,
+    /// `before_usd / days` and `after_usd / days`, to 6 decimals.
+    pub before_per_day_usd: Decimal,
+    pub after_per_day_usd: Decimal,
 }
 
 /// Where a finding comes from, derived from its rule id.
@@ -116,7 +197,8 @@ pub enum Source {
     Scan,
     /// `cur.*`: the CUR analysis (waste and anomalies).
     Cur,
-    /// `coh.*`: AWS Cost Optimization Hub's recommendations, as the scan reads them.
+    /// `coh.*`, `co.*`, `ta.*`: AWS Cost Optimization Hub's, Compute Optimizer's and Trusted
+    /// Advisor's recommendations, as the scan reads them.
     AwsRecommender,
 }
 
@@ -128,7 +210,7 @@ impl Source {
         match self {
             Self::Realtime => &["realtime."],
             Self::Cur => &["cur."],
-            Self::AwsRecommender => &["coh."],
+            Self::AwsRecommender => &["coh.", "co.", "ta."],
             Self::Scan => &[],
         }
     }
@@ -168,6 +250,8 @@ mod tests {
         assert_eq!(Source::of_rule("realtime.gp2-volume"), Source::Realtime);
         assert_eq!(Source::of_rule("cur.anomaly"), Source::Cur);
         assert_eq!(Source::of_rule("coh.rightsize"), Source::AwsRecommender);
+        assert_eq!(Source::of_rule("co.ec2-rightsize"), Source::AwsRecommender);
+        assert_eq!(Source::of_rule("ta.idle-load-balancers"), Source::AwsRecommender);
         assert_eq!(Source::of_rule("ebs.gp2-to-gp3"), Source::Scan);
         assert_eq!(Source::of_rule("realtimex.y"), Source::Scan, "a prefix ends at its dot");
         assert_eq!(service_of("ebs.gp2-to-gp3"), "ebs");

@@ -183,6 +183,44 @@ mod tests {
         assert!(Bundled::from_gzip(b"not gzip").is_err());
     }
 
+    /// Storage, network and monitoring keys the scan rules price, read from the bundled book.
+    /// Each value was read by hand from the pricing-page feed the book names for it (and agrees
+    /// with the service's pricing page); Route 53 is one global rate, repeated per region.
+    #[test]
+    fn the_bundled_book_prices_storage_network_and_monitoring_keys() {
+        let b = bundled();
+        let cases: &[(&str, Sku, &str, &str)] = &[
+            ("us-east-1", Sku::EfsStorage { class: "standard".into() }, "0.3", "2025-09-25"),
+            ("us-east-1", Sku::EfsStorage { class: "one-zone-ia".into() }, "0.0133", "2025-09-25"),
+            ("us-east-1", Sku::EfsProvisionedThroughput, "6", "2025-09-25"),
+            ("us-east-1", Sku::EcrStorage, "0.1", "2025-03-14"),
+            ("us-east-1", Sku::Route53HostedZone, "0.5", "2025-08-28"),
+            ("us-east-1", Sku::Route53HealthCheck { aws_endpoint: false }, "0.75", "2025-08-28"),
+            ("us-east-1", Sku::CloudWatchAlarm { high_resolution: false }, "0.1", "2025-09-23"),
+            ("us-east-1", Sku::CloudWatchAlarm { high_resolution: true }, "0.3", "2025-09-23"),
+            ("us-east-1", Sku::VpcInterfaceEndpoint, "0.01", "2025-11-04"),
+            ("us-east-1", Sku::TransitGatewayAttachment, "0.05", "2025-11-04"),
+            ("us-east-1", Sku::BackupStorage { resource: "efs".into() }, "0.05", "2025-05-19"),
+            ("us-east-1", Sku::BackupStorage { resource: "dynamodb".into() }, "0.1", "2025-05-19"),
+            ("eu-west-1", Sku::EfsStorage { class: "standard".into() }, "0.33", "2025-09-25"),
+            ("eu-west-1", Sku::EfsProvisionedThroughput, "6.6", "2025-09-25"),
+            ("eu-west-1", Sku::VpcInterfaceEndpoint, "0.011", "2025-11-04"),
+            ("eu-west-1", Sku::BackupStorage { resource: "dynamodb".into() }, "0.11", "2025-05-19"),
+            ("eu-west-1", Sku::Route53HealthCheck { aws_endpoint: true }, "0.5", "2025-08-28"),
+            ("us-west-1", Sku::BackupStorage { resource: "efs".into() }, "0.06", "2025-05-19"),
+            ("ap-east-2", Sku::TransitGatewayAttachment, "0.07", "2025-11-04"),
+            ("us-east-1", Sku::RedshiftManagedStorage, "0.024", "2025-10-27"),
+            ("ap-northeast-1", Sku::RedshiftManagedStorage, "0.0261", "2025-10-27"),
+        ];
+        for (region, sku, usd, as_of) in cases {
+            let rate = b.get_key(region, &sku.key()).unwrap_or_else(|| panic!("{region} {} missing", sku.key()));
+            assert_eq!((rate.usd.to_string().as_str(), rate.as_of.as_str()), (*usd, *as_of), "{region} {}", sku.key());
+        }
+        // Backup of EBS, RDS and Aurora is billed as those services' snapshots, not by AWS Backup.
+        assert!(b.get_key("us-east-1", &Sku::BackupStorage { resource: "ebs".into() }.key()).is_none());
+        assert_eq!(b.get_key("us-east-1", &Sku::EbsSnapshot.key()).unwrap().usd.to_string(), "0.05");
+    }
+
     #[test]
     fn the_bundled_book_parses_in_full() {
         let b = bundled();

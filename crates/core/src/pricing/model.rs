@@ -335,6 +335,11 @@ pub fn estimate(
         Change::OpenSearch { instance_type, instances, .. } => opensearch(&mut c, instance_type.as_deref(), *instances),
         Change::Msk { broker_type, brokers, .. } => msk(&mut c, broker_type.as_deref(), *brokers),
         Change::BillingAlarm { .. } => Err("a billing alarm reports spend; it is recorded as an anomaly".into()),
+        Change::EfsFileSystem { .. }
+        | Change::VpcEndpoint { .. }
+        | Change::TransitGatewayAttachment { .. }
+        | Change::HostedZone { .. }
+        | Change::MetricAlarm { .. } => storage_and_network(&mut c, change),
         Change::Unknown => Err("costradar does not price this event".into()),
     };
     c.done(result)
@@ -874,6 +879,112 @@ fn emr(c: &mut Calc<'_>, instances: &[EmrInstances], spot: u32, fleet_choice: bo
 fn dax(c: &mut Calc<'_>, node_type: Option<&str>, nodes: u32) -> Result<(), String> {
     let t = node_type.ok_or("the DAX node type is not in the event")?;
     c.hourly(1, d(nodes), &Sku::Dax { node_type: t.into() }, t)
+}
+
+/// EFS file systems, VPC endpoints, transit gateway attachments, Route 53 hosted zones and
+/// CloudWatch alarms. Monthly keys (`…:month`, `…:mibps-month`) are per month already; hourly
+/// ones (`…:hour`, `…:az-hour`) × 730.
+fn storage_and_network(c: &mut Calc<'_>, change: &Change) -> Result<(), String> {
+    match change {
+        Change::EfsFileSystem { created, throughput_mode, provisioned_mibps, one_zone, .. } => {
+            efs_file_system(c, *created, throughput_mode.as_deref(), *provisioned_mibps, *one_zone)
+        }
+        Change::VpcEndpoint { endpoint_type, zones, .. } => vpc_endpoint(c, endpoint_type, *zones),
+        Change::TransitGatewayAttachment { .. } => {
+            c.assume("data the transit gateway processes is charged on top, per GB");
+            c.hourly(1, Decimal::ONE, &Sku::TransitGatewayAttachment, "transit gateway VPC attachment")
+        }
+        Change::HostedZone { .. } => {
+            c.assume("priced at the rate of an account's first 25 hosted zones (more zones cost less each); a zone deleted within 12 hours of its creation is not charged");
+            c.assume("DNS queries are charged on top, per million");
+            c.monthly(1, Decimal::ONE, &Sku::Route53HostedZone, "Route 53 hosted zone")
+        }
+        Change::MetricAlarm { metrics, high_resolution, insights_query, .. } => {
+            metric_alarm(c, *metrics, *high_resolution, *insights_query)
+        }
+        _ => Err("costradar does not price this event".into()),
+    }
+}
+
+/// An EFS file system's provisioned throughput, MiB/s × $/MiB/s-month. In Bursting or Elastic
+/// mode a file system is billed by usage: nothing to price when it is set up.
+fn efs_file_system(
+    c: &mut Calc<'_>,
+    created: bool,
+    mode: Option<&str>,
+    mibps: Option<Decimal>,
+    one_zone: bool,
+) -> Result<(), String> {
+    match (mode, mibps) {
+        (Some("provisioned") | None, Some(n)) => {
+            let stored = if created {
+                "a new file system stores nothing, so all of it is billed"
+            } else {
+                c.assume("the previous throughput is not in the event: the full cost of the new throughput is shown");
+                "what its stored data gives is not deducted, so all of it is shown"
+            };
+            c.assume(format!("provisioned throughput is billed above what the stored data gives in Bursting mode (50 KiB/s per GiB of Standard storage): {stored}"));
+            c.assume("storage is charged on top, per GB-month");
+            c.monthly(1, n, &Sku::EfsProvisionedThroughput, "MiB/s EFS provisioned throughput")
+        }
+        (Some("provisioned"), None) => Err("the provisioned throughput is not in the event".into()),
+        (None, None) if !created => Err("this UpdateFileSystem changes no provisioned throughput".into()),
+        (Some(m), _) if !created => {
+            let m: String = m.chars().take(40).collect();
+            Err(format!("the file system now uses {m} throughput, billed by usage: the saving is its previous provisioned throughput, if it had any, which is not in the event"))
+        }
+        _ => Err(efs_usage_reason(c, mode, one_zone)),
+    }
+}
+
+/// Why a file system in Bursting or Elastic mode is not priced when it is created, with its
+/// storage rate.
+fn efs_usage_reason(c: &Calc<'_>, mode: Option<&str>, one_zone: bool) -> String {
+    let (class, label) = if one_zone { ("one-zone", "One Zone") } else { ("standard", "Standard") };
+    let rate = c.book.rate(c.region, &Sku::EfsStorage { class: class.into() });
+    let rate = rate.map(|r| format!(" at ${}/GB-month ({label})", r.usd)).unwrap_or_default();
+    let io = if mode == Some("elastic") {
+        "and, in Elastic mode, per GB read and written"
+    } else {
+        "with Bursting throughput included"
+    };
+    format!("an EFS file system costs nothing until data is written: it is priced by usage, storage per GB-month{rate} {io}")
+}
+
+/// A VPC endpoint: an interface endpoint per Availability Zone-hour; a gateway endpoint is free.
+fn vpc_endpoint(c: &mut Calc<'_>, endpoint_type: &str, zones: u32) -> Result<(), String> {
+    match endpoint_type.to_ascii_lowercase().as_str() {
+        "interface" if zones == 0 => {
+            Err("the interface endpoint's subnets (one per Availability Zone) are not in the event".into())
+        }
+        "interface" => {
+            c.assume("data the endpoint processes is charged on top, per GB");
+            c.hourly(1, d(zones), &Sku::VpcInterfaceEndpoint, "interface endpoint Availability Zone")
+        }
+        "gateway" => {
+            c.est.breakdown.push("gateway endpoint (S3 or DynamoDB): AWS charges nothing for it = $0.00".into());
+            Ok(())
+        }
+        _ => {
+            let t: String = endpoint_type.chars().take(40).collect();
+            Err(format!(
+                "a {t:?} VPC endpoint is not in the price book (interface endpoints are; gateway endpoints are free)"
+            ))
+        }
+    }
+}
+
+/// A CloudWatch metric alarm: its alarm metrics × the monthly rate of its resolution.
+fn metric_alarm(c: &mut Calc<'_>, metrics: u32, high_resolution: bool, insights: bool) -> Result<(), String> {
+    if metrics == 0 {
+        return Err("the alarm retrieves no metric that the event names".into());
+    }
+    c.assume("PutMetricAlarm also replaces an existing alarm of the same name: then nothing new is billed");
+    if insights {
+        c.assume("a Metrics Insights alarm is billed per metric its query reads, which the event does not say: priced as one");
+    }
+    let res = if high_resolution { "high-resolution" } else { "standard" };
+    c.monthly(1, d(metrics), &Sku::CloudWatchAlarm { high_resolution }, &format!("{res} alarm metric"))
 }
 
 #[cfg(test)]

@@ -252,6 +252,14 @@ pub enum Sku {
     DynamoDbStorage {
         class: String,
     },
+    /// $/capacity-unit-hour of provisioned capacity of a Standard-IA table, `rcu` or `wcu`.
+    DynamoDbIaCapacity {
+        unit: String,
+    },
+    /// $/million on-demand request units of a Standard-IA table, `read` or `write`.
+    DynamoDbIaOnDemand {
+        op: String,
+    },
     /// $/shard-hour of a provisioned Kinesis data stream.
     KinesisShard,
     /// $/hour EMR adds on top of the instance's EC2 rate.
@@ -365,6 +373,8 @@ impl Sku {
             DynamoDbCapacity { unit } => format!("dynamodb:provisioned:{unit}:hour"),
             DynamoDbOnDemand { op } => format!("dynamodb:on-demand:{op}:million"),
             DynamoDbStorage { class } => format!("dynamodb-storage:{class}:gb-month"),
+            DynamoDbIaCapacity { unit } => format!("dynamodb-ia:provisioned:{unit}:hour"),
+            DynamoDbIaOnDemand { op } => format!("dynamodb-ia:on-demand:{op}:million"),
             KinesisShard => "kinesis:shard-hour".into(),
             Emr { instance_type } => format!("emr:{instance_type}:hour"),
             Dax { node_type } => format!("dax:{node_type}:hour"),
@@ -428,6 +438,12 @@ mod tests {
         assert_eq!(multi.key(), "rds:postgres:db.r6g.large:multi-az:hour");
         assert_eq!(Sku::LoadBalancerCapacity { kind: "classic".into() }.key(), "elb:classic:gb");
         assert_eq!(Sku::EksCluster { extended: true }.key(), "eks:extended:hour");
+    }
+
+    #[test]
+    fn dynamodb_standard_ia_throughput_keys() {
+        assert_eq!(Sku::DynamoDbIaCapacity { unit: "wcu".into() }.key(), "dynamodb-ia:provisioned:wcu:hour");
+        assert_eq!(Sku::DynamoDbIaOnDemand { op: "read".into() }.key(), "dynamodb-ia:on-demand:read:million");
     }
 
     #[test]

@@ -85,6 +85,11 @@ rules! {
         "running ≥ `idle_min_age_days`, CPU p95 over the window < threshold";
         "$/h × 730";
         "= cost (stopped, it pays only its volumes)";
+    "ec2.public-ipv4" "EC2" Scan [] "low"
+        "Instance with an auto-assigned public IPv4 address";
+        "running, its primary network interface has a public IPv4 address that is no Elastic IP of the account";
+        "$/h of a public IPv4 address × 730 ($0.005 × 730 = $3.65)";
+        "= cost, if nothing needs to reach it from the internet (behind a load balancer, outbound only)";
     "eip.unassociated" "EC2" Scan [] "high"
         "Elastic IP not associated";
         "no association, instance or ENI, and no NAT gateway or NLB uses its allocation";
@@ -150,6 +155,11 @@ rules! {
         "on-demand mode, provisioned for the 5-minute peak at 70 % would cost ≤ 70 % of on demand";
         "(reads ÷ 10⁶ × $/million reads + writes ÷ 10⁶ × $/million writes) × 730 ÷ (24 × window days)";
         "on demand − (⌈peak reads ÷ 0.7⌉ × $/RCU-h + ⌈peak writes ÷ 0.7⌉ × $/WCU-h) × 730";
+    "dynamodb.standard-ia" "DynamoDB" Scan ["idle_window_days", "idle_min_age_days", "dynamodb_ia_storage_share_percent", "dynamodb_ia_min_saving_usd"] "medium (provisioned), low (on demand)"
+        "Storage-heavy table cheaper as Standard-IA";
+        "Standard class, `ACTIVE`, storage (`TableSizeBytes` ÷ 2³⁰ × $/GB-month) ≥ `dynamodb_ia_storage_share_percent` % of throughput at Standard rates (provisioned: table and index capacity × 730; on demand: the window's requests as in `dynamodb.on-demand-to-provisioned`)";
+        "storage + throughput at Standard rates";
+        "(storage + throughput) at Standard − at Standard-IA rates, ≥ `dynamodb_ia_min_saving_usd`; empty when the book lacks Standard-IA throughput rates (then the storage difference, an upper bound, must reach the minimum)";
     "elasticache.idle-cluster" "ElastiCache" Scan ["idle_window_days", "idle_min_age_days"] "medium"
         "Cache cluster with no commands";
         "every node of the replication group (or stand-alone cluster) available ≥ `idle_min_age_days`, 0 commands (`GetTypeCmds` + `SetTypeCmds`, memcached `CmdGet` + `CmdSet`) and ≤ 4 `CurrConnections` over the window";
@@ -160,11 +170,161 @@ rules! {
         "available, node family t1, m1, m2, m3, c1 or r3";
         "Σ nodes × $/h × 730";
         "($/h − $/h of the current family of the same size: t3, m5 or r5) × 730 × nodes, only if positive";
+    "redshift.idle-cluster" "Redshift" Scan ["idle_window_days", "idle_min_age_days"] "medium"
+        "Redshift cluster with no connection";
+        "available ≥ `idle_min_age_days`, `DatabaseConnections` hourly maximum 0 in every hour of the window (Trusted Advisor's test), no completed query where `QueriesCompletedPerSecond` answers";
+        "nodes × $/h of the node type × 730 (RA3 managed storage billed apart, not counted)";
+        "= cost (delete with a final snapshot, or pause)";
+    "redshift.previous-generation" "Redshift" Scan [] "medium"
+        "Redshift node type AWS recommends moving to RA3";
+        "available, node type and count in AWS's \"Upgrading to RA3 node types\" table (DS2; DC2 but dc2.large ≤ 4 nodes)";
+        "nodes × $/h × 730";
+        "old − AWS's recommended RA3 nodes × $/h × 730, only if both priced and positive; DS2 (no rate in the price book) flagged without a saving";
+    "redshift.pause-schedule" "Redshift" Scan ["idle_window_days", "idle_min_age_days", "redshift_pause_idle_percent"] "low"
+        "Redshift cluster idle nights and weekends";
+        "available ≥ `idle_min_age_days`, not idle, metrics in ≥ 90 % of the window's hours (no pause so far), ≥ `redshift_pause_idle_percent` % of hours with 0 connections in stretches of ≥ 4 h";
+        "nodes × $/h × 730";
+        "quiet hours ÷ measured hours × cost";
+    "opensearch.idle-domain" "OpenSearch" Scan ["idle_window_days", "idle_min_age_days"] "medium"
+        "OpenSearch domain with no request";
+        "not processing, daily `SearchRate` and `IndexingRate` sums 0 on ≥ max(`idle_window_days`, `idle_min_age_days`) days (the metrics stand for the domain's age)";
+        "Σ data, dedicated master and UltraWarm nodes × $/h × 730 + GiB × data nodes × $/GB-month of the EBS type (parts not in the price book named and left out)";
+        "= cost (delete, after a manual snapshot)";
+    "opensearch.previous-generation" "OpenSearch" Scan [] "high"
+        "Previous-generation OpenSearch instance type";
+        "data or dedicated master nodes of family c4, i2, m3, m4, r3 or r4 (AWS's previous generation), engine Elasticsearch ≥ 5.1 or OpenSearch";
+        "Σ moved roles' nodes × $/h × 730";
+        "Σ roles of nodes × ($/h − $/h of c5, i3, m5 or r5 of the same size) × 730, roles with a priced, positive difference";
+    "opensearch.gp2-storage" "OpenSearch" Scan [] "high"
+        "OpenSearch gp2 storage";
+        "EBS storage of type gp2";
+        "GiB × data nodes × $/GB-month gp2";
+        "GiB × data nodes × ($/GB-month gp2 − gp3), floored at 0; none when either rate is not in the price book";
+    "eks.extended-support" "EKS" Scan [] "high"
+        "EKS cluster in extended support";
+        "ACTIVE, Kubernetes version past its end of standard support (AWS's EKS release calendar), upgrade policy not STANDARD";
+        "($/h standard + $/h extended-support surcharge) × 730 ($0.10 + $0.50)";
+        "the surcharge × 730 (upgrade to a version in standard support)";
+    "eks.no-compute" "EKS" Scan ["idle_min_age_days"] "medium"
+        "EKS cluster with no nodes";
+        "ACTIVE ≥ `idle_min_age_days`, no managed node group, no Fargate profile, no Auto Mode, no EC2 instance tagged `kubernetes.io/cluster/<name>`";
+        "the control plane: $/h standard (+ the extended-support surcharge) × 730";
+        "= cost (delete)";
+    "s3.incomplete-multipart-uploads" "S3" Scan ["s3_incomplete_upload_days"] "medium"
+        "Incomplete multipart uploads no lifecycle rule aborts";
+        "uploads started ≥ `s3_incomplete_upload_days` ago whose key no enabled `AbortIncompleteMultipartUpload` rule covers";
+        "Σ parts GiB (ListParts on the oldest 10) × $/GB-month of S3 Standard; empty when none was sized";
+        "= cost (a lower bound when some uploads were not sized); fix: a lifecycle rule aborting them";
+    "s3.noncurrent-versions-kept" "S3" Scan ["s3_noncurrent_days", "s3_versioned_min_gib"] "low"
+        "Versioned bucket that never expires noncurrent versions";
+        "versioning `Enabled` or `Suspended`, no enabled lifecycle rule expiring or transitioning noncurrent versions; not known to hold < `s3_versioned_min_gib`";
+        "—: CloudWatch does not split noncurrent bytes (S3 Storage Lens does)";
+        "— (informational)";
+    "s3.standard-without-tiering" "S3" Scan ["s3_large_bucket_gib", "cold_data_share_percent", "idle_window_days"] "low"
+        "Large S3 Standard bucket with no lifecycle transition";
+        "`BucketSizeBytes` (StandardStorage, mean of daily values) ≥ `s3_large_bucket_gib` and > 0, no enabled transition or expiry of current versions, average object ≥ 128 KiB when `NumberOfObjects` is known";
+        "GiB × $/GB-month of S3 Standard";
+        "estimate: GiB × `cold_data_share_percent` × ($/GB-month Standard − Standard-IA), monitoring and retrieval fees not counted";
+    "efs.no-ia-lifecycle" "EFS" Scan ["efs_min_standard_gib", "cold_data_share_percent"] "low"
+        "EFS file system with no lifecycle to Infrequent Access";
+        "`available`, no `TransitionToIA` policy, Standard class ≥ `efs_min_standard_gib` (`SizeInBytes.ValueInStandard`)";
+        "Standard GiB × $/GB-month (One Zone: its own class)";
+        "estimate: Standard GiB × `cold_data_share_percent` × ($/GB-month Standard − IA), IA access charges not counted";
+    "efs.overprovisioned-throughput" "EFS" Scan ["idle_window_days", "idle_min_age_days"] "medium"
+        "Provisioned EFS throughput far above use";
+        "provisioned mode, MiB/s > 2 × max(1, ⌈busiest 5 minutes of `MeteredIOBytes` in MiB/s ÷ 0.7⌉)";
+        "max(0, MiB/s − Standard GiB × 50 KiB/s) × $/MiB/s-month";
+        "(billed MiB/s now − billed at the needed MiB/s) × $/MiB/s-month, only if positive";
+    "ecr.untagged-images" "ECR" Scan ["ecr_untagged_days"] "medium"
+        "ECR repository with no lifecycle policy keeping untagged images";
+        "no lifecycle policy, untagged images (not referrers) pushed > `ecr_untagged_days` ago, no multi-architecture image index in the repository";
+        "≤ Σ `imageSizeInBytes` GiB × $/GB-month of ECR storage";
+        "= cost, an upper bound (layers shared between images are stored once)";
+    "backup.orphaned-recovery-points" "AWS Backup" Scan ["snapshot_age_days"] "low"
+        "Recovery points of a deleted resource";
+        "source (EBS volume, EC2 instance, RDS instance, DynamoDB table, EFS file system) of this region and account not in the scan's complete listing, newest point ≥ `snapshot_age_days` old";
+        "Σ warm `BackupSizeInBytes` GiB × $/GB-month (EBS, EC2: EBS snapshot rate; others: AWS Backup warm rate of the type)";
+        "= cost (an upper bound for incremental EBS and EC2 backups)";
+    "backup.expired-recovery-point" "AWS Backup" Scan [] "high (EXPIRED), medium (past DeleteAt)"
+        "Recovery point AWS Backup failed to delete";
+        "status `EXPIRED`, or `CalculatedLifecycle.DeleteAt` more than 7 days ago and still listed";
+        "warm GiB × $/GB-month of its type";
+        "= cost";
+    "cloudwatch.insufficient-data-alarm" "CloudWatch" Scan ["alarm_insufficient_data_days"] "low"
+        "Alarm with no data to evaluate";
+        "metric alarm in `INSUFFICIENT_DATA`, state and configuration unchanged for ≥ `alarm_insufficient_data_days`; not acted on by an Auto Scaling policy";
+        "Σ billed alarm metrics × $/alarm-metric-month of their resolution (period < 60 s: high resolution; every metric of a metric-math expression; ×3 for anomaly detection; a Metrics Insights alarm is not priced)";
+        "= cost (delete; the first 10 standard alarm metrics of an account are free)";
+    "cloudwatch.alarm-on-deleted-resource" "CloudWatch" Scan [] "high"
+        "Alarm on a resource that no longer exists";
+        "every metric names an `InstanceId`, `VolumeId`, `DBInstanceIdentifier`, `LoadBalancer` or `NatGatewayId` absent from this region's complete listing (or terminated, deleted); incomplete listings are not judged";
+        "Σ billed alarm metrics × $/alarm-metric-month of their resolution";
+        "= cost (delete)";
+    "vpc.idle-interface-endpoint" "VPC" Scan ["idle_window_days", "idle_min_age_days"] "medium"
+        "Interface endpoint with no traffic";
+        "`Interface` endpoint, available ≥ `idle_min_age_days`, `BytesProcessed` Σ = 0 over the window or no series in ListMetrics (AWS publishes it only with traffic; ListMetrics lists series with data in the last 2 weeks)";
+        "AZs (subnets) × $/AZ-hour × 730";
+        "= cost (delete)";
+    "vpc.idle-transit-gateway-attachment" "VPC" Scan ["idle_window_days", "idle_min_age_days"] "medium"
+        "Transit Gateway VPC attachment with no traffic";
+        "`vpc` attachment of a VPC this account owns, available ≥ `idle_min_age_days`, `BytesIn` and `BytesOut` Σ = 0 over the window (VPN, Direct Connect, Connect, peering: left alone)";
+        "$/attachment-hour × 730";
+        "= cost (delete)";
+    "route53.empty-hosted-zone" "Route 53" Scan [] "medium"
+        "Hosted zone with only its SOA and NS records";
+        "`ResourceRecordSetCount` ≤ 2, not managed by a service (`LinkedService`); region `us-east-1` (Route 53 is global)";
+        "$/hosted-zone-month (the first 25 zones' rate)";
+        "= cost (delete, after removing its delegation)";
+    "route53.private-zone-without-vpc" "Route 53" Scan [] "high"
+        "Private hosted zone associated with no VPC";
+        "private zone whose GetHostedZone lists no VPC, not managed by a service; region `us-east-1`";
+        "$/hosted-zone-month (the first 25 zones' rate)";
+        "= cost (delete its records, then it)";
     "coh.<action>" "any" AwsRecommender ["cost_optimization_hub"] "low"
         "AWS Cost Optimization Hub recommendation";
         "a Cost Optimization Hub recommendation for a scanned region (commitment purchases are left to the CUR analysis)";
         "AWS's `estimatedMonthlyCost`";
         "AWS's `estimatedMonthlySavings` (after the account's discounts); merged with ours for the same resource, ours counted";
+    "co.ec2-rightsize" "EC2" AwsRecommender ["compute_optimizer"] "low"
+        "AWS Compute Optimizer: EC2 instance rightsizing";
+        "an EC2 instance recommendation of a scanned region, finding not `Optimized`, rank-1 option saving > 0 (USD)";
+        "saving ÷ `savingsOpportunityPercentage` × 100";
+        "the rank-1 option's `savingsOpportunity.estimatedMonthlySavings` (USD only, before the account's discounts); counted after ours and Cost Optimization Hub's for the same resource";
+    "co.ebs-rightsize" "EBS" AwsRecommender ["compute_optimizer"] "low"
+        "AWS Compute Optimizer: EBS volume configuration";
+        "an EBS volume recommendation, finding `NotOptimized`, rank-1 option saving > 0 (USD)";
+        "saving ÷ `savingsOpportunityPercentage` × 100";
+        "as `co.ec2-rightsize`";
+    "co.lambda-rightsize" "Lambda" AwsRecommender ["compute_optimizer"] "low"
+        "AWS Compute Optimizer: Lambda memory size";
+        "a Lambda function recommendation, finding `NotOptimized`, rank-1 memory option saving > 0 (USD)";
+        "saving ÷ `savingsOpportunityPercentage` × 100";
+        "as `co.ec2-rightsize`";
+    "co.ecs-rightsize" "ECS" AwsRecommender ["compute_optimizer"] "low"
+        "AWS Compute Optimizer: ECS service on Fargate task size";
+        "an ECS service on Fargate, finding `Overprovisioned`, first option (ECS options have no rank) saving > 0 (USD)";
+        "saving ÷ `savingsOpportunityPercentage` × 100";
+        "the first option's `savingsOpportunity.estimatedMonthlySavings` (USD only, before discounts)";
+    "co.asg-rightsize" "EC2 Auto Scaling" AwsRecommender ["compute_optimizer"] "low"
+        "AWS Compute Optimizer: Auto Scaling group instance type";
+        "an Auto Scaling group recommendation, finding not `Optimized`, rank-1 option saving > 0 (USD)";
+        "saving ÷ `savingsOpportunityPercentage` × 100";
+        "as `co.ec2-rightsize`";
+    "co.rds-rightsize" "RDS" AwsRecommender ["compute_optimizer"] "low"
+        "AWS Compute Optimizer: DB instance class";
+        "an RDS DB instance recommendation, instance finding not `Optimized`, rank-1 instance-class option saving > 0 (USD); storage options left out";
+        "saving ÷ `savingsOpportunityPercentage` × 100";
+        "as `co.ec2-rightsize`";
+    "co.idle" "any" AwsRecommender ["compute_optimizer"] "low"
+        "AWS Compute Optimizer: idle resource";
+        "a `GetIdleRecommendations` resource (EC2 instance, Auto Scaling group, EBS volume, ECS service, RDS instance, NAT gateway, ...) `Idle`, `Unattached` or `Unused`, saving > 0 (USD)";
+        "saving ÷ `savingsOpportunityPercentage` × 100";
+        "the recommendation's `savingsOpportunity.estimatedMonthlySavings` (USD only, before discounts); a removal, counted after ours and Cost Optimization Hub's removals";
+    "ta.<check>" "any" AwsRecommender ["trusted_advisor"] "low"
+        "AWS Trusted Advisor cost-optimizing check";
+        "a resource in status `warning` or `error` (not excluded) of a cost-optimizing check of Trusted Advisor's own (`ta_check` source), in a scanned region; needs a Business or Enterprise Support plan";
+        "—";
+        "the resource's \"Estimated Monthly Savings\" column (USD) when the check has one, else none; counted after ours and the other recommenders' for the same resource";
     "realtime.accelerated-instance" "EC2" Realtime [] "—"
         "GPU or accelerated instance launched";
         "a launch or resize to a GPU, machine-learning or FPGA family, whatever the amount";

@@ -7,6 +7,9 @@
 //! - Merging: a recommendation for a resource we already have a finding for gets that
 //!   resource's id, so [`super::settle_overlaps`] counts one saving per resource (ours first:
 //!   its arithmetic is in the evidence), and our finding's evidence quotes AWS's estimate.
+//! - Compute Optimizer's and Trusted Advisor's recommendations are merged after these
+//!   ([`super::recommenders`]): Cost Optimization Hub includes Compute Optimizer's rightsizing,
+//!   and the same resource's saving still counts once.
 //! - Commitment purchases (Savings Plans, Reserved Instances) concern the account, not a
 //!   resource; they are left to the CUR analysis.
 
@@ -47,7 +50,7 @@ pub fn merge(ours: &mut [Draft], recs: &[Recommendation], regions: &HashSet<&str
         }
         let matches = |d: &Draft| {
             d.region == r.region
-                && !d.rule.starts_with(PREFIX)
+                && super::recommenders::rank(&d.rule) == 0
                 && (d.resource_id == r.resource_id || (r.resource_arn.is_some() && d.arn == r.resource_arn))
         };
         let resource_id =

@@ -76,8 +76,20 @@ impl Draft {
             "rds.idle",
             "dynamodb.unused-table",
             "elasticache.idle-cluster",
+            "redshift.idle-cluster",
+            "opensearch.idle-domain",
+            "eks.no-compute",
+            "cloudwatch.insufficient-data-alarm",
+            "cloudwatch.alarm-on-deleted-resource",
+            "vpc.idle-interface-endpoint",
+            "vpc.idle-transit-gateway-attachment",
+            "route53.empty-hosted-zone",
+            "route53.private-zone-without-vpc",
+            "backup.orphaned-recovery-points",
+            "backup.expired-recovery-point",
         ];
-        REMOVALS.contains(&self.rule.as_str()) || matches!(self.rule.as_str(), "coh.stop" | "coh.delete")
+        let rule = self.rule.as_str();
+        REMOVALS.contains(&rule) || matches!(rule, "coh.stop" | "coh.delete") || super::recommenders::is_removal(rule)
     }
 
     pub fn into_finding(self, tenant: &TenantId, account_id: &AccountId, now: DateTime<Utc>) -> Finding {

@@ -16,6 +16,20 @@
 //!   (reads ÷ 10⁶ × $/million reads + writes ÷ 10⁶ × $/million writes) × 730 ÷ (24 × window
 //!   days); provisioned monthly = needed RCU × $/RCU-h × 730 + needed WCU × $/WCU-h × 730.
 //!   Flagged when provisioned costs at most 70 % of on-demand; saving = the difference.
+//! - `dynamodb.standard-ia`: an `ACTIVE` table of the Standard class whose storage is the
+//!   dominant cost. Storage = `TableSizeBytes` ÷ 2³⁰ GiB × $/GB-month of each class. Throughput
+//!   at a class's rates: provisioned, (RCU × $/RCU-h + WCU × $/WCU-h) × 730 for the table and its
+//!   global secondary indexes; on demand, the `dynamodb.on-demand-to-provisioned` formula from
+//!   the window's consumption (both series needed, the table's own requests only). Flagged when
+//!   Standard storage ≥ `dynamodb_ia_storage_share_percent` (AWS's guidance: 50) % of Standard
+//!   throughput. With Standard-IA throughput rates in the book, saving = (storage + throughput
+//!   at Standard rates) − (the same at Standard-IA rates), flagged from
+//!   `dynamodb_ia_min_saving_usd`. Without them (the bundled book has none: AWS prices
+//!   Standard-IA reads and writes about 25 % higher), the saving is left empty, the evidence
+//!   gives the storage difference as its upper bound, and that bound must reach the minimum.
+//!   Monthly cost = Standard storage + throughput. Confidence medium when provisioned, low on
+//!   demand (index requests and shorter windows are not seen). Index storage is not in
+//!   `TableSizeBytes`: leaving it out under-states the saving.
 
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
@@ -29,6 +43,7 @@ use crate::pricing::{Sku, HOURS_PER_MONTH};
 pub const OVERPROVISIONED: &str = "dynamodb.overprovisioned-capacity";
 pub const UNUSED: &str = "dynamodb.unused-table";
 pub const ON_DEMAND_TO_PROVISIONED: &str = "dynamodb.on-demand-to-provisioned";
+pub const STANDARD_IA: &str = "dynamodb.standard-ia";
 
 /// Target utilisation of provisioned capacity at the peak (percent).
 pub const TARGET_PERCENT: u32 = 70;
@@ -47,6 +62,9 @@ pub fn evaluate(ctx: &Ctx<'_>, inv: &RegionInventory, out: &mut Vec<Draft>) {
         } else if t.billing_mode == "PAY_PER_REQUEST" {
             on_demand(ctx, inv, t, (r, w), out);
         }
+    }
+    for t in &inv.dynamo_tables {
+        standard_ia(ctx, inv, t, out);
     }
 }
 
@@ -291,6 +309,135 @@ fn on_demand(
     out.push(d);
 }
 
+/// A table's monthly throughput at Standard rates and, when the book has them, at Standard-IA
+/// rates, with the lines that show it.
+struct Throughput {
+    standard: Decimal,
+    ia: Option<Decimal>,
+    lines: Vec<String>,
+}
+
+fn throughput(ctx: &Ctx<'_>, t: &DynamoTable, p: &mut Pricer<'_>) -> Option<Throughput> {
+    if t.billing_mode == "PROVISIONED" {
+        let (rcu, wcu) = (t.read_capacity + t.index_capacity.0, t.write_capacity + t.index_capacity.1);
+        let (standard, rr, wr) = capacity_monthly(p, rcu, wcu)?;
+        let ia = p
+            .rate(&Sku::DynamoDbIaCapacity { unit: "rcu".into() })
+            .zip(p.rate(&Sku::DynamoDbIaCapacity { unit: "wcu".into() }))
+            .map(|(ir, iw)| (ir, iw, (Decimal::from(rcu) * ir + Decimal::from(wcu) * iw) * HOURS_PER_MONTH));
+        let mut lines = vec![format!(
+            "throughput, table and global secondary indexes: ({rcu} RCU × ${rr} + {wcu} WCU × ${wr}) × 730 h = ${} (Standard)",
+            usd(standard)
+        )];
+        lines.extend(
+            ia.map(|(ir, iw, m)| {
+                format!("at Standard-IA rates: ({rcu} × ${ir} + {wcu} × ${iw}) × 730 h = ${}", usd(m))
+            }),
+        );
+        return Some(Throughput { standard, ia: ia.map(|x| x.2), lines });
+    }
+    let (r, w) = measured(ctx, t)?;
+    let days = ctx.settings.idle_window_days.max(1);
+    let per_month = HOURS_PER_MONTH / Decimal::from(24 * days);
+    let million = Decimal::from(1_000_000);
+    let monthly = |read: Decimal, write: Decimal| (r.total / million * read + w.total / million * write) * per_month;
+    let op = |op: &str| Sku::DynamoDbOnDemand { op: op.into() };
+    let (read_m, write_m) = (p.rate(&op("read"))?, p.rate(&op("write"))?);
+    let standard = monthly(read_m, write_m);
+    let ia_op = |op: &str| Sku::DynamoDbIaOnDemand { op: op.into() };
+    let ia = p.rate(&ia_op("read")).zip(p.rate(&ia_op("write")));
+    let mut lines = consumption_lines(ctx, (r, w));
+    lines.push(format!(
+        "throughput: ({} ÷ 10⁶ × ${read_m} + {} ÷ 10⁶ × ${write_m}) × 730 h ÷ ({days} × 24 h) = ${} (Standard, the table's own requests)",
+        r.total.normalize(),
+        w.total.normalize(),
+        usd(standard)
+    ));
+    lines.extend(
+        ia.map(|(ir, iw)| format!("at Standard-IA rates (${ir}, ${iw} per million): ${}", usd(monthly(ir, iw)))),
+    );
+    Some(Throughput { standard, ia: ia.map(|(ir, iw)| monthly(ir, iw)), lines })
+}
+
+fn standard_ia(ctx: &Ctx<'_>, inv: &RegionInventory, t: &DynamoTable, out: &mut Vec<Draft>) {
+    let s = ctx.settings;
+    if t.status != "ACTIVE" || t.table_class != "STANDARD" || t.size_bytes == 0 {
+        return;
+    }
+    let mut p = ctx.pricer(&inv.region);
+    let storage_rate = |p: &mut Pricer<'_>, class: &str| p.rate(&Sku::DynamoDbStorage { class: class.into() });
+    let (Some(std_rate), Some(ia_rate)) = (storage_rate(&mut p, "standard"), storage_rate(&mut p, "standard-ia"))
+    else {
+        return;
+    };
+    let Some(thr) = throughput(ctx, t, &mut p) else { return };
+    let gib = Decimal::from(t.size_bytes) / Decimal::from(1u64 << 30);
+    let (storage, storage_ia) = (gib * std_rate, gib * ia_rate);
+    let share = Decimal::from(s.dynamodb_ia_storage_share_percent);
+    if storage * Decimal::from(100) < thr.standard * share {
+        return;
+    }
+    let saving = thr.ia.map(|ia| storage + thr.standard - storage_ia - ia);
+    if saving.unwrap_or(storage - storage_ia) < s.dynamodb_ia_min_saving_usd {
+        return;
+    }
+    let title = format!(
+        "{} is {} GiB of mostly-idle storage: the Standard-IA table class stores it for ${} less a month",
+        t.name,
+        gib.round_dp(1).normalize(),
+        usd(storage - storage_ia)
+    );
+    let mut d = base(inv, t, STANDARD_IA, title);
+    d.evidence.push(format!(
+        "TableSizeBytes {} = {} GiB: × ${std_rate}/GB-month (Standard) = ${}; × ${ia_rate} (Standard-IA) = ${}",
+        t.size_bytes,
+        gib.round_dp(3).normalize(),
+        usd(storage),
+        usd(storage_ia)
+    ));
+    d.evidence.extend(thr.lines);
+    let pct = if thr.standard.is_zero() {
+        "all of its cost".to_owned()
+    } else {
+        format!("{} % of its throughput", (storage * Decimal::from(100) / thr.standard).round_dp(0))
+    };
+    d.evidence.push(format!(
+        "storage is {pct} at Standard rates; AWS's guidance: Standard-IA lowers the total when storage exceeds {share} % of throughput"
+    ));
+    match saving {
+        Some(v) => d.evidence.push(format!(
+            "Standard ${} − Standard-IA ${} = ${} a month",
+            usd(storage + thr.standard),
+            usd(storage + thr.standard - v),
+            usd(v)
+        )),
+        None => d.evidence.push(format!(
+            "Standard-IA reads and writes cost more (about 25 % on AWS's pricing page; their rates are not in the price book): the saving is less than the storage's ${}, so it is left empty",
+            usd(storage - storage_ia)
+        )),
+    }
+    d.evidence.push("its indexes move to Standard-IA with it (their storage, not in TableSizeBytes, saves too); Standard-IA has no reserved capacity; a table's class can change twice in 30 days".into());
+    if !t.replica_regions.is_empty() {
+        d.evidence.push(format!(
+            "a global table: its replicas ({}) are assessed in their own regions",
+            t.replica_regions.join(", ")
+        ));
+    }
+    d.evidence.extend(p.source_line());
+    d.monthly_cost_usd = Some(storage + thr.standard);
+    d.monthly_savings_usd = saving;
+    d.price_source = p.source();
+    d.confidence = if t.billing_mode == "PROVISIONED" { Confidence::Medium } else { Confidence::Low };
+    d.fix_command = aws_cli(
+        "dynamodb",
+        "update-table",
+        &[("--table-name", &t.name), ("--table-class", "STANDARD_INFREQUENT_ACCESS")],
+        &inv.region,
+    );
+    d.alternative = Some("the Standard-IA table class".into());
+    out.push(d);
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::Duration;
@@ -417,5 +564,86 @@ mod tests {
         t.reads = c(&(50 * secs).to_string(), "550");
         t.writes = c(&(10 * secs).to_string(), "120");
         assert!(run(t).is_empty());
+    }
+
+    fn big(mode: &str, gib: u64) -> DynamoTable {
+        let mut t = table(mode, 5, 5);
+        t.size_bytes = gib << 30;
+        t
+    }
+
+    fn ia(t: DynamoTable) -> Vec<Draft> {
+        run(t).into_iter().filter(|d| d.rule == STANDARD_IA).collect()
+    }
+
+    #[test]
+    fn a_storage_heavy_provisioned_table_is_pointed_at_standard_ia_without_an_invented_saving() {
+        let d = only(run(big("PROVISIONED", 200)), STANDARD_IA);
+        // storage 200 × $0.25 = $50 (Standard-IA 200 × $0.10 = $20); throughput
+        // (5 × 0.00013 + 5 × 0.00065) × 730 = $2.847: storage is 1756 % of it.
+        assert_eq!(d.monthly_cost_usd.map(crate::domain::money::cents), Some(dec("52.85")));
+        assert_eq!(d.monthly_savings_usd, None, "Standard-IA throughput rates are not in the bundled book");
+        assert_eq!(d.confidence, Confidence::Medium);
+        assert!(d.evidence.iter().any(|e| e.contains("less than the storage's $30.00")), "{:?}", d.evidence);
+        assert!(d.evidence.iter().any(|e| e.contains("storage is 1756 % of its throughput")), "{:?}", d.evidence);
+        assert_eq!(
+            d.fix_command,
+            "aws dynamodb update-table --table-name orders --table-class STANDARD_INFREQUENT_ACCESS --region us-east-1"
+        );
+    }
+
+    #[test]
+    fn with_standard_ia_throughput_rates_the_saving_is_exact() {
+        use crate::pricing::{PriceBook, PriceSource, Rate, RateTable};
+        let mut tenant = RateTable::default();
+        let rate = |usd: &str| Rate { usd: dec(usd), source: PriceSource::PriceListApi, as_of: "2026-11-01".into() };
+        tenant.insert("us-east-1", Sku::DynamoDbIaCapacity { unit: "rcu".into() }, rate("0.00016"));
+        tenant.insert("us-east-1", Sku::DynamoDbIaCapacity { unit: "wcu".into() }, rate("0.00081"));
+        let book = PriceBook { tenant: Some(&tenant), ..book(rates()) };
+        let settings = Default::default();
+        let mut inv = RegionInventory::new("us-east-1");
+        inv.dynamo_tables.push(big("PROVISIONED", 200));
+        let mut out = vec![];
+        evaluate(&ctx(&book, &settings), &inv, &mut out);
+        let d = only(out, STANDARD_IA);
+        // Standard $50 + $2.847; Standard-IA $20 + (5 × 0.00016 + 5 × 0.00081) × 730 = $3.5405:
+        // 52.847 − 23.5405 = $29.31.
+        assert_eq!(d.monthly_savings_usd.map(crate::domain::money::cents), Some(dec("29.31")));
+    }
+
+    #[test]
+    fn busy_small_ia_or_unmeasured_tables_stay_standard() {
+        // 20 GiB: $5 of storage is 176 % of $2.847 throughput, but Standard-IA stores it for
+        // $3 less, under the $5 minimum.
+        assert!(ia(big("PROVISIONED", 20)).is_empty());
+        // Throughput-heavy: 1000 RCU / 100 WCU cost $142.35 a month, 200 GiB $50 is 35 % of it.
+        let mut t = big("PROVISIONED", 200);
+        (t.read_capacity, t.write_capacity) = (1000, 100);
+        assert!(ia(t).is_empty());
+        let mut t = big("PROVISIONED", 200);
+        t.table_class = "STANDARD_INFREQUENT_ACCESS".into();
+        assert!(ia(t).is_empty(), "already Standard-IA");
+        let mut t = big("PAY_PER_REQUEST", 200);
+        t.reads = None;
+        assert!(ia(t).is_empty(), "on demand without its series: throughput unknown");
+        let mut t = big("PROVISIONED", 200);
+        t.status = "UPDATING".into();
+        assert!(ia(t).is_empty());
+    }
+
+    #[test]
+    fn an_on_demand_table_weighs_its_requests() {
+        // 14 days at 50 reads/s and 10 writes/s: $32.85 a month on demand; 200 GiB = $50 is 152 %.
+        let secs = 14 * 86_400;
+        let mut t = big("PAY_PER_REQUEST", 200);
+        t.reads = c(&(50 * secs).to_string(), "55");
+        t.writes = c(&(10 * secs).to_string(), "12");
+        let d = only(ia(t.clone()), STANDARD_IA);
+        assert_eq!(d.confidence, Confidence::Low);
+        assert_eq!(d.monthly_cost_usd.map(crate::domain::money::cents), Some(dec("82.85")));
+        // At 10× the traffic storage is 15 % of throughput: Standard stays.
+        t.reads = c(&(500 * secs).to_string(), "550");
+        t.writes = c(&(100 * secs).to_string(), "120");
+        assert!(ia(t).is_empty());
     }
 }

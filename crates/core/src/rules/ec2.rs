@@ -12,6 +12,12 @@
 //! - `ec2.idle-instance`: running for the whole idle window with a CPU p95 below
 //!   `idle_cpu_p95_percent` (CloudWatch `CPUUtilization`, one p95 over the window). Saving =
 //!   $/h × 730 (stopped, it pays only its volumes). Confidence low: CPU is not everything.
+//! - `ec2.public-ipv4`: a running instance whose primary network interface has a public IPv4
+//!   address that is not an Elastic IP of the account (those are `eip.*` and
+//!   `ec2.stopped-instance`). Monthly cost = $/h of a public IPv4 address × 730; saving = the
+//!   same if the instance needs no public address. Confidence low: it may be reached from the
+//!   internet. Keyed on the network interface, so its saving adds to the instance's other
+//!   findings rather than standing in for them.
 
 use rust_decimal::Decimal;
 
@@ -26,6 +32,7 @@ use crate::pricing::Sku;
 pub const STOPPED: &str = "ec2.stopped-instance";
 pub const PREVIOUS_GENERATION: &str = "ec2.previous-generation";
 pub const IDLE: &str = "ec2.idle-instance";
+pub const PUBLIC_IPV4: &str = "ec2.public-ipv4";
 
 /// Stopped for more than `stopped_instance_days`, at a known time.
 pub fn stopped_long_enough(ctx: &Ctx<'_>, i: &Instance) -> bool {
@@ -56,6 +63,7 @@ pub fn evaluate(ctx: &Ctx<'_>, inv: &RegionInventory, out: &mut Vec<Draft>) {
         stopped(ctx, inv, i, out);
         previous_generation(ctx, inv, i, out);
         idle(ctx, inv, i, out);
+        public_ipv4(ctx, inv, i, out);
     }
 }
 
@@ -226,6 +234,59 @@ fn idle(ctx: &Ctx<'_>, inv: &RegionInventory, i: &Instance, out: &mut Vec<Draft>
     out.push(d);
 }
 
+fn public_ipv4(ctx: &Ctx<'_>, inv: &RegionInventory, i: &Instance, out: &mut Vec<Draft>) {
+    let Some(ip) = &i.public_ip else { return };
+    if i.state != "running" || inv.addresses.iter().any(|a| a.public_ip == ip.address) {
+        return;
+    }
+    let r = &inv.region;
+    let (resource, arn) = match &ip.network_interface_id {
+        Some(eni) => (eni.clone(), ec2_arn(r, ctx.account_id, "network-interface", eni)),
+        None => (ip.address.clone(), ec2_arn(r, ctx.account_id, "instance", &i.id)),
+    };
+    let title =
+        format!("{} ({}) has a public IPv4 address, {}, that is not an Elastic IP", i.id, i.instance_type, ip.address);
+    let mut d = Draft { tags: i.tags.clone(), ..Draft::new(PUBLIC_IPV4, resource, Some(arn), r, title) };
+    d.evidence.push(format!(
+        "{}: PublicIpAddress {} on {}, auto-assigned at launch (no Elastic IP of this account has it)",
+        i.id,
+        ip.address,
+        ip.network_interface_id.as_deref().unwrap_or("its primary network interface")
+    ));
+    let mut p = ctx.pricer(r);
+    match p.monthly_from_hourly(&Sku::PublicIpv4) {
+        Some((h, m)) => {
+            d.evidence.push(format!("1 public IPv4 address × ${h}/h × 730 h = ${}", usd(m)));
+            d.evidence.extend(p.source_line());
+            d.monthly_cost_usd = Some(m);
+            d.monthly_savings_usd = Some(m);
+            d.price_source = p.source();
+        }
+        None => d.evidence.push(format!("public IPv4 addresses have no price in {r}")),
+    }
+    d.evidence.push(format!(
+        "check whether anything reaches {} from the internet (security group inbound rules, DNS records, VPC Flow Logs): behind a load balancer, or only calling out (a NAT gateway or VPC endpoints carry that), it needs no public address; Session Manager or EC2 Instance Connect Endpoint give a shell without one",
+        ip.address
+    ));
+    d.confidence = Confidence::Low;
+    d.fix_command = match &ip.network_interface_id {
+        Some(eni) => aws_cli(
+            "ec2",
+            "modify-network-interface-attribute",
+            &[("--network-interface-id", eni), ("--no-associate-public-ip-address", "")],
+            r,
+        ),
+        None => aws_cli(
+            "ec2",
+            "describe-network-interfaces",
+            &[("--filters", &format!("Name=attachment.instance-id,Values={}", i.id))],
+            r,
+        ),
+    };
+    d.alternative = Some("remove the public IPv4 address (an Elastic IP only where a fixed address is needed)".into());
+    out.push(d);
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::Duration;
@@ -327,5 +388,58 @@ mod tests {
         let d = only(drafts.clone(), IDLE);
         assert_eq!(d.monthly_savings_usd, None);
         assert!(drafts.iter().all(|d| d.rule != PREVIOUS_GENERATION), "no price delta without a Windows price");
+    }
+
+    fn with_public_ip(eni: Option<&str>) -> RegionInventory {
+        let mut inv = RegionInventory::new("us-east-1");
+        let mut i = instance("i-1", "m5.large", "running");
+        i.public_ip = Some(crate::rules::facts::PublicIp {
+            address: "198.51.100.4".into(),
+            network_interface_id: eni.map(str::to_owned),
+        });
+        inv.instances.push(i);
+        inv
+    }
+
+    #[test]
+    fn an_auto_assigned_public_ipv4_address_is_priced_on_its_network_interface() {
+        let d = only(run(&with_public_ip(Some("eni-1"))), PUBLIC_IPV4);
+        // $0.005/h × 730 h = $3.65.
+        assert_eq!(d.monthly_savings_usd, Some(dec("3.650")));
+        assert_eq!(d.monthly_cost_usd, d.monthly_savings_usd);
+        assert_eq!(d.confidence, Confidence::Low);
+        assert_eq!(d.resource_id, "eni-1");
+        assert_eq!(
+            d.fix_command,
+            "aws ec2 modify-network-interface-attribute --network-interface-id eni-1 \
+             --no-associate-public-ip-address --region us-east-1"
+        );
+        assert!(d.evidence.iter().any(|e| e.contains("$0.005/h × 730 h = $3.65")), "{:?}", d.evidence);
+        assert!(d.evidence.iter().any(|e| e.contains("load balancer")), "{:?}", d.evidence);
+        // Without the interface id, the fix finds it first; the ARN is the instance's.
+        let d = only(run(&with_public_ip(None)), PUBLIC_IPV4);
+        assert_eq!(d.resource_id, "198.51.100.4");
+        assert!(d.fix_command.starts_with("aws ec2 describe-network-interfaces --filters"), "{}", d.fix_command);
+    }
+
+    #[test]
+    fn an_elastic_ip_a_stopped_instance_or_no_address_is_not_a_public_ipv4_finding() {
+        // The address is an Elastic IP of the account: eip.* rules own it.
+        let mut inv = with_public_ip(Some("eni-1"));
+        inv.addresses.push(Address {
+            allocation_id: Some("eipalloc-1".into()),
+            public_ip: "198.51.100.4".into(),
+            association_id: Some("eipassoc-1".into()),
+            instance_id: Some("i-1".into()),
+            network_interface_id: Some("eni-1".into()),
+            tags: Default::default(),
+        });
+        assert!(run(&inv).iter().all(|d| d.rule != PUBLIC_IPV4));
+        let mut inv = with_public_ip(Some("eni-1"));
+        inv.instances[0].state = "stopped".into();
+        assert!(run(&inv).iter().all(|d| d.rule != PUBLIC_IPV4));
+        let mut inv = with_public_ip(Some("eni-1"));
+        inv.instances[0].public_ip = None;
+        assert!(run(&inv).is_empty());
     }
 }

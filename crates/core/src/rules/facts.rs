@@ -57,6 +57,9 @@ pub struct Instance {
     pub tags: Tags,
     /// p95 of `CPUUtilization` (percent) over the idle window; `None` without data.
     pub cpu_p95_percent: Option<Decimal>,
+    /// The public IPv4 address of its primary network interface (`PublicIpAddress`):
+    /// auto-assigned or an Elastic IP (`addresses` tells which); `None` without one.
+    pub public_ip: Option<PublicIp>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -289,6 +292,22 @@ pub struct RegionInventory {
     pub provisioned_concurrency: Vec<ProvisionedConcurrency>,
     pub dynamo_tables: Vec<DynamoTable>,
     pub cache_clusters: Vec<CacheCluster>,
+    pub redshift_clusters: Vec<RedshiftCluster>,
+    pub search_domains: Vec<SearchDomain>,
+    pub eks_clusters: Vec<EksCluster>,
+    pub buckets: Vec<Bucket>,
+    pub file_systems: Vec<FileSystem>,
+    pub repositories: Vec<Repository>,
+    pub recovery_points: Vec<RecoveryPoint>,
+    /// Listings of this region known complete (`volumes`, `instances`, `db_instances`,
+    /// `dynamo_tables`, `file_systems`), for rules that read an absence (`backup.`): a source
+    /// missing from an incomplete listing proves nothing. Filled by the scanners.
+    pub listed_completely: std::collections::BTreeSet<String>,
+    pub metric_alarms: Vec<MetricAlarm>,
+    pub vpc_endpoints: Vec<VpcEndpoint>,
+    pub transit_gateway_attachments: Vec<TransitGatewayAttachment>,
+    /// Route 53 is global: filled in the us-east-1 scan only.
+    pub hosted_zones: Vec<HostedZone>,
 }
 
 impl RegionInventory {
@@ -310,6 +329,17 @@ impl RegionInventory {
             + self.provisioned_concurrency.len()
             + self.dynamo_tables.len()
             + self.cache_clusters.len()
+            + self.redshift_clusters.len()
+            + self.search_domains.len()
+            + self.eks_clusters.len()
+            + self.buckets.len()
+            + self.file_systems.len()
+            + self.repositories.len()
+            + self.recovery_points.len()
+            + self.metric_alarms.len()
+            + self.vpc_endpoints.len()
+            + self.transit_gateway_attachments.len()
+            + self.hosted_zones.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -320,4 +350,341 @@ impl RegionInventory {
     pub fn snapshots_in_images(&self) -> HashSet<&str> {
         self.images.iter().flat_map(|i| i.snapshot_ids.iter().map(String::as_str)).collect()
     }
+}
+
+// --- Compute additions: public IPv4 of instances. ---
+
+/// An instance's public IPv4 address and the network interface that holds it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PublicIp {
+    pub address: String,
+    /// The primary network interface (`NetworkInterfaces[DeviceIndex 0]`); `None` when the
+    /// answer did not list it.
+    pub network_interface_id: Option<String>,
+}
+
+// ---- Analytics and containers: Redshift, OpenSearch Service, EKS (`rules::{redshift, opensearch, eks}`).
+
+/// A provisioned Redshift cluster (DescribeClusters: its nodes and status, never its data).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RedshiftCluster {
+    pub id: String,
+    /// `ra3.4xlarge`, `dc2.large`, `ds2.xlarge`, ...
+    pub node_type: String,
+    pub nodes: u32,
+    /// `available`, `paused`, `resizing`, `modifying`, `creating`, ...
+    pub status: String,
+    pub created: Option<DateTime<Utc>>,
+    pub tags: Tags,
+    /// The hourly maximum of `DatabaseConnections` over the idle window, one value per hour that
+    /// has a datapoint, in CloudWatch's order (newest first). A paused cluster publishes nothing,
+    /// so its paused hours are absent. `None` without data.
+    pub hourly_connections: Option<Vec<Decimal>>,
+    /// Σ of `QueriesCompletedPerSecond` over the window; `None` without data.
+    pub queries: Option<Decimal>,
+}
+
+/// Requests a domain served over a window, from daily sums of one metric.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DailyActivity {
+    /// Σ over the window.
+    pub total: Decimal,
+    /// Days with a datapoint: a domain younger than the window has fewer.
+    pub days: u32,
+}
+
+/// The EBS storage of an OpenSearch domain's data nodes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DomainStorage {
+    /// `gp2`, `gp3`, `io1`, `standard`.
+    pub volume_type: String,
+    /// GiB per data node.
+    pub size_gib: u32,
+}
+
+/// An OpenSearch Service domain (ListDomainNames, DescribeDomains: its cluster configuration,
+/// never its indexes).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SearchDomain {
+    pub name: String,
+    pub arn: String,
+    /// `OpenSearch_2.11`, `Elasticsearch_7.10`.
+    pub engine_version: String,
+    /// Being created, changed (blue/green) or upgraded: not judged.
+    pub processing: bool,
+    pub deleted: bool,
+    /// Data nodes: `m5.large.search` × count.
+    pub instance_type: String,
+    pub instance_count: u32,
+    /// Dedicated master nodes, when enabled.
+    pub master_type: Option<String>,
+    pub master_count: u32,
+    /// UltraWarm nodes, when enabled.
+    pub warm_type: Option<String>,
+    pub warm_count: u32,
+    /// EBS storage of the data nodes; `None` for instance storage (i3, r6gd, ...).
+    pub storage: Option<DomainStorage>,
+    /// Daily sums of `SearchRate` and `IndexingRate` (AWS/ES, per domain) over the idle window;
+    /// `None` without data.
+    pub searches: Option<DailyActivity>,
+    pub indexing: Option<DailyActivity>,
+}
+
+/// An EKS cluster (ListClusters, DescribeCluster, ListNodegroups, ListFargateProfiles).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EksCluster {
+    pub name: String,
+    pub arn: Option<String>,
+    /// Kubernetes minor version, `1.29`.
+    pub version: String,
+    /// `ACTIVE`, `CREATING`, `UPDATING`, `DELETING`, `FAILED`, `PENDING`.
+    pub status: String,
+    pub created: Option<DateTime<Utc>>,
+    /// The upgrade policy's support type: `STANDARD` (upgraded automatically at the end of
+    /// standard support) or `EXTENDED`; `None` when not given (EKS's default is `EXTENDED`).
+    pub support_type: Option<String>,
+    pub tags: Tags,
+    /// Managed node groups and Fargate profiles; `None` when the listing failed.
+    pub node_groups: Option<u32>,
+    pub fargate_profiles: Option<u32>,
+    /// EKS Auto Mode runs nodes without node groups (`computeConfig.enabled`).
+    pub auto_mode: bool,
+    /// EC2 instances, not terminated, tagged `kubernetes.io/cluster/<name>` (self-managed nodes,
+    /// Karpenter's). Asked only for a cluster with no node group, no Fargate profile and no
+    /// Auto Mode; `None` otherwise or when DescribeInstances failed.
+    pub tagged_instances: Option<u32>,
+}
+
+// ---- Storage: S3, EFS, ECR, AWS Backup (`rules::{s3, efs, ecr, backup}`).
+
+/// An S3 bucket of the region (ListBuckets with its region, GetBucketVersioning,
+/// GetBucketLifecycleConfiguration, ListMultipartUploads, ListParts: configuration and upload
+/// metadata, never an object).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bucket {
+    pub name: String,
+    pub created: Option<DateTime<Utc>>,
+    /// `Enabled`, `Suspended`, or `None` (never versioned).
+    pub versioning: Option<String>,
+    /// Its lifecycle rules; empty without a lifecycle configuration.
+    pub lifecycle: Vec<LifecycleRule>,
+    /// Incomplete multipart uploads (ListMultipartUploads).
+    pub uploads: Vec<MultipartUpload>,
+    /// The bucket holds more uploads than the scanner lists.
+    pub uploads_truncated: bool,
+    /// `BucketSizeBytes` of `StandardStorage` (a daily metric): the mean of its daily values
+    /// over the window; `None` without data.
+    pub standard_bytes: Option<u64>,
+    /// `NumberOfObjects` (`AllStorageTypes`), the mean of its daily values; `None` without data.
+    pub objects: Option<u64>,
+}
+
+/// One rule of a bucket's lifecycle configuration, as far as the rules need it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LifecycleRule {
+    pub id: Option<String>,
+    pub enabled: bool,
+    /// The key prefix it applies to (`""`: every key); `None` when it also filters on tags or
+    /// object size (it applies to some objects only).
+    pub prefix: Option<String>,
+    /// `AbortIncompleteMultipartUpload.DaysAfterInitiation`.
+    pub abort_incomplete_days: Option<u32>,
+    /// It transitions current versions to another storage class.
+    pub transitions: bool,
+    /// It expires current versions (`Expiration` with days or a date).
+    pub expires_current: bool,
+    /// It expires or transitions noncurrent versions.
+    pub noncurrent: bool,
+}
+
+/// An incomplete multipart upload: its key, when it started and, when the scanner sized it
+/// (ListParts), the bytes its parts hold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MultipartUpload {
+    pub key: String,
+    pub initiated: Option<DateTime<Utc>>,
+    pub size_bytes: Option<u64>,
+}
+
+/// An EFS file system (DescribeFileSystems, DescribeLifecycleConfiguration: settings and
+/// sizes, never a file).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileSystem {
+    pub id: String,
+    pub arn: Option<String>,
+    pub name: Option<String>,
+    /// `available`, `creating`, `updating`, `deleting`, `deleted`, `error`.
+    pub state: String,
+    pub created: Option<DateTime<Utc>>,
+    /// One Zone storage (`AvailabilityZoneName` set), priced apart from Regional.
+    pub one_zone: bool,
+    /// `SizeInBytes.ValueInStandard` (the Standard or One Zone class).
+    pub standard_bytes: u64,
+    /// `bursting`, `provisioned` or `elastic`.
+    pub throughput_mode: String,
+    pub provisioned_mibps: Option<Decimal>,
+    /// Its lifecycle policies as `Key=VALUE` (`TransitionToIA=AFTER_30_DAYS`,
+    /// `TransitionToArchive=AFTER_90_DAYS`, `TransitionToPrimaryStorageClass=AFTER_1_ACCESS`).
+    pub lifecycle_policies: Vec<String>,
+    /// The busiest 5 minutes of `MeteredIOBytes` over the window, in MiB/s; `None` without data.
+    pub peak_metered_mibps: Option<Decimal>,
+}
+
+/// An ECR repository (DescribeRepositories, GetLifecyclePolicy; DescribeImages when it has no
+/// lifecycle policy: image metadata, never a layer).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Repository {
+    pub name: String,
+    pub arn: String,
+    pub created: Option<DateTime<Utc>>,
+    pub has_lifecycle_policy: bool,
+    /// Untagged images that are not referrers (a signature or SBOM attached to another image).
+    /// Listed only for a repository without a lifecycle policy.
+    pub untagged: Vec<ContainerImage>,
+    /// It holds a multi-architecture image index (manifest list), whose platform images are
+    /// untagged.
+    pub holds_image_index: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContainerImage {
+    pub digest: String,
+    /// `imageSizeInBytes`: compressed, and counting layers other images may share.
+    pub size_bytes: u64,
+    pub pushed: Option<DateTime<Utc>>,
+}
+
+/// A recovery point in one of the region's backup vaults (ListBackupVaults,
+/// ListRecoveryPointsByBackupVault: metadata, never the backup).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecoveryPoint {
+    pub arn: String,
+    pub vault: String,
+    /// The backed-up resource; for a copy from another region or account, that one's ARN.
+    pub resource_arn: Option<String>,
+    /// `EBS`, `EC2`, `EFS`, `RDS`, `Aurora`, `DynamoDB`, `S3`, ...
+    pub resource_type: String,
+    pub created: Option<DateTime<Utc>>,
+    /// `BackupSizeInBytes`.
+    pub size_bytes: Option<u64>,
+    /// `COMPLETED`, `PARTIAL`, `DELETING`, `EXPIRED`, `AVAILABLE`, `STOPPED`, `CREATING`.
+    pub status: String,
+    /// `Lifecycle.DeleteAfterDays`.
+    pub delete_after_days: Option<i64>,
+    /// `CalculatedLifecycle.DeleteAt` and `MoveToColdStorageAt`.
+    pub delete_at: Option<DateTime<Utc>>,
+    pub cold_at: Option<DateTime<Utc>>,
+    /// A composite recovery point's parent (its members are listed on their own).
+    pub is_parent: bool,
+}
+
+// ---- Network and monitoring: CloudWatch alarms, VPC endpoints, Transit Gateway attachments,
+// Route 53 (`rules::{cloudwatch, vpc, route53}`).
+
+/// A CloudWatch metric alarm (DescribeAlarms, metric alarms only: its configuration and state).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricAlarm {
+    pub name: String,
+    pub arn: Option<String>,
+    /// `OK`, `ALARM` or `INSUFFICIENT_DATA`.
+    pub state: String,
+    /// `StateUpdatedTimestamp`: the last change of its state.
+    pub state_updated: Option<DateTime<Utc>>,
+    /// `AlarmConfigurationUpdatedTimestamp`.
+    pub config_updated: Option<DateTime<Utc>>,
+    /// The metrics it reads: its one metric, or every `MetricStat` of its metric-math expression.
+    pub metrics: Vec<AlarmMetric>,
+    /// An expression uses `ANOMALY_DETECTION_BAND`: AWS bills three alarm metrics per metric.
+    pub anomaly_detection: bool,
+    /// A Metrics Insights query (`SELECT ...`): billed per series it reads, which the scan does
+    /// not know.
+    pub metrics_insights: bool,
+    /// An action is an Auto Scaling or Application Auto Scaling policy: the policy owns the
+    /// alarm (target tracking re-creates it).
+    pub scaling_policy: bool,
+    /// A metric of another account (cross-account observability).
+    pub other_account: bool,
+}
+
+/// One metric an alarm reads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlarmMetric {
+    pub namespace: String,
+    pub name: String,
+    pub dimensions: Vec<(String, String)>,
+    /// Seconds; under 60 is high resolution.
+    pub period: Option<i32>,
+    /// The resource of this region it names, once `rules::cloudwatch::resolve_targets` has
+    /// looked it up; `None` before, or when it names no resource of a kind the scan lists.
+    pub target: Option<AlarmTarget>,
+}
+
+/// A resource an alarm's metric names, and whether this region's listing still shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlarmTarget {
+    /// The dimension naming it: `InstanceId`, `VolumeId`, `DBInstanceIdentifier`,
+    /// `LoadBalancer`, `NatGatewayId`.
+    pub dimension: String,
+    pub id: String,
+    /// `None` when the listing of its kind was incomplete: an absence then proves nothing.
+    pub exists: Option<bool>,
+}
+
+/// A VPC endpoint (DescribeVpcEndpoints; its policy document is not kept).
+#[derive(Clone, Debug, PartialEq)]
+pub struct VpcEndpoint {
+    pub id: String,
+    /// `Interface`, `Gateway`, `GatewayLoadBalancer`, `Resource`, `ServiceNetwork`.
+    pub endpoint_type: String,
+    pub vpc_id: String,
+    pub service_name: String,
+    /// Lower case: `available`, `pending`, `pendingacceptance`, `deleting`, `failed`, ...
+    pub state: String,
+    pub created: Option<DateTime<Utc>>,
+    /// One network interface per subnet, one subnet per Availability Zone.
+    pub subnet_ids: Vec<String>,
+    pub tags: Tags,
+    /// Whether ListMetrics shows an `AWS/PrivateLinkEndpoints` `BytesProcessed` series for it
+    /// (any datapoint in the last two weeks; AWS publishes one only for minutes with traffic);
+    /// `None` when not asked or ListMetrics failed.
+    pub traffic_series: Option<bool>,
+    /// Σ `BytesProcessed` over the idle window; `None` without data.
+    pub bytes_processed: Option<u64>,
+}
+
+/// A Transit Gateway attachment (DescribeTransitGatewayAttachments).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TransitGatewayAttachment {
+    pub id: String,
+    pub transit_gateway_id: String,
+    /// `vpc`, `vpn`, `direct-connect-gateway`, `connect`, `peering`, `tgw-peering`, ...
+    pub resource_type: String,
+    pub resource_id: Option<String>,
+    /// The account of the attached resource: for a `vpc` attachment, the one billed its hours.
+    pub resource_owner: Option<String>,
+    pub transit_gateway_owner: Option<String>,
+    /// `available`, `pending`, `pendingAcceptance`, `deleting`, ...
+    pub state: String,
+    pub created: Option<DateTime<Utc>>,
+    pub tags: Tags,
+    /// Σ `BytesIn` and Σ `BytesOut` over the idle window (AWS reports them always, zeros
+    /// included); `None` without data.
+    pub bytes_in: Option<u64>,
+    pub bytes_out: Option<u64>,
+}
+
+/// A Route 53 hosted zone (ListHostedZones; GetHostedZone for a private zone's VPCs; never
+/// its records).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostedZone {
+    /// The id without `/hostedzone/`.
+    pub id: String,
+    pub name: String,
+    pub private: bool,
+    /// `ResourceRecordSetCount`: 2 for a zone holding only the SOA and NS records.
+    pub record_count: Option<u64>,
+    /// The service that manages it (`LinkedService.ServicePrincipal`, e.g. Cloud Map's).
+    pub linked_service: Option<String>,
+    /// A private zone's associated VPCs (id, region); `None` when not read.
+    pub vpcs: Option<Vec<(String, String)>>,
 }

@@ -5,24 +5,35 @@
 //! ([`draft::Draft`]); [`evaluate_region`] runs them all, [`coh::merge`] adds AWS's own
 //! recommendations, and [`settle_overlaps`] makes sure no saving is counted twice.
 
+pub mod backup;
 pub mod catalogue;
+pub mod cloudwatch;
 pub mod coh;
 pub mod draft;
 pub mod dynamodb;
 pub mod ebs;
 pub mod ec2;
+pub mod ecr;
+pub mod efs;
 pub mod eip;
+pub mod eks;
 pub mod elasticache;
 pub mod elb;
 pub mod facts;
 pub mod lambda;
 pub mod logs;
 pub mod nat;
+pub mod opensearch;
 pub mod rds;
 pub mod realtime;
+pub mod recommenders;
+pub mod redshift;
+pub mod route53;
+pub mod s3;
 pub mod snapshots;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testkit;
+pub mod vpc;
 
 use std::collections::HashMap;
 
@@ -39,6 +50,7 @@ pub const SCAN_RULES: &[&str] = &[
     ec2::STOPPED,
     ec2::PREVIOUS_GENERATION,
     ec2::IDLE,
+    ec2::PUBLIC_IPV4,
     eip::UNASSOCIATED,
     nat::IDLE,
     elb::NO_HEALTHY_TARGETS,
@@ -52,15 +64,59 @@ pub const SCAN_RULES: &[&str] = &[
     dynamodb::OVERPROVISIONED,
     dynamodb::UNUSED,
     dynamodb::ON_DEMAND_TO_PROVISIONED,
+    dynamodb::STANDARD_IA,
     elasticache::IDLE,
     elasticache::PREVIOUS_GENERATION,
+    redshift::IDLE,
+    redshift::PREVIOUS_GENERATION,
+    redshift::PAUSE_SCHEDULE,
+    opensearch::IDLE,
+    opensearch::PREVIOUS_GENERATION,
+    opensearch::GP2_STORAGE,
+    eks::EXTENDED_SUPPORT,
+    eks::NO_COMPUTE,
+    s3::INCOMPLETE_UPLOADS,
+    s3::NONCURRENT_KEPT,
+    s3::STANDARD_WITHOUT_TIERING,
+    efs::NO_IA_LIFECYCLE,
+    efs::OVERPROVISIONED_THROUGHPUT,
+    ecr::UNTAGGED_IMAGES,
+    backup::ORPHANED,
+    backup::EXPIRED,
+    cloudwatch::INSUFFICIENT_DATA,
+    cloudwatch::DELETED_RESOURCE,
+    vpc::IDLE_ENDPOINT,
+    vpc::IDLE_TGW_ATTACHMENT,
+    route53::EMPTY_ZONE,
+    route53::PRIVATE_ZONE_WITHOUT_VPC,
 ];
 
 /// The rule-id prefixes a complete scan of a region speaks for: a finding of these rules not
 /// seen in it is resolved. Real-time (`realtime.`) and CUR findings are never resolved by a
 /// scan. `coh.` is added only when Cost Optimization Hub answered.
-pub const SCAN_RULE_PREFIXES: &[&str] =
-    &["ebs.", "snapshot.", "ec2.", "eip.", "nat.", "elb.", "logs.", "rds.", "lambda.", "dynamodb.", "elasticache."];
+pub const SCAN_RULE_PREFIXES: &[&str] = &[
+    "ebs.",
+    "snapshot.",
+    "ec2.",
+    "eip.",
+    "nat.",
+    "elb.",
+    "logs.",
+    "rds.",
+    "lambda.",
+    "dynamodb.",
+    "elasticache.",
+    "redshift.",
+    "opensearch.",
+    "eks.",
+    "s3.",
+    "efs.",
+    "ecr.",
+    "backup.",
+    "cloudwatch.",
+    "vpc.",
+    "route53.",
+];
 
 /// All scan rules on one region's facts.
 pub fn evaluate_region(ctx: &Ctx<'_>, inv: &RegionInventory) -> Vec<Draft> {
@@ -76,12 +132,24 @@ pub fn evaluate_region(ctx: &Ctx<'_>, inv: &RegionInventory) -> Vec<Draft> {
     lambda::evaluate(ctx, inv, &mut out);
     dynamodb::evaluate(ctx, inv, &mut out);
     elasticache::evaluate(ctx, inv, &mut out);
+    redshift::evaluate(ctx, inv, &mut out);
+    opensearch::evaluate(ctx, inv, &mut out);
+    eks::evaluate(ctx, inv, &mut out);
+    s3::evaluate(ctx, inv, &mut out);
+    efs::evaluate(ctx, inv, &mut out);
+    ecr::evaluate(ctx, inv, &mut out);
+    backup::evaluate(ctx, inv, &mut out);
+    cloudwatch::evaluate(ctx, inv, &mut out);
+    vpc::evaluate(ctx, inv, &mut out);
+    route53::evaluate(ctx, inv, &mut out);
     out
 }
 
 /// One saving per resource. Findings on the same resource are alternatives (delete it, or
 /// make it cheaper), so only one of them counts: a removal before a change, our own rules
-/// before AWS's recommendations (our arithmetic is in the evidence), then the largest saving.
+/// before AWS's recommendations (our arithmetic is in the evidence), AWS's in the order of
+/// [`recommenders::rank`] (Cost Optimization Hub, Compute Optimizer, Trusted Advisor), then the
+/// largest saving.
 /// The others keep their own numbers for reading and point at the one that counts
 /// (`savings_included_in`), which totals skip. This never over-counts; when two changes would
 /// add up (a smaller class *and* Single-AZ), it under-counts, which is the safe side.
@@ -97,7 +165,11 @@ pub fn settle_overlaps(drafts: &mut [Draft]) {
         idx.sort_by(|&a, &b| {
             let (x, y) = (&drafts[a], &drafts[b]);
             let key = |d: &Draft| {
-                (d.is_removal(), !d.rule.starts_with(coh::PREFIX), d.monthly_savings_usd.unwrap_or_default())
+                (
+                    d.is_removal(),
+                    std::cmp::Reverse(recommenders::rank(&d.rule)),
+                    d.monthly_savings_usd.unwrap_or_default(),
+                )
             };
             key(y).cmp(&key(x)).then_with(|| x.rule.cmp(&y.rule))
         });
@@ -204,6 +276,98 @@ mod tests {
             assert!(seen.insert(r), "{r} twice");
             assert!(SCAN_RULE_PREFIXES.iter().any(|p| r.starts_with(p)), "{r}");
             assert!(!r.contains('#'));
+        }
+    }
+
+    /// One instance flagged by our idle rule, Cost Optimization Hub, Compute Optimizer and
+    /// Trusted Advisor; one volume by our gp2 rule and Compute Optimizer; one instance by Cost
+    /// Optimization Hub and Compute Optimizer only: one saving counts per resource.
+    #[test]
+    fn four_sources_on_one_resource_count_one_saving() {
+        use recommenders::tests::{co, ta};
+        use recommenders::CoKind;
+        let arn = |kind: &str, id: &str| draft::ec2_arn("us-east-1", "123456789012", kind, id);
+        let mut inv = RegionInventory::new("us-east-1");
+        let mut i = instance("i-1", "m5.large", "running");
+        i.cpu_p95_percent = Some(dec("1.5"));
+        i.volume_ids = vec!["vol-1".into()];
+        inv.instances.push(i);
+        inv.volumes.push(Volume {
+            id: "vol-1".into(),
+            volume_type: "gp2".into(),
+            size_gib: 100,
+            iops: Some(300),
+            throughput_mibps: None,
+            state: "in-use".into(),
+            created: now() - Duration::days(90),
+            attached_to: vec!["i-1".into()],
+            tags: Default::default(),
+            unattached_since: None,
+        });
+        let book = book(rates());
+        let settings = Default::default();
+        let mut drafts = evaluate_region(&ctx(&book, &settings), &inv);
+        let saving = |drafts: &[Draft], rule: &str| drafts.iter().find(|d| d.rule == rule).unwrap().monthly_savings_usd;
+        let (idle, gp3) = (saving(&drafts, ec2::IDLE).unwrap(), saving(&drafts, ebs::GP2_TO_GP3).unwrap());
+        assert!(idle > dec("0") && gp3 > dec("0"), "{drafts:#?}");
+        let coh_rec = |id: &str, saving: &str| Recommendation {
+            id: format!("coh-{id}"),
+            region: "us-east-1".into(),
+            resource_id: id.into(),
+            resource_arn: Some(arn("instance", id)),
+            action_type: "Rightsize".into(),
+            current_resource_type: Some("m5.large".into()),
+            recommended_resource_type: Some("t3.medium".into()),
+            current_summary: None,
+            recommended_summary: None,
+            monthly_savings_usd: dec(saving),
+            monthly_cost_usd: None,
+            lookback_days: Some(14),
+        };
+        let regions = ["us-east-1"].into_iter().collect();
+        let extra = coh::merge(&mut drafts, &[coh_rec("i-1", "40"), coh_rec("i-2", "30")], &regions);
+        drafts.extend(extra);
+        let aws = vec![
+            co(CoKind::Ec2Instance, "us-east-1", &arn("instance", "i-1"), "Overprovisioned", "45"),
+            ta("Low Utilization Amazon EC2 Instances", "us-east-1", "i-1", Some("50")),
+            co(CoKind::EbsVolume, "us-east-1", &arn("volume", "vol-1"), "NotOptimized", "3"),
+            co(CoKind::Ec2Instance, "us-east-1", &arn("instance", "i-2"), "Overprovisioned", "35"),
+        ];
+        recommenders::merge(&mut drafts, &aws, &regions);
+        settle_overlaps(&mut drafts);
+        let on = |id: &str| drafts.iter().filter(|d| d.resource_id == id).collect::<Vec<_>>();
+        let counted = |id: &str| {
+            let c: Vec<&str> =
+                on(id).into_iter().filter(|d| d.savings_included_in.is_none()).map(|d| d.rule.as_str()).collect();
+            assert_eq!(c.len(), 1, "{id}: {c:?}");
+            c[0].to_owned()
+        };
+        let rules = |id: &str| {
+            let mut r: Vec<String> = on(id).iter().map(|d| d.rule.clone()).collect();
+            r.sort();
+            r
+        };
+        assert_eq!(
+            rules("i-1"),
+            ["co.ec2-rightsize", "coh.rightsize", ec2::IDLE, "ta.low-utilization-amazon-ec2-instances"]
+        );
+        assert_eq!(counted("i-1"), ec2::IDLE);
+        assert_eq!(rules("vol-1"), ["co.ebs-rightsize", ebs::GP2_TO_GP3]);
+        assert_eq!(counted("vol-1"), ebs::GP2_TO_GP3);
+        // Cost Optimization Hub before Compute Optimizer, though its saving is smaller.
+        assert_eq!(counted("i-2"), "coh.rightsize");
+        for d in on("i-1").iter().filter(|d| d.rule != ec2::IDLE) {
+            assert_eq!(d.savings_included_in.as_deref(), Some("ec2.idle-instance#i-1"));
+        }
+        let total: rust_decimal::Decimal =
+            drafts.iter().filter(|d| d.savings_included_in.is_none()).filter_map(|d| d.monthly_savings_usd).sum();
+        assert_eq!(total, idle + gp3 + dec("30"));
+        let all: rust_decimal::Decimal = drafts.iter().filter_map(|d| d.monthly_savings_usd).sum();
+        assert_eq!(all, idle + gp3 + dec("40") + dec("45") + dec("50") + dec("3") + dec("30") + dec("35"));
+        // Our idle finding quotes the three AWS estimates.
+        let ours = drafts.iter().find(|d| d.rule == ec2::IDLE).unwrap();
+        for who in ["Cost Optimization Hub", "Compute Optimizer", "Trusted Advisor"] {
+            assert!(ours.evidence.iter().any(|e| e.contains(who)), "{who}: {:?}", ours.evidence);
         }
     }
 }

@@ -56,6 +56,7 @@ pub fn instance(id: &str, t: &str, state: &str) -> Instance {
         volume_ids: vec![],
         tags: Default::default(),
         cpu_p95_percent: None,
+        public_ip: None,
     }
 }
 

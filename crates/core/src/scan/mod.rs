@@ -31,6 +31,7 @@ use crate::domain::{AccountId, ExternalId, RoleArn, TenantId};
 use crate::pricing::{Bundled, PriceBook, RateTable};
 use crate::rules::draft::{Ctx, Draft};
 use crate::rules::facts::{Recommendation, RegionInventory};
+use crate::rules::recommenders::{self, AwsRecommendation, Recommender};
 use crate::rules::{coh, evaluate_region, settle_overlaps, SCAN_RULE_PREFIXES};
 use crate::store::{FindingStore, ObservationStore, RateScope, RateStore, ResolveScope, StoreError};
 
@@ -46,6 +47,7 @@ pub struct Listed {
     pub load_balancers: bool,
     pub log_groups: bool,
     pub db_instances: bool,
+    pub dynamo_tables: bool,
 }
 
 impl Listed {
@@ -60,6 +62,7 @@ impl Listed {
             load_balancers: true,
             log_groups: true,
             db_instances: true,
+            dynamo_tables: true,
         }
     }
 
@@ -86,6 +89,17 @@ pub struct AccountWide<T> {
     pub errors: Vec<ActionError>,
 }
 
+/// What Compute Optimizer or Trusted Advisor answered for the account.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Recommended {
+    /// Its recommendations, maybe none: its findings not seen again are resolved.
+    Answered(Vec<AwsRecommendation>),
+    /// The account cannot use it (Compute Optimizer not enrolled, Trusted Advisor without a
+    /// Business or Enterprise Support plan): why, for the run record's notes. That is no error,
+    /// and nothing of it is resolved.
+    Unavailable(String),
+}
+
 /// What a region scan needs to know to ask CloudWatch the right questions.
 #[derive(Clone, Debug)]
 pub struct MetricsWindow {
@@ -101,6 +115,17 @@ pub trait AccountSession: Send + Sync {
     async fn enabled_regions(&self) -> AccountWide<Vec<String>>;
     async fn scan_region(&self, region: &str, window: &MetricsWindow) -> RegionScan;
     async fn recommendations(&self, account_id: &AccountId) -> AccountWide<Vec<Recommendation>>;
+
+    /// Compute Optimizer's recommendations in `regions` (it answers per region). A session
+    /// without it answers nothing and makes no call.
+    async fn compute_optimizer(&self, _account_id: &AccountId, _regions: &[String]) -> AccountWide<Recommended> {
+        AccountWide { value: None, api_calls: 0, errors: vec![] }
+    }
+
+    /// Trusted Advisor's cost-optimizing checks. A session without it answers nothing.
+    async fn trusted_advisor(&self, _account_id: &AccountId) -> AccountWide<Recommended> {
+        AccountWide { value: None, api_calls: 0, errors: vec![] }
+    }
 }
 
 /// Opens sessions: assumes the customer's role.
@@ -214,10 +239,11 @@ impl Scanner {
         };
         let regions = regions_to_scan(session.as_ref(), target, &mut global).await?;
         let collected = collect(&session, target, settings, now, &regions, &mut global).await;
-        let (mut region_runs, findings) =
-            self.evaluate(target, settings, now, &regions, collected.scans, &collected.recs).await?;
-        self.persist(target, now, &findings, &mut region_runs, collected.coh_ok).await?;
-        let run = account_run(target, global, region_runs, started);
+        let recs = (&collected.recs[..], &collected.aws[..]);
+        let (mut region_runs, findings) = self.evaluate(target, settings, now, &regions, collected.scans, recs).await?;
+        self.persist(target, now, &findings, &mut region_runs, &collected.answered).await?;
+        let mut run = account_run(target, global, region_runs, started);
+        run.notes = collected.notes;
         Ok(AccountScan { run, findings })
     }
 
@@ -229,7 +255,7 @@ impl Scanner {
         now: DateTime<Utc>,
         regions: &[String],
         mut scans: HashMap<String, (RegionScan, u64)>,
-        recs: &[Recommendation],
+        (recs, aws): (&[Recommendation], &[AwsRecommendation]),
     ) -> Result<(Vec<RegionRun>, Vec<Finding>), ScanError> {
         let (tenant_rates, price_list) = self.stored_rates(target.tenant_id, regions).await;
         let book = PriceBook { tenant: tenant_rates.as_ref(), price_list: price_list.as_ref(), bundled: self.bundled };
@@ -279,6 +305,7 @@ impl Scanner {
         let scanned: HashSet<&str> = regions.iter().map(String::as_str).collect();
         let extra = coh::merge(&mut drafts, recs, &scanned);
         drafts.extend(extra);
+        recommenders::merge(&mut drafts, aws, &scanned);
         settle_overlaps(&mut drafts);
         let suppressions = self.store.list_suppressions(target.tenant_id).await?;
         let findings: Vec<Finding> = drafts.into_iter().map(|d| to_finding(d, target, now, &suppressions)).collect();
@@ -292,14 +319,12 @@ impl Scanner {
         now: DateTime<Utc>,
         findings: &[Finding],
         region_runs: &mut [RegionRun],
-        coh_ok: bool,
+        answered: &[&'static str],
     ) -> Result<(), ScanError> {
         let summary = self.store.upsert_findings(target.tenant_id, findings).await?;
         let new: HashSet<&String> = summary.opened.iter().chain(&summary.reopened).collect();
         let mut prefixes: Vec<&str> = SCAN_RULE_PREFIXES.to_vec();
-        if coh_ok {
-            prefixes.push(coh::PREFIX);
-        }
+        prefixes.extend_from_slice(answered);
         for rr in region_runs {
             rr.findings_opened = findings
                 .iter()
@@ -363,8 +388,13 @@ struct Collected {
     scans: HashMap<String, (RegionScan, u64)>,
     /// Cost Optimization Hub's recommendations: empty when not asked for or when its calls failed.
     recs: Vec<Recommendation>,
-    /// Whether Cost Optimization Hub answered: only then are its unseen findings resolved.
-    coh_ok: bool,
+    /// Compute Optimizer's and Trusted Advisor's, likewise.
+    aws: Vec<AwsRecommendation>,
+    /// The rule prefixes of the recommenders that answered (`coh.`, `co.`, `ta.`): only their
+    /// unseen findings are resolved.
+    answered: Vec<&'static str>,
+    /// Why a recommender could not be read, when that is no error (the run record's notes).
+    notes: Vec<String>,
 }
 
 /// The regions the account names, or else its enabled regions (whose calls count in `global`).
@@ -388,7 +418,7 @@ async fn regions_to_scan(
     }
 }
 
-/// Scans the regions (bounded by a semaphore) and Cost Optimization Hub at once; its calls count in `global`.
+/// Scans the regions (bounded by a semaphore) and asks AWS's recommenders at once; their calls count in `global`.
 async fn collect(
     session: &Arc<dyn AccountSession>,
     target: &Target<'_>,
@@ -413,14 +443,7 @@ async fn collect(
             (region, scan, t.elapsed().as_millis() as u64)
         });
     }
-    let coh = async {
-        if settings.cost_optimization_hub {
-            Some(session.recommendations(target.account_id).await)
-        } else {
-            None
-        }
-    };
-    let (coh, joined) = tokio::join!(coh, async {
+    let (asked, joined) = tokio::join!(ask_recommenders(session, target, settings, regions), async {
         let mut out = Vec::new();
         while let Some(r) = set.join_next().await {
             out.push(r);
@@ -437,16 +460,71 @@ async fn collect(
             Err(e) => tracing::error!(error = %e, "a region scan panicked"),
         }
     }
-    let mut collected = Collected { scans, recs: Vec::new(), coh_ok: false };
-    if let Some(c) = coh {
+    let mut collected = Collected { scans, recs: Vec::new(), aws: Vec::new(), answered: Vec::new(), notes: Vec::new() };
+    if let Some(c) = asked.coh {
         global.api_calls += c.api_calls;
         global.errors.extend(c.errors);
         if let Some(v) = c.value {
-            collected.coh_ok = true;
+            collected.answered.push(coh::PREFIX);
             collected.recs = v;
         }
     }
+    for (who, a) in asked.others {
+        global.api_calls += a.api_calls;
+        global.errors.extend(a.errors);
+        match a.value {
+            Some(Recommended::Answered(v)) => {
+                collected.answered.push(who.prefix());
+                collected.aws.extend(v);
+            }
+            Some(Recommended::Unavailable(why)) => collected.notes.push(format!("{}: {why}", who.name())),
+            None => {}
+        }
+    }
     collected
+}
+
+/// The AWS recommenders' answers, each asked only when the settings say so.
+struct Asked {
+    coh: Option<AccountWide<Vec<Recommendation>>>,
+    others: Vec<(Recommender, AccountWide<Recommended>)>,
+}
+
+/// Asks Cost Optimization Hub, Compute Optimizer and Trusted Advisor at once.
+async fn ask_recommenders(
+    session: &Arc<dyn AccountSession>,
+    target: &Target<'_>,
+    settings: &ScanSettings,
+    regions: &[String],
+) -> Asked {
+    let account = target.account_id;
+    let coh = async {
+        if settings.cost_optimization_hub {
+            Some(session.recommendations(account).await)
+        } else {
+            None
+        }
+    };
+    let co = async {
+        if settings.compute_optimizer {
+            Some(session.compute_optimizer(account, regions).await)
+        } else {
+            None
+        }
+    };
+    let ta = async {
+        if settings.trusted_advisor {
+            Some(session.trusted_advisor(account).await)
+        } else {
+            None
+        }
+    };
+    let (coh, co, ta) = tokio::join!(coh, co, ta);
+    let others = [(Recommender::ComputeOptimizer, co), (Recommender::TrustedAdvisor, ta)]
+        .into_iter()
+        .filter_map(|(who, a)| Some((who, a?)))
+        .collect();
+    Asked { coh, others }
 }
 
 /// The account's run record: `global` first, then the regions sorted by name.
@@ -473,6 +551,7 @@ fn account_run(
         regions: all,
         error: None,
         cur: None,
+        notes: vec![],
     }
 }
 
@@ -513,6 +592,15 @@ pub fn keep_dependable(inv: &mut RegionInventory, listed: &Listed) {
             }
         }
     }
+    // What is known in full after the clearing above: a rule may take a resource missing from
+    // these as gone (recovery points of deleted sources).
+    let complete = [
+        ("volumes", listed.volumes),
+        ("instances", listed.instances && listed.volumes && listed.addresses),
+        ("db_instances", listed.db_instances),
+        ("dynamo_tables", listed.dynamo_tables),
+    ];
+    inv.listed_completely.extend(complete.into_iter().filter(|(_, ok)| *ok).map(|(kind, _)| kind.to_owned()));
 }
 
 fn to_finding(d: Draft, target: &Target<'_>, now: DateTime<Utc>, suppressions: &[Suppression]) -> Finding {

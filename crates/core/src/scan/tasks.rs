@@ -401,6 +401,7 @@ fn failed_run(tenant: &TenantId, account: &AccountId, error_type: &str, message:
         findings_resolved: 0,
         error: Some(AccountFailure { error_type: error_type.into(), message: message.into() }),
         cur: None,
+        notes: vec![],
     }
 }
 
@@ -441,6 +442,7 @@ mod tests {
             regions,
             error: None,
             cur: None,
+            notes: vec![],
         }
     }
 

@@ -24,6 +24,9 @@ struct Script {
     deny: bool,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// Compute Optimizer's and Trusted Advisor's answers; `None`: a session without them.
+    compute_optimizer: Mutex<Option<AccountWide<Recommended>>>,
+    trusted_advisor: Mutex<Option<AccountWide<Recommended>>>,
 }
 
 struct Opener(Arc<Script>);
@@ -69,6 +72,16 @@ impl AccountSession for Session {
 
     async fn recommendations(&self, _: &AccountId) -> AccountWide<Vec<Recommendation>> {
         AccountWide { value: Some(vec![]), api_calls: 1, errors: vec![] }
+    }
+
+    async fn compute_optimizer(&self, _: &AccountId, _: &[String]) -> AccountWide<Recommended> {
+        let scripted = self.0.compute_optimizer.lock().unwrap().clone();
+        scripted.unwrap_or(AccountWide { value: None, api_calls: 0, errors: vec![] })
+    }
+
+    async fn trusted_advisor(&self, _: &AccountId) -> AccountWide<Recommended> {
+        let scripted = self.0.trusted_advisor.lock().unwrap().clone();
+        scripted.unwrap_or(AccountWide { value: None, api_calls: 0, errors: vec![] })
     }
 }
 
@@ -304,4 +317,73 @@ async fn the_scan_prices_from_the_price_list_cache_like_the_receiver() {
     };
     let est = crate::pricing::model::volume_monthly(&book, "eu-west-1", &spec);
     assert_eq!(est.monthly_usd.map(crate::domain::money::cents), found.monthly_cost_usd);
+}
+
+/// Compute Optimizer's findings are resolved only when it answered; Trusted Advisor refused for
+/// the support plan is a note, once, and the run stays complete.
+#[tokio::test]
+async fn recommenders_resolve_only_when_they_answered_and_a_refusal_is_a_note() {
+    use crate::rules::recommenders::{AwsRecommendation, CoKind, Origin};
+    let f = fixture(Script::default());
+    let regions = vec!["us-east-1".to_owned()];
+    let rec = |origin: Origin, id: &str| AwsRecommendation {
+        origin,
+        region: "us-east-1".into(),
+        resource_id: id.into(),
+        resource_arn: None,
+        finding: "warning".into(),
+        current: None,
+        recommended: None,
+        lookback_days: Some(14),
+        monthly_savings_usd: Some("20".parse().unwrap()),
+        savings_percent: None,
+        details: vec![],
+    };
+    let idle =
+        AwsRecommendation { finding: "Unattached".into(), ..rec(Origin::ComputeOptimizer(CoKind::Idle), "vol-9") };
+    let check = Origin::TrustedAdvisor {
+        check: "Low Utilization Amazon EC2 Instances".into(),
+        recommendation_arn: "arn:ta".into(),
+    };
+    let answered = |v: Vec<AwsRecommendation>| {
+        Some(AccountWide { value: Some(Recommended::Answered(v)), api_calls: 2, errors: vec![] })
+    };
+    *f.script.compute_optimizer.lock().unwrap() = answered(vec![idle]);
+    *f.script.trusted_advisor.lock().unwrap() = answered(vec![rec(check, "i-7")]);
+    let first = f.scan(&regions, &ScanSettings::default(), t0()).await.unwrap();
+    let rules: Vec<&str> = first.findings.iter().map(|x| x.rule.as_str()).collect();
+    assert_eq!(rules, ["co.idle", "ta.low-utilization-amazon-ec2-instances"]);
+    assert_eq!((first.run.status, first.run.notes.len()), (ScanStatus::Complete, 0));
+    assert_eq!(
+        first.run.regions[0].api_calls,
+        1 + 2 + 2,
+        "Cost Optimization Hub and both recommenders count in global"
+    );
+
+    // Next scan: Compute Optimizer answers nothing, Trusted Advisor is refused for the plan.
+    *f.script.compute_optimizer.lock().unwrap() = answered(vec![]);
+    let refused = "not read: the account's support plan does not include the Trusted Advisor API";
+    *f.script.trusted_advisor.lock().unwrap() =
+        Some(AccountWide { value: Some(Recommended::Unavailable(refused.into())), api_calls: 1, errors: vec![] });
+    let second = f.scan(&regions, &ScanSettings::default(), t0() + Duration::hours(1)).await.unwrap();
+    assert_eq!(second.run.status, ScanStatus::Complete);
+    assert!(second.run.regions.iter().all(|r| r.errors.is_empty()));
+    assert_eq!(second.run.notes, [format!("Trusted Advisor: {refused}")]);
+    let open = f.store.list_findings(&f.tenant, None, &PageRequest::first(50)).await.unwrap();
+    let still: Vec<&str> =
+        open.items.iter().filter(|x| x.status == FindingStatus::Open).map(|x| x.rule.as_str()).collect();
+    assert_eq!(still, ["ta.low-utilization-amazon-ec2-instances"], "co.idle resolved; the unread check is not");
+
+    // Compute Optimizer failing is an error: the account is partial, nothing of it resolved.
+    let denied = ActionError {
+        action: "compute-optimizer:GetEnrollmentStatus".into(),
+        code: "AccessDeniedException".into(),
+        message: String::new(),
+    };
+    *f.script.compute_optimizer.lock().unwrap() = Some(AccountWide { value: None, api_calls: 1, errors: vec![denied] });
+    let off = ScanSettings { trusted_advisor: false, ..ScanSettings::default() };
+    let third = f.scan(&regions, &off, t0() + Duration::hours(2)).await.unwrap();
+    assert_eq!(third.run.status, ScanStatus::Partial);
+    assert_eq!(third.run.regions[0].errors[0].action, "compute-optimizer:GetEnrollmentStatus");
+    assert!(third.run.notes.is_empty(), "Trusted Advisor was not asked");
 }

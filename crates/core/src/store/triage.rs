@@ -19,7 +19,7 @@ use super::findings::valid_run_id;
 use super::keys::{self, decode_cursor, decode_long_cursor, encode_cursor, split_index_sk};
 use super::{Page, PageRequest, StoreError};
 use crate::domain::finding::{Finding, FindingStatus, Suppression};
-use crate::domain::triage::{FindingChange, RealisedSaving, Source, Triage};
+use crate::domain::triage::{FindingChange, RealisedSaving, SavingConfirmation, Source, Triage};
 use crate::domain::{AccountId, TenantId};
 
 /// What a findings page keeps. Every field is optional; all given ones must hold.
@@ -197,6 +197,29 @@ pub trait TriageStore: Send + Sync {
     async fn open_savings(&self, tenant: &TenantId) -> Result<Vec<OpenSaving>, StoreError>;
     /// Every realised ledger entry of the tenant (`SAVING#`), all pages.
     async fn realised_savings(&self, tenant: &TenantId) -> Result<Vec<RealisedSaving>, StoreError>;
+    /// The realised entries of `account` still waiting for the bill
+    /// ([`RealisedSaving::awaits_confirmation`]), oldest realisation first. Reads the tenant's
+    /// `SAVING#` items, all pages.
+    async fn pending_confirmations(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+    ) -> Result<Vec<RealisedSaving>, StoreError>;
+    /// Writes `confirmation` on the ledger entry of `entry` (`SAVING#<month>#<key>`), on the
+    /// condition that the entry is still the one read (same `realised_at`) and still awaits
+    /// confirmation: `false` (nothing written) when it was withdrawn, realised again, or
+    /// settled meanwhile, so a second analysis never settles an entry twice.
+    async fn record_confirmation(
+        &self,
+        tenant: &TenantId,
+        entry: &RealisedSaving,
+        confirmation: &SavingConfirmation,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Sorts ledger entries as [`TriageStore::pending_confirmations`] returns them.
+pub fn oldest_first(entries: &mut [RealisedSaving]) {
+    entries.sort_by(|a, b| (a.realised_at, &a.key).cmp(&(b.realised_at, &b.key)));
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
 //! Classifies EC2 API calls from CloudTrail: instance launches, starts, stops, terminations
 //! and type changes, and Elastic IP allocations. EBS volume and NAT gateway calls, which EC2
 //! also logs, go to their own modules.
+//! VPC endpoint and transit gateway attachment calls go to `vpc`.
 
 use serde_json_borrow::Value as Json;
 
 use super::{
-    bool_at, count_at, ebs, field, items, nat, str_at, string_at, Change, EventKind, InstanceOp, InvalidInput,
+    bool_at, count_at, ebs, field, items, nat, str_at, string_at, vpc, Change, EventKind, InstanceOp, InvalidInput,
 };
 
 /// Classifies the EC2 call `name` from its request and response.
@@ -31,6 +32,7 @@ pub(super) fn classify(name: &str, req: &Json<'_>, resp: &Json<'_>) -> Result<(E
             Change::PublicIpv4 { allocated: false, id: string_at(req, &["allocationId"]) },
         ),
         "CreateNatGateway" | "DeleteNatGateway" => nat::classify(name, req, resp),
+        "CreateVpcEndpoint" | "CreateTransitGatewayVpcAttachment" => vpc::classify(name, req, resp)?,
         _ => (EventKind::Unknown, Change::Unknown),
     })
 }

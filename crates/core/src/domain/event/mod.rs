@@ -15,6 +15,8 @@ mod dynamodb;
 mod ebs;
 mod ec2;
 pub use ec2::is_image_id;
+mod cloudwatch;
+mod efs;
 mod eks;
 mod elasticache;
 mod elb;
@@ -26,7 +28,12 @@ mod nat;
 mod opensearch;
 mod rds;
 mod redshift;
+mod route53;
 mod sagemaker;
+mod vpc;
+pub use cloudwatch::MAX_ALARM_QUERIES;
+pub use efs::MAX_PROVISIONED_MIBPS;
+pub use vpc::MAX_ENDPOINT_ZONES;
 
 /// The envelope an API destination posts: one EventBridge event. `detail` stays raw JSON until
 /// [`classify`] reads it into a tree that borrows its strings from it: building an owned tree
@@ -91,6 +98,12 @@ kinds! {
     KinesisUpdateShardCount => "kinesis.update-shard-count",
     EmrRunJobFlow => "emr.run-job-flow",
     DaxCreateCluster => "dax.create-cluster",
+    EfsCreateFileSystem => "efs.create-file-system",
+    EfsUpdateFileSystem => "efs.update-file-system",
+    Ec2CreateVpcEndpoint => "ec2.create-vpc-endpoint",
+    Ec2CreateTransitGatewayVpcAttachment => "ec2.create-transit-gateway-vpc-attachment",
+    Route53CreateHostedZone => "route53.create-hosted-zone",
+    CloudwatchPutMetricAlarm => "cloudwatch.put-metric-alarm",
     BillingAlarm => "cloudwatch.billing-alarm",
     Unknown => "unknown",
 }
@@ -300,6 +313,48 @@ pub enum Change {
         state: Option<String>,
         threshold_usd: Option<Decimal>,
     },
+    /// An EFS file system created (CreateFileSystem) or its throughput changed (UpdateFileSystem).
+    EfsFileSystem {
+        id: Option<String>,
+        created: bool,
+        /// `bursting`, `elastic` or `provisioned`, when the event says.
+        throughput_mode: Option<String>,
+        /// Provisioned throughput in MiB/s (1 to [`MAX_PROVISIONED_MIBPS`]), when the event sets it.
+        provisioned_mibps: Option<Decimal>,
+        /// A One Zone file system (`availabilityZoneName` set): its storage has its own rate.
+        one_zone: bool,
+    },
+    /// A VPC endpoint created: an `Interface` endpoint is billed per Availability Zone, a
+    /// `Gateway` endpoint (S3, DynamoDB) is free.
+    VpcEndpoint {
+        id: Option<String>,
+        /// As the event says; `Gateway`, the API's default, when it does not.
+        endpoint_type: String,
+        service: Option<String>,
+        /// Distinct subnets (one per Availability Zone) the endpoint is placed in.
+        zones: u32,
+    },
+    /// A VPC attached to a transit gateway.
+    TransitGatewayAttachment {
+        id: Option<String>,
+        transit_gateway: Option<String>,
+    },
+    /// A Route 53 hosted zone created.
+    HostedZone {
+        id: Option<String>,
+        name: Option<String>,
+        private: bool,
+    },
+    /// A CloudWatch metric alarm created or replaced (PutMetricAlarm).
+    MetricAlarm {
+        alarm: Option<String>,
+        /// The alarm metrics AWS bills it for (a metric math alarm: the metrics it retrieves).
+        metrics: u32,
+        /// A period under 60 seconds.
+        high_resolution: bool,
+        /// A Metrics Insights query: billed per metric it reads, which the event does not say.
+        insights_query: bool,
+    },
     Unknown,
 }
 
@@ -339,6 +394,10 @@ impl Change {
             Change::ProvisionedConcurrency { function, .. } => o(function),
             Change::OpenSearch { domain, .. } => o(domain),
             Change::BillingAlarm { alarm, .. } => o(alarm),
+            Change::EfsFileSystem { id, .. } | Change::VpcEndpoint { id, .. } => o(id),
+            Change::TransitGatewayAttachment { id, .. } => o(id),
+            Change::HostedZone { id, name, .. } => o(id).or(o(name)),
+            Change::MetricAlarm { alarm, .. } => o(alarm),
             Change::Unknown => None,
         }
     }
@@ -653,6 +712,9 @@ fn cloudtrail(d: &Json<'_>) -> Result<(EventKind, Change), InvalidInput> {
         "kinesis.amazonaws.com" => kinesis::classify(name, req, resp),
         "elasticmapreduce.amazonaws.com" => emr::classify(name, req, resp),
         "dax.amazonaws.com" => dax::classify(name, req, resp),
+        "elasticfilesystem.amazonaws.com" => efs::classify(name, req, resp),
+        "route53.amazonaws.com" => Ok(route53::classify(name, req, resp)),
+        "monitoring.amazonaws.com" => cloudwatch::classify(name, req),
         _ => Ok((EventKind::Unknown, Change::Unknown)),
     }
 }

@@ -31,6 +31,13 @@
 //! | `emr` | ElasticMapReduce (`softwareType` EMR) | `BoxUsage:<type>`, Hrs | `emr:<type>:hour` |
 //! | `dax` | AmazonDAX, `DAX` | `NodeUsage:dax.<type>`, Hrs | `dax:<node>:hour` |
 //! | `logs-ingest`, `logs-storage` | AmazonCloudWatch, `Data Payload` / `Storage Snapshot` | `DataProcessing-Bytes` (GB), `TimedStorage-ByteHrs` (GB-Mo), after the free allowance | `logs:ingest:gb`, `logs:storage:gb-month` |
+//! | `efs` | AmazonEFS (whole) | `Storage`: `TimedStorage-ByteHrs`, `IATimedStorage-ByteHrs`, `TimedStorage-Z-ByteHrs`, `IATimedStorage-Z-ByteHrs` (GB-Mo); `Provisioned Throughput`: `ProvisionedTP-MiBpsHrs` (MiBps-Mo) | `efs:standard/ia/one-zone/one-zone-ia:gb-month`, `efs:provisioned-throughput:mibps-month` |
+//! | `ecr` | AmazonECR, `EC2 Container Registry` | `TimedStorage-ByteHrs`, GB-Mo | `ecr:storage:gb-month` |
+//! | `cloudwatch-alarm` | AmazonCloudWatch, `Alarm` | `CW:AlarmMonitorUsage` (`alarmType` Standard), `CW:HighResAlarmMonitorUsage` (High Resolution), Alarms, after the free allowance | `cloudwatch:alarm:standard/high-resolution:month` |
+//! | `vpc-endpoint` | AmazonVPC, `VpcEndpoint` | `VpcEndpoint-Hours` (not `VpcEndpoint-GWLBE-Hours`), Hrs | `vpc:interface-endpoint:az-hour` |
+//! | `transit-gateway` | AmazonVPC (`operation` TransitGatewayVPC) | `TransitGateway-Hours`, Hrs (or `hour`) | `vpc:transit-gateway-attachment:hour` |
+//! | `opensearch-storage` | AmazonES, `Amazon OpenSearch Service Volume` | `ES:GP2-Storage`, `ES:GP3-Storage`, GB-Mo | `opensearch-storage:gp2/gp3:gb-month` |
+//! | `redshift-storage` | AmazonRedshift, `Redshift Managed Storage` | `RMS:<ra3 type>` (not `RMS:Serverless`), GB-Mo | `redshift-storage:managed:gb-month` |
 //!
 //! Usage types are matched exactly once the billing-region prefix is off, so `RegionalNatGateway-
 //! Hours`, `TS-LoadBalancerUsage` (trust stores), `IA-ReadCapacityUnit-Hrs` (Standard-IA tables),
@@ -99,7 +106,21 @@
 //!   rate after it, `ReadRequestUnits`, `WriteRequestUnits`, and the `IA-` and `Repl` rows to keep
 //!   out) whose rates equal the bundled book's;
 //! - aws-samples code that reads DAX from GetProducts: product family `DAX`, `usagetype`
-//!   `EUW3-NodeUsage:dax.t3.small`.
+//!   `EUW3-NodeUsage:dax.t3.small`;
+//! - for the storage, network and monitoring families: infracost/infracost
+//!   `internal/resources/aws/{efs_file_system,ecr_repository,cloudwatch_metric_alarm,vpc_endpoint,
+//!   ec2_transit_gateway_vpc_attachment,redshift_cluster}.go` (product families `Storage`,
+//!   `Provisioned Throughput`, `EC2 Container Registry`, `Alarm` with `alarmType`, `VpcEndpoint`,
+//!   `Redshift Managed Storage`; usage types `TimedStorage[-Z]-ByteHrs`,
+//!   `IATimedStorage[-Z]-ByteHrs`, `ProvisionedTP-MiBpsHrs`, `VpcEndpoint-Hours` vs
+//!   `VpcEndpoint-GWLBE-Hours`, `TransitGateway-Hours` with `operation` `TransitGatewayVPC`);
+//!   public Price List readers and fixtures with the units `MiBps-Mo` (EFS throughput, at 6.00
+//!   in us-west-2), `Alarms` (`CW:AlarmMonitorUsage`, 0.10), `GB-Mo` (`RMS:ra3.4xlarge` at 0.024
+//!   in us-east-1 and 0.0261 in ap-northeast-2, next to `RMS:Serverless`), TGW attachments'
+//!   `attachmentType` `VPC` and `group` `AWSTransitGateway`, and OpenSearch's
+//!   `Amazon OpenSearch Service Volume` with `storageMedia` and `ES:GP2/GP3-Storage` (GB-Mo).
+//!   The pricing-page feed names the TGW row "... per hour" where endpoints say "per Hrs", so
+//!   `hour` is accepted besides the usual hour units.
 //!
 //! ## Not read, and why
 //!
@@ -118,8 +139,13 @@
 //! - **Tiered prices, and units without a [`Sku`] yet**: Lambda requests and duration (the
 //!   book's `lambda:*`, tiered), S3 storage classes (tiered), vended logs (tiered), Kinesis
 //!   on-demand and PUT payload units, DynamoDB Standard-IA requests and replicated writes, MSK
-//!   storage and Serverless, ElastiCache Serverless, Redshift Serverless and managed storage,
-//!   OpenSearch storage, RDS backup storage and gp3 throughput, `lambda-provisioned-duration`.
+//!   storage and Serverless, ElastiCache Serverless, Redshift Serverless (and its managed
+//!   storage, `RMS:Serverless`), RDS backup storage and gp3 throughput,
+//!   `lambda-provisioned-duration`.
+//! - **EFS Archive** (its usage type was not found in a public copy of a product) and EFS IA in
+//!   Elastic throughput mode (no key: `efs:ia` is the `IATimedStorage-ByteHrs` rate, as in the
+//!   book); **AWS Backup** (its per-resource usage types were not found), **Route 53** (priced
+//!   globally: its products have no `regionCode`, so a regional read skips them).
 //! - **Public IPv4 idle addresses** have the same price as in-use ones and one key.
 //!
 //! A family whose product family or usage type AWS renames reads no rates (its count is 0 in
@@ -142,6 +168,9 @@ const WCU: &[Unit] = &[Unit::of("WriteCapacityUnit-Hrs")];
 const READ_REQUESTS: &[Unit] = &[Unit::per_million("ReadRequestUnits")];
 const WRITE_REQUESTS: &[Unit] = &[Unit::per_million("WriteRequestUnits")];
 const SHARD_HOURS: &[Unit] = &[Unit::of("Hrs"), Unit::of("Hours"), Unit::of("hours"), Unit::of("ShardHour")];
+const ATTACHMENT_HOURS: &[Unit] = &[Unit::of("Hrs"), Unit::of("Hours"), Unit::of("hours"), Unit::of("hour")];
+const MIBPS_MONTH: &[Unit] = &[Unit::of("MiBps-Mo")];
+const ALARMS: &[Unit] = &[Unit::of("Alarms")];
 
 const fn family(
     name: &'static str,
@@ -191,6 +220,13 @@ pub static FAMILIES: &[Family] = &[
     family("dax", "AmazonDAX", Some("DAX"), &[], dax),
     with_allowance(family("logs-ingest", "AmazonCloudWatch", Some("Data Payload"), &[], logs_ingest)),
     with_allowance(family("logs-storage", "AmazonCloudWatch", Some("Storage Snapshot"), &[], logs_storage)),
+    family("efs", "AmazonEFS", None, &[], efs),
+    with_allowance(family("ecr", "AmazonECR", Some("EC2 Container Registry"), &[], ecr)),
+    with_allowance(family("cloudwatch-alarm", "AmazonCloudWatch", Some("Alarm"), &[], cloudwatch_alarm)),
+    family("vpc-endpoint", "AmazonVPC", Some("VpcEndpoint"), &[], vpc_endpoint),
+    family("transit-gateway", "AmazonVPC", None, &[("operation", "TransitGatewayVPC")], transit_gateway),
+    family("opensearch-storage", "AmazonES", Some("Amazon OpenSearch Service Volume"), &[], opensearch_storage),
+    family("redshift-storage", "AmazonRedshift", Some("Redshift Managed Storage"), &[], redshift_storage),
 ];
 
 const NO_LICENCE: &str = "No License required";
@@ -568,6 +604,72 @@ fn logs_ingest(p: &Product) -> Reading {
 fn logs_storage(p: &Product) -> Reading {
     match p.usage() {
         Some("TimedStorage-ByteHrs") => Reading::Rate(Sku::LogsStorage, GB_MONTH),
+        _ => Reading::Skip,
+    }
+}
+
+fn efs(p: &Product) -> Reading {
+    let class = match (p.family, p.usage()) {
+        ("Provisioned Throughput", Some("ProvisionedTP-MiBpsHrs")) => {
+            return Reading::Rate(Sku::EfsProvisionedThroughput, MIBPS_MONTH)
+        }
+        ("Storage", Some("TimedStorage-ByteHrs")) => "standard",
+        ("Storage", Some("IATimedStorage-ByteHrs")) => "ia",
+        ("Storage", Some("TimedStorage-Z-ByteHrs")) => "one-zone",
+        ("Storage", Some("IATimedStorage-Z-ByteHrs")) => "one-zone-ia",
+        _ => return Reading::Skip,
+    };
+    Reading::Rate(Sku::EfsStorage { class: class.to_owned() }, GB_MONTH)
+}
+
+fn ecr(p: &Product) -> Reading {
+    match p.usage() {
+        Some("TimedStorage-ByteHrs") => Reading::Rate(Sku::EcrStorage, GB_MONTH),
+        _ => Reading::Skip,
+    }
+}
+
+fn cloudwatch_alarm(p: &Product) -> Reading {
+    let (high_resolution, alarm_type) = match p.usage() {
+        Some("CW:AlarmMonitorUsage") => (false, "Standard"),
+        Some("CW:HighResAlarmMonitorUsage") => (true, "High Resolution"),
+        _ => return Reading::Skip,
+    };
+    if p.attr("alarmType").is_some_and(|t| t != alarm_type) {
+        return Reading::Skip;
+    }
+    Reading::Rate(Sku::CloudWatchAlarm { high_resolution }, ALARMS)
+}
+
+fn vpc_endpoint(p: &Product) -> Reading {
+    match p.usage() {
+        Some("VpcEndpoint-Hours") => Reading::Rate(Sku::VpcInterfaceEndpoint, HOURS),
+        _ => Reading::Skip,
+    }
+}
+
+fn transit_gateway(p: &Product) -> Reading {
+    let vpc_attachment = p.attr("attachmentType").is_none_or(|t| t == "VPC");
+    match p.usage() {
+        Some("TransitGateway-Hours") if vpc_attachment => {
+            Reading::Rate(Sku::TransitGatewayAttachment, ATTACHMENT_HOURS)
+        }
+        _ => Reading::Skip,
+    }
+}
+
+fn opensearch_storage(p: &Product) -> Reading {
+    let volume = match p.usage() {
+        Some("ES:GP2-Storage") => "gp2",
+        Some("ES:GP3-Storage") => "gp3",
+        _ => return Reading::Skip,
+    };
+    Reading::Rate(Sku::OpenSearchStorage { volume_type: volume.to_owned() }, GB_MONTH)
+}
+
+fn redshift_storage(p: &Product) -> Reading {
+    match p.usage().and_then(|u| u.strip_prefix("RMS:")).and_then(ident) {
+        Some(node) if node.starts_with("ra3.") => Reading::Rate(Sku::RedshiftManagedStorage, GB_MONTH),
         _ => Reading::Skip,
     }
 }

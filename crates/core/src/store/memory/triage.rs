@@ -5,11 +5,13 @@
 
 use async_trait::async_trait;
 
-use super::super::triage::{decode_event_cursor, decode_run_cursor, event_time_sk, valid_finding_key, OpenSaving};
+use super::super::triage::{
+    decode_event_cursor, decode_run_cursor, event_time_sk, oldest_first, valid_finding_key, OpenSaving,
+};
 use super::*;
 use crate::domain::finding::{Finding, FindingStatus};
 use crate::domain::scan_run::RunRecord;
-use crate::domain::triage::{FindingChange, RealisedSaving};
+use crate::domain::triage::{FindingChange, RealisedSaving, SavingConfirmation};
 
 /// A page of `entries` (index sort key, item) in descending key order, after `after` (a sort
 /// key from a cursor): `limit` entries are read, those failing `keep` dropped, and the cursor
@@ -153,5 +155,41 @@ impl TriageStore for MemoryStore {
 
     async fn realised_savings(&self, tenant: &TenantId) -> Result<Vec<RealisedSaving>, StoreError> {
         self.bodies(&tenant_pk(tenant), SAVING_PREFIX)?.iter().map(|(_, b)| from_body(b)).collect()
+    }
+
+    async fn pending_confirmations(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+    ) -> Result<Vec<RealisedSaving>, StoreError> {
+        let mut out = Vec::new();
+        for (_, body) in self.bodies(&tenant_pk(tenant), SAVING_PREFIX)? {
+            let r: RealisedSaving = from_body(&body)?;
+            if r.account_id == *account && r.awaits_confirmation() {
+                out.push(r);
+            }
+        }
+        oldest_first(&mut out);
+        Ok(out)
+    }
+
+    async fn record_confirmation(
+        &self,
+        tenant: &TenantId,
+        entry: &RealisedSaving,
+        confirmation: &SavingConfirmation,
+    ) -> Result<bool, StoreError> {
+        let mut items = self.guard()?;
+        let Some(item) = items.get_mut(&(tenant_pk(tenant), saving_sk(&entry.month(), &entry.key))) else {
+            return Ok(false);
+        };
+        let mut stored: RealisedSaving = from_body(&item.body)?;
+        if stored.realised_at != entry.realised_at || !stored.awaits_confirmation() {
+            return Ok(false);
+        }
+        stored.confirmation = Some(confirmation.clone());
+        item.body = to_body(&stored);
+        item.version += 1;
+        Ok(true)
     }
 }
