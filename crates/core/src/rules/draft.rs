@@ -34,6 +34,33 @@ pub struct Draft {
     pub price_source: Option<String>,
 }
 
+/// Our scan rules whose fix removes the resource (delete, release, stop, terminate).
+pub const REMOVAL_RULES: &[&str] = &[
+    "ebs.unattached-volume",
+    "ebs.volume-on-stopped-instance",
+    "snapshot.orphaned",
+    "ec2.stopped-instance",
+    "ec2.idle-instance",
+    "eip.unassociated",
+    "nat.idle",
+    "elb.no-healthy-targets",
+    "rds.stopped",
+    "rds.idle",
+    "dynamodb.unused-table",
+    "elasticache.idle-cluster",
+    "redshift.idle-cluster",
+    "opensearch.idle-domain",
+    "eks.no-compute",
+    "cloudwatch.insufficient-data-alarm",
+    "cloudwatch.alarm-on-deleted-resource",
+    "vpc.idle-interface-endpoint",
+    "vpc.idle-transit-gateway-attachment",
+    "route53.empty-hosted-zone",
+    "route53.private-zone-without-vpc",
+    "backup.orphaned-recovery-points",
+    "backup.expired-recovery-point",
+];
+
 impl Draft {
     /// A draft with no evidence, price or fix yet, at high confidence: the rule fills in the rest.
     pub fn new(rule: &str, resource_id: String, arn: Option<String>, region: &str, title: String) -> Self {
@@ -63,33 +90,10 @@ impl Draft {
     /// Whether the fix removes the resource (delete, release, stop, terminate) rather than
     /// changing it. A removal's saving includes any change's on the same resource.
     pub fn is_removal(&self) -> bool {
-        const REMOVALS: &[&str] = &[
-            "ebs.unattached-volume",
-            "ebs.volume-on-stopped-instance",
-            "snapshot.orphaned",
-            "ec2.stopped-instance",
-            "ec2.idle-instance",
-            "eip.unassociated",
-            "nat.idle",
-            "elb.no-healthy-targets",
-            "rds.stopped",
-            "rds.idle",
-            "dynamodb.unused-table",
-            "elasticache.idle-cluster",
-            "redshift.idle-cluster",
-            "opensearch.idle-domain",
-            "eks.no-compute",
-            "cloudwatch.insufficient-data-alarm",
-            "cloudwatch.alarm-on-deleted-resource",
-            "vpc.idle-interface-endpoint",
-            "vpc.idle-transit-gateway-attachment",
-            "route53.empty-hosted-zone",
-            "route53.private-zone-without-vpc",
-            "backup.orphaned-recovery-points",
-            "backup.expired-recovery-point",
-        ];
         let rule = self.rule.as_str();
-        REMOVALS.contains(&rule) || matches!(rule, "coh.stop" | "coh.delete") || super::recommenders::is_removal(rule)
+        REMOVAL_RULES.contains(&rule)
+            || matches!(rule, "coh.stop" | "coh.delete")
+            || super::recommenders::is_removal(rule)
     }
 
     pub fn into_finding(self, tenant: &TenantId, account_id: &AccountId, now: DateTime<Utc>) -> Finding {

@@ -270,6 +270,13 @@ mod tests {
     }
 
     #[test]
+    fn every_removal_is_a_scan_rule() {
+        for r in draft::REMOVAL_RULES {
+            assert!(SCAN_RULES.contains(r), "{r} is not a scan rule");
+        }
+    }
+
+    #[test]
     fn every_rule_is_listed_once_and_covered_by_a_prefix() {
         let mut seen = std::collections::HashSet::new();
         for r in SCAN_RULES {
