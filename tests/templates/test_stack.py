@@ -419,7 +419,7 @@ def test_receiver_is_a_public_function_url_and_the_operator_api_uses_iam(stack):
     assert url["AuthType"] == "NONE", "API destinations cannot sign: the token is checked in the function"
     assert "Events" not in receiver["Properties"], "the receiver has no other trigger"
     api = resources(stack, "AWS::Serverless::HttpApi")
-    assert list(api) == ["OperatorApi"]
+    assert set(api) == {"OperatorApi", "UsersApi"}, "UsersApi (JWT): tests/templates/test_users.py"
     assert api["OperatorApi"]["Properties"]["Auth"] == {"EnableIamAuthorizer": True, "DefaultAuthorizer": "AWS_IAM"}
 
 

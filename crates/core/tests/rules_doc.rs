@@ -52,7 +52,7 @@ fn docs_rules_tables_are_generated_from_the_catalogue() {
     let scan_ok = generated(&mut doc, "scan-rules", &scan_table());
     let other_ok = generated(&mut doc, "other-rules", &other_table());
     let count = CATALOGUE.iter().filter(|r| r.source == Source::Scan).count();
-    let heading = format!("## Rules ({count}, plus `coh.*`)");
+    let heading = format!("## Rules ({count}, plus AWS's recommenders: `coh.*`, `co.*`, `ta.*`)");
     let heading_ok = doc.contains(&heading);
     if std::env::var_os("COSTRADAR_BLESS").is_some() {
         let start = doc.find("## Rules (").expect("a Rules heading");

@@ -282,6 +282,40 @@ mod tests {
         }
     }
 
+    /// The authorizer context the UsersApi's JWT authorizer gives a Cognito user: claims are
+    /// strings, an array claim such as `cognito:groups` flattened to `[a b]`.
+    fn cognito(claims: Value) -> Value {
+        json!({"jwt": {"claims": claims, "scopes": null}, "principalId": null, "integrationLatency": 0})
+    }
+
+    #[tokio::test]
+    async fn a_cognito_user_in_the_operators_group_reads_every_tenant() {
+        let (svc, findings) = svc();
+        let sender = RecordingSender::default();
+        let mine = created_tenant(&svc, &findings, &sender).await;
+        let theirs = created_tenant(&svc, &findings, &sender).await;
+        let status = |out: &Value| out["statusCode"].as_i64().unwrap();
+        for groups in ["[operators]", "operators", "[auditors operators]"] {
+            let staff = cognito(json!({"cognito:groups": groups, "email": "ops@example.com", "token_use": "id"}));
+            for path in [format!("/tenants/{mine}/findings"), format!("/tenants/{theirs}/savings")] {
+                let out = handle(&svc, &findings, &sender, api_event("GET", &path, Some(staff.clone()))).await;
+                assert_eq!(status(&out.unwrap()), 200, "{groups} {path}");
+            }
+        }
+        // Another group with a tenant claim is that tenant's user: the other tenant is "missing".
+        let user = cognito(json!({"cognito:groups": "[auditors]", "custom:tenant_id": mine, "email": "a@b.c"}));
+        let out =
+            handle(&svc, &findings, &sender, api_event("GET", &format!("/tenants/{mine}/runs"), Some(user.clone())));
+        assert_eq!(status(&out.await.unwrap()), 200);
+        let out = handle(&svc, &findings, &sender, api_event("GET", &format!("/tenants/{theirs}/runs"), Some(user)));
+        assert_eq!(status(&out.await.unwrap()), 404);
+        // A token with neither the group nor a tenant is refused.
+        let nobody = cognito(json!({"cognito:groups": "[auditors]", "email": "a@b.c"}));
+        let out =
+            handle(&svc, &findings, &sender, api_event("GET", &format!("/tenants/{mine}/findings"), Some(nobody)));
+        assert_eq!(status(&out.await.unwrap()), 403);
+    }
+
     #[tokio::test]
     async fn the_csv_route_answers_text_csv_as_an_attachment() {
         let (svc, findings) = svc();

@@ -28,8 +28,15 @@ pub use change::ChangeRequest;
 pub use query::{EventsQuery, FindingsQuery};
 pub use savings::Ledger;
 
-/// The JWT claim that makes a caller a tenant's user (Cognito's custom attribute, later).
+/// The JWT claim that makes a caller a tenant's user: the user pool's custom attribute
+/// `tenant_id`, set by an admin at creation; the console's app client cannot write it.
 pub const TENANT_CLAIM: &str = "custom:tenant_id";
+
+/// The JWT claim listing the Cognito groups of the user.
+pub const GROUPS_CLAIM: &str = "cognito:groups";
+
+/// The user pool group of the operator's staff: its members are [`Caller::Operator`].
+pub const OPERATORS_GROUP: &str = "operators";
 
 /// Who is asking.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,11 +49,15 @@ pub enum Caller {
 }
 
 impl Caller {
-    /// The caller of an HTTP API request: a JWT with [`TENANT_CLAIM`] makes a tenant user; an IAM
-    /// caller without one is the operator. `None` (refused): a JWT without a valid tenant claim
-    /// (operator staff sign-in is not built), or no authentication at all.
+    /// The caller of an HTTP API request: a JWT whose [`GROUPS_CLAIM`] holds [`OPERATORS_GROUP`]
+    /// is the operator's staff (the operator); another JWT with [`TENANT_CLAIM`] makes a tenant
+    /// user; an IAM caller without a JWT is the operator. `None` (refused): a JWT with neither,
+    /// or no authentication at all.
     pub fn from_request(jwt_claims: Option<&HashMap<String, String>>, iam: bool) -> Option<Self> {
         match jwt_claims {
+            Some(claims) if claims.get(GROUPS_CLAIM).is_some_and(|g| in_group(g, OPERATORS_GROUP)) => {
+                Some(Self::Operator)
+            }
             Some(claims) => {
                 let tenant = TenantId::parse(claims.get(TENANT_CLAIM)?).ok()?;
                 let user = ["cognito:username", "email", "sub"]
@@ -67,6 +78,16 @@ impl Caller {
             Self::Tenant { .. } => "tenant",
         }
     }
+}
+
+/// Whether a groups claim, as an HTTP API's JWT authorizer hands it to the integration, names
+/// `group`. The authorizer flattens an array claim to a string: `[operators auditors]` (bracketed,
+/// space-separated), or just `operators` for one value; a comma-separated or JSON-quoted list is
+/// accepted too. Only a whole group name matches (`operators-old` is not `operators`).
+fn in_group(claim: &str, group: &str) -> bool {
+    let list = claim.trim();
+    let list = list.strip_prefix('[').and_then(|l| l.strip_suffix(']')).unwrap_or(list);
+    list.split(|c: char| c.is_whitespace() || c == ',').map(|g| g.trim_matches('"')).any(|g| g == group)
 }
 
 #[derive(Debug, thiserror::Error)]

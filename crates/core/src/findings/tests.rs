@@ -90,6 +90,33 @@ fn callers_come_from_the_request_context() {
     assert_eq!(Caller::from_request(Some(&claims(&[(TENANT_CLAIM, "t-../other")])), false), None);
 }
 
+#[test]
+fn a_token_in_the_operators_group_is_the_operator_in_every_claim_format() {
+    let claims = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    };
+    let t = TenantId::generate();
+    // The HTTP API's JWT authorizer flattens the array: `[a b]`, or the bare value for one group.
+    for groups in ["[operators]", "operators", "[auditors operators]", " [operators auditors] ", "auditors,operators"] {
+        let c = claims(&[(GROUPS_CLAIM, groups), ("email", "ops@example.com")]);
+        assert_eq!(Caller::from_request(Some(&c), false), Some(Caller::Operator), "{groups}");
+        // The group wins over a tenant claim: staff see every tenant.
+        let c = claims(&[(GROUPS_CLAIM, groups), (TENANT_CLAIM, t.as_str())]);
+        assert_eq!(Caller::from_request(Some(&c), false), Some(Caller::Operator), "{groups}");
+    }
+    // Another group, or a name that only contains "operators", is not the operator.
+    for groups in ["[auditors]", "operators-old", "[xoperators]", "", "[]"] {
+        let c = claims(&[(GROUPS_CLAIM, groups), ("email", "a@b.c")]);
+        assert_eq!(Caller::from_request(Some(&c), false), None, "{groups}: no tenant, no group: refused");
+        let c = claims(&[(GROUPS_CLAIM, groups), (TENANT_CLAIM, t.as_str())]);
+        assert_eq!(
+            Caller::from_request(Some(&c), false),
+            Some(Caller::Tenant { tenant: t.clone(), user: None }),
+            "{groups}: a tenant user"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_tenant_user_gets_the_missing_tenant_answer_for_any_other_tenant() {
     let w = world().await;
