@@ -73,6 +73,31 @@ pub async fn scan_complete(account: &str, extra: serde_json::Value) -> costradar
     out
 }
 
+/// SDK configuration acting in `account` and `region`: moto tells accounts apart by access key,
+/// so credentials from AssumeRole into a role of `account` act in `account`.
+async fn acting_in(account: &str, region: &str) -> aws_config::SdkConfig {
+    let base = sdk_config().await;
+    let out = aws_sdk_sts::Client::new(&base)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/world-builder"))
+        .role_session_name("world")
+        .send()
+        .await
+        .expect("moto AssumeRole");
+    let cr = out.credentials().expect("credentials");
+    let creds = aws_sdk_sts::config::Credentials::new(
+        cr.access_key_id(),
+        cr.secret_access_key(),
+        Some(cr.session_token().to_owned()),
+        None,
+        "world",
+    );
+    base.to_builder()
+        .region(aws_config::Region::new(region.to_owned()))
+        .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(creds))
+        .build()
+}
+
 /// Clients for one region of one moto account.
 pub struct World {
     pub account: String,
@@ -87,31 +112,9 @@ pub struct World {
 }
 
 impl World {
-    /// moto tells accounts apart by access key: credentials from AssumeRole into a role of
-    /// `account` act in `account`.
+    /// The world of `account` in `region` ([`acting_in`]).
     pub async fn new(account: &str, region: &str) -> Self {
-        let base = sdk_config().await;
-        let sts = aws_sdk_sts::Client::new(&base);
-        let out = sts
-            .assume_role()
-            .role_arn(format!("arn:aws:iam::{account}:role/world-builder"))
-            .role_session_name("world")
-            .send()
-            .await
-            .expect("moto AssumeRole");
-        let cr = out.credentials().expect("credentials");
-        let creds = aws_sdk_sts::config::Credentials::new(
-            cr.access_key_id(),
-            cr.secret_access_key(),
-            Some(cr.session_token().to_owned()),
-            None,
-            "world",
-        );
-        let c = base
-            .to_builder()
-            .region(aws_config::Region::new(region.to_owned()))
-            .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(creds))
-            .build();
+        let c = acting_in(account, region).await;
         Self {
             account: account.to_owned(),
             region: region.to_owned(),
@@ -457,29 +460,10 @@ impl World {
 
 /// The analytics and container families: Redshift, OpenSearch Service, EKS.
 impl World {
-    /// SDK configuration acting in this world's account and region (AssumeRole again, as
-    /// [`World::new`] does), for clients the world does not hold.
+    /// SDK configuration acting in this world's account and region ([`acting_in`]), for clients
+    /// the world does not hold.
     pub async fn config(&self) -> aws_config::SdkConfig {
-        let base = sdk_config().await;
-        let out = aws_sdk_sts::Client::new(&base)
-            .assume_role()
-            .role_arn(format!("arn:aws:iam::{}:role/world-builder", self.account))
-            .role_session_name("world")
-            .send()
-            .await
-            .expect("moto AssumeRole");
-        let cr = out.credentials().expect("credentials");
-        let creds = aws_sdk_sts::config::Credentials::new(
-            cr.access_key_id(),
-            cr.secret_access_key(),
-            Some(cr.session_token().to_owned()),
-            None,
-            "world",
-        );
-        base.to_builder()
-            .region(aws_config::Region::new(self.region.clone()))
-            .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(creds))
-            .build()
+        acting_in(&self.account, &self.region).await
     }
 
     /// A provisioned Redshift cluster of `nodes` × `node_type`.

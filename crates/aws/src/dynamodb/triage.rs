@@ -12,9 +12,7 @@ use costradar_core::domain::finding::{Finding, FindingStatus};
 use costradar_core::domain::scan_run::RunRecord;
 use costradar_core::domain::triage::{ConfirmationStatus, FindingChange, RealisedSaving, SavingConfirmation, Source};
 use costradar_core::store::schema::GSI2;
-use costradar_core::store::triage::{
-    decode_event_cursor, decode_run_cursor, oldest_first, valid_finding_key, OpenSaving,
-};
+use costradar_core::store::triage::{decode_event_cursor, decode_run_cursor, valid_finding_key, OpenSaving};
 
 use super::*;
 
@@ -335,22 +333,6 @@ impl TriageStore for DynamoStore {
 
     async fn realised_savings(&self, tenant: &TenantId) -> Result<Vec<RealisedSaving>, StoreError> {
         self.query_prefix(&tenant_pk(tenant), SAVING_PREFIX).await?.into_iter().map(from_item).collect()
-    }
-
-    async fn pending_confirmations(
-        &self,
-        tenant: &TenantId,
-        account: &AccountId,
-    ) -> Result<Vec<RealisedSaving>, StoreError> {
-        let mut out: Vec<RealisedSaving> = Vec::new();
-        for item in self.query_prefix(&tenant_pk(tenant), SAVING_PREFIX).await? {
-            let r: RealisedSaving = from_item(item)?;
-            if r.account_id == *account && r.awaits_confirmation() {
-                out.push(r);
-            }
-        }
-        oldest_first(&mut out);
-        Ok(out)
     }
 
     /// One conditional UpdateItem: the entry still exists with the `realised_at` read, and has

@@ -198,13 +198,18 @@ pub trait TriageStore: Send + Sync {
     /// Every realised ledger entry of the tenant (`SAVING#`), all pages.
     async fn realised_savings(&self, tenant: &TenantId) -> Result<Vec<RealisedSaving>, StoreError>;
     /// The realised entries of `account` still waiting for the bill
-    /// ([`RealisedSaving::awaits_confirmation`]), oldest realisation first. Reads the tenant's
-    /// `SAVING#` items, all pages.
+    /// ([`RealisedSaving::awaits_confirmation`]), oldest realisation first: the tenant's
+    /// [`Self::realised_savings`], filtered.
     async fn pending_confirmations(
         &self,
         tenant: &TenantId,
         account: &AccountId,
-    ) -> Result<Vec<RealisedSaving>, StoreError>;
+    ) -> Result<Vec<RealisedSaving>, StoreError> {
+        let mut out = self.realised_savings(tenant).await?;
+        out.retain(|r| r.account_id == *account && r.awaits_confirmation());
+        oldest_first(&mut out);
+        Ok(out)
+    }
     /// Writes `confirmation` on the ledger entry of `entry` (`SAVING#<month>#<key>`), on the
     /// condition that the entry is still the one read (same `realised_at`) and still awaits
     /// confirmation: `false` (nothing written) when it was withdrawn, realised again, or

@@ -5,9 +5,7 @@
 
 use async_trait::async_trait;
 
-use super::super::triage::{
-    decode_event_cursor, decode_run_cursor, event_time_sk, oldest_first, valid_finding_key, OpenSaving,
-};
+use super::super::triage::{decode_event_cursor, decode_run_cursor, event_time_sk, valid_finding_key, OpenSaving};
 use super::*;
 use crate::domain::finding::{Finding, FindingStatus};
 use crate::domain::scan_run::RunRecord;
@@ -155,22 +153,6 @@ impl TriageStore for MemoryStore {
 
     async fn realised_savings(&self, tenant: &TenantId) -> Result<Vec<RealisedSaving>, StoreError> {
         self.bodies(&tenant_pk(tenant), SAVING_PREFIX)?.iter().map(|(_, b)| from_body(b)).collect()
-    }
-
-    async fn pending_confirmations(
-        &self,
-        tenant: &TenantId,
-        account: &AccountId,
-    ) -> Result<Vec<RealisedSaving>, StoreError> {
-        let mut out = Vec::new();
-        for (_, body) in self.bodies(&tenant_pk(tenant), SAVING_PREFIX)? {
-            let r: RealisedSaving = from_body(&body)?;
-            if r.account_id == *account && r.awaits_confirmation() {
-                out.push(r);
-            }
-        }
-        oldest_first(&mut out);
-        Ok(out)
     }
 
     async fn record_confirmation(
