@@ -60,28 +60,13 @@ async fn every_family() {
     st.file_system("fs1", Some(64.0)).await;
     st.repository("app").await;
 
-    let sdk = costradar_tests::sdk_config().await;
-    let opener = AwsSessionOpener::new(Arc::new(StsRoleAssumer::from_sdk(&sdk)), sdk.clone());
-    let scanner = Scanner::new(Arc::new(opener), Arc::new(MemoryStore::new()), costradar_core::pricing::bundled());
-    let settings = ScanSettings::from_json(
-        br#"{"unattached_volume_days": 0, "idle_min_age_days": 0, "cost_optimization_hub": false, "compute_optimizer": false, "trusted_advisor": false}"#,
-    )
-    .unwrap();
-    let (tenant, external_id) = (TenantId::generate(), ExternalId::generate());
-    let role = RoleArn::parse(&role_in(&account)).unwrap();
-    let regions = vec!["us-east-1".to_owned()];
-    let account_id = AccountId::parse(&account).expect("a 12-digit account");
-    let target = Target {
-        tenant_id: &tenant,
-        external_id: &external_id,
-        account_id: &account_id,
-        role_arn: &role,
-        regions: &regions,
-    };
+    let settings = costradar_tests::scan_world::moto_settings(
+        serde_json::json!({"unattached_volume_days": 0, "idle_window_days": 14}),
+    );
     let before = status_kb("VmRSS:");
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let t = Instant::now();
-    let out = scanner.scan(&target, &settings, chrono::Utc::now()).await.expect("scan");
+    let out = costradar_tests::scan_world::scan_account(&account, &["us-east-1"], &settings, chrono::Utc::now()).await;
     let wall = t.elapsed();
     let r = out.run.regions.iter().find(|r| r.region == "us-east-1").expect("us-east-1 was scanned");
     let families: std::collections::BTreeSet<&str> =
