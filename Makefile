@@ -69,6 +69,7 @@ bench: venv
 	$(CARGO) bench --locked -p costradar-core --features test-support
 	tools/bench-receiver.sh
 	tools/bench_scan.sh
+	tools/with-moto.sh $(CARGO) run --locked -q -p costradar-tests --bin load_model
 	$(CARGO) build --locked --profile bench -p costradar-cli
 	tools/side-venv.sh bench tests/requirements-bench.txt
 	$(VENV)/bench/bin/python tools/bench_cur.py --costradar target/release/costradar

@@ -57,6 +57,10 @@ field() { "$py" -c "import json,sys; d=json.load(sys.stdin); print(eval('d'+sys.
 
 export PYTHONDONTWRITEBYTECODE=1
 export TABLE_NAME="costradar-demo-$$"
+# The scan runs' bucket (ScanRunsBucket): the due accounts' JSON Lines and the Map's results.
+export RUNS_BUCKET="costradar-runs-demo-$$"
+# The reports bucket (ReportsBucket): each CUR analysis of the state machine writes its report there.
+export REPORTS_BUCKET="costradar-reports-demo-$$"
 # A fictional operator account; moto's default account (123456789012) is the customer.
 export COSTRADAR_ACCOUNT_ID=111122223333
 export COSTRADAR_TOPIC_ARN="arn:aws:sns:$AWS_REGION:111122223333:costradar-custom-resource"
@@ -111,6 +115,10 @@ d, table, tenant, account = json.load(open(sys.argv[1])), *sys.argv[2:]
 boto3.client("ec2", region_name=d["region"]).delete_volume(VolumeId=d["resource_id"])
 # Due again now rather than in scan_interval_hours: the demo does not wait a day for the schedule.
 boto3.client("dynamodb").update_item(TableName=table, UpdateExpression="REMOVE next_scan_at",
+                                     Key={"PK": {"S": f"REGISTRY#{tenant}"}, "SK": {"S": f"ACCOUNT#{account}"}})
+# ... and in the due index (keys::due_index_sk: never scanned is due since the epoch).
+boto3.client("dynamodb").update_item(TableName=table, UpdateExpression="SET GSI1SK = :due",
+                                     ExpressionAttributeValues={":due": {"S": f"1970-01-01T00:00:00.000000Z#{tenant}#{account}"}},
                                      Key={"PK": {"S": f"REGISTRY#{tenant}"}, "SK": {"S": f"ACCOUNT#{account}"}})
 PY
   echo "   deleted $vol ($(field "['volume_type']" <"$out/deleted.json"), flagged $(field "['rule']" <"$out/deleted.json"): \$$(field "['monthly_savings_usd']" <"$out/deleted.json") a month; the volume costs \$$(field "['monthly_cost_usd']" <"$out/deleted.json") a month)"
@@ -175,6 +183,7 @@ PY
 
 phase 1 "state table and the demo customer account in moto"
 "$bin/costradar" table create >/dev/null
+"$py" -c 'import os, boto3; s3 = boto3.client("s3"); [s3.create_bucket(Bucket=os.environ[b]) for b in ("RUNS_BUCKET", "REPORTS_BUCKET")]'
 echo "   table $TABLE_NAME in moto at $AWS_ENDPOINT_URL"
 seed_args=()
 [ "$small" -eq 1 ] && seed_args=(--small)
@@ -369,7 +378,10 @@ console_url=
 if [ "$small" -eq 0 ]; then
   # The console on loopback against this table, and a second tenant for the isolation check.
   other=$("$bin/costradar" tenants create --name "Other Customer" | field "['tenant']['id']")
+  # Its users in moto's Cognito: a pool, the operators group, an operator and a user per tenant.
+  "$py" tests/console/pool.py --tenant "$tenant" --tenant "$other" >"$out/console-pool.json"
   "$bin/costradar" console serve --listen "127.0.0.1:${CONSOLE_PORT:-0}" --report "$tenant=$out/cur" \
+    --cognito-pool "$(field "['pool']" <"$out/console-pool.json")" --cognito-client "$(field "['client']" <"$out/console-pool.json")" \
     >"$out/console.json" 2>"$out/logs/console.log" &
   pids+=($!)
   console_pid=$!
@@ -377,6 +389,7 @@ if [ "$small" -eq 0 ]; then
   console_url=$(field "['console']" <"$out/console.json")
   # The same browser test as make test (headless Chromium, axe-core), on the demo's own data.
   "${node[@]}" tests/console/browse.mjs --url "$console_url" --tenant "$tenant" --other "$other" --out "$out/console" \
+    --users "$out/console-pool.json" \
     >"$out/logs/console-browser.log" 2>&1 || { tail -n 30 "$out/logs/console-browser.log" >&2; echo "demo: the console's browser test failed" >&2; exit 1; }
   echo "   console at $console_url: $(tail -n 1 "$out/logs/console-browser.log")"
   echo "   screenshots: $(cd "$out/console" && ls ./*.png | sed 's|^./||' | tr '\n' ' ')"
@@ -385,7 +398,9 @@ echo "Done in $(elapsed) s; every process the demo started is stopped on exit."
 if [ "${KEEP:-0}" = 1 ] && [ -n "$console_url" ]; then
   echo
   echo "The console stays open at $console_url (Ctrl-C stops it, moto and everything else)."
-  echo "Sign in at ${console_url}login as \"Operator staff\" (every tenant) or as \"A user of Demo Customer\" ($tenant);"
-  echo "a user of Other Customer ($other) sees only that empty tenant. Sessions are local (no Cognito)."
+  echo "Sign in at ${console_url}login with a user of moto's Cognito pool (user name / password):"
+  "$py" -c 'import json,sys
+for u in json.load(open(sys.argv[1]))["users"]: print("     {username:<32} {password:<20} {role}".format(**u))' "$out/console-pool.json"
+  echo "(Demo Customer is $tenant; Other Customer, $other, is empty.)"
   wait "$console_pid"
 fi

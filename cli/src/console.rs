@@ -2,7 +2,8 @@
 //! for local use and the demo. The server is a minimal HTTP/1.1 handler over tokio's
 //! TcpListener (one request per connection, `Connection: close`, bounded head and body, a
 //! timeout), because the workspace has no HTTP server crate and the console needs nothing more
-//! on loopback. It refuses to listen on anything but a loopback address.
+//! on loopback. It refuses to listen on anything but a loopback address. People sign in with a
+//! password through a Cognito user pool (moto's locally, `--cognito-pool`/`--cognito-client`).
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -13,7 +14,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
+use costradar_aws::cognito::CognitoIdentity;
 use costradar_aws::{sdk_config, DynamoStore};
+use costradar_core::console::identity::{check_client_id, check_pool_id};
 use costradar_core::console::{demo, Console, ReportFiles, Request, Response};
 use costradar_core::domain::{Clock, SystemClock, TenantId};
 use costradar_core::store::MemoryStore;
@@ -22,8 +25,9 @@ use tokio::net::{TcpListener, TcpStream};
 
 #[derive(Subcommand)]
 pub enum ConsoleCommand {
-    /// Serves the console on a loopback address until stopped. Sign in at /login as the
-    /// operator or a tenant's user (local sessions; Cognito is not built yet).
+    /// Serves the console on a loopback address until stopped. Sign in at /login with a user
+    /// name and password of the Cognito user pool (operator staff: the `operators` group; a
+    /// tenant's user: the `custom:tenant_id` attribute).
     Serve(ServeArgs),
 }
 
@@ -39,6 +43,23 @@ pub struct ServeArgs {
     /// analyze --out DIR`). With --demo-data, TENANT may be `demo` (the first demo tenant).
     #[arg(long, value_name = "TENANT=DIR")]
     report: Vec<String>,
+    /// The Cognito user pool people sign in with (its id, e.g. `us-east-1_AbC123`); with
+    /// --endpoint-url, moto's.
+    #[arg(long, value_name = "POOL_ID", value_parser = pool_id)]
+    cognito_pool: String,
+    /// The pool's app client for server-side sign-in: no secret, ALLOW_ADMIN_USER_PASSWORD_AUTH.
+    #[arg(long, value_name = "CLIENT_ID", value_parser = client_id)]
+    cognito_client: String,
+}
+
+/// A user pool id, checked as the Lambda's configuration checks it.
+fn pool_id(s: &str) -> Result<String, String> {
+    check_pool_id(s).map(|()| s.to_owned()).map_err(str::to_owned)
+}
+
+/// An app client id, checked as the Lambda's configuration checks it.
+fn client_id(s: &str) -> Result<String, String> {
+    check_client_id(s).map(|()| s.to_owned()).map_err(str::to_owned)
 }
 
 const HEAD_MAX: usize = 16 * 1024;
@@ -65,15 +86,22 @@ fn load_reports(specs: &[String], demo_tenant: Option<&TenantId>) -> Result<BTre
 
 async fn build(args: &ServeArgs, endpoint: Option<&str>, table: &str) -> Result<Console, String> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let sdk = sdk_config(endpoint).await;
+    // Loopback http: the cookie cannot be `Secure` (the stack's console is https only).
+    let identity = Arc::new(CognitoIdentity::new(&sdk, &args.cognito_pool, &args.cognito_client));
     if args.demo_data {
         let store = Arc::new(MemoryStore::default());
         let tenants = demo::seed(&store, clock.now()).await.map_err(|e| format!("demo data: {e}"))?;
         let reports = load_reports(&args.report, tenants.first())?;
-        return Ok(Console::new(store, clock, reports));
+        let admin = crate::console_admin::admin(&sdk, store.clone(), endpoint, true);
+        let console = Console::new(store, clock, reports).with_identity(identity, false);
+        return Ok(console.with_admin(admin).with_health(crate::console_admin::health(&sdk)));
     }
     let reports = load_reports(&args.report, None)?;
-    let sdk = sdk_config(endpoint).await;
-    Ok(Console::new(Arc::new(DynamoStore::from_sdk(&sdk, table)), clock, reports))
+    let store = Arc::new(DynamoStore::from_sdk(&sdk, table));
+    let admin = crate::console_admin::admin(&sdk, store.clone(), endpoint, false);
+    let console = Console::new(store, clock, reports).with_identity(identity, false);
+    Ok(console.with_admin(admin).with_health(crate::console_admin::health(&sdk)))
 }
 
 pub async fn run(cmd: ConsoleCommand, endpoint: Option<&str>, table: &str) -> ExitCode {
@@ -208,4 +236,38 @@ async fn write(stream: &mut TcpStream, r: &Response) -> std::io::Result<()> {
     stream.write_all(head.as_bytes()).await?;
     stream.write_all(r.body.as_bytes()).await?;
     stream.shutdown().await
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        cmd: ConsoleCommand,
+    }
+
+    fn parse(args: &[&str]) -> Result<ServeArgs, String> {
+        let argv = ["costradar", "serve"].iter().chain(args).copied();
+        match Cli::try_parse_from(argv).map_err(|e| e.to_string())?.cmd {
+            ConsoleCommand::Serve(a) => Ok(a),
+        }
+    }
+
+    #[test]
+    fn serve_needs_a_well_formed_pool_and_client() {
+        let ok = parse(&["--cognito-pool", "us-east-1_AbC123", "--cognito-client", "abc123"]).unwrap();
+        assert_eq!((ok.cognito_pool.as_str(), ok.cognito_client.as_str()), ("us-east-1_AbC123", "abc123"));
+        assert!(parse(&[]).err().unwrap().contains("--cognito-pool"), "no pool: no sign-in, refused");
+        assert!(parse(&["--cognito-pool", "us-east-1_AbC123"]).err().unwrap().contains("--cognito-client"));
+        for (pool, client) in
+            [("us-east-1", "abc"), ("us-east-1_Ab/C", "abc"), ("us-east-1_AbC", "a b"), ("us-east-1_AbC", "")]
+        {
+            let e = parse(&["--cognito-pool", pool, "--cognito-client", client]).err().unwrap();
+            assert!(e.contains("looks like") || e.contains("letters, digits"), "{pool} {client}: {e}");
+        }
+    }
 }

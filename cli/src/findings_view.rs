@@ -187,7 +187,24 @@ pub fn runs_table(v: &Value) -> String {
     let headers = ["FINISHED", "RUN", "COMPLETE/PARTIAL/FAILED", "OPENED", "RESOLVED", "ATHENA COST"];
     let mut out =
         if rows.is_empty() { String::new() } else { table(&headers, &[false, false, false, true, true, true], &rows) };
+    out.push_str(&run_notes(v));
     out.push_str(&next_page(v, "no scan runs on this page"));
+    out
+}
+
+/// What each run could not read that was no error (an account's `notes`: Compute Optimizer not
+/// enrolled, no Business Support plan for Trusted Advisor), one line each under the table.
+fn run_notes(v: &Value) -> String {
+    let mut out = String::new();
+    for r in v["runs"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        for a in r["accounts"].as_array().map(Vec::as_slice).unwrap_or_default() {
+            for n in a["notes"].as_array().map(Vec::as_slice).unwrap_or_default() {
+                // One line per note whatever it holds.
+                let text: String = s(n).chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+                out.push_str(&format!("note: run {} account {}: {text}\n", s(&r["run_id"]), s(&a["account_id"])));
+            }
+        }
+    }
     out
 }
 
@@ -238,6 +255,28 @@ mod tests {
         assert_eq!(money(&json!("0")), "$0.00");
         assert_eq!(money(&Value::Null), "-");
         assert_eq!(money(&json!("abc")), "-");
+    }
+
+    #[test]
+    fn the_runs_table_shows_each_accounts_notes() {
+        let v = json!({"runs": [{
+            "run_id": "run-1", "finished_at": "2026-05-12T09:00:00Z", "complete": 1, "partial": 0, "failed": 0,
+            "findings_opened": 2, "findings_resolved": 0, "athena_cost_usd": "0",
+            "accounts": [
+                {"account_id": "111122223333", "notes": ["Trusted Advisor needs a Business or Enterprise Support plan", "two\nlines"]},
+                {"account_id": "444455556666"}
+            ]
+        }], "next_cursor": null});
+        let out = runs_table(&v);
+        assert!(
+            out.contains(
+                "note: run run-1 account 111122223333: Trusted Advisor needs a Business or Enterprise Support plan\n"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("note: run run-1 account 111122223333: two lines\n"), "a note is one line: {out}");
+        assert!(!out.contains("444455556666"), "an account without notes adds nothing");
+        assert_eq!(run_notes(&json!({"runs": [{"accounts": "not a list"}]})), "", "a malformed answer adds nothing");
     }
 
     #[test]

@@ -4,9 +4,12 @@
 
 mod analyze;
 mod console;
+mod console_admin;
+mod digest;
 mod findings;
 mod findings_view;
 mod prices;
+mod reports;
 mod rules;
 mod scan;
 
@@ -58,6 +61,8 @@ enum Command {
     Runs(findings::RunsCommand),
     /// A tenant's savings ledger: open, realised and confirmed, by month, service and account.
     Savings(findings::SavingsArgs),
+    /// The tenant's digest as the daily task would build it, printed, never sent (--dry-run).
+    Digest(digest::DigestArgs),
     /// The Price List cache: refresh it from the AWS Price List API.
     #[command(subcommand)]
     Prices(prices::PricesCommand),
@@ -74,6 +79,9 @@ enum Command {
     /// The console in the browser, served on loopback (local use and the demo).
     #[command(subcommand)]
     Console(console::ConsoleCommand),
+    /// A tenant's CUR reports in the stack's reports bucket: list (with presigned links), get.
+    #[command(subcommand)]
+    Reports(reports::ReportsCommand),
 }
 
 #[derive(Subcommand)]
@@ -232,6 +240,12 @@ enum TenantCommand {
         webhook_url: Option<String>,
         #[arg(long)]
         clear_webhook: bool,
+        /// The tenant's digest: off, daily or weekly (the API checks the value).
+        #[arg(long)]
+        digest: Option<String>,
+        /// The weekly digest's day: monday (default) to sunday.
+        #[arg(long)]
+        digest_weekday: Option<String>,
     },
 }
 
@@ -301,12 +315,14 @@ fn request(cmd: &Command) -> (&'static str, String, String, Option<Value>) {
         | Command::Findings(_)
         | Command::Runs(_)
         | Command::Savings(_)
+        | Command::Digest(_)
         | Command::Prices(_)
         | Command::Analyze(_)
         | Command::Cur(_)
         | Command::Scan(_)
         | Command::Rules(_)
-        | Command::Console(_) => {
+        | Command::Console(_)
+        | Command::Reports(_) => {
             unreachable!("handled before")
         }
         Command::Tenants(t) => match t {
@@ -314,8 +330,14 @@ fn request(cmd: &Command) -> (&'static str, String, String, Option<Value>) {
             TenantCommand::List(p) => ("GET", "/tenants".into(), p.query(), None),
             TenantCommand::Show { tenant } => ("GET", format!("/tenants/{}", seg(tenant)), String::new(), None),
             TenantCommand::Delete { tenant } => ("DELETE", format!("/tenants/{}", seg(tenant)), String::new(), None),
-            TenantCommand::Configure { tenant, threshold_usd, webhook_url, clear_webhook } => {
+            TenantCommand::Configure { tenant, threshold_usd, webhook_url, clear_webhook, digest, digest_weekday } => {
                 let mut body = serde_json::Map::new();
+                if let Some(d) = digest {
+                    body.insert("digest".into(), json!(d));
+                }
+                if let Some(d) = digest_weekday {
+                    body.insert("digest_weekday".into(), json!(d));
+                }
                 if let Some(t) = threshold_usd {
                     body.insert("realtime_threshold_usd".into(), json!(t));
                 }
@@ -397,6 +419,9 @@ async fn main() -> ExitCode {
         return scan::run(args, &sdk).await;
     }
     let store = DynamoStore::from_sdk(&sdk, &cli.table);
+    if let Command::Digest(args) = cli.command {
+        return digest::run(args, store).await;
+    }
     if let Command::Prices(cmd) = cli.command {
         return prices::run(cmd, &sdk, &store).await;
     }
@@ -425,6 +450,10 @@ async fn main() -> ExitCode {
     };
     let store = Arc::new(store);
     let svc = Onboarding::new(store.clone(), Arc::new(StsRoleAssumer::from_sdk(&sdk)), Arc::new(SystemClock), settings);
+    if let Command::Reports(cmd) = cli.command {
+        let bucket = Arc::new(costradar_aws::reports::S3Reports::from_sdk(&sdk, cmd.bucket()));
+        return reports::run(cmd, &svc, Findings::new(store, Arc::new(SystemClock)), bucket).await;
+    }
     let command = match findings_request(cli.command) {
         Ok(req) => return findings::run(req, &svc, &Findings::new(store, Arc::new(SystemClock))).await,
         Err(other) => *other,

@@ -2,7 +2,9 @@
 // playwright-core, axe-core on every page. Used by `make test` (tools/test.sh, against
 // `costradar console serve --demo-data`) and `make demo` (tools/demo.sh, against the demo's
 // table in moto), with the same checks:
-//   - sign in as the operator (every tenant) and as a tenant's user, and sign out;
+//   - sign in with a user name and password of the user pool (moto's Cognito: --users, the
+//     JSON of tests/console/pool.py) as the operator (every tenant) and as a tenant's user, and
+//     sign out; a wrong password is refused;
 //   - filter the findings (source, resource id), open one;
 //   - suppress one with the bulk form: it leaves the open list, is in the suppressed list, and
 //     its page's history says who suppressed it and why;
@@ -13,10 +15,10 @@
 //   - axe-core on every page: any serious or critical violation fails.
 // Screenshots of overview, findings, finding, accounts, events, runs, reports go to --out.
 //
-//   node tests/console/browse.mjs --out DIR --tenant ID --other ID
+//   node tests/console/browse.mjs --out DIR --tenant ID --other ID --users POOL.json
 //        (--url URL | --bin target/debug/costradar [--serve-arg ARG]...) [--require-report]
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,12 +38,21 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === "--tenant") opts.tenant = next();
   else if (a === "--other") opts.other = next();
   else if (a === "--require-report") opts.requireReport = true;
+  else if (a === "--users") opts.users = next();
   else throw new Error(`browse.mjs: unknown argument ${a}`);
 }
-if (!opts.out || !opts.tenant || !opts.other || !(opts.url || opts.bin)) {
-  console.error("usage: browse.mjs --out DIR --tenant ID --other ID (--url URL | --bin PATH [--serve-arg A]...)");
+if (!opts.out || !opts.tenant || !opts.other || !opts.users || !(opts.url || opts.bin)) {
+  console.error("usage: browse.mjs --out DIR --tenant ID --other ID --users POOL.json (--url URL | --bin PATH [--serve-arg A]...)");
   process.exit(2);
 }
+// The pool's users: "operator", and "user-of-<tenant>" for each tenant.
+const pool = JSON.parse(readFileSync(opts.users, "utf8"));
+const account = (who) => {
+  const name = who === "operator" ? "operator" : `user-of-${who.replace(/^tenant:/, "")}`;
+  const u = pool.users.find((x) => x.username === name);
+  if (!u) throw new Error(`browse.mjs: ${opts.users} has no user ${name}`);
+  return u;
+};
 mkdirSync(opts.out, { recursive: true });
 
 const results = { pages: {}, checks: [], screenshots: [] };
@@ -89,9 +100,11 @@ async function shot(page, name) {
   results.screenshots.push(file);
 }
 
-async function signIn(page, base, who) {
+async function signIn(page, base, who, password) {
+  const u = account(who);
   await page.goto(`${base}/login`);
-  await page.locator(`input[name=who][value="${who}"]`).check();
+  await page.getByLabel("User name").fill(u.username);
+  await page.getByLabel("Password").fill(password ?? u.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForLoadState();
 }
@@ -102,6 +115,9 @@ async function signOut(page) {
 }
 
 async function operator(page, base) {
+  await signIn(page, base, "operator", "not-the-password");
+  check("a wrong password: refused, still on the sign-in page", page.url().endsWith("/login") &&
+    (await page.locator(".error").textContent()).includes("wrong"));
   await signIn(page, base, "operator");
   check("operator: signs in to the list of every tenant", await page.getByRole("heading", { name: "All tenants" }).isVisible());
   const links = await page.locator("main table a").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
@@ -164,7 +180,7 @@ async function findingsFlow(page, base) {
   check("suppress: it is in the suppressed list", suppressedKeys.includes(key));
   await page.goto(findingUrl);
   const history = await page.locator("main table").last().textContent();
-  check("suppress: its history says so, with who", history.includes(`suppressed: ${reason}`) && history.includes("local console"), history);
+  check("suppress: its history says so, with who", history.includes(`suppressed: ${reason}`) && history.includes(account(`tenant:${opts.tenant}`).username), history);
   // A decision through the finding's own form.
   await page.getByLabel("Owner").fill("platform-team");
   await page.getByRole("button", { name: "Assign" }).click();
@@ -252,6 +268,7 @@ async function main() {
     check("the other tenant's user: lands on its own overview", page.url().endsWith(`/t/${opts.other}/`));
     const r = await page.goto(`${base}/t/${opts.tenant}/findings`);
     check("the other tenant's user: the first tenant's findings are a 404", r.status() === 404);
+    await settingsAndOps(page, base);
   } catch (e) {
     check("the browser run completed", false, e.stack || String(e));
   } finally {
@@ -267,6 +284,80 @@ async function main() {
   console.log(`# fail ${failed}`);
   console.log(`console browser test: ${results.checks.length - failed} checks passed, ${failed} failed in ${results.seconds} s; screenshots and results.json in ${opts.out}`);
   process.exit(failed ? 1 : 0);
+}
+
+// Tenant settings, "Verify again" and the operator's pages (issue #19). Starts signed in as the
+// other tenant's user; signs in as the operator itself.
+async function settingsAndOps(page, base) {
+  const missing = await page.goto(`${base}/t/t-doesnotexist0000/settings`);
+  const missingBody = await page.locator("main").innerHTML();
+  check("settings: a missing tenant's settings are a 404", missing.status() === 404);
+  for (const path of [`/t/${opts.tenant}/settings`, "/ops", "/tenants/new"]) {
+    const r = await page.goto(`${base}${path}`);
+    check(`isolation: a tenant user on ${path} gets the missing page's 404`, r.status() === 404 && (await page.locator("main").innerHTML()) === missingBody, String(r.status()));
+  }
+  const own = await page.goto(`${base}/t/${opts.other}/settings`);
+  check("settings: a tenant user sees its own settings read-only", own.status() === 200 &&
+    (await page.locator("main form fieldset[disabled]").count()) === 1 &&
+    (await page.getByRole("button", { name: "Save the settings" }).count()) === 0);
+  await audit(page, "settings (tenant user, read-only)");
+  await signOut(page);
+  await signIn(page, base, "operator");
+  const settings = `${base}/t/${opts.tenant}/settings`;
+  await page.goto(settings);
+  const field = page.getByLabel("Unattached EBS volume, days");
+  const before = await field.inputValue();
+  const changed = String(Number(before) + 1);
+  await field.fill(changed);
+  await page.getByRole("button", { name: "Save the settings" }).click();
+  await page.waitForLoadState();
+  check("settings: a changed threshold is saved and shown", (await page.locator(".notice").textContent()).includes("Saved.") &&
+    (await page.getByLabel("Unattached EBS volume, days").inputValue()) === changed, page.url());
+  await shot(page, "settings");
+  await audit(page, "settings");
+  await page.getByLabel("Idle window, days (1–63)").fill("0");
+  const refused = page.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith("/settings"));
+  await page.getByRole("button", { name: "Save the settings" }).click();
+  const answer = await refused;
+  await page.waitForLoadState();
+  const alert = await page.locator("[role=alert]").first().textContent();
+  check("settings: a bad value is refused (400) naming the field", answer.status() === 400 && alert.includes("Nothing was saved. idle_window_days"), alert);
+  await audit(page, "settings (refused)");
+  await page.goto(settings);
+  check("settings: the refused form wrote nothing", (await page.getByLabel("Idle window, days (1–63)").inputValue()) !== "0" &&
+    (await page.getByLabel("Unattached EBS volume, days").inputValue()) === changed);
+  await page.getByLabel("Unattached EBS volume, days").fill(before);
+  await page.getByRole("button", { name: "Save the settings" }).click();
+  await page.waitForLoadState();
+  const accounts = await page.goto(`${base}/t/${opts.tenant}/accounts`);
+  const verify = page.getByRole("button", { name: /^Verify again: account / }).first();
+  check("accounts: a Verify again button per account", accounts.status() === 200 && (await verify.count()) === 1);
+  if (await verify.isEnabled()) {
+    await verify.click();
+    await page.waitForLoadState();
+    check("accounts: Verify again shows the account's status after the redirect", (await page.locator(".notice").textContent()).includes("Verified again: account"), page.url());
+  } else {
+    check("accounts: Verify again, off here, says why", (await page.locator("main").textContent()).includes("Verify again is off in this console"));
+  }
+  const ops = await page.goto(`${base}/ops`);
+  check("ops: the operator's page answers 200", ops.status() === 200);
+  await shot(page, "ops");
+  await audit(page, "ops");
+  const list = await page.goto(`${base}/`);
+  check("tenants: each tenant's accounts' health is shown", list.status() === 200 &&
+    (await page.locator("main table th").allTextContents()).includes("Accounts by status"));
+  await audit(page, "tenants with health (operator)");
+  await page.goto(`${base}/tenants/new`);
+  await audit(page, "new tenant");
+  // Only against the in-memory demo: a tenant created in the demo's table would stay there.
+  if (opts.serveArgs.includes("--demo-data")) {
+    await page.getByLabel("Name (the customer's organisation)").fill("Browser test tenant");
+    await page.getByRole("button", { name: "Create the tenant" }).click();
+    await page.waitForLoadState();
+    check("new tenant: created, its quick-create link shown once", (await page.locator("h1").textContent()) === "Tenant created" &&
+      (await page.getByRole("link", { name: "Open the quick-create link" }).getAttribute("href")).includes("quickcreate"));
+    await audit(page, "tenant created");
+  }
 }
 
 main();

@@ -17,6 +17,7 @@ export const EXAMPLE_SUBSTITUTIONS = {
   ScanFunctionArn: lambdaArn("costradar-scan"),
   CurQueryFunctionArn: lambdaArn("costradar-cur-query"),
   MaxConcurrency: "10",
+  ToleratedFailurePercentage: "10",
 };
 
 export function aslFiles() {

@@ -297,7 +297,17 @@ def test_scoped_resources_are_in_this_account_except_the_customer_roles():
             for r in cfn_policy.as_list(s["Resource"]):
                 if r == "*" or r in customer:
                     continue
+                # S3 ARNs name no account: only this stack's own buckets.
+                if r.startswith("arn:aws:s3:::"):
+                    assert r.split(":::")[1].split("/")[0] in own_buckets(), f"{label}: {r}"
+                    continue
                 assert r.startswith("arn:aws:") and r.split(":")[4] == "111122223333", f"{label}: {r}"
+
+
+def own_buckets() -> set[str]:
+    """The physical names (as rendered) of the stack's S3 buckets."""
+    t = stack_policy.load()
+    return {f"costradar-{k.lower()}-example" for k, v in t["Resources"].items() if v["Type"] == "AWS::S3::Bucket"}
 
 
 def customer_role_names() -> dict[str, str]:
@@ -419,7 +429,7 @@ def test_receiver_is_a_public_function_url_and_the_operator_api_uses_iam(stack):
     assert url["AuthType"] == "NONE", "API destinations cannot sign: the token is checked in the function"
     assert "Events" not in receiver["Properties"], "the receiver has no other trigger"
     api = resources(stack, "AWS::Serverless::HttpApi")
-    assert set(api) == {"OperatorApi", "UsersApi"}, "UsersApi (JWT): tests/templates/test_users.py"
+    assert set(api) == {"OperatorApi", "UsersApi", "ConsoleApi"}, "UsersApi (JWT), ConsoleApi: tests/templates/test_users.py"
     assert api["OperatorApi"]["Properties"]["Auth"] == {"EnableIamAuthorizer": True, "DefaultAuthorizer": "AWS_IAM"}
 
 
@@ -521,7 +531,7 @@ def asl_states(definition: dict):
 
 def rendered(path: Path) -> dict:
     text = path.read_text(encoding="utf-8")
-    return json.loads(re.sub(r"\$\{MaxConcurrency\}", "10", text).replace("${", "X{"))
+    return json.loads(re.sub(r"\$\{(MaxConcurrency|ToleratedFailurePercentage)\}", "10", text).replace("${", "X{"))
 
 
 def test_state_machines_come_from_the_asl_files_with_matching_substitutions(stack):
@@ -567,6 +577,64 @@ def test_one_account_failure_is_caught_inside_the_map():
         if s["Type"] == "Task":
             assert any("States.ALL" in c["ErrorEquals"] for c in s.get("Catch", [])), f"{name} is not caught"
     assert maps[0]["MaxConcurrency"] == 10
+
+
+def test_the_scan_map_is_distributed_over_the_runs_bucket_with_a_role_scoped_to_it(stack):
+    """Issue #20: the Map reads its items (JSON Lines) from and writes its results to the runs
+    bucket; MaxConcurrency and the failure tolerance are stack parameters; the role has exactly
+    the distributed Map's documented actions, on this machine and on runs/ of this bucket."""
+    text = (ASL_DIR / "scan.asl.json").read_text(encoding="utf-8")
+    d = rendered(ASL_DIR / "scan.asl.json")
+    (m,) = [s for _, s in asl_states(d) if s["Type"] == "Map"]
+    assert m["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+    assert m["ItemReader"] == {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSONL"},
+                               "Parameters": {"Bucket.$": "$.bucket", "Key.$": "$.key"}}
+    assert m["ResultWriter"] == {"Resource": "arn:aws:states:::s3:putObject",
+                                 "Parameters": {"Bucket.$": "$.bucket", "Prefix.$": "$.results_prefix"}}
+    assert "ItemBatcher" not in m and "ItemsPath" not in m, "one account per child (docs/workflows.md)"
+    assert '"MaxConcurrency": ${MaxConcurrency}' in text
+    assert '"ToleratedFailurePercentage": ${ToleratedFailurePercentage}' in text
+    assert m["ResultSelector"] == {"Bucket.$": "$.ResultWriterDetails.Bucket", "Key.$": "$.ResultWriterDetails.Key"}
+    assert d["States"]["FinishRun"]["Parameters"] == {"task": "finish_run", "run_id.$": "$.run_id", "results.$": "$.results"}
+    assert d["States"]["AnyDue"]["Choices"][0]["Next"] == "ScanAccounts" and d["States"]["AnyDue"]["Default"] == "NothingDue"
+
+    machine = stack["Resources"]["ScanStateMachine"]["Properties"]
+    assert machine["Name"] == {"Fn::Sub": "costradar-scan-${AWS::Region}"}
+    assert ref_of(machine["DefinitionSubstitutions"]["ToleratedFailurePercentage"]) == "ScanToleratedFailurePercentage"
+    tolerance = stack["Parameters"]["ScanToleratedFailurePercentage"]
+    assert (tolerance["MinValue"], tolerance["MaxValue"]) == (0, 100)
+
+    runs = "arn:aws:s3:::costradar-scanrunsbucket-example/runs/*"
+    doc = stack_policy.rendered_policies()["ScanStateMachineRole/scan-workflow"]
+    by_sid = {s["Sid"]: s for s in statements(doc)}
+    assert by_sid["MapRunChildren"]["Action"] == "states:StartExecution"
+    assert by_sid["MapRunChildren"]["Resource"] == "arn:aws:states:us-east-1:111122223333:stateMachine:costradar-scan-us-east-1"
+    assert sorted(by_sid["MapRunChildExecutions"]["Action"]) == ["states:DescribeExecution", "states:StopExecution"]
+    assert by_sid["MapRunChildExecutions"]["Resource"] == \
+        "arn:aws:states:us-east-1:111122223333:execution:costradar-scan-us-east-1/*"
+    assert sorted(by_sid["MapRunObjects"]["Action"]) == \
+        ["s3:AbortMultipartUpload", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:PutObject"]
+    assert by_sid["MapRunObjects"]["Resource"] == runs
+    for label, policy in all_policies().items():
+        for st in statements(policy):
+            acts = cfn_policy.as_list(st["Action"])
+            if any(a.startswith("states:") for a in acts):
+                # The scheduler starts the machine; only the machine's own Map runs children.
+                assert label.startswith("ScanStateMachineRole/") or acts == ["states:StartExecution"], f"{label}: {acts}"
+            if any(a.startswith("s3:") for a in acts) and "ScanRunsBucket" in json.dumps(st) or runs in cfn_policy.as_list(st["Resource"]):
+                assert cfn_policy.as_list(st["Resource"]) == [runs], f"{label}: {st}"
+    scan_role = stack_policy.rendered_policies()["ScanRole/scan"]
+    (objects,) = [st for st in statements(scan_role) if st.get("Sid") == "RunObjects"]
+    assert sorted(cfn_policy.as_list(objects["Action"])) == ["s3:GetObject", "s3:PutObject"] and objects["Resource"] == runs
+
+    bucket = stack["Resources"]["ScanRunsBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values()) and len(bucket["PublicAccessBlockConfiguration"]) == 4
+    (rule,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert (rule["Prefix"], rule["ExpirationInDays"], rule["Status"]) == ("runs/", 30, "Enabled")
+    (tls,) = stack["Resources"]["ScanRunsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert tls["Effect"] == "Deny" and tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    env = functions(stack)["ScanFunction"]["Properties"]["Environment"]["Variables"]
+    assert ref_of(env["RUNS_BUCKET"]) == "ScanRunsBucket"
 
 
 def test_the_price_list_cache_is_refreshed_daily_by_the_scan_function(stack):
@@ -663,3 +731,23 @@ def test_each_function_writes_only_its_own_item_families(stack):
     (receiver,) = [d for name, d in policies.items() if name.startswith("ReceiverRole/")]
     reads = [s for s in statements(receiver) if "dynamodb:GetItem" in cfn_policy.as_list(s["Action"])]
     assert all("index" not in json.dumps(s["Resource"]) for s in reads)
+
+
+def test_the_ops_outputs_name_every_dead_letter_queue_and_the_alarms_prefix(stack):
+    """`costradar console serve`'s /ops page reads COSTRADAR_DLQ_NAMES and COSTRADAR_ALARM_PREFIX
+    from these outputs: every queue that is some resource's dead-letter target must be listed, and
+    the prefix holds only while no alarm is given a name of its own."""
+    outputs = stack["Outputs"]
+    names = outputs["OpsDlqNames"]["Value"]["Fn::Join"]
+    assert names[0] == ","
+    listed = {getatt_of(v) for v in names[1]}
+    assert all(attr == "QueueName" for _, attr in listed), listed
+    queues = set(resources(stack, "AWS::SQS::Queue"))
+    assert {q for q, _ in listed} == queues, "every queue of the stack is a dead-letter queue and is listed"
+    assert outputs["OpsAlarmPrefix"]["Value"] == {"Fn::Sub": "${AWS::StackName}-"}
+    alarms = resources(stack, "AWS::CloudWatch::Alarm")
+    assert alarms and all("AlarmName" not in a["Properties"] for a in alarms.values()), "CloudFormation names them"
+    # The deployed console (the onboarding function) reads the same values.
+    env = stack["Resources"]["OnboardingFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["COSTRADAR_DLQ_NAMES"] == outputs["OpsDlqNames"]["Value"]
+    assert env["COSTRADAR_ALARM_PREFIX"] == outputs["OpsAlarmPrefix"]["Value"]

@@ -23,6 +23,7 @@ FINDINGS_ROUTES = {
     ("get", "/tenants/{id}/events"),
     ("get", "/tenants/{id}/runs"),
     ("get", "/tenants/{id}/savings"),
+    ("get", "/tenants/{id}/reports"),
 }
 
 # samtranslator, offline: the code locations become S3 URIs (the translator checks their form only).
@@ -76,7 +77,11 @@ def test_the_pool_refuses_self_sign_up_and_keeps_the_tenant_immutable(stack):
 
 def test_the_console_client_reads_but_cannot_write_the_tenant_claim(stack):
     clients = resources(stack, "AWS::Cognito::UserPoolClient")
-    assert list(clients) == ["UsersConsoleClient"]
+    assert sorted(clients) == ["ConsoleServerClient", "UsersConsoleClient"]
+    for name in clients:
+        c = clients[name]["Properties"]
+        assert "custom:tenant_id" in c["ReadAttributes"], name
+        assert "WriteAttributes" in c and not any(a.startswith("custom:") for a in c["WriteAttributes"]), name
     c = clients["UsersConsoleClient"]["Properties"]
     assert "custom:tenant_id" in c["ReadAttributes"]
     # Absent WriteAttributes means every writable attribute: the list must be explicit.
@@ -109,7 +114,7 @@ def test_users_api_serves_only_the_findings_routes_each_behind_the_jwt_authorize
 
 def test_the_operator_api_is_unchanged(stack, transformed):
     api = resources(stack, "AWS::Serverless::HttpApi")
-    assert set(api) == {"OperatorApi", "UsersApi"}
+    assert set(api) == {"OperatorApi", "UsersApi", "ConsoleApi"}
     assert api["OperatorApi"]["Properties"]["Auth"] == {"EnableIamAuthorizer": True, "DefaultAuthorizer": "AWS_IAM"}
     assert api["OperatorApi"]["Properties"]["DefaultRouteSettings"] == {"ThrottlingBurstLimit": 20,
                                                                         "ThrottlingRateLimit": 10}
@@ -124,3 +129,59 @@ def test_outputs_give_the_users_api_url_the_pool_and_the_client(stack):
     assert out["UsersApiUrl"]["Value"] == {"Fn::Sub": "https://${UsersApi}.execute-api.${AWS::Region}.amazonaws.com"}
     assert out["UsersPoolId"]["Value"] == {"Ref": "UsersPool"}
     assert out["UsersConsoleClientId"]["Value"] == {"Ref": "UsersConsoleClient"}
+
+
+def test_the_console_api_serves_every_path_without_an_authorizer_to_the_onboarding_function(stack, transformed):
+    apis = resources(stack, "AWS::Serverless::HttpApi")
+    api = apis["ConsoleApi"]["Properties"]
+    assert "Auth" not in api, "the function authenticates console requests from their cookie"
+    assert api["DefaultRouteSettings"] == {"ThrottlingBurstLimit": 20, "ThrottlingRateLimit": 10}
+    assert api["AccessLogSettings"]["DestinationArn"] == {"Fn::GetAtt": ["ConsoleApiAccessLogGroup", "Arn"]}
+    console = routes(transformed, "ConsoleApi")
+    assert set(console) == {("x-amazon-apigateway-any-method", "/"), ("x-amazon-apigateway-any-method", "/{proxy+}")}
+    for route, op in console.items():
+        assert "security" not in op or op["security"] in ([], [{"NONE": []}]), route
+        assert "OnboardingFunction.Arn" in op["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"], route
+    # No authorizer only there: every route of the other APIs keeps its own.
+    for name in ("OperatorApi", "UsersApi"):
+        for route, op in routes(transformed, name).items():
+            assert op.get("security") in ([{"AWS_IAM": []}], [{"UsersJwt": []}]), (name, route)
+    # The handler tells console events apart by route key: no other API may use these keys.
+    for name in ("OperatorApi", "UsersApi"):
+        assert not {p for _, p in routes(transformed, name)} & {"/", "/{proxy+}"}, name
+
+
+def test_the_console_server_client_signs_in_server_side_without_a_secret(stack):
+    c = resources(stack, "AWS::Cognito::UserPoolClient")["ConsoleServerClient"]["Properties"]
+    assert c["UserPoolId"] == {"Ref": "UsersPool"}
+    assert c["GenerateSecret"] is False
+    assert sorted(c["ExplicitAuthFlows"]) == ["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    assert "AllowedOAuthFlows" not in c, "no OAuth: the server sends the password"
+    assert c["PreventUserExistenceErrors"] == "ENABLED" and c["EnableTokenRevocation"] is True
+    assert "custom:tenant_id" not in c["WriteAttributes"]
+    env = resources(stack, "AWS::Serverless::Function")["OnboardingFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["COSTRADAR_USER_POOL_ID"] == {"Ref": "UsersPool"}
+    assert env["COSTRADAR_CONSOLE_CLIENT_ID"] == {"Ref": "ConsoleServerClient"}
+
+
+def test_the_onboarding_role_may_sign_in_to_the_pool_and_nothing_else_of_cognito(stack):
+    role = resources(stack, "AWS::IAM::Role")["OnboardingRole"]["Properties"]
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    cognito = [s for s in statements if any(a.startswith("cognito-idp:") for a in
+                                            ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))]
+    assert len(cognito) == 1
+    assert sorted(cognito[0]["Action"]) == ["cognito-idp:AdminInitiateAuth", "cognito-idp:AdminListGroupsForUser",
+                                            "cognito-idp:AdminRespondToAuthChallenge"]
+    assert cognito[0]["Resource"] == {"Fn::GetAtt": ["UsersPool", "Arn"]}
+    assert cognito[0]["Effect"] == "Allow" and "Condition" not in cognito[0]
+    # No other role touches the pool.
+    for name, r in resources(stack, "AWS::IAM::Role").items():
+        if name == "OnboardingRole":
+            continue
+        text = json.dumps(r["Properties"])
+        assert "cognito-idp:" not in text, name
+
+
+def test_outputs_give_the_console_url(stack):
+    assert stack["Outputs"]["ConsoleUrl"]["Value"] == {
+        "Fn::Sub": "https://${ConsoleApi}.execute-api.${AWS::Region}.amazonaws.com/"}

@@ -316,6 +316,32 @@ async fn api_bad_input_table() {
         ("negative threshold", json!({"realtime_threshold_usd": -1}), "realtime_threshold_usd"),
         ("threshold of the wrong type", json!({"realtime_threshold_usd": [1]}), "realtime_threshold_usd"),
         ("unknown setting", json!({"threshold": 5}), "threshold"),
+        ("unknown digest frequency", json!({"digest": "hourly"}), "digest"),
+        ("digest frequency in capitals", json!({"digest": "DAILY"}), "digest"),
+        ("digest of the wrong type", json!({"digest": 7}), "digest"),
+        ("digest as an object", json!({"digest": {"frequency": "daily"}}), "digest"),
+        ("unknown digest weekday", json!({"digest": "weekly", "digest_weekday": "funday"}), "digest_weekday"),
+        ("digest weekday without a weekly digest", json!({"digest_weekday": "friday"}), "digest_weekday"),
+        ("digest weekday when daily", json!({"digest": "daily", "digest_weekday": "friday"}), "digest_weekday"),
+        ("digest weekday as a number", json!({"digest": "weekly", "digest_weekday": 5}), "digest_weekday"),
+        ("a good threshold beside a bad digest", json!({"realtime_threshold_usd": 5, "digest": "x"}), "digest"),
+        (
+            "scan setting out of range",
+            json!({"scan_settings": {"idle_window_days": 0}}),
+            "scan_settings.idle_window_days",
+        ),
+        ("unknown scan setting", json!({"scan_settings": {"idle_window_dayz": 3}}), "scan_settings.idle_window_dayz"),
+        (
+            "scan setting of the wrong type",
+            json!({"scan_settings": {"trusted_advisor": "yes"}}),
+            "scan_settings.trusted_advisor",
+        ),
+        ("scan settings not an object", json!({"scan_settings": [1]}), "scan_settings"),
+        (
+            "a good threshold beside bad scan settings",
+            json!({"realtime_threshold_usd": 5, "scan_settings": {"max_concurrent_regions": 33}}),
+            "scan_settings.max_concurrent_regions",
+        ),
     ] {
         cases.push(case(name, "PATCH", settings.clone(), body, 400, "invalid_request", Some(field)));
     }
@@ -611,4 +637,12 @@ async fn tenant_settings_change_and_reset() {
     assert_eq!(resp.body["tenant"]["notify_webhook"], Value::Null);
     let resp = patch(json!({"realtime_threshold_usd": null})).await;
     assert_eq!(resp.body["tenant"]["realtime_threshold_usd"], "100");
+    // Scan settings: the keys given over the defaults; null: the defaults again.
+    let resp = patch(json!({"scan_settings": {"unattached_volume_days": 3, "trusted_advisor": false}})).await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    let scan = w.store.get_tenant(&w.tenant.id).await.unwrap().unwrap().scan_settings.unwrap();
+    assert_eq!((scan.unattached_volume_days, scan.trusted_advisor, scan.snapshot_age_days), (3, false, 90));
+    let resp = patch(json!({"scan_settings": null})).await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(w.store.get_tenant(&w.tenant.id).await.unwrap().unwrap().scan_settings, None);
 }

@@ -160,6 +160,7 @@ async fn start_poll_fetch_and_analyse_store_the_embedded_analysis() {
         athena: Arc::new(Mocked(client)),
         clock: Arc::new(SystemClock),
         options: AnalysisOptions::default(),
+        reports: None,
     };
     let started = tasks
         .handle(&json!({"task": "start", "run_id": "run-1", "tenant_id": tenant.id.as_str(), "account_id": account_id, "from": "2025-01", "to": "2025-02"}))
@@ -252,6 +253,7 @@ async fn a_failed_query_fails_the_poll_with_its_reason() {
         athena: Arc::new(Mocked(client)),
         clock: Arc::new(SystemClock),
         options: AnalysisOptions::default(),
+        reports: None,
     };
     let base = json!({"run_id": "run-1", "tenant_id": tenant.id.as_str(), "account_id": "111122223333", "from": "2025-01", "to": "2025-02",
         "queries": [{"name": "spend_monthly", "query_execution_id": "q-spend"}, {"name": "waste", "query_execution_id": "q-waste"}]});

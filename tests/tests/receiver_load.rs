@@ -116,20 +116,32 @@ async fn ten_thousand_events_with_repeats_and_garbage_are_stored_exactly_once() 
     assert_eq!(counts[0], unique.len(), "every unique valid event is accepted once");
     assert_eq!(counts[0] + counts[1] + counts[2], TOTAL);
 
-    // And the table agrees: exactly one EVENT# item per unique valid event.
+    // And the table agrees: exactly one EVENT# item per unique valid event, over the tenant's
+    // partition and its write shards (`keys::shard_pks`), and every shard takes a share.
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     let mut stored = 0;
-    let mut pages = client
-        .query()
-        .table_name(store.table())
-        .key_condition_expression("PK = :p AND begins_with(SK, :e)")
-        .expression_attribute_values(":p", aws_sdk_dynamodb::types::AttributeValue::S(format!("TENANT#{}", created.id)))
-        .expression_attribute_values(":e", aws_sdk_dynamodb::types::AttributeValue::S("EVENT#".into()))
-        .select(aws_sdk_dynamodb::types::Select::Count)
-        .into_paginator()
-        .send();
-    while let Some(p) = pages.next().await {
-        stored += p.unwrap().count as usize;
+    let mut per_partition = Vec::new();
+    let partitions = std::iter::once(costradar_core::store::keys::tenant_pk(&created.id))
+        .chain(costradar_core::store::keys::shard_pks(&created.id));
+    for pk in partitions {
+        let mut pages = client
+            .query()
+            .table_name(store.table())
+            .key_condition_expression("PK = :p AND begins_with(SK, :e)")
+            .expression_attribute_values(":p", aws_sdk_dynamodb::types::AttributeValue::S(pk))
+            .expression_attribute_values(":e", aws_sdk_dynamodb::types::AttributeValue::S("EVENT#".into()))
+            .select(aws_sdk_dynamodb::types::Select::Count)
+            .into_paginator()
+            .send();
+        let mut here = 0;
+        while let Some(p) = pages.next().await {
+            here += p.unwrap().count as usize;
+        }
+        per_partition.push(here);
+        stored += here;
     }
     assert_eq!(stored, unique.len());
+    println!("events per partition (unsharded, then shards): {per_partition:?}");
+    assert_eq!(per_partition[0], 0, "no event left in the unsharded partition");
+    assert!(per_partition[1..].iter().all(|&n| n > 0), "{per_partition:?}");
 }

@@ -406,6 +406,7 @@ async fn the_cur_query_tasks_confirm_through_athena_in_one_bounded_query() {
         athena: Arc::new(Mocked(client)),
         clock: Arc::new(ManualClock::new(now)),
         options: AnalysisOptions::default(),
+        reports: None,
     };
     let base = json!({"run_id": "run-1", "tenant_id": tenant.id.as_str(), "account_id": ACCOUNT});
     let mut p = base.clone();

@@ -519,7 +519,10 @@ async fn triage_query_contract<S: ScanStore + EventStore + TriageStore + ?Sized>
     let scan = FindingFilter { source: Some(Source::Scan), account_id: Some(acct()), ..Default::default() };
     let (scan_found, pages) = all_pages(s, &t.id, &scan, FindingSort::Savings, 10).await;
     assert_eq!(scan_found.len(), 10, "every 4th of 40");
-    assert!((4..=5).contains(&pages), "40 read in pages of 10 (a full last page may have a cursor): {pages}");
+    // The in-memory store reads 10 a page; the DynamoDB adapter reads 10 from each of its index
+    // shards (keys::SHARDS Queries a page, merged: docs/scale.md), so it may need fewer pages.
+    let fewest = 40usize.div_ceil(10 * costradar_core::store::keys::SHARDS as usize);
+    assert!((fewest..=5).contains(&pages), "40 read in pages of 10 (a full last page may have a cursor): {pages}");
     let filters = [
         (FindingFilter { service: Some("coh".into()), ..Default::default() }, 10),
         (FindingFilter { source: Some(Source::AwsRecommender), ..Default::default() }, 10),

@@ -6,7 +6,7 @@
 //
 //   node --require tests/sfn/node22-polyfill.cjs tools/demo/run_scan.mjs RUN_ID [WAIT_MS]
 import { createServer, request } from "node:http";
-import { runScan } from "../../tests/sfn/run.mjs";
+import { httpObjects, readMapResults, runScan } from "../../tests/sfn/run.mjs";
 
 // `cargo lambda watch` answers a function error with HTTP 500 and the error document; the
 // Lambda service answers 200 with `X-Amz-Function-Error: Unhandled`, which is what the
@@ -56,9 +56,13 @@ if (!runId || !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/.test(endpoint)) {
 const proxy = await functionErrorProxy(endpoint);
 process.env.AWS_ENDPOINT_URL_LAMBDA = `http://127.0.0.1:${proxy.address().port}`;
 const started = Date.now();
+// The distributed Map's S3 reader and writer, played against moto's S3 (run.mjs's localVariant):
+// the scan Lambda writes the JSON Lines and reads the results there, as in AWS.
+const objects = httpObjects(process.env.AWS_ENDPOINT_URL);
 const { output, error, events } = await runScan({
   runId,
-  substitutions: { ScanFunctionArn: "scan", CurQueryFunctionArn: "cur-query", MaxConcurrency: "4" },
+  objects,
+  substitutions: { ScanFunctionArn: "scan", CurQueryFunctionArn: "cur-query", MaxConcurrency: "4", ToleratedFailurePercentage: "10" },
   stateMachineOptions: { validationOptions: { checkArn: false } },
   waitMs: Number(waitMs),
   retryMs: 500,
@@ -78,9 +82,10 @@ for (const e of events) {
     entered.delete(key);
   }
 }
-// The Map's per-account results, as FinishRun received them (status, regions, CUR part).
+// The Map's per-account results, as FinishRun read them from the ResultWriter's files (status,
+// regions, CUR part).
 const finish = events.find((e) => e.type === "StateEntered" && e.state.name === "FinishRun");
-const results = finish?.state.input?.results ?? null;
+const results = finish ? await readMapResults(objects, finish.state.input.results) : null;
 const failed = events.find((e) => e.type === "ExecutionFailed");
 const result = error
   ? { status: "FAILED", error: { Error: failed?.Error ?? error.name, Cause: String(failed?.Cause?.errorMessage ?? failed?.Cause ?? error.message) } }

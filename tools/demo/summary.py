@@ -35,10 +35,12 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def table_items(table: str, tenant: str) -> list[dict]:
-    """Both partitions of the tenant: its registry (record, accounts) and its data."""
+    """Both partitions of the tenant: its registry (record, accounts) and its data, with the
+    data's write shards (`TENANT#<id>#S<n>`, n < keys::SHARDS = 8, crates/core/src/store/keys.rs)."""
     t = boto3.resource("dynamodb").Table(table)
     items = []
-    for pk in (f"REGISTRY#{tenant}", f"TENANT#{tenant}"):
+    shards = tuple(f"TENANT#{tenant}#S{n}" for n in range(8))
+    for pk in (f"REGISTRY#{tenant}", f"TENANT#{tenant}") + shards:
         kw = {"KeyConditionExpression": Key("PK").eq(pk)}
         while True:
             page = t.query(**kw)

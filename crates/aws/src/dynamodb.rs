@@ -14,9 +14,14 @@ use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Serialize};
 
+mod digest;
 mod findings;
 mod rates;
+mod throttle;
 mod triage;
+
+use throttle::retry_throttled;
+pub use throttle::WriteBudget;
 
 use costradar_core::domain::{Account, AccountId, Tenant, TenantId};
 use costradar_core::store::keys::*;
@@ -29,6 +34,8 @@ type Item = HashMap<String, AttributeValue>;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    /// How long a throttled call may be retried (`throttle`); none by default.
+    budget: WriteBudget,
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {
@@ -72,7 +79,26 @@ fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self { client, table: table.into(), budget: WriteBudget::default() }
+    }
+
+    /// The receiver's store: throttled calls are retried while `budget` allows (set per request
+    /// from the Lambda's deadline), and the SDK's own retries are kept short (2 attempts, 20-200
+    /// ms back-off) so that the budget, not the SDK's 1-20 s back-off, bounds the wait.
+    pub fn with_request_budget(config: &aws_config::SdkConfig, table: impl Into<String>, budget: WriteBudget) -> Self {
+        let retry = aws_sdk_dynamodb::config::retry::RetryConfig::standard()
+            .with_max_attempts(2)
+            .with_initial_backoff(std::time::Duration::from_millis(20))
+            .with_max_backoff(std::time::Duration::from_millis(200));
+        let conf = aws_sdk_dynamodb::config::Builder::from(config).retry_config(retry).build();
+        Self::new(Client::from_conf(conf), table).with_budget(budget)
+    }
+
+    /// Retries throttled calls while `budget` allows (the receiver sets it per request from the
+    /// Lambda's deadline).
+    pub fn with_budget(mut self, budget: WriteBudget) -> Self {
+        self.budget = budget;
+        self
     }
 
     pub fn from_sdk(config: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
@@ -163,7 +189,8 @@ impl DynamoStore {
     /// Runs a transaction; a cancelled one is explained by the index of the first item whose
     /// condition failed.
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), Result<usize, StoreError>> {
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        let call = || self.client.transact_write_items().set_transact_items(Some(items.clone())).send();
+        match retry_throttled(&self.budget, call).await {
             Ok(_) => Ok(()),
             Err(e) => {
                 if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) =
@@ -204,16 +231,8 @@ impl DynamoStore {
     }
 
     async fn get(&self, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, s(pk))
-            .key(SK, s(sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
+        let get = self.client.get_item().table_name(&self.table).key(PK, s(pk)).key(SK, s(sk)).consistent_read(true);
+        let out = retry_throttled(&self.budget, || get.clone().send()).await.map_err(unavailable)?;
         Ok(out.item)
     }
 
@@ -255,13 +274,8 @@ impl DynamoStore {
                     break;
                 }
                 retry_pause(attempt).await?;
-                let resp = self
-                    .client
-                    .batch_write_item()
-                    .set_request_items(Some(request))
-                    .send()
-                    .await
-                    .map_err(unavailable)?;
+                let call = || self.client.batch_write_item().set_request_items(Some(request.clone())).send();
+                let resp = retry_throttled(&self.budget, call).await.map_err(unavailable)?;
                 request = resp.unprocessed_items.unwrap_or_default();
             }
         }
@@ -296,8 +310,8 @@ impl DynamoStore {
 /// written on every finding write so the findings API's pages stay one Query.
 fn finding_item(tenant: &TenantId, f: &costradar_core::domain::finding::Finding) -> Item {
     let mut item = to_item(f);
-    let index_pk = findings_index_pk(tenant);
-    item.insert(PK.into(), s(tenant_pk(tenant)));
+    let index_pk = finding_index_pk(tenant, &f.key());
+    item.insert(PK.into(), s(finding_pk(tenant, &f.key())));
     item.insert(SK.into(), s(finding_sk(&f.key())));
     item.insert(GSI1PK.into(), s(&index_pk));
     item.insert(GSI1SK.into(), s(time_sk(f.first_seen, &f.key())));
@@ -399,7 +413,8 @@ impl TenantStore for DynamoStore {
 
     async fn expire_tenant_data(&self, id: &TenantId, at: DateTime<Utc>) -> Result<usize, StoreError> {
         let mut keys = Vec::new();
-        for pk in [tenant_pk(id), registry_pk(id)] {
+        // The tenant's partition, its shards (`keys::shard_pks`) and its registry.
+        for pk in [tenant_pk(id), registry_pk(id)].into_iter().chain(shard_pks(id)) {
             let mut pages = self
                 .partition_query(&pk)
                 .key_condition_expression("#p = :p")
@@ -500,12 +515,55 @@ impl AccountStore for DynamoStore {
         let items = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
         Ok(Page { items, next_cursor })
     }
+
+    async fn list_due_accounts(
+        &self,
+        shard: u32,
+        now: DateTime<Utc>,
+        req: &PageRequest,
+    ) -> Result<Page<Account>, StoreError> {
+        let limit = req.limit().map_err(|_| StoreError::InvalidCursor)?;
+        let after = req
+            .cursor
+            .as_deref()
+            .map(|c| decode_cursor(c, |v| parse_due_index_sk(v).map(|k| (v.to_owned(), k))))
+            .transpose()?;
+        let pk = due_index_pk(shard);
+        let mut q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .key_condition_expression("#p = :p AND #s < :bound")
+            .expression_attribute_names("#p", GSI1PK)
+            .expression_attribute_names("#s", GSI1SK)
+            .expression_attribute_values(":p", s(&pk))
+            .expression_attribute_values(":bound", s(due_index_bound(now)))
+            .limit(limit as i32);
+        if let Some((sk, (t, a))) = after {
+            q = q
+                .exclusive_start_key(GSI1PK, s(&pk))
+                .exclusive_start_key(GSI1SK, s(sk))
+                .exclusive_start_key(PK, s(registry_pk(&t)))
+                .exclusive_start_key(SK, s(account_sk(&a)));
+        }
+        let out = q.send().await.map_err(unavailable)?;
+        let next_cursor = cursor_value(out.last_evaluated_key(), GSI1SK, "");
+        let items = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
+        Ok(Page { items, next_cursor })
+    }
 }
 
+/// The account's item: its registry keys and, while it is active, its due-index entry
+/// (`keys::due_index_keys`); a whole-item put, so an inactive account's entry is dropped.
 fn to_account_item(account: &Account) -> Item {
     let mut item = to_item(account);
     item.insert(PK.into(), s(registry_pk(&account.tenant_id)));
     item.insert(SK.into(), s(account_sk(&account.account_id)));
+    if let Some((pk, sk)) = due_index_keys(account) {
+        item.insert(GSI1PK.into(), s(pk));
+        item.insert(GSI1SK.into(), s(sk));
+    }
     item
 }
 
@@ -631,15 +689,14 @@ impl EventStore for DynamoStore {
             .expect("put");
         let Some(f) = finding else {
             // Most events open no finding: one conditional put, half the cost of a transaction.
-            let put = self
+            let call = self
                 .client
                 .put_item()
                 .table_name(&self.table)
                 .set_item(Some(event_put.item))
                 .set_condition_expression(event_put.condition_expression)
-                .set_expression_attribute_names(event_put.expression_attribute_names)
-                .send()
-                .await;
+                .set_expression_attribute_names(event_put.expression_attribute_names);
+            let put = retry_throttled(&self.budget, || call.clone().send()).await;
             return match put {
                 Ok(_) => Ok(Recorded::New),
                 Err(e) if is_conditional_failure(&e) => Ok(Recorded::Duplicate),
@@ -667,7 +724,7 @@ impl EventStore for DynamoStore {
     }
 
     async fn get_event(&self, tenant: &TenantId, event_id: &str) -> Result<Option<serde_json::Value>, StoreError> {
-        let Some(mut item) = self.get(tenant_pk(tenant), event_sk(event_id)).await? else { return Ok(None) };
+        let Some(mut item) = self.get(event_pk(tenant, event_id), event_sk(event_id)).await? else { return Ok(None) };
         let text = item.remove("event").and_then(|v| v.as_s().ok().cloned());
         let text = text.ok_or_else(|| StoreError::Corrupt("event item without its event".into()))?;
         serde_json::from_str(&text).map(Some).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -678,7 +735,7 @@ impl EventStore for DynamoStore {
         tenant: &TenantId,
         key: &str,
     ) -> Result<Option<costradar_core::domain::finding::Finding>, StoreError> {
-        self.get(tenant_pk(tenant), finding_sk(key)).await?.map(from_item).transpose()
+        self.get(finding_pk(tenant, key), finding_sk(key)).await?.map(from_item).transpose()
     }
 
     async fn list_events(
@@ -696,10 +753,10 @@ impl EventStore for DynamoStore {
         account: &AccountId,
         ids: &[String],
     ) -> Result<HashMap<String, String>, StoreError> {
-        let pk = tenant_pk(tenant);
         // BatchGetItem rejects repeated keys.
         let by_sk: HashMap<String, &String> = ids.iter().map(|id| (instance_sk(account, id), id)).collect();
-        let items = self.batch_get(by_sk.keys().map(|sk| key(&pk, sk.clone())).collect()).await?;
+        let keys = by_sk.iter().map(|(sk, id)| key(&instance_pk(tenant, account, id), sk.clone())).collect();
+        let items = self.batch_get(keys).await?;
         Ok(items
             .iter()
             .filter_map(|item| {
@@ -717,12 +774,11 @@ impl EventStore for DynamoStore {
         types: &[(String, String)],
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let pk = tenant_pk(tenant);
         let writes = types
             .iter()
             .map(|(id, t)| {
                 put(Item::from([
-                    (PK.to_owned(), s(&pk)),
+                    (PK.to_owned(), s(instance_pk(tenant, account, id))),
                     (SK.to_owned(), s(instance_sk(account, id))),
                     ("instance_type".to_owned(), s(t)),
                     (TTL.to_owned(), n(expires_at.timestamp())),
@@ -737,11 +793,11 @@ impl EventStore for DynamoStore {
 /// events page, its GSI1 keys (by `received_at`) and its account and kind as attributes to
 /// filter on.
 fn event_item(tenant: &TenantId, event_id: &str, event: &serde_json::Value, expires_at: DateTime<Utc>) -> Item {
-    let mut item = key(&tenant_pk(tenant), event_sk(event_id));
+    let mut item = key(&event_pk(tenant, event_id), event_sk(event_id));
     item.insert("event".into(), s(event.to_string()));
     item.insert(TTL.into(), n(expires_at.timestamp()));
     if let Some(sk) = costradar_core::store::triage::event_time_sk(event_id, event) {
-        item.insert(GSI1PK.into(), s(events_index_pk(tenant)));
+        item.insert(GSI1PK.into(), s(event_index_pk(tenant, event_id)));
         item.insert(GSI1SK.into(), s(sk));
     }
     for (attr, field) in [("account_id", "account"), ("kind", "kind")] {

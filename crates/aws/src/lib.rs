@@ -3,11 +3,15 @@
 //! Athena, the Price List API, real-time enrichment and notifications.
 
 pub mod athena;
+pub mod cognito;
 pub mod dynamodb;
 pub mod enrich;
+pub mod health;
 pub mod notify;
 pub mod price_list;
+pub mod reports;
 pub mod response;
+pub mod runs_bucket;
 pub mod scan;
 pub mod sts;
 

@@ -33,7 +33,8 @@ impl Notifier for AwsNotifier {
                 self.sns
                     .publish()
                     .topic_arn(topic_arn)
-                    .subject("costradar finding")
+                    // A digest's body (`costradar_core::digest`) carries `digest`; a finding's, `finding`.
+                    .subject(if payload.get("digest").is_some() { "costradar digest" } else { "costradar finding" })
                     .message(body)
                     .send()
                     .await

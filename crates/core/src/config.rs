@@ -48,9 +48,72 @@ pub fn table_name(get: &impl Fn(&str) -> Option<String>) -> Result<String, Confi
     Ok(v)
 }
 
+/// The value of `var`, an S3 bucket's name (`REPORTS_BUCKET`), by S3's rule for a bucket name: 3 to 63 of
+/// a-z, 0-9, `.` and `-`, starting and ending with a letter or digit.
+pub fn bucket_name(var: &'static str, value: Option<String>) -> Result<String, ConfigError> {
+    let v = value.filter(|v| !v.is_empty()).ok_or_else(|| ConfigError::new(var, "must be set"))?;
+    let b = v.as_bytes();
+    let edge = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let ok = (3..=63).contains(&b.len())
+        && b.iter().all(|&c| edge(c) || c == b'.' || c == b'-')
+        && edge(b[0])
+        && edge(b[b.len() - 1]);
+    if !ok {
+        return Err(ConfigError::new(var, "must be an S3 bucket name: 3 to 63 of a-z, 0-9, . and -"));
+    }
+    Ok(v)
+}
+
+/// An optional variable naming a standard SNS topic (`NOTIFY_TOPIC_ARN` on the scan function,
+/// for the digest): `arn:aws:sns:<region>:<account id>:<name>`, the name 1 to 256 of A-Z, a-z,
+/// 0-9, `_` and `-` (a FIFO topic needs a message group id the notifier does not send). Unset or
+/// empty: `None`.
+pub fn sns_topic_arn(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<Option<String>, ConfigError> {
+    let Some(v) = get(var).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let bad =
+        || ConfigError::new(var, "must be a standard SNS topic ARN: arn:aws:sns:<region>:<12-digit account id>:<name>");
+    if v.len() > 512 {
+        return Err(bad());
+    }
+    let parts: Vec<&str> = v.splitn(6, ':').collect();
+    let ["arn", "aws", "sns", region, account, name] = parts[..] else {
+        return Err(bad());
+    };
+    let name_ok =
+        (1..=256).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-".contains(&b));
+    let region_ok = crate::domain::parse_region(var, region).is_ok();
+    if !region_ok || crate::domain::AccountId::parse(account).is_err() || !name_ok {
+        return Err(bad());
+    }
+    Ok(Some(v))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_sns_topic_arn_is_optional_and_checked() {
+        let get = |v: &'static str| move |k: &str| (k == "T").then(|| v.to_owned());
+        assert_eq!(sns_topic_arn(&get(""), "T").unwrap(), None);
+        assert_eq!(sns_topic_arn(&|_: &str| None, "T").unwrap(), None);
+        let ok = "arn:aws:sns:us-east-1:123456789012:costradar-notify";
+        assert_eq!(sns_topic_arn(&get(ok), "T").unwrap().as_deref(), Some(ok));
+        for bad in [
+            "arn:aws:sns:us-east-1:123456789012:t.fifo",
+            "arn:aws:sqs:us-east-1:123456789012:t",
+            "arn:aws:sns:moon-1:123456789012:t",
+            "arn:aws:sns:us-east-1:1234:t",
+            "arn:aws:sns:us-east-1:123456789012:",
+            "arn:aws:sns:us-east-1:123456789012:a\nb",
+            "topic",
+        ] {
+            let e = sns_topic_arn(&get(bad), "T").unwrap_err();
+            assert_eq!(e.var, "T", "{bad}");
+        }
+    }
 
     fn table(v: Option<&str>) -> Result<String, ConfigError> {
         let v = v.map(str::to_owned);

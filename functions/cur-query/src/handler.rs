@@ -45,6 +45,7 @@ mod tests {
             athena: Arc::new(NoAthena),
             clock: Arc::new(SystemClock),
             options: AnalysisOptions::default(),
+            reports: None,
         }
     }
 

@@ -8,6 +8,7 @@ mod handler;
 use std::sync::Arc;
 
 use costradar_aws::athena::AssumedAthena;
+use costradar_aws::reports::S3Reports;
 use costradar_aws::{sdk_config, DynamoStore, StsRoleAssumer};
 use costradar_core::cur::analysis::AnalysisOptions;
 use costradar_core::cur::tasks::CurTasks;
@@ -29,6 +30,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         athena: Arc::new(athena),
         clock,
         options: AnalysisOptions::default(),
+        reports: Some(Arc::new(S3Reports::from_sdk(&sdk, config.reports_bucket))),
     };
     let tasks = &tasks;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| handler::handle(tasks, event))).await

@@ -5,6 +5,8 @@
 //! with a message naming it.
 
 use costradar_core::config::{self, ConfigError};
+use costradar_core::console::identity::{check_client_id, check_pool_id};
+use costradar_core::health::HealthConfig;
 use costradar_core::onboarding::OnboardingSettings;
 
 fn err(var: &'static str, message: &str) -> ConfigError {
@@ -17,6 +19,34 @@ pub struct Config {
     pub table: String,
     /// `COSTRADAR_*` and the region (`AWS_REGION`, which Lambda sets).
     pub settings: OnboardingSettings,
+    /// `COSTRADAR_USER_POOL_ID` and `COSTRADAR_CONSOLE_CLIENT_ID`, both or neither: the user pool
+    /// and app client the console signs people in with (without them, nobody can sign in).
+    pub console: Option<ConsoleSignIn>,
+    /// `REPORTS_BUCKET`: the CUR reports bucket (`ReportsBucket`), for `GET /tenants/{id}/reports`
+    /// and the console's reports page; without it those answer that reports are not configured.
+    pub reports_bucket: Option<String>,
+    /// `COSTRADAR_DLQ_NAMES` and `COSTRADAR_ALARM_PREFIX`: what the console's `/ops` page reads.
+    /// Not a reason to stop: without them the page says what is missing.
+    pub ops: Result<HealthConfig, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsoleSignIn {
+    pub pool_id: String,
+    pub client_id: String,
+}
+
+fn console_sign_in(get: &impl Fn(&str) -> Option<String>) -> Result<Option<ConsoleSignIn>, ConfigError> {
+    match (get("COSTRADAR_USER_POOL_ID"), get("COSTRADAR_CONSOLE_CLIENT_ID")) {
+        (None, None) => Ok(None),
+        (Some(pool_id), Some(client_id)) => {
+            check_pool_id(&pool_id).map_err(|m| err("COSTRADAR_USER_POOL_ID", m))?;
+            check_client_id(&client_id).map_err(|m| err("COSTRADAR_CONSOLE_CLIENT_ID", m))?;
+            Ok(Some(ConsoleSignIn { pool_id, client_id }))
+        }
+        (None, Some(_)) => Err(err("COSTRADAR_USER_POOL_ID", "must be set with COSTRADAR_CONSOLE_CLIENT_ID")),
+        (Some(_), None) => Err(err("COSTRADAR_CONSOLE_CLIENT_ID", "must be set with COSTRADAR_USER_POOL_ID")),
+    }
 }
 
 impl Config {
@@ -30,7 +60,17 @@ impl Config {
         let table = config::table_name(&get)?;
         let settings = OnboardingSettings::from_lookup(&get)?;
         check_settings(&settings)?;
-        Ok(Self { table, settings })
+        let console = console_sign_in(&get)?;
+        let reports_bucket = match get("REPORTS_BUCKET") {
+            None => None,
+            v => Some(config::bucket_name("REPORTS_BUCKET", v)?),
+        };
+        let ops = HealthConfig::from_lookup(|k| match k {
+            "COSTRADAR_DLQ_NAMES" => get("COSTRADAR_DLQ_NAMES"),
+            "COSTRADAR_ALARM_PREFIX" => get("COSTRADAR_ALARM_PREFIX"),
+            _ => None,
+        });
+        Ok(Self { table, settings, console, reports_bucket, ops })
     }
 }
 
@@ -90,6 +130,8 @@ mod tests {
                 ("COSTRADAR_TEMPLATE_URL", "https://bucket.s3.eu-west-1.amazonaws.com/costradar/costradar-role.yaml"),
                 ("COSTRADAR_RECEIVER_URL", RECEIVER),
                 ("COSTRADAR_VERIFY_AS_ROLE_ARN", "arn:aws:iam::111122223333:role/costradar/costradar-scan-eu-west-1"),
+                ("COSTRADAR_USER_POOL_ID", "eu-west-1_AbC123def"),
+                ("COSTRADAR_CONSOLE_CLIENT_ID", "4a1b2c3d4e5f6g7h8i9j0k1l2m"),
             ],
             changes,
         )
@@ -107,6 +149,22 @@ mod tests {
         let mut v: Vec<String> = bad.iter().flat_map(|b| [format!("a{b}b"), format!("{good}{b}")]).collect();
         v.extend(["x".repeat(100_000), format!("{good}{}", "x".repeat(100_000))]);
         v
+    }
+
+    #[test]
+    fn the_consoles_pool_and_client_are_both_set_well_formed_or_both_absent() {
+        let c = Config::from_lookup(env(&[])).unwrap().console.unwrap();
+        assert_eq!((c.pool_id.as_str(), c.client_id.as_str()), ("eu-west-1_AbC123def", "4a1b2c3d4e5f6g7h8i9j0k1l2m"));
+        let none = [("COSTRADAR_USER_POOL_ID", None), ("COSTRADAR_CONSOLE_CLIENT_ID", None)];
+        assert_eq!(Config::from_lookup(env(&none)).unwrap().console, None);
+        refused(&[("COSTRADAR_USER_POOL_ID", None)], "COSTRADAR_USER_POOL_ID");
+        refused(&[("COSTRADAR_CONSOLE_CLIENT_ID", None)], "COSTRADAR_CONSOLE_CLIENT_ID");
+        for bad in hostile("eu-west-1_AbC123def") {
+            refused(&[("COSTRADAR_USER_POOL_ID", Some(&bad))], "COSTRADAR_USER_POOL_ID");
+        }
+        for bad in hostile("4a1b2c3d4e5f6g7h8i9j0k1l2m") {
+            refused(&[("COSTRADAR_CONSOLE_CLIENT_ID", Some(&bad))], "COSTRADAR_CONSOLE_CLIENT_ID");
+        }
     }
 
     #[test]

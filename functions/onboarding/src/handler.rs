@@ -4,6 +4,7 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::sns::SnsEvent;
 use base64::Engine as _;
+use costradar_core::console::{Console, Request as ConsoleRequest};
 use costradar_core::findings::api::{self, HttpResponse};
 use costradar_core::findings::{Caller, Findings};
 use costradar_core::onboarding::api::ApiRequest;
@@ -63,6 +64,72 @@ pub async fn handle(
     Err(HandlerError::UnsupportedEvent("expected an SNS or HTTP API (payload 2.0) event".into()))
 }
 
+/// The console API's routes (`ANY /` and `ANY /{proxy+}`, no authorizer): the operator and
+/// users APIs never use them, so the route key alone tells a console request apart.
+pub fn is_console(event: &Value) -> bool {
+    let route = event.pointer("/requestContext/routeKey").and_then(Value::as_str);
+    matches!(route, Some("ANY /" | "ANY /{proxy+}"))
+}
+
+/// Every event: console requests to the console (which authenticates them from their cookie),
+/// the rest to [`handle`].
+pub async fn route(
+    console: &Console,
+    svc: &Onboarding,
+    findings: &Findings,
+    sender: &dyn ResponseSender,
+    event: Value,
+) -> Result<Value, HandlerError> {
+    if !is_console(&event) {
+        return handle(svc, findings, sender, event).await;
+    }
+    let req: ApiGatewayV2httpRequest =
+        serde_json::from_value(event).map_err(|e| HandlerError::UnsupportedEvent(e.to_string()))?;
+    Ok(console_http(console, req).await)
+}
+
+async fn console_http(console: &Console, req: ApiGatewayV2httpRequest) -> Value {
+    let body = match (req.body.as_deref(), req.is_base64_encoded) {
+        (None, _) => Some(Vec::new()),
+        (Some(b), false) => Some(b.as_bytes().to_vec()),
+        (Some(b), true) => base64::engine::general_purpose::STANDARD.decode(b).ok(),
+    };
+    let mut out = ApiGatewayV2httpResponse::default();
+    let Some(body) = body else {
+        out.status_code = 400;
+        out.body = Some(Body::Text("the body is not valid base64".into()));
+        return serde_json::to_value(out).expect("response serialises");
+    };
+    // Payload 2.0 moves the Cookie header into `cookies`.
+    let cookie = req.cookies.as_ref().map(|c| c.join("; "));
+    let header = |name: &str| req.headers.get(name).and_then(|v| v.to_str().ok());
+    let request = ConsoleRequest {
+        method: req.request_context.http.method.as_str(),
+        path: req.raw_path.as_deref().or(req.request_context.http.path.as_deref()).unwrap_or("/"),
+        query: req.raw_query_string.as_deref().unwrap_or_default(),
+        cookie: cookie.as_deref(),
+        origin: header("origin"),
+        host: header("host"),
+        content_type: header("content-type"),
+        body: &body,
+    };
+    let resp = console.handle(&request).await;
+    out.status_code = i64::from(resp.status);
+    out.headers.insert("content-type", resp.content_type.parse().expect("header"));
+    for (name, value) in &resp.headers {
+        match *name {
+            "set-cookie" => out.cookies.push(value.clone()),
+            _ => {
+                if let Ok(v) = value.parse() {
+                    out.headers.insert(*name, v);
+                }
+            }
+        }
+    }
+    out.body = Some(Body::Text(resp.body));
+    serde_json::to_value(out).expect("response serialises")
+}
+
 /// The caller, from the request context: a JWT's claims (a tenant user) or IAM (the operator).
 fn caller(req: &ApiGatewayV2httpRequest) -> Option<Caller> {
     let auth = req.request_context.authorizer.as_ref();
@@ -119,6 +186,65 @@ mod tests {
         let onboarding =
             Onboarding::new(store.clone(), Arc::new(FakeAssumer::enforcing()), Arc::new(SystemClock), settings(false));
         (onboarding, Findings::new(store, Arc::new(SystemClock)))
+    }
+
+    /// A console request as the console API delivers it (payload 2.0, no authorizer).
+    fn console_event(route: &str, method: &str, path: &str, cookie: Option<&str>, body: Option<&str>) -> Value {
+        json!({
+            "version": "2.0", "routeKey": route, "rawPath": path, "rawQueryString": "",
+            "cookies": cookie.map(|c| vec![c]),
+            "headers": {"host": "abc.execute-api.us-east-1.amazonaws.com", "origin": "https://abc.execute-api.us-east-1.amazonaws.com", "content-type": "application/x-www-form-urlencoded"},
+            "requestContext": {"accountId": "123456789012", "apiId": "abc", "domainName": "abc.execute-api.us-east-1.amazonaws.com",
+                "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "test"},
+                "requestId": "r", "routeKey": route, "stage": "$default", "time": "12/Mar/2026:19:03:58 +0000", "timeEpoch": 1},
+            "body": body, "isBase64Encoded": false
+        })
+    }
+
+    fn console(store: Arc<MemoryStore>) -> Console {
+        use costradar_core::console::identity::{MemoryIdentity, MemoryUser};
+        let olivia =
+            MemoryUser { password: "Operator-pw-1".into(), groups: vec!["operators".into()], ..Default::default() };
+        let pool = MemoryIdentity::new([("olivia".to_string(), olivia)], i64::MAX);
+        Console::new(store, Arc::new(SystemClock), Default::default()).with_identity(Arc::new(pool), true)
+    }
+
+    #[tokio::test]
+    async fn the_console_apis_routes_go_to_the_console_and_no_other_route_does() {
+        let (svc, findings) = svc();
+        let sender = RecordingSender::default();
+        let c = console(Arc::new(MemoryStore::new()));
+        let out = route(&c, &svc, &findings, &sender, console_event("ANY /{proxy+}", "GET", "/login", None, None))
+            .await
+            .unwrap();
+        assert_eq!(out["statusCode"], 200);
+        assert!(out["body"].as_str().unwrap().contains("Sign in"));
+        let out = route(&c, &svc, &findings, &sender, console_event("ANY /", "GET", "/", None, None)).await.unwrap();
+        assert_eq!((out["statusCode"].as_i64(), out["headers"]["location"].as_str()), (Some(303), Some("/login")));
+        // Signing in: the cookie comes back in payload 2.0's `cookies`, Secure (https).
+        let body = "username=olivia&password=Operator-pw-1";
+        let out =
+            route(&c, &svc, &findings, &sender, console_event("ANY /{proxy+}", "POST", "/login", None, Some(body)))
+                .await
+                .unwrap();
+        assert_eq!(out["statusCode"], 303);
+        let set = out["cookies"][0].as_str().unwrap();
+        assert!(set.contains("HttpOnly") && set.contains("Secure") && set.contains("SameSite=Strict"), "{set}");
+        let cookie = set.split(';').next().unwrap();
+        let out =
+            route(&c, &svc, &findings, &sender, console_event("ANY /", "GET", "/", Some(cookie), None)).await.unwrap();
+        assert!(out["statusCode"] == 200 && out["body"].as_str().unwrap().contains("All tenants"));
+        // The operator API's and users API's routes never reach the console, even at a console path.
+        let mut api = console_event("$default", "GET", "/login", None, None);
+        api["requestContext"]["authorizer"] = json!({"iam": {"accessKey": "AKIA", "accountId": "123456789012", "callerId": "x", "userArn": "arn:aws:iam::123456789012:user/op", "userId": "x"}});
+        let out = route(&c, &svc, &findings, &sender, api).await.unwrap();
+        assert_eq!(out["statusCode"], 404, "the operator API's answer, not the console's: {out}");
+        assert!(out["headers"]["content-type"].as_str().unwrap().starts_with("application/json"), "{out}");
+        assert!(!is_console(&console_event("GET /tenants/{id}/findings", "GET", "/", None, None)));
+        assert!(!is_console(&json!({"Records": []})));
+        // A console event that is not an HTTP API request is refused, not guessed at.
+        let bad = json!({"requestContext": {"routeKey": "ANY /"}, "rawPath": 7});
+        assert!(route(&c, &svc, &findings, &sender, bad).await.is_err());
     }
 
     fn fixture(text: &str) -> Value {

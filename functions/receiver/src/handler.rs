@@ -1,7 +1,35 @@
 //! Translates function-URL requests into `Receiver::handle` and back. No business logic.
 
+use std::time::{Duration, Instant, SystemTime};
+
+use costradar_aws::dynamodb::WriteBudget;
 use costradar_core::receiver::Receiver;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
+
+/// What is kept of the Lambda's remaining time for answering after the last store retry.
+pub const ANSWER_MARGIN: Duration = Duration::from_millis(1500);
+/// The `Retry-After` (seconds) of a 503: throttling passes within seconds.
+pub const RETRY_AFTER_SECONDS: u32 = 5;
+
+/// Until when the request's store calls may wait out throttling: the invocation's deadline
+/// less [`ANSWER_MARGIN`]; now when there is no deadline (nothing to wait with).
+pub fn budget(req: &Request, now: SystemTime) -> Instant {
+    let deadline = req.lambda_context_ref().map(|c| c.deadline()).unwrap_or(now);
+    let left = deadline.duration_since(now).unwrap_or_default().saturating_sub(ANSWER_MARGIN);
+    Instant::now() + left
+}
+
+/// [`handle`] with the store's throttling retries bounded by the invocation's deadline.
+pub async fn handle_within(
+    receiver: &Receiver,
+    write_budget: &WriteBudget,
+    req: Request,
+) -> Result<Response<Body>, std::convert::Infallible> {
+    write_budget.until(budget(&req, SystemTime::now()));
+    let resp = handle(receiver, req).await;
+    write_budget.clear();
+    resp
+}
 
 pub async fn handle(receiver: &Receiver, req: Request) -> Result<Response<Body>, std::convert::Infallible> {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
@@ -14,11 +42,11 @@ pub async fn handle(receiver: &Receiver, req: Request) -> Result<Response<Body>,
             req.body().as_ref(),
         )
         .await;
-    Ok(Response::builder()
-        .status(reply.status)
-        .header("content-type", "application/json")
-        .body(Body::Text(reply.body.to_string()))
-        .expect("a valid response"))
+    let mut resp = Response::builder().status(reply.status).header("content-type", "application/json");
+    if reply.status == 503 {
+        resp = resp.header("retry-after", RETRY_AFTER_SECONDS.to_string());
+    }
+    Ok(resp.body(Body::Text(reply.body.to_string())).expect("a valid response"))
 }
 
 #[cfg(test)]
@@ -73,6 +101,58 @@ mod tests {
         assert_eq!(stored["monthly_cost_usd"], "32.85");
         let resp = handle(&receiver, function_url_request(tenant.id.as_str(), "crt_wrong", &event)).await.unwrap();
         assert_eq!(resp.status(), 401);
+    }
+
+    #[test]
+    fn the_budget_is_the_deadline_less_the_answer_margin() {
+        let now = std::time::SystemTime::now();
+        let req = function_url_request("t-0123456789abcdef", "crt_x", &json!({}));
+        // No invocation context: no time to wait.
+        assert!(budget(&req, now) <= Instant::now());
+        let mut ctx = lambda_http::Context::default();
+        let in_10s = now + Duration::from_secs(10);
+        ctx.deadline = in_10s.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+        let b = budget(&req.with_lambda_context(ctx.clone()), now);
+        let left = b.duration_since(Instant::now());
+        assert!(left <= Duration::from_millis(8500) && left > Duration::from_millis(8000), "{left:?}");
+        // A deadline already past (or inside the margin): none.
+        ctx.deadline = now.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64 + 1000;
+        let req = function_url_request("t-0123456789abcdef", "crt_x", &json!({}));
+        assert!(budget(&req.with_lambda_context(ctx), now) <= Instant::now());
+    }
+
+    /// A store that stays unavailable (throttled past the budget) is a 503 with Retry-After,
+    /// which EventBridge retries; nothing is stored.
+    #[tokio::test]
+    async fn an_unavailable_store_is_a_503_with_retry_after() {
+        let store = Arc::new(MemoryStore::new());
+        let svc =
+            Onboarding::new(store.clone(), Arc::new(FakeAssumer::enforcing()), Arc::new(SystemClock), settings(false));
+        let (tenant, tokens) =
+            tenant_with_accounts(&svc, "Acme", &["arn:aws:iam::123456789012:role/CostradarReadOnly"]).await;
+        let receiver = Receiver::new(store.clone(), costradar_core::pricing::bundled(), Arc::new(SystemClock));
+        let event = json!({
+            "version": "0", "id": "6f1c0d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f", "detail-type": "AWS API Call via CloudTrail", "source": "aws.ec2",
+            "account": "123456789012", "time": "2026-11-20T10:00:00Z", "region": "us-east-1", "resources": [],
+            "detail": {"eventSource": "ec2.amazonaws.com", "eventName": "CreateNatGateway", "requestParameters": {"CreateNatGatewayRequest": {"SubnetId": "subnet-1"}},
+                       "responseElements": {"CreateNatGatewayResponse": {"natGateway": {"natGatewayId": "nat-0456"}}}}
+        });
+        let items = store.item_count();
+        store.set_unavailable(true);
+        let resp = handle_within(
+            &receiver,
+            &WriteBudget::default(),
+            function_url_request(tenant.id.as_str(), &tokens[0], &event),
+        )
+        .await
+        .unwrap();
+        assert_eq!(resp.status(), 503);
+        assert_eq!(resp.headers()["retry-after"], RETRY_AFTER_SECONDS.to_string().as_str());
+        store.set_unavailable(false);
+        assert_eq!(store.item_count(), items);
+        let resp = handle(&receiver, function_url_request(tenant.id.as_str(), &tokens[0], &event)).await.unwrap();
+        assert_eq!(resp.status(), 200);
+        assert!(resp.headers().get("retry-after").is_none());
     }
 
     /// Every `events/receiver/http/<name>.json` (the fixtures as function-URL requests, made by

@@ -7,6 +7,7 @@ mod handler;
 
 use std::sync::Arc;
 
+use costradar_aws::dynamodb::WriteBudget;
 use costradar_aws::enrich::Ec2Enricher;
 use costradar_aws::notify::AwsNotifier;
 use costradar_aws::{sdk_config, DynamoStore, StsRoleAssumer};
@@ -30,10 +31,12 @@ async fn main() -> Result<(), Error> {
     let clock = Arc::new(SystemClock);
     let enricher = Ec2Enricher::new(Arc::new(StsRoleAssumer::from_sdk(&sdk)), sdk.clone(), clock.clone());
     let notifications = Notifications::new(config.operator_targets(), Box::new(AwsNotifier::from_sdk(&sdk)));
-    let receiver =
-        Receiver::new(Arc::new(DynamoStore::from_sdk(&sdk, config.table)), costradar_core::pricing::bundled(), clock)
-            .with_enricher(Arc::new(enricher))
-            .with_notifications(Arc::new(notifications));
-    let receiver = &receiver;
-    lambda_http::run(service_fn(move |req: Request| handler::handle(receiver, req))).await
+    // Throttled writes wait inside each request's time budget (handler::budget), then 503.
+    let budget = WriteBudget::default();
+    let store = DynamoStore::with_request_budget(&sdk, config.table, budget.clone());
+    let receiver = Receiver::new(Arc::new(store), costradar_core::pricing::bundled(), clock)
+        .with_enricher(Arc::new(enricher))
+        .with_notifications(Arc::new(notifications));
+    let (receiver, budget) = (&receiver, &budget);
+    lambda_http::run(service_fn(move |req: Request| handler::handle_within(receiver, budget, req))).await
 }

@@ -73,6 +73,19 @@ mod tests {
         }
     }
 
+    use costradar_core::scan::tasks::runs::{write_result_files, ChildOutcome, DueAccount};
+    use costradar_core::scan::tasks::{MemoryRunObjects, RunObjects};
+
+    /// The accounts a `list_due_accounts` output names, read from the runs bucket.
+    async fn listed(objects: &MemoryRunObjects, due: &Value) -> Vec<DueAccount> {
+        assert_eq!(due["bucket"], objects.bucket());
+        let body = objects.get(due["key"].as_str().unwrap()).await.unwrap().unwrap();
+        let lines: Vec<DueAccount> =
+            String::from_utf8(body).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(due["count"], lines.len());
+        lines
+    }
+
     async fn world(deny: bool) -> (ScanTasks, Arc<MemoryStore>, TenantId, AccountId) {
         let store = Arc::new(MemoryStore::new());
         let mut tenant = Tenant::new(TenantId::generate(), "Acme".into(), ExternalId::generate(), Utc::now());
@@ -86,8 +99,18 @@ mod tests {
         account.transition(AccountStatus::Active, "verified", Utc::now()).unwrap();
         store.save_account(&mut account, Claim::Acquire).await.unwrap();
         let scanner = Scanner::new(Arc::new(Fake { deny }), store.clone(), costradar_core::pricing::bundled());
-        let tasks = ScanTasks::new(scanner, store.clone(), Arc::new(SystemClock));
+        let tasks = ScanTasks::new(scanner, store.clone(), Arc::new(SystemClock)).with_run_objects(objects(&store));
         (tasks, store, tenant.id, account.account_id)
+    }
+
+    /// One runs bucket per store, so a test can read what its tasks wrote.
+    fn objects(store: &Arc<MemoryStore>) -> Arc<MemoryRunObjects> {
+        use std::collections::HashMap;
+        use std::sync::{Mutex, OnceLock};
+        static BUCKETS: OnceLock<Mutex<HashMap<usize, Arc<MemoryRunObjects>>>> = OnceLock::new();
+        let key = Arc::as_ptr(store) as usize;
+        let mut all = BUCKETS.get_or_init(Default::default).lock().unwrap();
+        all.entry(key).or_insert_with(|| Arc::new(MemoryRunObjects::new("costradar-runs-test"))).clone()
     }
 
     async fn call(tasks: &ScanTasks, payload: Value) -> Result<Value, Diagnostic> {
@@ -97,11 +120,14 @@ mod tests {
     #[tokio::test]
     async fn the_three_tasks_follow_the_contract() {
         let (tasks, store, tenant, account) = world(false).await;
+        let runs = objects(&store);
         let due = call(&tasks, json!({"task": "list_due_accounts", "run_id": "run-1"})).await.unwrap();
         assert_eq!(
             due,
-            json!({"run_id": "run-1", "accounts": [{"tenant_id": tenant.as_str(), "account_id": account.as_str()}], "deferred": 0})
+            json!({"run_id": "run-1", "bucket": "costradar-runs-test", "key": "runs/run-1/accounts.jsonl",
+                "results_prefix": "runs/run-1/results", "count": 1, "deferred": 0})
         );
+        assert_eq!(listed(&runs, &due).await, [DueAccount { tenant_id: tenant.clone(), account_id: account.clone() }]);
         let item = json!({"task": "scan_account", "run_id": "run-1", "tenant_id": tenant.as_str(), "account_id": account.as_str()});
         let out = call(&tasks, item).await.unwrap();
         assert_eq!(out["status"], "complete");
@@ -116,43 +142,106 @@ mod tests {
         }
         // Scanned: no longer due until the interval has passed.
         let due = call(&tasks, json!({"task": "list_due_accounts", "run_id": "run-2"})).await.unwrap();
-        assert_eq!(due["accounts"], json!([]));
-        let failed = json!({"tenant_id": tenant.as_str(), "account_id": "444455556666", "status": "failed",
+        assert_eq!(due["count"], 0);
+        assert!(listed(&runs, &due).await.is_empty());
+        // The Map's results as its ResultWriter leaves them: a scan output, a caught failure
+        // (the ASL's ScanFailed item) and a child that failed outright.
+        let input = |a: &str| json!({"run_id": "run-1", "tenant_id": tenant.as_str(), "account_id": a});
+        let caught = json!({"tenant_id": tenant.as_str(), "account_id": "444455556666", "status": "failed",
             "error": {"Error": "AccountRevoked", "Cause": "denied"}});
-        let totals =
-            call(&tasks, json!({"task": "finish_run", "run_id": "run-1", "results": [out, failed]})).await.unwrap();
+        let at = write_result_files(
+            runs.as_ref(),
+            "run-1",
+            &[
+                (input(account.as_str()), ChildOutcome::Succeeded(out)),
+                (input("444455556666"), ChildOutcome::Succeeded(caught)),
+                (
+                    input("777788889999"),
+                    ChildOutcome::Failed { error: "States.Timeout".into(), cause: "child timed out".into() },
+                ),
+            ],
+        )
+        .await
+        .unwrap();
+        let totals = call(&tasks, json!({"task": "finish_run", "run_id": "run-1", "results": at})).await.unwrap();
         assert_eq!(
             totals,
-            json!({"run_id": "run-1", "accounts": 2, "complete": 1, "partial": 0, "failed": 1, "findings_opened": 2,
+            json!({"run_id": "run-1", "accounts": 3, "complete": 1, "partial": 0, "failed": 2, "findings_opened": 2,
                 "findings_resolved": 0, "cur_failed": 0, "athena_bytes_scanned": 0, "athena_cost_usd": "0.000000"})
         );
         use costradar_core::store::RunStore;
         let record = store.get_run(&tenant, "run-1").await.unwrap().unwrap();
-        assert_eq!(record.accounts.len(), 2);
+        assert_eq!(record.accounts.len(), 3);
         assert_eq!(record.accounts[1].error.as_ref().unwrap().error_type, "AccountRevoked");
+        let timed_out = record.accounts[2].error.as_ref().unwrap();
+        assert_eq!((timed_out.error_type.as_str(), timed_out.message.as_str()), ("States.Timeout", "child timed out"));
     }
 
     #[tokio::test]
-    async fn a_run_takes_at_most_its_share_of_due_accounts_longest_overdue_first() {
-        use costradar_core::scan::tasks::MAX_ACCOUNTS_PER_RUN;
+    async fn due_accounts_come_longest_overdue_first_taking_turns_across_tenants() {
         let (tasks, store, tenant, never_scanned) = world(false).await;
-        let extra = MAX_ACCOUNTS_PER_RUN + 9;
-        for i in 0..extra {
-            let role = RoleArn::parse(&format!("arn:aws:iam::2000000000{i:02}:role/CostradarReadOnly")).unwrap();
-            let mut a = Account::new_pending(tenant.clone(), role, vec![], None, Registration::Manual, Utc::now());
-            a.transition(AccountStatus::Active, "verified", Utc::now()).unwrap();
-            // Account i was due i hours ago; the last one is not due yet.
-            a.next_scan_at = Some(Utc::now() - chrono::Duration::hours(i as i64) + chrono::Duration::minutes(30));
-            store.save_account(&mut a, Claim::Acquire).await.unwrap();
+        let mut small = Tenant::new(TenantId::generate(), "Small".into(), ExternalId::generate(), Utc::now());
+        store.save_tenant(&mut small).await.unwrap();
+        let add = |t: &TenantId, id: String, hours_overdue: i64| {
+            let t = t.clone();
+            let store = store.clone();
+            async move {
+                let role = RoleArn::parse(&format!("arn:aws:iam::{id}:role/CostradarReadOnly")).unwrap();
+                let mut a = Account::new_pending(t, role, vec![], None, Registration::Manual, Utc::now());
+                a.transition(AccountStatus::Active, "verified", Utc::now()).unwrap();
+                a.next_scan_at = Some(Utc::now() - chrono::Duration::hours(hours_overdue));
+                store.save_account(&mut a, Claim::Acquire).await.unwrap();
+                a
+            }
+        };
+        for i in 1..=6 {
+            add(&tenant, format!("2000000000{i:02}"), i).await;
         }
+        add(&small.id, "300000000001".into(), 1).await;
+        add(&tenant, "200000000099".into(), -1).await; // not due for another hour
+        let mut revoked = add(&small.id, "300000000002".into(), 9).await;
+        revoked.transition(AccountStatus::Revoked, "gone", Utc::now()).unwrap();
+        store.save_account(&mut revoked, Claim::Keep).await.unwrap();
         let due = call(&tasks, json!({"task": "list_due_accounts", "run_id": "run-1"})).await.unwrap();
-        let ids: Vec<&str> =
-            due["accounts"].as_array().unwrap().iter().map(|a| a["account_id"].as_str().unwrap()).collect();
-        assert_eq!(ids.len(), MAX_ACCOUNTS_PER_RUN);
-        assert_eq!(ids[0], never_scanned.as_str(), "never scanned goes first");
-        assert_eq!(ids[1], format!("2000000000{:02}", extra - 1), "then the longest overdue");
-        // Due: the never-scanned one and accounts 1..extra (account 0 is not due yet).
-        assert_eq!(due["deferred"], 1 + (extra - 1) - MAX_ACCOUNTS_PER_RUN);
+        let ids: Vec<String> =
+            listed(&objects(&store), &due).await.into_iter().map(|a| a.account_id.to_string()).collect();
+        // Never scanned, then the longest overdue; the small tenant's one account goes second,
+        // not after the big tenant's seven.
+        assert_eq!(
+            ids,
+            [
+                never_scanned.as_str(),
+                "300000000001",
+                "200000000006",
+                "200000000005",
+                "200000000004",
+                "200000000003",
+                "200000000002",
+                "200000000001"
+            ]
+        );
+        assert_eq!(due["deferred"], 0);
+        // A deleted tenant's accounts are not due.
+        let mut gone = store.get_tenant(&small.id).await.unwrap().unwrap();
+        gone.status = TenantStatus::Deleted;
+        store.save_tenant(&mut gone).await.unwrap();
+        let due = call(&tasks, json!({"task": "list_due_accounts", "run_id": "run-2"})).await.unwrap();
+        assert_eq!(due["count"], 7);
+    }
+
+    #[tokio::test]
+    async fn index_due_accounts_backfills_accounts_saved_before_the_index() {
+        let (tasks, store, tenant, account) = world(false).await;
+        // The task's contract (the gap it fills, an item without its entry, is played on
+        // DynamoDB in tests/tests/scan_scale.rs).
+        let due = call(&tasks, json!({"task": "list_due_accounts", "run_id": "run-1"})).await.unwrap();
+        assert_eq!(due["count"], 1);
+        let out = call(&tasks, json!({"task": "index_due_accounts"})).await.unwrap();
+        assert_eq!(out, json!({"indexed": 1}));
+        let a = store.get_account(&tenant, &account).await.unwrap().unwrap();
+        assert_eq!(a.version, 2, "re-saved once");
+        let err = call(&tasks, json!({"task": "index_due_accounts", "force": true})).await.unwrap_err();
+        assert_eq!(err.error_type, "InvalidInput");
     }
 
     #[tokio::test]
@@ -167,7 +256,7 @@ mod tests {
         // A revoked account is not scanned again, and is not due.
         assert_eq!(call(&tasks, item).await.unwrap_err().error_type, "AccountNotFound");
         let due = call(&tasks, json!({"task": "list_due_accounts", "run_id": "run-2"})).await.unwrap();
-        assert_eq!(due["accounts"], json!([]));
+        assert_eq!(due["count"], 0);
     }
 
     #[tokio::test]
@@ -201,10 +290,31 @@ mod tests {
             json!({"task": "finish_run", "run_id": "r1"}),
             json!({"task": "finish_run", "run_id": "r1", "results": {}}),
             json!({"task": "finish_run", "run_id": "r1", "results": [{"tenant_id": "nope", "account_id": "111122223333", "status": "complete"}]}),
-            json!({"task": "finish_run", "run_id": "r1", "results": [{"tenant_id": tenant.as_str(), "account_id": "111122223333", "status": "great"}]}),
+            // Results elsewhere than this run's results in this stack's bucket, or not there.
+            json!({"task": "finish_run", "run_id": "r1", "results": {"Bucket": "someone-elses", "Key": "runs/r1/results/m/manifest.json"}}),
+            json!({"task": "finish_run", "run_id": "r1", "results": {"Bucket": "costradar-runs-test", "Key": "runs/r2/results/m/manifest.json"}}),
+            json!({"task": "finish_run", "run_id": "r1", "results": {"Bucket": "costradar-runs-test", "Key": "runs/r1/results/../../r2/results/m/manifest.json"}}),
+            json!({"task": "finish_run", "run_id": "r1", "results": {"Bucket": "costradar-runs-test", "Key": "runs/r1/results/m/SUCCEEDED_0.json"}}),
+            json!({"task": "finish_run", "run_id": "r1", "results": {"Bucket": "costradar-runs-test", "Key": "runs/r1/results/m/manifest.json"}}),
         ] {
             let err = call(&tasks, bad.clone()).await.unwrap_err();
             assert_eq!(err.error_type, "InvalidInput", "{bad}: {}", err.error_message);
+        }
+        // A manifest that is not the ResultWriter's, or names files of another run.
+        let runs = objects(&store);
+        let other = "runs/r2/results/m/SUCCEEDED_0.json";
+        runs.put(other, b"[]".to_vec()).await.unwrap();
+        for manifest in [
+            json!({"ResultFiles": {"SUCCEEDED": [{"Key": other, "Size": 2}]}}).to_string(),
+            json!({"ResultFiles": {"SUCCEEDED": [{"Key": "/etc/passwd", "Size": 2}]}}).to_string(),
+            json!({"ResultFiles": {"SUCCEEDED": [{"Key": "runs/r1/results/m/missing.json", "Size": 2}]}}).to_string(),
+            json!({"ResultFiles": {"SUCCEEDED": "all"}}).to_string(),
+            "{not json".to_owned(),
+        ] {
+            runs.put("runs/r1/results/m/manifest.json", manifest.clone().into_bytes()).await.unwrap();
+            let at = json!({"Bucket": "costradar-runs-test", "Key": "runs/r1/results/m/manifest.json"});
+            let err = call(&tasks, json!({"task": "finish_run", "run_id": "r1", "results": at})).await.unwrap_err();
+            assert_eq!(err.error_type, "InvalidInput", "{manifest}: {}", err.error_message);
         }
         assert_eq!(store.snapshot(), before, "a refused payload writes nothing");
         // Well formed but unknown: AccountNotFound.

@@ -38,7 +38,7 @@ impl FindingStore for DynamoStore {
             }
         }
         let stored: HashMap<String, Finding> = self
-            .batch_get(order.iter().map(|k| key(&pk, finding_sk(k))).collect())
+            .batch_get(order.iter().map(|k| key(&finding_pk(tenant, k), finding_sk(k))).collect())
             .await?
             .into_iter()
             .map(|item| from_item::<Finding>(item).map(|f| (f.key(), f)))
@@ -74,17 +74,22 @@ impl FindingStore for DynamoStore {
     ) -> Result<Vec<String>, StoreError> {
         let pk = tenant_pk(tenant);
         let mut resolved = Vec::new();
-        for item in self.query_prefix(&pk, &findings_of_account(scope.account_id)).await? {
+        // The account's findings are spread over every shard: one Query (paginated) each.
+        let mut items = Vec::new();
+        for shard in shard_pks(tenant) {
+            items.extend(self.query_prefix(&shard, &findings_of_account(scope.account_id)).await?);
+        }
+        for item in items {
             let last_seen = item.get("last_seen").cloned();
-            let sk = item.get(SK).cloned();
+            let (item_pk, sk) = (item.get(PK).cloned(), item.get(SK).cloned());
             let f: Finding = from_item(item)?;
             if !resolvable(&f, scope) {
                 continue;
             }
-            let (Some(last_seen), Some(sk)) = (last_seen, sk) else { continue };
+            let (Some(last_seen), Some(item_pk), Some(sk)) = (last_seen, item_pk, sk) else { continue };
             let update = Update::builder()
                 .table_name(&self.table)
-                .key(PK, s(&pk))
+                .key(PK, item_pk)
                 .key(SK, sk)
                 .update_expression("SET #st = :resolved, resolved_at = :now")
                 .condition_expression("last_seen = :seen AND #st = :old")
@@ -110,15 +115,33 @@ impl FindingStore for DynamoStore {
     ) -> Result<Page<Finding>, StoreError> {
         let limit = req.limit().map_err(|_| StoreError::InvalidCursor)?;
         let start = req.cursor.as_deref().map(|c| decode_long_cursor(c, |s| Some(s.to_owned()))).transpose()?;
-        let pk = tenant_pk(tenant);
         let prefix = account_id.map_or_else(|| FINDING_PREFIX.to_owned(), findings_of_account);
-        let mut q = self.prefix_query(&pk, &prefix).limit(limit as i32);
-        if let Some(k) = start {
-            q = q.exclusive_start_key(PK, s(&pk)).exclusive_start_key(SK, s(finding_sk(&k)));
+        // One Query per shard, each from the same position (the sort key does not name the
+        // shard, so the last key of a page is a position in every shard), merged in key order.
+        let mut merged = Vec::new();
+        let mut more = false;
+        for pk in shard_pks(tenant) {
+            let mut q = self.prefix_query(&pk, &prefix).limit(limit as i32);
+            if let Some(k) = &start {
+                q = q.exclusive_start_key(PK, s(&pk)).exclusive_start_key(SK, s(finding_sk(k)));
+            }
+            let out = q.send().await.map_err(unavailable)?;
+            more |= out.last_evaluated_key().is_some();
+            for item in out.items.unwrap_or_default() {
+                let sk = item.get(SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                merged.push((sk, item));
+            }
         }
-        let out = q.send().await.map_err(unavailable)?;
-        let next_cursor = cursor_value(out.last_evaluated_key(), SK, FINDING_PREFIX);
-        let items = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
+        merged.sort_by(|a, b| a.0.cmp(&b.0));
+        more |= merged.len() > limit as usize;
+        merged.truncate(limit as usize);
+        let next_cursor = match merged.last() {
+            Some((sk, _)) if more && merged.len() == limit as usize => {
+                Some(encode_cursor(sk.strip_prefix(FINDING_PREFIX).unwrap_or(sk)))
+            }
+            _ => None,
+        };
+        let items = merged.into_iter().map(|(_, item)| from_item(item)).collect::<Result<_, _>>()?;
         Ok(Page { items, next_cursor })
     }
 
@@ -206,7 +229,7 @@ impl ObservationStore for DynamoStore {
         present: &[String],
         now: DateTime<Utc>,
     ) -> Result<HashMap<String, DateTime<Utc>>, StoreError> {
-        let pk = tenant_pk(tenant);
+        let pk = observations_pk(tenant, account_id, region, condition);
         let prefix = observations_prefix(account_id, region, condition);
         let present_set: HashSet<&str> = present.iter().map(String::as_str).collect();
         let mut known = HashMap::new();

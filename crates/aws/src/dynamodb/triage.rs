@@ -133,18 +133,58 @@ impl DynamoStore {
             .limit(limit as i32)
     }
 
-    /// The exclusive start key of an index page of `tenant`: the index keys and the table keys.
+    /// The exclusive start key of an index page: the index keys and the item's table keys.
     fn start_after(
         q: QueryFluentBuilder,
         index: (&str, &str),
         (index_pk, sk): (&str, &str),
-        tenant: &TenantId,
-        table_sk: String,
+        (table_pk, table_sk): (String, String),
     ) -> QueryFluentBuilder {
         q.exclusive_start_key(index.0, s(index_pk))
             .exclusive_start_key(index.1, s(sk))
-            .exclusive_start_key(PK, s(tenant_pk(tenant)))
+            .exclusive_start_key(PK, s(table_pk))
             .exclusive_start_key(SK, s(table_sk))
+    }
+
+    /// Merges the descending pages of the index shards (`keys::SHARDS` Queries, run at once,
+    /// each `Limit` = the page size, the filter applied to what each read). Every shard has
+    /// read everything down to the highest position any shard stopped at (`floor`), so the
+    /// items at or above it are the page, in order; past `limit`, the last one kept is the
+    /// cursor. `after`: the cursor's position, excluded (a BETWEEN's inclusive end).
+    async fn merged_page(
+        queries: Vec<QueryFluentBuilder>,
+        sk_attr: &'static str,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<(Vec<Item>, Option<String>), StoreError> {
+        let mut set = tokio::task::JoinSet::new();
+        for q in queries {
+            set.spawn(q.send());
+        }
+        let (mut all, mut floor) = (Vec::new(), None::<String>);
+        while let Some(out) = set.join_next().await {
+            let out = out.map_err(|e| StoreError::Unavailable(e.to_string()))?.map_err(unavailable)?;
+            if let Some(p) = out.last_evaluated_key().and_then(|k| k.get(sk_attr)?.as_s().ok()) {
+                if floor.as_deref().is_none_or(|f| p.as_str() > f) {
+                    floor = Some(p.clone());
+                }
+            }
+            for item in out.items.unwrap_or_default() {
+                let sk = item.get(sk_attr).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                if after.is_none_or(|a| sk.as_str() < a) {
+                    all.push((sk, item));
+                }
+            }
+        }
+        all.retain(|(sk, _)| floor.as_deref().is_none_or(|f| sk.as_str() >= f));
+        all.sort_by(|a, b| b.0.cmp(&a.0));
+        let cursor = if all.len() > limit as usize {
+            all.truncate(limit as usize);
+            all.last().map(|(sk, _)| sk.clone())
+        } else {
+            floor
+        };
+        Ok((all.into_iter().map(|(_, item)| item).collect(), cursor))
     }
 
     pub(super) async fn events_page(
@@ -155,16 +195,24 @@ impl DynamoStore {
     ) -> Result<Page<serde_json::Value>, StoreError> {
         let limit = req.limit().map_err(|_| StoreError::InvalidCursor)?;
         let after = req.cursor.as_deref().map(decode_event_cursor).transpose()?;
-        let pk = events_index_pk(tenant);
-        let mut q = self.index_query(GSI1, GSI1PK, &pk, limit).key_condition_expression("#ip = :ip");
-        if let Some(sk) = after {
-            let (_, id) = split_index_sk(&sk, false).ok_or(StoreError::InvalidCursor)?;
-            q = Self::start_after(q, (GSI1PK, GSI1SK), (&pk, &sk), tenant, event_sk(id));
-        }
-        let out = Filter::events(filter).apply(q).send().await.map_err(unavailable)?;
-        let next_cursor = out.last_evaluated_key().and_then(|k| k.get(GSI1SK)?.as_s().ok()).map(|v| encode_cursor(v));
+        let queries = events_index_pks(tenant)
+            .iter()
+            .map(|pk| {
+                let q = self.index_query(GSI1, GSI1PK, pk, limit);
+                let q = match &after {
+                    Some(a) => q
+                        .key_condition_expression("#ip = :ip AND #is < :after")
+                        .expression_attribute_names("#is", GSI1SK)
+                        .expression_attribute_values(":after", s(a)),
+                    None => q.key_condition_expression("#ip = :ip"),
+                };
+                Filter::events(filter).apply(q)
+            })
+            .collect();
+        let (found, cursor) = Self::merged_page(queries, GSI1SK, limit, after.as_deref()).await?;
+        let next_cursor = cursor.map(|v| encode_cursor(&v));
         let mut items = Vec::new();
-        for mut item in out.items.unwrap_or_default() {
+        for mut item in found {
             let text = item.remove("event").and_then(|v| v.as_s().ok().cloned());
             let text = text.ok_or_else(|| StoreError::Corrupt("event item without its event".into()))?;
             items.push(serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?);
@@ -179,7 +227,7 @@ impl DynamoStore {
         let mut q = self.index_query(GSI1, GSI1PK, &pk, limit).key_condition_expression("#ip = :ip");
         if let Some(sk) = after {
             let (_, id) = split_index_sk(&sk, false).ok_or(StoreError::InvalidCursor)?;
-            q = Self::start_after(q, (GSI1PK, GSI1SK), (&pk, &sk), tenant, run_sk(id));
+            q = Self::start_after(q, (GSI1PK, GSI1SK), (&pk, &sk), (tenant_pk(tenant), run_sk(id)));
         }
         let out = q.send().await.map_err(unavailable)?;
         let next_cursor = out.last_evaluated_key().and_then(|k| k.get(GSI1SK)?.as_s().ok()).map(|v| encode_cursor(v));
@@ -193,7 +241,7 @@ impl DynamoStore {
         let mut set = vec!["#tr = :tr"];
         let b = Update::builder()
             .table_name(&self.table)
-            .key(PK, s(tenant_pk(tenant)))
+            .key(PK, s(finding_pk(tenant, &u.key)))
             .key(SK, s(finding_sk(&u.key)))
             .expression_attribute_names("#pk", PK)
             .expression_attribute_names("#tr", "triage")
@@ -216,6 +264,38 @@ impl DynamoStore {
         };
         b.update_expression(format!("SET {}", set.join(", "))).build().expect("update")
     }
+
+    /// The open findings with a saving in one findings index shard, appended to `out`.
+    async fn open_savings_of(&self, pk: &str, out: &mut Vec<OpenSaving>) -> Result<(), StoreError> {
+        let mut pages = self
+            .index_query(GSI2, GSI2PK, pk, 1000)
+            .key_condition_expression("#ip = :ip AND #is >= :one")
+            .expression_attribute_names("#is", GSI2SK)
+            .expression_attribute_values(":one", s(savings_sort_value(Some(rust_decimal::Decimal::new(1, 2)))))
+            .filter_expression("#st = :open")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":open", attr(&FindingStatus::Open))
+            .projection_expression("account_id, #rule, first_seen, monthly_savings_usd, savings_included_in")
+            .expression_attribute_names("#rule", "rule")
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(item) = pages.next().await {
+            let mut item = item.map_err(unavailable)?;
+            if item.get("savings_included_in").is_some_and(|v| v.as_s().is_ok()) {
+                continue;
+            }
+            item.remove("savings_included_in");
+            let row: OpenRow = from_item(item)?;
+            out.push(OpenSaving {
+                account_id: row.account_id,
+                rule: row.rule,
+                first_seen: row.first_seen,
+                monthly_savings_usd: row.monthly_savings_usd,
+            });
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -228,26 +308,47 @@ impl TriageStore for DynamoStore {
         req: &PageRequest,
     ) -> Result<Page<Finding>, StoreError> {
         let limit = req.limit().map_err(|_| StoreError::InvalidCursor)?;
-        let after = req.cursor.as_deref().map(|c| sort.decode(c)).transpose()?;
+        let after = req.cursor.as_deref().map(|c| sort.decode(c)).transpose()?.map(|(sk, _)| sk);
         let (index, pk_attr, sk_attr) = match sort {
             FindingSort::Savings => (GSI2, GSI2PK, GSI2SK),
             FindingSort::FirstSeen => (GSI1, GSI1PK, GSI1SK),
         };
-        let pk = findings_index_pk(tenant);
-        let mut q = self.index_query(index, pk_attr, &pk, limit);
-        q = match (sort, filter.min_monthly_savings_usd) {
-            (FindingSort::Savings, Some(m)) => q
-                .key_condition_expression("#ip = :ip AND #is >= :floor")
-                .expression_attribute_names("#is", sk_attr)
-                .expression_attribute_values(":floor", s(savings_sort_value(Some(m)))),
-            _ => q.key_condition_expression("#ip = :ip"),
+        let floor = match (sort, filter.min_monthly_savings_usd) {
+            (FindingSort::Savings, Some(m)) => Some(savings_sort_value(Some(m))),
+            _ => None,
         };
-        if let Some((sk, key)) = after {
-            q = Self::start_after(q, (pk_attr, sk_attr), (&pk, &sk), tenant, finding_sk(&key));
+        if let (Some(f), Some(a)) = (&floor, &after) {
+            if a < f {
+                // A cursor below the floor: nothing is left (and BETWEEN would refuse it).
+                return Ok(Page { items: Vec::new(), next_cursor: None });
+            }
         }
-        let out = Filter::findings(filter, sort).apply(q).send().await.map_err(unavailable)?;
-        let next_cursor = out.last_evaluated_key().and_then(|k| k.get(sk_attr)?.as_s().ok()).map(|v| sort.cursor(v));
-        let items = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
+        let queries = findings_index_pks(tenant)
+            .iter()
+            .map(|pk| {
+                let q = self.index_query(index, pk_attr, pk, limit);
+                let cond = match (&floor, &after) {
+                    (Some(_), Some(_)) => "#ip = :ip AND #is BETWEEN :floor AND :after",
+                    (Some(_), None) => "#ip = :ip AND #is >= :floor",
+                    (None, Some(_)) => "#ip = :ip AND #is < :after",
+                    (None, None) => "#ip = :ip",
+                };
+                let mut q = q.key_condition_expression(cond);
+                if floor.is_some() || after.is_some() {
+                    q = q.expression_attribute_names("#is", sk_attr);
+                }
+                if let Some(f) = &floor {
+                    q = q.expression_attribute_values(":floor", s(f));
+                }
+                if let Some(a) = &after {
+                    q = q.expression_attribute_values(":after", s(a));
+                }
+                Filter::findings(filter, sort).apply(q)
+            })
+            .collect();
+        let (found, cursor) = Self::merged_page(queries, sk_attr, limit, after.as_deref()).await?;
+        let next_cursor = cursor.map(|v| sort.cursor(&v));
+        let items = found.into_iter().map(from_item).collect::<Result<_, _>>()?;
         Ok(Page { items, next_cursor })
     }
 
@@ -293,40 +394,18 @@ impl TriageStore for DynamoStore {
         match self.transact(items).await {
             Ok(()) => Ok(()),
             // The finding's condition: it is gone, or another change came first.
-            Err(Ok(0)) if self.get(pk, finding_sk(&u.key)).await?.is_none() => Err(StoreError::NotFound),
+            Err(Ok(0)) if self.get(finding_pk(tenant, &u.key), finding_sk(&u.key)).await?.is_none() => {
+                Err(StoreError::NotFound)
+            }
             Err(Ok(_)) => Err(StoreError::VersionConflict),
             Err(Err(e)) => Err(e),
         }
     }
 
     async fn open_savings(&self, tenant: &TenantId) -> Result<Vec<OpenSaving>, StoreError> {
-        let mut pages = self
-            .index_query(GSI2, GSI2PK, &findings_index_pk(tenant), 1000)
-            .key_condition_expression("#ip = :ip AND #is >= :one")
-            .expression_attribute_names("#is", GSI2SK)
-            .expression_attribute_values(":one", s(savings_sort_value(Some(rust_decimal::Decimal::new(1, 2)))))
-            .filter_expression("#st = :open")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":open", attr(&FindingStatus::Open))
-            .projection_expression("account_id, #rule, first_seen, monthly_savings_usd, savings_included_in")
-            .expression_attribute_names("#rule", "rule")
-            .into_paginator()
-            .items()
-            .send();
         let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            let mut item = item.map_err(unavailable)?;
-            if item.get("savings_included_in").is_some_and(|v| v.as_s().is_ok()) {
-                continue;
-            }
-            item.remove("savings_included_in");
-            let row: OpenRow = from_item(item)?;
-            out.push(OpenSaving {
-                account_id: row.account_id,
-                rule: row.rule,
-                first_seen: row.first_seen,
-                monthly_savings_usd: row.monthly_savings_usd,
-            });
+        for pk in findings_index_pks(tenant) {
+            self.open_savings_of(&pk, &mut out).await?;
         }
         Ok(out)
     }

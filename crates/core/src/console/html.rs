@@ -75,6 +75,7 @@ button.secondary{background:#fff;color:#1d4ed8}
 .notice{background:#ecfdf5;border:1px solid #10b981;border-radius:8px;padding:.6rem 1rem}
 .error{background:#fef2f2;border:1px solid #dc2626;border-radius:8px;padding:.6rem 1rem}
 .pager{display:flex;gap:1rem;margin:.8rem 0}
+form.settings fieldset{border:0;margin:0;padding:0;min-width:0} form.settings div.filters{display:flex;flex-wrap:wrap;gap:.6rem 1rem;align-items:flex-end;background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:.8rem} form.settings div.filters p{flex-basis:100%;margin:0}
 .status{display:inline-block;border-radius:999px;padding:0 .5rem;font-size:.78rem;font-weight:600;background:#e5e7eb;color:#1f2937}
 .status.open{background:#fef3c7;color:#78350f} .status.resolved{background:#d1fae5;color:#064e3b} .status.suppressed{background:#e5e7eb;color:#374151}
 .status.active,.status.complete{background:#d1fae5;color:#064e3b} .status.failed,.status.insecure{background:#fee2e2;color:#7f1d1d} .status.partial,.status.pending{background:#fef3c7;color:#78350f}
@@ -94,6 +95,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("events", "Events"),
     ("runs", "Runs"),
     ("reports", "Reports"),
+    ("settings", "Settings"),
 ];
 
 /// What the frame needs to know besides the page.
@@ -122,6 +124,8 @@ pub fn page(f: &Frame<'_>, body: &str) -> String {
         if f.operator {
             let cur = if f.current == "tenants" { " aria-current=\"page\"" } else { "" };
             let _ = write!(h, "<li><a href=\"/\"{cur}>All tenants</a></li>");
+            let cur = if f.current == "ops" { " aria-current=\"page\"" } else { "" };
+            let _ = write!(h, "<li><a href=\"/ops\"{cur}>Operations</a></li>");
         }
         if let Some((id, _)) = f.tenant {
             for (path, label) in NAV {

@@ -3,14 +3,19 @@
 //! sheet, inline SVG. [`Console::handle`] turns a request into a response and does no I/O of
 //! its own beyond the store; the loopback HTTP server is the CLI's (`costradar console serve`).
 //!
-//! Isolation: the caller comes from the signed session cookie only ([`session`]). Every tenant
+//! Isolation: the caller comes from the session cookie only ([`session`]): the user pool's
+//! access token, which the pool checks on every request ([`identity`]). Every tenant
 //! page first asks [`Findings::authorize`], which refuses another tenant's id before any read
 //! with the answer a missing tenant gets; the console turns both into the same 404 page.
 
 pub mod demo;
 pub mod html;
+pub mod identity;
+pub mod ops;
 mod pages;
 pub mod session;
+mod settings;
+mod signin;
 mod triage;
 
 use std::collections::BTreeMap;
@@ -20,7 +25,8 @@ use crate::domain::{Clock, TenantId};
 use crate::findings::{Caller, Findings, FindingsError};
 use crate::store::{AccountStore, FindingsApiStore};
 
-use session::{Session, Sessions};
+use identity::{Identity, NoSignIn};
+use session::{Role, Session};
 
 /// Everything the console reads: the findings API's store and the accounts.
 pub trait ConsoleStore: FindingsApiStore + AccountStore {}
@@ -86,8 +92,16 @@ pub struct Console {
     findings: Findings,
     store: Arc<dyn ConsoleStore>,
     clock: Arc<dyn Clock>,
-    sessions: Sessions,
-    reports: BTreeMap<TenantId, ReportFiles>,
+    identity: Arc<dyn Identity>,
+    /// Cookies carry `Secure` (the console is served over https).
+    secure_cookies: bool,
+    /// The reports pages' and the overview's source: the stack's reports bucket, or (local runs) the `--report`
+    /// files in memory.
+    report_store: Arc<dyn crate::report::store::ReportStore>,
+    /// The operator API's use cases (settings, verify again, new tenants), or why they are off.
+    admin: Result<ops::Admin, String>,
+    /// The stack's DLQs and alarms (`/ops`), or what is missing to read them.
+    health: Result<Arc<dyn crate::health::StackHealth>, String>,
 }
 
 /// A tenant page's context: who asks, about which tenant (already authorized).
@@ -104,16 +118,48 @@ impl Console {
         clock: Arc<dyn Clock>,
         reports: BTreeMap<TenantId, ReportFiles>,
     ) -> Self {
-        Self { findings: Findings::new(store.clone(), clock.clone()), store, clock, sessions: Sessions::new(), reports }
+        let report_store = Arc::new(local_reports(&reports, clock.now()));
+        Self {
+            report_store,
+            findings: Findings::new(store.clone(), clock.clone()),
+            store,
+            clock,
+            identity: Arc::new(NoSignIn),
+            secure_cookies: false,
+            admin: Err(ops::NO_ADMIN.into()),
+            health: Err(ops::NO_HEALTH.into()),
+        }
+    }
+
+    /// The user pool people sign in with (without one, nobody can), and whether the console is
+    /// served over https (cookies then carry `Secure`).
+    pub fn with_identity(mut self, identity: Arc<dyn Identity>, secure_cookies: bool) -> Self {
+        self.identity = identity;
+        self.secure_cookies = secure_cookies;
+        self
+    }
+
+    /// The operator API's use cases: settings can be changed, accounts verified again and
+    /// tenants created (see [`ops::Admin`]).
+    pub fn with_admin(mut self, admin: Result<ops::Admin, String>) -> Self {
+        self.admin = admin;
+        self
+    }
+
+    /// The reports page reads the tenants' CUR reports from `reports` (the stack's bucket).
+    pub fn with_reports(mut self, reports: Arc<dyn crate::report::store::ReportStore>) -> Self {
+        self.report_store = reports;
+        self
+    }
+
+    /// The `/ops` page's source, or what is missing to read the stack's health.
+    pub fn with_health(mut self, health: Result<Arc<dyn crate::health::StackHealth>, String>) -> Self {
+        self.health = health;
+        self
     }
 
     fn now_secs(&self) -> i64 {
         self.clock.now().timestamp()
-    }
-
-    fn session(&self, req: &Request<'_>) -> Option<Session> {
-        let value = session::cookie_value(req.cookie?)?;
-        self.sessions.verify(value, self.now_secs())
     }
 
     /// One request. Every answer carries the security headers.
@@ -129,19 +175,23 @@ impl Console {
             return Response::html(403, pages::message("Refused", "This form was sent from another site."));
         }
         match (req.method, req.path) {
-            ("GET", "/login") => return pages::login(self, None).await.with("content-security-policy", CSP.into()),
+            ("GET", "/login") => return signin::page(200, None),
             ("POST", "/login") => return self.login(req).await,
-            ("POST", "/logout") => {
-                return Response::redirect("/login").with("set-cookie", session::clear_cookie());
-            }
+            ("POST", "/login/challenge") => return self.login_challenge(req).await,
+            ("POST", "/logout") => return self.logout(req).await,
             _ => {}
         }
-        let Some(session) = self.session(req) else { return Response::redirect("/login") };
+        let session = match self.session(req).await {
+            Ok(s) => s,
+            Err(r) => return r,
+        };
         let r = match (req.method, req.path) {
-            ("GET", "/") => match &session {
-                Session::Operator => pages::tenants(self).await,
-                Session::Tenant(t) => Response::redirect(&format!("/t/{t}/")),
+            ("GET", "/") => match &session.role {
+                Role::Operator => pages::tenants(self, &session).await,
+                Role::Tenant(t) => Response::redirect(&format!("/t/{t}/")),
             },
+            ("GET", "/ops") => ops::health_page(self, &session).await,
+            ("GET" | "POST", "/tenants/new") => ops::new_tenant(self, &session, req).await,
             _ => match req.path.strip_prefix("/t/") {
                 Some(rest) => self.tenant_route(&session, req, rest).await,
                 None => not_found(&session),
@@ -151,23 +201,6 @@ impl Console {
         match csp {
             Some(c) => r.with("content-security-policy", c.into()),
             None => r,
-        }
-    }
-
-    async fn login(&self, req: &Request<'_>) -> Response {
-        let form = form(req.body);
-        let who = form.iter().find(|(k, _)| k == "who").map(|(_, v)| v.as_str()).unwrap_or("");
-        let session = match who {
-            "operator" => Some(Session::Operator),
-            _ => match who.strip_prefix("tenant:").and_then(|t| TenantId::parse(t).ok()) {
-                // Only a tenant that exists and is active can be signed in to.
-                Some(t) if self.findings.authorize(&Caller::Operator, &t).await.is_ok() => Some(Session::Tenant(t)),
-                _ => None,
-            },
-        };
-        match session {
-            Some(s) => Response::redirect("/").with("set-cookie", self.sessions.set_cookie(&s, self.now_secs())),
-            None => pages::login(self, Some("Choose who to sign in as.")).await,
         }
     }
 
@@ -191,14 +224,14 @@ impl Console {
             ("GET", "findings") => triage::list(self, &ctx, req.query).await,
             ("GET", "findings.csv") => triage::csv(self, &ctx, req.query).await,
             ("POST", "findings/suppress") => triage::bulk_suppress(self, &ctx, req.body).await,
-            ("GET", "accounts") => pages::accounts(self, &ctx).await,
+            ("GET", "accounts") => pages::accounts(self, &ctx, req.query).await,
+            ("POST", p) if p.starts_with("accounts/") => ops::verify(self, &ctx, p).await,
+            ("GET", "settings") => settings::show(self, &ctx, req.query).await,
+            ("POST", "settings") => settings::save(self, &ctx, req.body).await,
             ("GET", "events") => pages::events(self, &ctx, req.query).await,
             ("GET", "runs") => pages::runs(self, &ctx, req.query).await,
-            ("GET", "reports") => pages::reports(self, &ctx),
-            ("GET", "reports/report.html") => match self.reports.get(&ctx.tenant) {
-                Some(r) => Response::html(200, r.html.clone()).with("content-security-policy", REPORT_CSP.into()),
-                None => not_found(session),
-            },
+            ("GET", "reports") => pages::reports(self, &ctx, req.query).await,
+            ("GET", p) if p.starts_with("reports/") => pages::report_html(self, &ctx, &p["reports/".len()..]).await,
             (m, p) => match p.strip_prefix("findings/") {
                 Some(key) if m == "GET" => triage::one(self, &ctx, key, req.query).await,
                 Some(key) if m == "POST" => triage::change(self, &ctx, key, req.body).await,
@@ -209,6 +242,25 @@ impl Console {
     }
 }
 
+/// The `--report` files of a local run as a report store: one report a tenant, created `now`,
+/// for the periods its `report.json` names.
+fn local_reports(
+    reports: &BTreeMap<TenantId, ReportFiles>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> crate::report::store::MemoryReports {
+    use crate::cur::queries::YearMonth;
+    use crate::report::store::{MemoryReports, ReportBody, ReportId};
+    let store = MemoryReports::default();
+    let this = YearMonth { year: chrono::Datelike::year(&now), month: chrono::Datelike::month(&now) };
+    for (tenant, files) in reports {
+        let period = |k: &str| files.json["period"][k].as_str().and_then(|p| YearMonth::parse(p).ok()).unwrap_or(this);
+        let id = ReportId::new(now, period("from"), period("to"), None);
+        let body = ReportBody { json: files.json.to_string(), html: files.html.clone() };
+        store.insert(tenant, &id, &body, Default::default());
+    }
+    store
+}
+
 /// The one "not found" page: a missing tenant, another tenant's page and a missing page look
 /// alike.
 pub(crate) fn not_found(session: &Session) -> Response {
@@ -217,7 +269,7 @@ pub(crate) fn not_found(session: &Session) -> Response {
         tenant: None,
         current: "",
         who: Some(session.user()),
-        operator: *session == Session::Operator,
+        operator: session.is_operator(),
     };
     let body = "<h1>Not found</h1><p>There is no such page. <a href=\"/\">Go to the start page</a>.</p>";
     Response::html(404, html::page(&f, body))

@@ -1,4 +1,4 @@
-//! The console's pages besides the findings' own (`triage`): sign-in, the operator's tenant
+//! The console's pages besides the findings' own (`triage`) and sign-in (`signin`): the operator's tenant
 //! list, a tenant's overview, accounts, events, runs and reports.
 
 use std::fmt::Write;
@@ -21,7 +21,7 @@ pub(crate) fn frame<'a>(ctx: &'a Ctx<'_>, title: &'a str, current: &'a str) -> F
         tenant: Some((ctx.tenant.as_str(), &ctx.tenant_name)),
         current,
         who: Some(ctx.session.user()),
-        operator: *ctx.session == Session::Operator,
+        operator: ctx.session.is_operator(),
     }
 }
 
@@ -39,13 +39,8 @@ pub(crate) fn failure(session: &Session, e: &FindingsError) -> Response {
     if !matches!(e, FindingsError::Invalid(_)) {
         tracing::error!(code = e.code(), error = ?e, "console request failed");
     }
-    let f = Frame {
-        title: "Error",
-        tenant: None,
-        current: "",
-        who: Some(session.user()),
-        operator: *session == Session::Operator,
-    };
+    let f =
+        Frame { title: "Error", tenant: None, current: "", who: Some(session.user()), operator: session.is_operator() };
     let body = format!("<h1>Error</h1><p class=\"error\" role=\"alert\">{}</p>", escape(&error_text(e)));
     Response::html(e.http_status(), html::page(&f, &body))
 }
@@ -57,53 +52,32 @@ pub(crate) fn error_text(e: &FindingsError) -> String {
     }
 }
 
-pub(crate) async fn login(c: &Console, problem: Option<&str>) -> Response {
-    let tenants = c.store.list_tenants(&PageRequest::first(100)).await.map(|p| p.items).unwrap_or_default();
-    let mut h = String::from("<h1>Sign in to the local console</h1>");
-    if let Some(p) = problem {
-        let _ = write!(h, "<p class=\"error\" role=\"alert\">{}</p>", escape(p));
-    }
-    h.push_str("<p class=\"muted\">Local development only: choose a role; the console signs a session cookie with a key drawn when it started. In the stack, Cognito will sign people in (not built yet).</p><form method=\"post\" action=\"/login\" class=\"filters\"><fieldset><legend>Sign in as</legend>");
-    h.push_str("<label style=\"flex-direction:row;gap:.4rem\"><input type=\"radio\" name=\"who\" value=\"operator\" checked> Operator staff (every tenant)</label>");
-    for t in tenants.iter().filter(|t| t.status == crate::domain::TenantStatus::Active) {
-        let _ = write!(
-            h,
-            "<label style=\"flex-direction:row;gap:.4rem\"><input type=\"radio\" name=\"who\" value=\"tenant:{id}\"> A user of {name} ({id})</label>",
-            id = escape(t.id.as_str()),
-            name = escape(&t.name)
-        );
-    }
-    h.push_str("</fieldset><button type=\"submit\">Sign in</button></form>");
-    let f = Frame { title: "Sign in", tenant: None, current: "", who: None, operator: false };
-    Response::html(if problem.is_some() { 400 } else { 200 }, html::page(&f, &h))
-}
-
-pub(crate) async fn tenants(c: &Console) -> Response {
-    let session = Session::Operator;
+pub(crate) async fn tenants(c: &Console, session: &Session) -> Response {
     let page = match c.store.list_tenants(&PageRequest::first(100)).await {
         Ok(p) => p,
-        Err(e) => return failure(&session, &e.into()),
+        Err(e) => return failure(session, &e.into()),
     };
-    let mut h = String::from("<h1>All tenants</h1>");
+    let mut h = String::from("<h1>All tenants</h1><p><a href=\"/tenants/new\">Create a tenant</a> · <a href=\"/ops\">Operations: dead-letter queues and alarms</a></p>");
     if page.items.is_empty() {
         h.push_str(&empty(
             "No tenants yet.",
             "Create one with <code>costradar tenants create --name NAME</code>, or run <code>make demo</code>.",
         ));
     } else {
-        h.push_str("<table><caption>Tenants of this operator</caption><thead><tr><th scope=\"col\">Tenant</th><th scope=\"col\">Id</th><th scope=\"col\">Status</th><th scope=\"col\">Created</th></tr></thead><tbody>");
+        h.push_str("<table><caption>Tenants of this operator</caption><thead><tr><th scope=\"col\">Tenant</th><th scope=\"col\">Id</th><th scope=\"col\">Status</th><th scope=\"col\">Created</th><th scope=\"col\">Accounts by status</th><th scope=\"col\">Oldest last scan (active accounts)</th><th scope=\"col\">Failed in the last run</th></tr></thead><tbody>");
         for t in &page.items {
             let _ = write!(
                 h,
-                "<tr><td><a href=\"/t/{}/\">{}</a></td><td class=\"id\">{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td><a href=\"/t/{}/\">{}</a></td><td class=\"id\">{}</td><td>{}</td><td>{}</td>{}</tr>",
                 enc(t.id.as_str()),
                 escape(&t.name),
                 escape(t.id.as_str()),
                 badge(if t.status == crate::domain::TenantStatus::Active { "active" } else { "deleted" }),
-                when(&t.created_at)
+                when(&t.created_at),
+                super::ops::tenant_health(c, &t.id).await
             );
         }
-        h.push_str("</tbody></table>");
+        h.push_str("</tbody></table><p class=\"muted\">Accounts by status: from the accounts; the oldest last scan: the active account scanned longest ago, from the last 20 runs; failed: regions (and accounts that failed whole) in the tenant's newest run.</p>");
     }
     let f = Frame { title: "All tenants", tenant: None, current: "tenants", who: Some(session.user()), operator: true };
     Response::html(200, html::page(&f, &h))
@@ -129,11 +103,11 @@ pub(crate) async fn overview(c: &Console, ctx: &Ctx<'_>) -> Response {
     }
     h.push_str("</dl><p class=\"muted\">Open: savings of open findings. Realised: findings resolved because the resource went away or changed. Confirmed by the bill: realised savings the CUR bears out, from the resource's daily cost in the week before and the week after the fix (part of realised, never added to it).</p>");
     h.push_str("<h2>Spend trend</h2>");
-    match c.reports.get(&ctx.tenant) {
-        Some(r) => h.push_str(&trend(&r.json)),
+    match latest_report(c, &ctx.tenant).await {
+        Some(json) => h.push_str(&trend(&json)),
         None => h.push_str(&empty(
             "No CUR analysis for this tenant yet.",
-            "Analyse a CUR export with <code>costradar analyze --cur DIR --out OUT</code> and start the console with <code>--report TENANT=OUT</code>; <code>make demo</code> does both.",
+            "Connect an account's CUR export (its CUR settings): each scheduled analysis stores a report, and the newest one is shown here. Locally, <code>costradar analyze --cur DIR --out OUT</code> and <code>costradar console serve --report TENANT=OUT</code>; <code>make demo</code> does both.",
         )),
     }
     let t = ctx.tenant.as_str();
@@ -143,6 +117,17 @@ pub(crate) async fn overview(c: &Console, ctx: &Ctx<'_>) -> Response {
     h.push_str("<h2>Newest real-time findings</h2>");
     h.push_str(&findings_table(t, &newest.items, today, false, "Newest real-time findings"));
     Response::html(200, html::page(&frame(ctx, "Overview", ""), &h))
+}
+
+/// The newest report's `report.json`, from the reports the reports page lists (the stack's
+/// bucket, or the `--report` files of a local run); `None` when there is none or it cannot be
+/// read (the overview then says there is no analysis).
+async fn latest_report(c: &Console, tenant: &crate::domain::TenantId) -> Option<Value> {
+    use crate::report::store::{ReportFile, ReportPage};
+    let page = c.report_store.list(tenant, &ReportPage { limit: 1, after: None }).await.ok()?;
+    let id = page.items.first()?;
+    let text = c.report_store.get(tenant, id, ReportFile::Json).await.ok()??;
+    serde_json::from_str(&text).ok()
 }
 
 fn num(v: &Value) -> f64 {
@@ -209,7 +194,20 @@ pub(crate) fn trend(report: &Value) -> String {
     format!("{svg}<p class=\"muted\">{}; {} anomalies (red dots).</p>", escape(&label), anomalies.len())
 }
 
-pub(crate) async fn accounts(c: &Console, ctx: &Ctx<'_>) -> Response {
+/// `?verified=<account>`: the answer after "Verify again" (the account's status is read anew).
+pub(crate) async fn accounts(c: &Console, ctx: &Ctx<'_>, query: &str) -> Response {
+    let verified =
+        url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "verified").map(|(_, v)| v.into_owned());
+    accounts_with(c, ctx, verified.as_deref(), None).await
+}
+
+/// The accounts page, with the account just verified again, or a problem (400 when there is one).
+pub(crate) async fn accounts_with(
+    c: &Console,
+    ctx: &Ctx<'_>,
+    verified: Option<&str>,
+    problem: Option<&str>,
+) -> Response {
     let accounts = match c.store.list_accounts(&ctx.tenant, &PageRequest::first(100)).await {
         Ok(p) => p.items,
         Err(e) => return failure(ctx.session, &e.into()),
@@ -217,6 +215,22 @@ pub(crate) async fn accounts(c: &Console, ctx: &Ctx<'_>) -> Response {
     let runs = c.findings.runs(&ctx.caller, &ctx.tenant, &PageRequest::first(20)).await.map(|p| p.items);
     let runs = runs.unwrap_or_default();
     let mut h = String::from("<h1>Accounts</h1>");
+    if let Some(a) = verified.and_then(|v| accounts.iter().find(|a| a.account_id.as_str() == v)) {
+        let _ = write!(
+            h,
+            "<p class=\"notice\" role=\"status\">Verified again: account {} is {}. {}</p>",
+            escape(a.account_id.as_str()),
+            escape(a.status.as_str()),
+            escape(&a.status_reason)
+        );
+    }
+    if let Some(p) = problem {
+        let _ = write!(h, "<p class=\"error\" role=\"alert\">Verify again: {}</p>", escape(p));
+    }
+    let verify_off = match &c.admin {
+        Ok(a) => a.verify_off.clone(),
+        Err(why) => Some(why.clone()),
+    };
     if accounts.is_empty() {
         h.push_str(&empty(
             "No AWS account is connected to this tenant.",
@@ -224,7 +238,7 @@ pub(crate) async fn accounts(c: &Console, ctx: &Ctx<'_>) -> Response {
         ));
         return Response::html(200, html::page(&frame(ctx, "Accounts", "accounts"), &h));
     }
-    h.push_str("<table><caption>Connected AWS accounts</caption><thead><tr><th scope=\"col\">Account</th><th scope=\"col\">Status</th><th scope=\"col\">Why</th><th scope=\"col\">Regions</th><th scope=\"col\">Last verified</th><th scope=\"col\">Last scan</th></tr></thead><tbody>");
+    h.push_str("<table><caption>Connected AWS accounts</caption><thead><tr><th scope=\"col\">Account</th><th scope=\"col\">Status</th><th scope=\"col\">Why</th><th scope=\"col\">Regions</th><th scope=\"col\">Last verified</th><th scope=\"col\">Last scan</th><th scope=\"col\">Verify</th></tr></thead><tbody>");
     for a in &accounts {
         let last = runs.iter().find_map(|r| {
             let ar = r.accounts.iter().find(|x| x.account_id == a.account_id)?;
@@ -233,17 +247,37 @@ pub(crate) async fn accounts(c: &Console, ctx: &Ctx<'_>) -> Response {
         let regions = if a.regions.is_empty() { "every enabled region".to_owned() } else { a.regions.join(", ") };
         let _ = write!(
             h,
-            "<tr><td class=\"acct\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"nw\">{}</td><td>{}</td></tr>",
+            "<tr><td class=\"acct\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"nw\">{}</td><td>{}</td><td>{}</td></tr>",
             escape(a.account_id.as_str()),
             badge(a.status.as_str()),
             escape(&a.status_reason),
             escape(&regions),
             a.last_verified_at.as_ref().map(when).unwrap_or_else(|| "never".into()),
-            escape(&last.unwrap_or_else(|| "not in the last 20 runs".into()))
+            escape(&last.unwrap_or_else(|| "not in the last 20 runs".into())),
+            verify_button(ctx, a, verify_off.as_deref())
         );
     }
-    h.push_str("</tbody></table><p class=\"muted\">Verifying an account again is the operator's <code>costradar accounts verify</code> for now; the console's button is not built.</p>");
-    Response::html(200, html::page(&frame(ctx, "Accounts", "accounts"), &h))
+    h.push_str("</tbody></table><p class=\"muted\">Verify again: costradar assumes the account's role with the tenant's ExternalId now, as <code>costradar accounts verify</code> does, and records what it found.</p>");
+    if let Some(why) = &verify_off {
+        let _ = write!(h, "<p class=\"muted\">Verify again is off in this console: {}.</p>", escape(why));
+    }
+    Response::html(if problem.is_some() { 400 } else { 200 }, html::page(&frame(ctx, "Accounts", "accounts"), &h))
+}
+
+/// A "Verify again" form for one account; disabled, saying why, when verification is off here.
+fn verify_button(ctx: &Ctx<'_>, a: &crate::domain::Account, off: Option<&str>) -> String {
+    if a.status == crate::domain::AccountStatus::Disconnected {
+        return "disconnected: register it again".into();
+    }
+    let id = escape(a.account_id.as_str());
+    match off {
+        Some(_) => format!("<button type=\"button\" class=\"secondary\" disabled aria-label=\"Verify again: account {id} (off in this console)\">Verify again</button>"),
+        None => format!(
+            "<form method=\"post\" action=\"/t/{}/accounts/{}/verify\"><button type=\"submit\" class=\"secondary\" aria-label=\"Verify again: account {id}\">Verify again</button></form>",
+            enc(ctx.tenant.as_str()),
+            enc(a.account_id.as_str())
+        ),
+    }
 }
 
 /// Drops empty values, so an untouched form field filters nothing.
@@ -400,32 +434,111 @@ pub(crate) async fn runs(c: &Console, ctx: &Ctx<'_>, query: &str) -> Response {
             }
         }
         h.push_str("</tbody></table>");
+        h.push_str(&run_notes(r));
     }
     h.push_str(&pager(&format!("/t/{}/runs", enc(ctx.tenant.as_str())), &pairs, page.next_cursor.as_deref()));
     Response::html(200, html::page(&frame(ctx, "Runs", "runs"), &h))
 }
 
-pub(crate) fn reports(c: &Console, ctx: &Ctx<'_>) -> Response {
-    let mut h = String::from("<h1>CUR reports</h1>");
-    match c.reports.get(&ctx.tenant) {
-        None => h.push_str(&empty(
-            "No CUR report for this tenant.",
-            "Run <code>costradar analyze --cur DIR --out OUT</code> and start the console with <code>--report TENANT=OUT</code>; <code>make demo</code> does both. In the stack, reports will be listed from the bucket with presigned links (not built yet).",
-        )),
-        Some(r) => {
-            let j = &r.json;
-            let href = format!("/t/{}/reports/report.html", enc(ctx.tenant.as_str()));
-            let _ = write!(
-                h,
-                "<dl class=\"facts\"><dt>Period</dt><dd>{} to {}</dd><dt>Billed cost</dt><dd>{}</dd><dt>Effective cost</dt><dd>{}</dd><dt>Findings</dt><dd>{}</dd><dt>Anomalies</dt><dd>{}</dd></dl><p><a href=\"{href}\">Open the HTML report on its own</a></p><iframe src=\"{href}\" title=\"The CUR report\" sandbox></iframe>",
-                escape(j["period"]["from"].as_str().unwrap_or("?")),
-                escape(j["period"]["to"].as_str().unwrap_or("?")),
-                money_str(j["totals"]["billed_cost_usd"].as_str().unwrap_or("0")),
-                money_str(j["totals"]["effective_cost_usd"].as_str().unwrap_or("0")),
-                j["findings"].as_array().map_or(0, Vec::len),
-                j["anomalies"].as_array().map_or(0, Vec::len),
-            );
-        }
+/// What a run could not read that was no error (Compute Optimizer not enrolled, no Business
+/// Support plan for Trusted Advisor), per account.
+fn run_notes(r: &crate::domain::scan_run::RunRecord) -> String {
+    let notes: Vec<String> = r
+        .accounts
+        .iter()
+        .flat_map(|a| {
+            a.notes.iter().map(move |n| {
+                format!("<li><span class=\"acct\">{}</span>: {}</li>", escape(a.account_id.as_str()), escape(n))
+            })
+        })
+        .collect();
+    if notes.is_empty() {
+        return String::new();
     }
+    format!("<h3>Notes</h3><ul class=\"notes\">{}</ul>", notes.concat())
+}
+
+/// The tenant's CUR reports from the report store, newest first, the chosen one (`report=`,
+/// else the newest) embedded: its HTML is served by the console itself ([`report_html`]), never
+/// a presigned URL (the frame may only load this origin).
+pub(crate) async fn reports(c: &Console, ctx: &Ctx<'_>, query: &str) -> Response {
+    use crate::report::store::{ReportFile, ReportId, ReportPage};
+    let pairs = non_empty(query, &[]);
+    let chosen = match get(&pairs, "report") {
+        "" => None,
+        r => match ReportId::parse(r) {
+            Ok(id) => Some(id),
+            Err(e) => return failure(ctx.session, &e.into()),
+        },
+    };
+    let cursor = Some(get(&pairs, "cursor")).filter(|c| !c.is_empty());
+    let page = match ReportPage::parse(None, cursor) {
+        Ok(p) => p,
+        Err(e) => return failure(ctx.session, &e.into()),
+    };
+    let listed = match c.report_store.list(&ctx.tenant, &page).await {
+        Ok(l) => l,
+        Err(e) => return failure(ctx.session, &e.into()),
+    };
+    let t = enc(ctx.tenant.as_str());
+    let mut h = String::from("<h1>CUR reports</h1>");
+    let Some(shown) = chosen.or_else(|| listed.items.first().cloned()) else {
+        h.push_str(&empty(
+            "No CUR report for this tenant yet.",
+            "Each CUR analysis of a connected account (the scheduled scan, for accounts with CUR settings) stores its report here. Locally: run <code>costradar analyze --cur DIR --out OUT</code> and start the console with <code>--report TENANT=OUT</code>; <code>make demo</code> does both.",
+        ));
+        return Response::html(200, html::page(&frame(ctx, "Reports", "reports"), &h));
+    };
+    let json = match c.report_store.get(&ctx.tenant, &shown, ReportFile::Json).await {
+        Ok(Some(j)) => serde_json::from_str::<Value>(&j).unwrap_or(Value::Null),
+        Ok(None) => return super::not_found(ctx.session),
+        Err(e) => return failure(ctx.session, &e.into()),
+    };
+    let (from, to) = shown.period();
+    let href = format!("/t/{t}/reports/{}/report.html", shown.as_str());
+    let _ = write!(
+        h,
+        "<h2>Report of {}</h2><dl class=\"facts\"><dt>Period</dt><dd>{} to {}</dd><dt>Billed cost</dt><dd>{}</dd><dt>Effective cost</dt><dd>{}</dd><dt>Findings</dt><dd>{}</dd><dt>Anomalies</dt><dd>{}</dd></dl><p><a href=\"{href}\">Open the HTML report on its own</a></p><iframe src=\"{href}\" title=\"The CUR report\" sandbox></iframe>",
+        when(&shown.created_at()),
+        escape(&from),
+        escape(&to),
+        money_str(json["totals"]["billed_cost_usd"].as_str().unwrap_or("0")),
+        money_str(json["totals"]["effective_cost_usd"].as_str().unwrap_or("0")),
+        json["findings"].as_array().map_or(0, Vec::len),
+        json["anomalies"].as_array().map_or(0, Vec::len),
+    );
+    h.push_str("<h2>All reports</h2><table><caption>CUR reports, newest first</caption><thead><tr><th scope=\"col\">Created</th><th scope=\"col\">Period</th><th scope=\"col\">Account</th><th scope=\"col\">Report</th></tr></thead><tbody>");
+    for r in &listed.items {
+        let (from, to) = r.period();
+        let current = if *r == shown { " aria-current=\"page\"" } else { "" };
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{} to {}</td><td>{}</td><td><a href=\"/t/{t}/reports?report={}\"{current}>Show</a></td></tr>",
+            when(&r.created_at()),
+            escape(&from),
+            escape(&to),
+            escape(r.account().unwrap_or("local analysis")),
+            r.as_str(),
+        );
+    }
+    h.push_str("</tbody></table>");
+    let rest: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k == "cursor").collect();
+    h.push_str(&pager(&format!("/t/{t}/reports"), &rest, listed.next_cursor.as_deref()));
     Response::html(200, html::page(&frame(ctx, "Reports", "reports"), &h))
+}
+
+/// `/t/<id>/reports/<report>/report.html`: the report's HTML from the store, under its own
+/// sandboxing policy ([`super::REPORT_CSP`]). Anything else under `reports/` is not found.
+pub(crate) async fn report_html(c: &Console, ctx: &Ctx<'_>, rest: &str) -> Response {
+    use crate::report::store::{ReportFile, ReportId};
+    let id = match rest.split_once('/') {
+        Some((id, "report.html")) => ReportId::parse(id).ok(),
+        _ => None,
+    };
+    let Some(id) = id else { return super::not_found(ctx.session) };
+    match c.report_store.get(&ctx.tenant, &id, ReportFile::Html).await {
+        Ok(Some(html)) => Response::html(200, html).with("content-security-policy", super::REPORT_CSP.into()),
+        Ok(None) => super::not_found(ctx.session),
+        Err(e) => failure(ctx.session, &e.into()),
+    }
 }

@@ -1,122 +1,79 @@
-//! The local console's sessions: a cookie `<kind>.<tenant>.<expiry>.<mac>` signed with
-//! HMAC-SHA256 under a key drawn at random when the server starts (a restart signs everyone
-//! out). The session's claims are the only source of the caller: a URL names a tenant, it never
-//! makes the caller one of its users.
-
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
+//! The console's sessions: the cookie holds the user pool's access token, nothing else. Every
+//! request asks the pool who the token is ([`super::identity::Identity::user`]), so the pool
+//! checks its signature, expiry and revocation, and group or tenant changes apply at once; the
+//! console keeps no secret and no session state of its own. The token's user is the only source
+//! of the caller: a URL names a tenant, it never makes the caller one of its users.
 
 use crate::domain::TenantId;
 use crate::findings::Caller;
 
+use super::identity::PoolUser;
+
 pub const COOKIE: &str = "costradar_session";
-/// How long a sign-in lasts.
-pub const LIFETIME_SECS: i64 = 8 * 3600;
+/// The longest value a browser must keep in one cookie (RFC 6265 §6.1); a longer one is refused.
+pub const MAX_TOKEN_LEN: usize = 4000;
 
-/// HMAC-SHA256 (RFC 2104).
-pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
-    let mut block = [0u8; 64];
-    if key.len() > 64 {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let pad = |b: u8| block.map(|k| k ^ b);
-    let inner = Sha256::new().chain_update(pad(0x36)).chain_update(msg).finalize();
-    Sha256::new().chain_update(pad(0x5c)).chain_update(inner).finalize().into()
-}
-
-/// Who a session is: the operator's staff, or a user of one tenant.
+/// What a signed-in user may see: every tenant, or one.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Session {
+pub enum Role {
     Operator,
     Tenant(TenantId),
 }
 
+/// Who is signed in: the pool's user name and their role.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub user: String,
+    pub role: Role,
+}
+
 impl Session {
-    /// The findings use case's caller, from the session's claims alone.
-    pub fn caller(&self) -> Caller {
-        match self {
-            Self::Operator => Caller::Operator,
-            Self::Tenant(t) => Caller::Tenant { tenant: t.clone(), user: Some(self.user()) },
-        }
-    }
-
-    /// The name changes are recorded under.
-    pub fn user(&self) -> String {
-        match self {
-            Self::Operator => "operator (local console)".into(),
-            Self::Tenant(t) => format!("user of {t} (local console)"),
-        }
-    }
-}
-
-pub struct Sessions {
-    key: [u8; 32],
-}
-
-impl Sessions {
-    /// A fresh random key.
-    pub fn new() -> Self {
-        let mut key = [0u8; 32];
-        getrandom::fill(&mut key).expect("the operating system's random number generator failed");
-        Self { key }
-    }
-
-    #[cfg(test)]
-    pub fn with_key(key: [u8; 32]) -> Self {
-        Self { key }
-    }
-
-    fn mac(&self, claims: &str) -> String {
-        hex::encode(hmac_sha256(&self.key, claims.as_bytes()))
-    }
-
-    /// The cookie value of a session that expires `LIFETIME_SECS` after `now` (unix seconds).
-    pub fn issue(&self, s: &Session, now: i64) -> String {
-        let claims = match s {
-            Session::Operator => format!("op.-.{}", now + LIFETIME_SECS),
-            Session::Tenant(t) => format!("tn.{t}.{}", now + LIFETIME_SECS),
+    /// The session of a pool's user, from the same mapping as the users API's claims
+    /// ([`PoolUser::caller`]); `None`: neither operator staff nor a tenant's user.
+    pub fn of(user: &PoolUser) -> Option<Self> {
+        let role = match user.caller()? {
+            Caller::Operator => Role::Operator,
+            Caller::Tenant { tenant, .. } => Role::Tenant(tenant),
         };
-        format!("{claims}.{}", self.mac(&claims))
+        Some(Self { user: user.username.clone(), role })
     }
 
-    /// The session of a cookie value, if its MAC is right and it has not expired.
-    pub fn verify(&self, value: &str, now: i64) -> Option<Session> {
-        let (claims, mac) = value.rsplit_once('.')?;
-        if !bool::from(self.mac(claims).as_bytes().ct_eq(mac.as_bytes())) {
-            return None;
-        }
-        let mut parts = claims.split('.');
-        let (kind, tenant, exp) = (parts.next()?, parts.next()?, parts.next()?);
-        if parts.next().is_some() || exp.parse::<i64>().ok()? <= now {
-            return None;
-        }
-        match kind {
-            "op" if tenant == "-" => Some(Session::Operator),
-            "tn" => TenantId::parse(tenant).ok().map(Session::Tenant),
-            _ => None,
+    pub fn is_operator(&self) -> bool {
+        self.role == Role::Operator
+    }
+
+    /// The findings use case's caller; a tenant user's changes are recorded under their name.
+    pub fn caller(&self) -> Caller {
+        match &self.role {
+            Role::Operator => Caller::Operator,
+            Role::Tenant(t) => Caller::Tenant { tenant: t.clone(), user: Some(self.user.clone()) },
         }
     }
 
-    /// The `Set-Cookie` value that signs in.
-    pub fn set_cookie(&self, s: &Session, now: i64) -> String {
-        format!("{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={LIFETIME_SECS}", self.issue(s, now))
+    /// The name the header shows and changes are recorded under.
+    pub fn user(&self) -> String {
+        self.user.clone()
     }
 }
 
-impl Default for Sessions {
-    fn default() -> Self {
-        Self::new()
-    }
+/// The `Set-Cookie` value that signs in: the access token, for as long as it is valid.
+/// `Secure` when the console is served over https (in the stack; not on loopback http).
+pub fn set_cookie(access_token: &str, max_age: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE}={access_token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}", max_age.max(0))
 }
 
 /// The `Set-Cookie` value that signs out.
-pub fn clear_cookie() -> String {
-    format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+pub fn clear_cookie(secure: bool) -> String {
+    set_cookie("", 0, secure)
 }
 
-/// The session cookie's value in a `Cookie` header.
+/// The session cookie's value in a `Cookie` header: a token's characters only (a JWT is
+/// base64url and dots), bounded; anything else is no session.
 pub fn cookie_value(header: &str) -> Option<&str> {
-    header.split(';').find_map(|c| c.trim().strip_prefix(COOKIE)?.strip_prefix('='))
+    let v = header.split(';').find_map(|c| c.trim().strip_prefix(COOKIE)?.strip_prefix('='))?;
+    let ok = !v.is_empty()
+        && v.len() <= MAX_TOKEN_LEN
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'='));
+    ok.then_some(v)
 }

@@ -198,7 +198,7 @@ fn change_body(session: &Session, action: &str, f: &[(String, String)]) -> Vec<u
     if !field.is_empty() {
         body.insert(field.into(), json!(get(f, field)));
     }
-    if *session == Session::Operator {
+    if session.is_operator() {
         body.insert("by".into(), json!(session.user()));
     }
     Value::Object(body).to_string().into_bytes()

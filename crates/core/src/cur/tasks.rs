@@ -120,6 +120,9 @@ pub struct Analysed {
     pub bytes_scanned: u64,
     /// What our own queries cost the customer in Athena ($5/TB, 10 MB minimum per query).
     pub query_cost_usd: String,
+    /// The object key of the analysis's `report.json` (`report.html` beside it), when kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<String>,
 }
 
 /// Rules the CUR analysis owns: a complete fetch resolves those it did not see again.
@@ -138,6 +141,9 @@ pub struct CurTasks<S: CurStore> {
     pub athena: Arc<dyn AthenaConnector>,
     pub clock: Arc<dyn Clock>,
     pub options: AnalysisOptions,
+    /// Where `fetch_and_analyse` writes each analysis's `report.json` and `report.html` (the
+    /// stack's reports bucket); `None`: no report is kept.
+    pub reports: Option<Arc<dyn crate::report::store::ReportStore>>,
 }
 
 fn query_error(e: QueryError) -> TaskError {
@@ -366,6 +372,7 @@ impl<S: CurStore> CurTasks<S> {
         };
         let entries = confirm::of_account(self.store.realised_savings(&tenant.id).await?, &account.account_id);
         let confirmations = confirm::record(self.store.as_ref(), &tenant.id, &entries, &answers, &cx).await?;
+        let report = self.keep_report(&tenant, &account, &analysis, &range).await?;
         Ok(Analysed {
             run_id: s.run_id.clone(),
             tenant_id: s.tenant_id.clone(),
@@ -378,7 +385,26 @@ impl<S: CurStore> CurTasks<S> {
             confirmations,
             bytes_scanned: bytes,
             query_cost_usd: format!("{:.6}", cost.round_dp(6)),
+            report,
         })
+    }
+
+    /// Writes the analysis's report to the reports store, tagged with the tenant's retention;
+    /// its `report.json` key.
+    async fn keep_report(
+        &self,
+        tenant: &Tenant,
+        account: &Account,
+        analysis: &CurAnalysis,
+        range: &PeriodRange,
+    ) -> Result<Option<String>, TaskError> {
+        use crate::report::store::{object_key, ReportBody, ReportFile, ReportId};
+        let Some(reports) = &self.reports else { return Ok(None) };
+        let name = format!("CUR 2.0 of {}", account.account_id);
+        let body = ReportBody::of(&crate::report::build(analysis, &name, None));
+        let id = ReportId::new(self.clock.now(), range.from, range.to, Some(&account.account_id));
+        reports.put(&tenant.id, &id, &body, tenant.report_retention_days).await?;
+        Ok(Some(object_key(&tenant.id, &id, ReportFile::Json)))
     }
 }
 

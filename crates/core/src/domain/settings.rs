@@ -199,9 +199,169 @@ impl ScanSettings {
     }
 }
 
+/// The retentions a tenant can choose for its CUR reports (`report_retention_days` on the
+/// tenant; `PATCH /tenants/{id}`): the reports bucket has one lifecycle rule per value, each
+/// filtering on the object tag [`crate::report::store::RETENTION_TAG`] (infra/template.yaml).
+pub const REPORT_RETENTION_DAYS: &[u32] = &[7, 30, 90, 365];
+
+/// How long a tenant's CUR reports are kept: one of [`REPORT_RETENTION_DAYS`], 7 by default (as
+/// the FinOps Pack seed keeps its reports).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct ReportRetention(u32);
+
+impl ReportRetention {
+    pub fn parse(days: u32) -> Result<Self, InvalidInput> {
+        if REPORT_RETENTION_DAYS.contains(&days) {
+            Ok(Self(days))
+        } else {
+            Err(InvalidInput::new("report_retention_days", format!("one of {REPORT_RETENTION_DAYS:?} (days)")))
+        }
+    }
+
+    pub fn days(self) -> u32 {
+        self.0
+    }
+}
+
+impl Default for ReportRetention {
+    fn default() -> Self {
+        Self(7)
+    }
+}
+
+impl TryFrom<u32> for ReportRetention {
+    type Error = String;
+
+    fn try_from(days: u32) -> Result<Self, String> {
+        Self::parse(days).map_err(|e| e.message)
+    }
+}
+
+impl From<ReportRetention> for u32 {
+    fn from(r: ReportRetention) -> u32 {
+        r.0
+    }
+}
+
+/// How often a tenant gets its digest (`crate::digest`): `digest` on the tenant and in
+/// `PATCH /tenants/{id}`. Off by default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DigestFrequency {
+    #[default]
+    Off,
+    Daily,
+    Weekly,
+}
+
+/// The weekly digest's day (UTC), `digest_weekday`: Monday by default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DigestWeekday {
+    #[default]
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
+}
+
+impl DigestWeekday {
+    pub const ALL: [Self; 7] =
+        [Self::Monday, Self::Tuesday, Self::Wednesday, Self::Thursday, Self::Friday, Self::Saturday, Self::Sunday];
+
+    pub fn as_str(self) -> &'static str {
+        ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"][self as usize]
+    }
+
+    pub fn chrono(self) -> chrono::Weekday {
+        use chrono::Weekday::*;
+        [Mon, Tue, Wed, Thu, Fri, Sat, Sun][self as usize]
+    }
+}
+
+/// A tenant's digest settings (serde defaults: off, Monday).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestSettings {
+    #[serde(default)]
+    pub frequency: DigestFrequency,
+    /// Only meaningful for a weekly digest.
+    #[serde(default)]
+    pub weekday: DigestWeekday,
+}
+
+impl DigestSettings {
+    /// `current` changed by the API's `digest` and `digest_weekday` fields (`None`: left
+    /// alone, `Some(None)`: reset to the default). A weekday is refused unless the digest ends
+    /// up weekly; switching away from weekly resets it.
+    pub fn changed(
+        current: Self,
+        frequency: Option<Option<&str>>,
+        weekday: Option<Option<&str>>,
+    ) -> Result<Self, InvalidInput> {
+        let mut s = current;
+        if let Some(f) = frequency {
+            s.frequency = match f {
+                None | Some("off") => DigestFrequency::Off,
+                Some("daily") => DigestFrequency::Daily,
+                Some("weekly") => DigestFrequency::Weekly,
+                Some(_) => return Err(InvalidInput::new("digest", "off, daily or weekly")),
+            };
+        }
+        if let Some(w) = weekday {
+            let day = match w {
+                None => DigestWeekday::default(),
+                Some(w) => *DigestWeekday::ALL
+                    .iter()
+                    .find(|d| d.as_str() == w)
+                    .ok_or_else(|| InvalidInput::new("digest_weekday", "monday, tuesday, ..., sunday (lower case)"))?,
+            };
+            if s.frequency != DigestFrequency::Weekly && w.is_some() {
+                return Err(InvalidInput::new("digest_weekday", "only with a weekly digest (\"digest\": \"weekly\")"));
+            }
+            s.weekday = day;
+        }
+        if s.frequency != DigestFrequency::Weekly {
+            s.weekday = DigestWeekday::default();
+        }
+        Ok(s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_report_retention_is_one_of_the_lifecycle_rules_values_and_a_tenant_without_one_keeps_7_days() {
+        assert_eq!(ReportRetention::default().days(), 7);
+        for d in REPORT_RETENTION_DAYS {
+            assert_eq!(ReportRetention::parse(*d).unwrap().days(), *d);
+            assert_eq!(serde_json::from_str::<ReportRetention>(&d.to_string()).unwrap().days(), *d);
+        }
+        for d in [0, 1, 6, 8, 14, 31, 180, 366, u32::MAX] {
+            assert_eq!(ReportRetention::parse(d).unwrap_err().field, "report_retention_days", "{d}");
+            assert!(serde_json::from_str::<ReportRetention>(&d.to_string()).is_err(), "{d}");
+        }
+        for bad in ["\"30\"", "-7", "30.0", "null", "[30]"] {
+            assert!(serde_json::from_str::<ReportRetention>(bad).is_err(), "{bad}");
+        }
+        // A tenant stored before the setting existed reads with the default.
+        let mut t = serde_json::to_value(crate::domain::Tenant::new(
+            crate::domain::TenantId::generate(),
+            "Acme".into(),
+            crate::domain::ExternalId::generate(),
+            chrono::Utc::now(),
+        ))
+        .unwrap();
+        assert_eq!(t["report_retention_days"], 7);
+        t.as_object_mut().unwrap().remove("report_retention_days");
+        let t: crate::domain::Tenant = serde_json::from_value(t).unwrap();
+        assert_eq!(t.report_retention_days, ReportRetention::default());
+    }
 
     #[test]
     fn defaults_are_valid_and_a_subset_overrides() {

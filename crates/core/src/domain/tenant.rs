@@ -33,6 +33,12 @@ pub struct Tenant {
     /// Scan thresholds; `None`: the documented defaults (`domain::settings`).
     #[serde(default)]
     pub scan_settings: Option<super::settings::ScanSettings>,
+    /// The tenant's digest (`crate::digest`): off by default.
+    #[serde(default)]
+    pub digest: super::settings::DigestSettings,
+    /// How long this tenant's CUR reports are kept in the reports bucket (default 7 days).
+    #[serde(default)]
+    pub report_retention_days: super::settings::ReportRetention,
     /// Optimistic-concurrency version: every write says which version it read.
     pub version: u64,
 }
@@ -50,6 +56,8 @@ impl std::fmt::Debug for Tenant {
             .field("realtime_threshold_usd", &self.realtime_threshold_usd)
             .field("notify_webhook_url", &self.notify_webhook_url.as_ref().map(|_| "<redacted>"))
             .field("scan_settings", &self.scan_settings)
+            .field("digest", &self.digest)
+            .field("report_retention_days", &self.report_retention_days)
             .field("version", &self.version)
             .finish()
     }
@@ -67,6 +75,8 @@ impl Tenant {
             realtime_threshold_usd: None,
             notify_webhook_url: None,
             scan_settings: None,
+            digest: Default::default(),
+            report_retention_days: Default::default(),
             version: 0,
         }
     }

@@ -11,6 +11,7 @@
 //! | GET | /tenants/{id}/events | priced events, newest first (`account`, `kind`) |
 //! | GET | /tenants/{id}/runs | scan runs, newest first |
 //! | GET | /tenants/{id}/savings | the savings ledger |
+//! | GET | /tenants/{id}/reports | CUR reports, newest first, with presigned links (`limit`, `cursor`) |
 
 use chrono::NaiveDate;
 use serde_json::{json, Value};
@@ -24,6 +25,7 @@ use crate::domain::triage::{service_of, Source};
 use crate::domain::{InvalidInput, TenantId};
 use crate::onboarding::api::{require_json, ApiRequest, ApiResponse, BODY_MAX};
 use crate::onboarding::Onboarding;
+use crate::report::store::{ReportFile, ReportPage, LINK_TTL};
 use crate::store::{triage::valid_finding_key, Page};
 
 /// The CSV route reads at most this many pages (Queries) of `limit` findings.
@@ -113,6 +115,7 @@ enum Route {
     Events,
     Runs,
     Savings,
+    Reports,
 }
 
 fn route_of(path: &str) -> Option<(&str, Route)> {
@@ -125,6 +128,7 @@ fn route_of(path: &str) -> Option<(&str, Route)> {
         ["events"] => Route::Events,
         ["runs"] => Route::Runs,
         ["savings"] => Route::Savings,
+        ["reports"] => Route::Reports,
         _ => return None,
     };
     Some((id, route))
@@ -220,6 +224,12 @@ async fn dispatch(
             none(req.query)?;
             ok(svc.savings(caller, &id).await?.json())
         }
+        Route::Reports => {
+            let p = page_only(req.query)?;
+            let limit = p.limit.map(|l| l.to_string());
+            let page = ReportPage::parse(limit.as_deref(), p.cursor.as_deref())?;
+            ok(svc.reports(caller, &id, &page).await?)
+        }
     }
 }
 
@@ -276,5 +286,184 @@ impl Findings {
             }
         }
         Ok((out, page.cursor))
+    }
+}
+
+impl Findings {
+    /// A page of the tenant's CUR reports, newest first, each with its period, creation time and
+    /// presigned links to `report.json` and `report.html` that work for [`LINK_TTL`].
+    pub async fn reports(&self, caller: &Caller, id: &TenantId, page: &ReportPage) -> Result<Value, FindingsError> {
+        self.authorize(caller, id).await?;
+        let store = (self.reports.as_ref())
+            .ok_or_else(|| FindingsError::Unavailable("no reports bucket is configured".into()))?;
+        let now = self.now();
+        let listed = store.list(id, page).await?;
+        let mut reports = Vec::with_capacity(listed.items.len());
+        for r in &listed.items {
+            let (from, to) = r.period();
+            let mut v = json!({
+                "id": r.as_str(),
+                "created_at": r.created_at(),
+                "period": { "from": from, "to": to },
+                "account_id": r.account(),
+            });
+            for file in ReportFile::ALL {
+                let link = store.link(id, r, file, now, LINK_TTL).await?;
+                let name = file.name().trim_start_matches("report.");
+                v[name] = json!({ "url": link.url, "expires_at": link.expires_at });
+            }
+            reports.push(v);
+        }
+        Ok(json!({
+            "reports": reports,
+            "links_expire_in_seconds": LINK_TTL.as_secs(),
+            "next_cursor": listed.next_cursor,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod reports_route {
+    use std::sync::Arc;
+
+    use chrono::{DateTime, TimeZone, Utc};
+
+    use super::*;
+    use crate::cur::queries::YearMonth;
+    use crate::domain::settings::ReportRetention;
+    use crate::domain::{Clock, ExternalId, Tenant};
+    use crate::report::store::{MemoryReports, ReportBody, ReportId, ReportStore};
+    use crate::store::{MemoryStore, TenantStore};
+
+    struct Fixed(DateTime<Utc>);
+    impl Clock for Fixed {
+        fn now(&self) -> DateTime<Utc> {
+            self.0
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap()
+    }
+
+    struct World {
+        svc: Findings,
+        mine: TenantId,
+        theirs: TenantId,
+        reports: Arc<MemoryReports>,
+    }
+
+    async fn world(with_reports: bool) -> World {
+        let store = Arc::new(MemoryStore::new());
+        let mut ids = Vec::new();
+        for name in ["Acme", "Other"] {
+            let mut t = Tenant::new(TenantId::generate(), name.into(), ExternalId::generate(), now());
+            store.save_tenant(&mut t).await.unwrap();
+            ids.push(t.id);
+        }
+        let reports = Arc::new(MemoryReports::default());
+        let mut svc = Findings::new(store, Arc::new(Fixed(now())));
+        if with_reports {
+            svc = svc.with_reports(reports.clone());
+        }
+        let theirs = ids.pop().unwrap();
+        World { svc, mine: ids.pop().unwrap(), theirs, reports }
+    }
+
+    async fn get(w: &World, caller: &Caller, path: &str, query: &str) -> HttpResponse {
+        let req = ApiRequest { method: "GET", path, query, content_type: None, body: b"" };
+        handle(&w.svc, caller, &req).await.expect("a findings route")
+    }
+
+    fn report(hours_ago: i64) -> ReportId {
+        let account = crate::domain::AccountId::parse("111122223333").unwrap();
+        let at = now() - chrono::Duration::hours(hours_ago);
+        ReportId::new(at, YearMonth { year: 2026, month: 10 }, YearMonth { year: 2026, month: 11 }, Some(&account))
+    }
+
+    async fn put(w: &World, t: &TenantId, id: &ReportId) {
+        let body = ReportBody { json: "{}".into(), html: "<p>r</p>".into() };
+        w.reports.put(t, id, &body, ReportRetention::default()).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn reports_come_newest_first_with_links_that_expire_in_five_minutes() {
+        let w = world(true).await;
+        for h in [30, 10, 20] {
+            put(&w, &w.mine, &report(h)).await;
+        }
+        put(&w, &w.theirs, &report(1)).await;
+        let me = Caller::Tenant { tenant: w.mine.clone(), user: None };
+        let path = format!("/tenants/{}/reports", w.mine);
+        let r = get(&w, &me, &path, "limit=2").await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let b = r.json_body();
+        let ids: Vec<&str> = b["reports"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, vec![report(10).to_string(), report(20).to_string()]);
+        let first = &b["reports"][0];
+        assert_eq!(first["created_at"], json!(now() - chrono::Duration::hours(10)));
+        assert_eq!(first["period"], json!({"from": "2026-10", "to": "2026-11"}));
+        assert_eq!(first["account_id"], "111122223333");
+        assert_eq!(b["links_expire_in_seconds"], 300);
+        for file in ["json", "html"] {
+            assert_eq!(first[file]["expires_at"], json!(now() + chrono::Duration::minutes(5)), "{file}");
+            let url = first[file]["url"].as_str().unwrap();
+            assert!(url.contains(&format!("reports/{}/{}/report.{file}", w.mine, ids[0])), "{url}");
+        }
+        let next = b["next_cursor"].as_str().unwrap();
+        let r = get(&w, &Caller::Operator, &path, &format!("cursor={next}")).await;
+        let b = r.json_body();
+        assert_eq!(b["reports"].as_array().unwrap().len(), 1);
+        assert_eq!(b["reports"][0]["id"], report(30).to_string());
+        assert_eq!(b["next_cursor"], Value::Null);
+    }
+
+    #[tokio::test]
+    async fn another_tenants_reports_get_the_missing_tenants_answer() {
+        let w = world(true).await;
+        put(&w, &w.theirs, &report(1)).await;
+        let me = Caller::Tenant { tenant: w.mine.clone(), user: None };
+        let theirs = get(&w, &me, &format!("/tenants/{}/reports", w.theirs), "").await;
+        let missing = get(&w, &me, "/tenants/t-zzzzzzzzzzzzzzzz/reports", "").await;
+        assert_eq!((theirs.status, missing.status), (404, 404));
+        assert_eq!(theirs.body, missing.body);
+        assert!(!theirs.body.contains(w.theirs.as_str()));
+        // Their report's id as a cursor in my tenant only pages through mine.
+        let cursor = report(1).to_string();
+        let r = get(&w, &me, &format!("/tenants/{}/reports", w.mine), &format!("cursor={cursor}")).await;
+        assert_eq!((r.status, r.json_body()["reports"].clone()), (200, json!([])));
+    }
+
+    #[tokio::test]
+    async fn bad_query_parameters_are_400s_naming_the_parameter() {
+        let w = world(true).await;
+        let path = format!("/tenants/{}/reports", w.mine);
+        for (query, field) in [
+            ("limit=0", "limit"),
+            ("limit=51", "limit"),
+            ("limit=ten", "limit"),
+            ("limit=1&limit=2", "limit"),
+            ("cursor=..%2Ft-aaaaaaaaaaaaaaaa", "cursor"),
+            ("cursor=8299999999-202501-202502%2F..", "cursor"),
+            ("cursor=abc", "cursor"),
+            ("sort=oldest", "sort"),
+            ("tenant=t-aaaaaaaaaaaaaaaa", "tenant"),
+        ] {
+            let r = get(&w, &Caller::Operator, &path, query).await;
+            assert_eq!(r.status, 400, "{query}: {}", r.body);
+            assert_eq!(r.json_body()["error"]["field"], field, "{query}");
+        }
+        let r = get(&w, &Caller::Operator, "/tenants/..%2F..%2Fx/reports", "").await;
+        assert_eq!(r.status, 400);
+        let req = ApiRequest { method: "DELETE", path: &path, query: "", content_type: None, body: b"" };
+        assert_eq!(handle(&w.svc, &Caller::Operator, &req).await.unwrap().status, 405);
+    }
+
+    #[tokio::test]
+    async fn without_a_reports_bucket_the_route_says_so_with_a_503() {
+        let w = world(false).await;
+        let r = get(&w, &Caller::Operator, &format!("/tenants/{}/reports", w.mine), "").await;
+        assert_eq!(r.status, 503, "{}", r.body);
+        assert_eq!(r.json_body()["error"]["code"], "unavailable");
     }
 }

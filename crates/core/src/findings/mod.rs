@@ -11,7 +11,7 @@ pub mod api;
 mod change;
 mod csv;
 mod query;
-mod savings;
+pub mod savings;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -154,11 +154,19 @@ pub struct FindingDetail {
 pub struct Findings {
     store: Arc<dyn FindingsApiStore>,
     clock: Arc<dyn Clock>,
+    /// The CUR reports (`GET /tenants/{id}/reports`); `None` where none are kept.
+    reports: Option<Arc<dyn crate::report::store::ReportStore>>,
 }
 
 impl Findings {
     pub fn new(store: Arc<dyn FindingsApiStore>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self { store, clock, reports: None }
+    }
+
+    /// Serves the tenants' CUR reports from `reports`.
+    pub fn with_reports(mut self, reports: Arc<dyn crate::report::store::ReportStore>) -> Self {
+        self.reports = Some(reports);
+        self
     }
 
     fn now(&self) -> DateTime<Utc> {

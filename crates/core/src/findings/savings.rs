@@ -7,6 +7,22 @@
 //! realised entry (`store::findings::withdrawn_saving_sk`). Confirmed is a figure of its own,
 //! never added to realised: a confirmed saving is also realised, at its estimate, while
 //! confirmed holds what the bill showed (higher or lower; not capped).
+//!
+//! # One saving per resource per fix
+//!
+//! `savings_included_in` settles overlaps within one source's run; a resource can still be
+//! resolved under rules of two sources (a scan's `ebs.gp2-to-gp3` and the CUR's
+//! `cur.gp2-volume` on one volume), or two runs apart, and each writes its own ledger entry. The
+//! entries stay as written (each keeps its own confirmation), and the ledger counts them by
+//! **fix** ([`fixes`]): entries of the same resource (account, region, resource id) realised
+//! within [`FIX_WINDOW_DAYS`] days of the fix's first entry are one fix. A fix counts once in
+//! realised, at its largest entry's estimate (ties: the oldest, then key order), in that
+//! entry's month, service and account; its confirmed figure is the sum of its entries'
+//! (`cur::confirm` already confirms a resource's drop in cost on one entry and the others at 0),
+//! and it counts once in the confirmation counts (confirmed if any entry is, not confirmable if
+//! every entry is, else pending). An entry realised later than the window is a fix of its own.
+//! Two different resources (another id, region or account) are two fixes, even with the same
+//! saving.
 
 use std::collections::BTreeMap;
 
@@ -77,6 +93,81 @@ pub struct Ledger {
     pub by_service: BTreeMap<String, Figures>,
     pub by_account: BTreeMap<String, Figures>,
     pub confirmations: Confirmations,
+    /// Realised entries counted inside another entry's fix ([`fixes`]): in no figure.
+    pub merged_entries: u32,
+}
+
+/// Entries of one resource realised this close to the fix's first entry are the same fix.
+pub const FIX_WINDOW_DAYS: i64 = 31;
+
+/// One fix of one resource: the realised entries it gathers and the one that counts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix<'a> {
+    /// The largest entry (ties: the oldest, then key order): its estimate, month, service and
+    /// account are the fix's.
+    pub counted: &'a RealisedSaving,
+    /// How many entries the fix gathers (at least 1).
+    pub entries: u32,
+    /// The sum of the entries' confirmed savings, when at least one is confirmed.
+    pub confirmed_usd: Option<Decimal>,
+    /// Confirmed if any entry is, not confirmable if every entry is, else pending (`None`:
+    /// never checked).
+    pub status: Option<ConfirmationStatus>,
+}
+
+/// The realised entries as fixes: one per resource (account, region, resource id) and
+/// [`FIX_WINDOW_DAYS`] window, in the order of their first entry. See the module docs.
+pub fn fixes(realised: &[RealisedSaving]) -> Result<Vec<Fix<'_>>, FindingsError> {
+    let mut sorted: Vec<&RealisedSaving> = realised.iter().collect();
+    sorted.sort_by(|a, b| {
+        (&a.account_id, &a.region, &a.resource_id, a.realised_at, &a.key).cmp(&(
+            &b.account_id,
+            &b.region,
+            &b.resource_id,
+            b.realised_at,
+            &b.key,
+        ))
+    });
+    let same_resource = |a: &RealisedSaving, b: &RealisedSaving| {
+        (&a.account_id, &a.region, &a.resource_id) == (&b.account_id, &b.region, &b.resource_id)
+    };
+    let window = chrono::Duration::days(FIX_WINDOW_DAYS);
+    let mut groups: Vec<Vec<&RealisedSaving>> = Vec::new();
+    for r in sorted {
+        match groups.last_mut() {
+            Some(g) if same_resource(g[0], r) && r.realised_at - g[0].realised_at <= window => g.push(r),
+            _ => groups.push(vec![r]),
+        }
+    }
+    let mut out = groups.into_iter().map(|g| fix_of(&g)).collect::<Result<Vec<_>, _>>()?;
+    out.sort_by_key(|f| (f.counted.realised_at, f.counted.key.clone()));
+    Ok(out)
+}
+
+fn fix_of<'a>(group: &[&'a RealisedSaving]) -> Result<Fix<'a>, FindingsError> {
+    let counted = *group
+        .iter()
+        .max_by(|a, b| {
+            a.monthly_savings_usd
+                .cmp(&b.monthly_savings_usd)
+                .then_with(|| (b.realised_at, &b.key).cmp(&(a.realised_at, &a.key)))
+        })
+        .expect("a fix has an entry");
+    let mut confirmed: Option<Decimal> = None;
+    for c in group.iter().filter_map(|r| r.confirmed_usd()) {
+        let sum = confirmed.unwrap_or_default().checked_add(c);
+        confirmed = Some(sum.ok_or_else(|| FindingsError::Internal("a savings total overflowed".into()))?);
+    }
+    let statuses: Vec<Option<ConfirmationStatus>> =
+        group.iter().map(|r| r.confirmation.as_ref().map(|c| c.status)).collect();
+    let status = if confirmed.is_some() {
+        Some(ConfirmationStatus::Confirmed)
+    } else if statuses.iter().all(|s| *s == Some(ConfirmationStatus::NotConfirmable)) {
+        Some(ConfirmationStatus::NotConfirmable)
+    } else {
+        counted.confirmation.as_ref().map(|_| ConfirmationStatus::Pending)
+    };
+    Ok(Fix { counted, entries: group.len() as u32, confirmed_usd: confirmed, status })
 }
 
 impl Ledger {
@@ -87,27 +178,28 @@ impl Ledger {
             let a = Amounts { open: o.monthly_savings_usd, ..Amounts::default() };
             l.add(month, service_of(&o.rule), o.account_id.as_str(), a)?;
         }
-        for r in realised {
-            let confirmed = r.confirmed_usd();
+        for fix in fixes(realised)? {
+            let r = fix.counted;
             let a = Amounts {
                 realised: r.monthly_savings_usd,
-                confirmed: confirmed.unwrap_or_default(),
+                confirmed: fix.confirmed_usd.unwrap_or_default(),
                 ..Amounts::default()
             };
             l.add(r.month(), service_of(&r.rule), r.account_id.as_str(), a)?;
-            l.count(r, confirmed.is_some())?;
+            l.count(&fix)?;
+            l.merged_entries += fix.entries - 1;
         }
         Ok(l)
     }
 
-    fn count(&mut self, r: &RealisedSaving, confirmed: bool) -> Result<(), FindingsError> {
+    fn count(&mut self, fix: &Fix<'_>) -> Result<(), FindingsError> {
         let c = &mut self.confirmations;
-        match r.confirmation.as_ref().map(|c| c.status) {
-            Some(ConfirmationStatus::Confirmed) if confirmed => {
+        match fix.status {
+            Some(ConfirmationStatus::Confirmed) if fix.confirmed_usd.is_some() => {
                 c.confirmed += 1;
                 c.realised_of_confirmed = c
                     .realised_of_confirmed
-                    .checked_add(r.monthly_savings_usd)
+                    .checked_add(fix.counted.monthly_savings_usd)
                     .ok_or_else(|| FindingsError::Internal("a savings total overflowed".into()))?;
             }
             Some(ConfirmationStatus::NotConfirmable) => c.not_confirmable += 1,
@@ -143,9 +235,10 @@ impl Ledger {
                 "not_confirmable": self.confirmations.not_confirmable,
                 "realised_of_confirmed_usd": usd(self.confirmations.realised_of_confirmed),
             },
+            "merged_entries": self.merged_entries,
             "notes": {
                 "open": "monthly savings of open findings, by the month they were first seen; a saving included in another finding's counts once",
-                "realised": "monthly savings of findings resolved because the resource went away or changed, by the month they were resolved",
+                "realised": "monthly savings of findings resolved because the resource went away or changed, by the month they were resolved; one saving per resource per fix (entries of one resource realised within 31 days count once, at the largest; merged_entries counts the others)",
                 "confirmed": CONFIRMED_MEANING,
             },
         })
@@ -180,6 +273,91 @@ mod tests {
                 evidence: None,
             }),
         }
+    }
+
+    fn on(rule: &str, region: &str, id: &str, usd: i64, day: u32) -> RealisedSaving {
+        RealisedSaving {
+            key: format!("123456789012#{rule}#{id}"),
+            rule: rule.into(),
+            region: region.into(),
+            realised_at: Utc.with_ymd_and_hms(2025, 3, day, 12, 0, 0).unwrap(),
+            ..realised(id, usd, None)
+        }
+    }
+
+    #[test]
+    fn a_resource_resolved_under_two_rules_counts_one_saving_at_the_largest() {
+        // The scan's gp2-to-gp3 and the CUR's unused volume on one volume, resolved a day apart.
+        let entries =
+            [on("ebs.gp2-to-gp3", "us-east-1", "vol-1", 2, 10), on("cur.gp2-volume", "us-east-1", "vol-1", 10, 11)];
+        let l = Ledger::of(&[], &entries).unwrap();
+        assert_eq!((l.total.realised, l.total.findings, l.merged_entries), (Decimal::from(10), 1, 1));
+        assert_eq!(l.by_service["cur"].realised, Decimal::from(10), "counted where the largest is");
+        assert!(!l.by_service.contains_key("ebs"));
+        assert_eq!(l.json()["merged_entries"], 1);
+        // Same amount, same run: the key order picks one, and it counts once.
+        let tie = [on("ebs.a", "us-east-1", "vol-1", 5, 10), on("ebs.b", "us-east-1", "vol-1", 5, 10)];
+        let f = fixes(&tie).unwrap();
+        assert_eq!((f.len(), f[0].counted.rule.as_str(), f[0].entries), (1, "ebs.a", 2));
+    }
+
+    #[test]
+    fn two_different_resources_with_the_same_saving_are_both_counted() {
+        let entries = [
+            on("ebs.unattached-volume", "us-east-1", "vol-1", 7, 10),
+            on("ebs.unattached-volume", "us-east-1", "vol-2", 7, 10),
+            // Same id in another region: another resource (log groups are named per region).
+            on("logs.never-expire", "us-east-1", "/aws/lambda/x", 7, 10),
+            on("logs.never-expire", "eu-west-1", "/aws/lambda/x", 7, 10),
+            RealisedSaving {
+                account_id: crate::domain::AccountId::parse("111122223333").unwrap(),
+                ..on("ebs.unattached-volume", "us-east-1", "vol-1", 7, 10)
+            },
+        ];
+        let l = Ledger::of(&[], &entries).unwrap();
+        assert_eq!((l.total.realised, l.total.findings, l.merged_entries), (Decimal::from(35), 5, 0));
+    }
+
+    #[test]
+    fn a_later_fix_of_the_same_resource_is_its_own_saving() {
+        let first = on("ec2.rightsize", "us-east-1", "i-1", 50, 1);
+        let later = RealisedSaving {
+            realised_at: first.realised_at + chrono::Duration::days(FIX_WINDOW_DAYS + 1),
+            ..on("ec2.idle", "us-east-1", "i-1", 30, 1)
+        };
+        let within = RealisedSaving {
+            realised_at: first.realised_at + chrono::Duration::days(FIX_WINDOW_DAYS),
+            ..on("cur.idle", "us-east-1", "i-1", 20, 1)
+        };
+        let l = Ledger::of(&[], &[later.clone(), within, first]).unwrap();
+        assert_eq!((l.total.realised, l.total.findings, l.merged_entries), (Decimal::from(80), 2, 1));
+        assert_eq!(l.by_month["2025-04"].realised, Decimal::from(30), "the later fix in its own month");
+    }
+
+    #[test]
+    fn a_fix_keeps_the_bill_s_drop_wherever_confirm_put_it() {
+        // confirm.rs put the drop on the oldest (smaller) entry and 0 on the other.
+        let small = RealisedSaving {
+            confirmation: realised("vol-1", 2, Some((ConfirmationStatus::Confirmed, Some(9)))).confirmation,
+            ..on("ebs.gp2-to-gp3", "us-east-1", "vol-1", 2, 10)
+        };
+        let big = RealisedSaving {
+            confirmation: realised("vol-1", 10, Some((ConfirmationStatus::Confirmed, Some(0)))).confirmation,
+            ..on("cur.gp2-volume", "us-east-1", "vol-1", 10, 11)
+        };
+        let l = Ledger::of(&[], &[small, big]).unwrap();
+        assert_eq!((l.total.realised, l.total.confirmed), (Decimal::from(10), Decimal::from(9)));
+        let c = l.confirmations;
+        assert_eq!((c.confirmed, c.pending, c.not_confirmable, c.realised_of_confirmed), (1, 0, 0, Decimal::from(10)));
+        // Pending beside not confirmable is pending; not confirmable only when every entry is.
+        let nc = |e: RealisedSaving| RealisedSaving {
+            confirmation: realised("x", 1, Some((ConfirmationStatus::NotConfirmable, None))).confirmation,
+            ..e
+        };
+        let mixed = [nc(on("a.x", "r", "v", 1, 10)), on("b.x", "r", "v", 1, 10)];
+        assert_eq!(Ledger::of(&[], &mixed).unwrap().confirmations.pending, 1);
+        let both = [nc(on("a.x", "r", "v", 1, 10)), nc(on("b.x", "r", "v", 1, 10))];
+        assert_eq!(Ledger::of(&[], &both).unwrap().confirmations.not_confirmable, 1);
     }
 
     #[test]

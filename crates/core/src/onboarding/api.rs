@@ -74,6 +74,29 @@ struct ConfigureTenant {
     realtime_threshold_usd: Option<Option<rust_decimal::Decimal>>,
     #[serde(default, deserialize_with = "present")]
     notify_webhook_url: Option<Option<String>>,
+    /// The whole scan settings object (`domain::settings`: keys left out take their default);
+    /// `null`: the defaults.
+    #[serde(default, deserialize_with = "present")]
+    scan_settings: Option<Option<Value>>,
+    /// One of `domain::settings::REPORT_RETENTION_DAYS`; `null`: the default (7).
+    #[serde(default, deserialize_with = "present")]
+    report_retention_days: Option<Option<crate::domain::settings::ReportRetention>>,
+    /// `off`, `daily` or `weekly` (`crate::digest`); `null`: off.
+    #[serde(default, deserialize_with = "present")]
+    digest: Option<Option<String>>,
+    /// The weekly digest's day, `monday` to `sunday`; `null`: Monday.
+    #[serde(default, deserialize_with = "present")]
+    digest_weekday: Option<Option<String>>,
+}
+
+/// `scan_settings` of a PATCH: the one parser and validation of scan settings, its errors
+/// naming the key (`scan_settings.<key>`).
+fn scan_settings(v: &Value) -> Result<crate::domain::settings::ScanSettings, InvalidInput> {
+    let bytes = serde_json::to_vec(v).expect("a JSON value serialises");
+    crate::domain::settings::ScanSettings::from_json(&bytes).map_err(|e| {
+        let field = if e.field == "body" { "scan_settings".to_owned() } else { format!("scan_settings.{}", e.field) };
+        InvalidInput::new(&field, e.message)
+    })
 }
 
 /// Tells a field set to `null` (Some(None)) from a field left out (None).
@@ -182,7 +205,20 @@ async fn route(svc: &Onboarding, req: &ApiRequest<'_>) -> Result<ApiResponse, Ap
         }
         ("PATCH", ["tenants", id]) => {
             let body: ConfigureTenant = parse_body(req)?;
-            let t = svc.configure_tenant(&tenant_id(id)?, body.realtime_threshold_usd, body.notify_webhook_url).await?;
+            let scan_settings = match body.scan_settings {
+                Some(Some(v)) => Some(Some(scan_settings(&v)?)),
+                Some(None) => Some(None),
+                None => None,
+            };
+            let changes = crate::onboarding::TenantChanges {
+                realtime_threshold_usd: body.realtime_threshold_usd,
+                notify_webhook_url: body.notify_webhook_url,
+                scan_settings,
+                report_retention_days: body.report_retention_days,
+                digest: body.digest,
+                digest_weekday: body.digest_weekday,
+            };
+            let t = svc.configure_tenant(&tenant_id(id)?, changes).await?;
             ok(200, json!({ "tenant": TenantView::from(&t) }))
         }
         ("DELETE", ["tenants", id]) => {

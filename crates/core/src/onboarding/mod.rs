@@ -127,6 +127,10 @@ pub struct TenantView {
     pub realtime_threshold_usd: rust_decimal::Decimal,
     /// The webhook's scheme and host only: the full URL is a secret.
     pub notify_webhook: Option<String>,
+    /// Days the tenant's CUR reports are kept (`domain::settings::REPORT_RETENTION_DAYS`).
+    pub report_retention_days: u32,
+    /// The tenant's digest (`crate::digest`): `frequency` and `weekday`.
+    pub digest: crate::domain::settings::DigestSettings,
 }
 
 impl From<&Tenant> for TenantView {
@@ -143,6 +147,8 @@ impl From<&Tenant> for TenantView {
                 .as_deref()
                 .and_then(|u| url::Url::parse(u).ok())
                 .map(|u| format!("{}://{}/…", u.scheme(), u.host_str().unwrap_or_default())),
+            report_retention_days: t.report_retention_days.days(),
+            digest: t.digest,
         }
     }
 }
@@ -187,6 +193,21 @@ pub struct AccountRequest {
 
 pub const TENANT_NAME_MAX: usize = 128;
 const ID_ATTEMPTS: usize = 5;
+
+/// What `PATCH /tenants/{id}` changes: each field left out (`None`) stays as it is;
+/// `Some(None)` resets it to its default.
+#[derive(Clone, Debug, Default)]
+pub struct TenantChanges {
+    pub realtime_threshold_usd: Option<Option<rust_decimal::Decimal>>,
+    pub notify_webhook_url: Option<Option<String>>,
+    /// Parsed and checked by `ScanSettings::from_json`.
+    pub scan_settings: Option<Option<crate::domain::settings::ScanSettings>>,
+    pub report_retention_days: Option<Option<crate::domain::settings::ReportRetention>>,
+    /// `off`, `daily` or `weekly`.
+    pub digest: Option<Option<String>>,
+    /// `monday` to `sunday`.
+    pub digest_weekday: Option<Option<String>>,
+}
 
 pub struct Onboarding {
     store: Arc<dyn OnboardingStore>,
@@ -261,28 +282,43 @@ impl Onboarding {
         Ok(self.store.list_tenants(page).await?)
     }
 
-    /// Changes a tenant's real-time settings. `None` leaves a setting alone; `Some(None)` resets
-    /// it to the default (no webhook, the default threshold).
-    pub async fn configure_tenant(
-        &self,
-        id: &TenantId,
-        threshold_usd: Option<Option<rust_decimal::Decimal>>,
-        webhook_url: Option<Option<String>>,
-    ) -> Result<Tenant, OnboardingError> {
-        if let Some(Some(t)) = threshold_usd {
+    /// Changes a tenant's settings (`PATCH /tenants/{id}`): everything is validated first, then
+    /// the record is read and written once, so a bad field changes nothing and a store failure
+    /// never leaves half the changes saved.
+    pub async fn configure_tenant(&self, id: &TenantId, c: TenantChanges) -> Result<Tenant, OnboardingError> {
+        if let Some(Some(t)) = c.realtime_threshold_usd {
             if t < rust_decimal::Decimal::ZERO || t > rust_decimal::Decimal::from(10_000_000) {
                 return Err(InvalidInput::new("realtime_threshold_usd", "between 0 and 10000000").into());
             }
         }
-        if let Some(Some(u)) = &webhook_url {
+        if let Some(Some(u)) = &c.notify_webhook_url {
             check_webhook_url(u)?;
         }
+        if let Some(Some(s)) = &c.scan_settings {
+            s.validate()?;
+        }
         let mut tenant = self.tenant(id).await?;
-        if let Some(t) = threshold_usd {
+        let digest = match (&c.digest, &c.digest_weekday) {
+            (None, None) => None,
+            (f, w) => {
+                let (f, w) = (f.as_ref().map(Option::as_deref), w.as_ref().map(Option::as_deref));
+                Some(crate::domain::settings::DigestSettings::changed(tenant.digest, f, w)?)
+            }
+        };
+        if let Some(t) = c.realtime_threshold_usd {
             tenant.realtime_threshold_usd = t;
         }
-        if let Some(u) = webhook_url {
+        if let Some(u) = c.notify_webhook_url {
             tenant.notify_webhook_url = u;
+        }
+        if let Some(s) = c.scan_settings {
+            tenant.scan_settings = s;
+        }
+        if let Some(r) = c.report_retention_days {
+            tenant.report_retention_days = r.unwrap_or_default();
+        }
+        if let Some(d) = digest {
+            tenant.digest = d;
         }
         self.store.save_tenant(&mut tenant).await?;
         tracing::info!(tenant = %id, "tenant settings changed");

@@ -42,6 +42,7 @@
 //! New fields may be added; existing ones keep their name and meaning within a schema version.
 
 mod html;
+pub mod store;
 
 use std::collections::BTreeMap;
 

@@ -14,35 +14,42 @@ use super::{AccountScan, ScanError, Scanner, Target, GLOBAL};
 use crate::domain::scan_run::{AccountFailure, AccountRun, ActionError, RegionRun, RunRecord, ScanStatus};
 use crate::domain::{parse_regions, AccountId, AccountStatus, Clock, TenantId, TenantStatus};
 use crate::pricing::price_list::{self, PriceListSource};
-use crate::store::{valid_run_id, PageRequest, ScanStore, StoreError};
+use crate::store::keys::DUE_SHARDS;
+use crate::store::{valid_run_id, PageRequest, ScanStore, StoreError, MAX_PAGE};
 use crate::workflow::{parse_task, traced, TaskError};
 
 mod refresh;
+mod results;
+pub mod runs;
 pub use refresh::{
     refresh_price_list, refresh_prices, FamilyCount, RefreshError, RefreshLimits, RefreshReport,
     MAX_REQUESTS_PER_REFRESH, REFRESH_TIME_BUDGET,
 };
+pub use runs::{DueAccount, MemoryRunObjects, ObjectError, ResultWriterDetails, RunObjects};
 
 /// How long run records are kept.
 pub const RUN_RETENTION_DAYS: i64 = 90;
 /// A run record item stays well under DynamoDB's 400 KB.
 const MAX_RUN_RECORD_BYTES: usize = 300_000;
-/// The inline Map carries every account's output in the execution state, whose limit is
-/// 256 KB: at most this many accounts per run, each output at most [`MAX_ACCOUNT_RUN_BYTES`]
-/// (with the CUR part, about 4.5 KB per item: 225 KB). The rest are due at the next run.
-pub const MAX_ACCOUNTS_PER_RUN: usize = 50;
+/// A safety cap, not a working limit: the distributed Map reads its items from S3, so nothing
+/// of the list passes through the execution state. 50,000 accounts are 500 Queries of the due
+/// index (well within the list task's 60 s) and a 3.5 MB `accounts.jsonl`; the rest are due at
+/// the next run (`deferred`).
+pub const MAX_ACCOUNTS_PER_RUN: usize = 50_000;
+/// One account's output (a child execution's output, and its entry in the run record) stays
+/// under this; the counts and status always stay.
 pub const MAX_ACCOUNT_RUN_BYTES: usize = 4_000;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DueAccount {
-    pub tenant_id: TenantId,
-    pub account_id: AccountId,
-}
-
+/// `list_due_accounts`' output: small whatever the number of accounts. The accounts themselves
+/// are in `s3://<bucket>/<key>` as JSON Lines, fairest order first ([`runs::round_robin`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DueAccounts {
     pub run_id: String,
-    pub accounts: Vec<DueAccount>,
+    pub bucket: String,
+    pub key: String,
+    /// Where the Map's ResultWriter writes.
+    pub results_prefix: String,
+    pub count: usize,
     /// Due accounts left for the next run ([`MAX_ACCOUNTS_PER_RUN`]).
     pub deferred: usize,
 }
@@ -70,7 +77,22 @@ pub enum ScanTask {
     ScanAccount(#[serde(deserialize_with = "traced")] ScanAccountInput),
     FinishRun(#[serde(deserialize_with = "traced")] FinishRunInput),
     RefreshPriceList(#[serde(deserialize_with = "traced")] RefreshPriceListInput),
+    /// The tenants' due digests (`crate::digest`), invoked daily by EventBridge Scheduler.
+    Digest(#[serde(deserialize_with = "traced")] DigestInput),
+    /// Once, after upgrading a stack from before the due index: writes every active account's
+    /// entry (docs/workflows.md, "Scans at scale").
+    IndexDueAccounts(#[serde(deserialize_with = "traced")] IndexDueAccountsInput),
 }
+
+/// `{"task": "index_due_accounts"}`: no field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexDueAccountsInput {}
+
+/// `{"task": "digest"}`: no field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestInput {}
 
 impl ScanTask {
     /// Parses a task payload; an error is `InvalidInput` naming the field at fault.
@@ -93,11 +115,12 @@ pub struct ScanAccountInput {
     pub account_id: AccountId,
 }
 
+/// `results` is the distributed Map's `ResultWriterDetails`: where its manifest is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FinishRunInput {
     pub run_id: String,
-    pub results: Vec<AccountRun>,
+    pub results: ResultWriterDetails,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,11 +148,38 @@ pub struct ScanTasks {
     store: Arc<dyn ScanStore>,
     clock: Arc<dyn Clock>,
     price_list: Option<Arc<dyn PriceListSource>>,
+    runs: Option<Arc<dyn RunObjects>>,
+    digest: Option<Arc<crate::digest::DigestService>>,
 }
 
 impl ScanTasks {
     pub fn new(scanner: Scanner, store: Arc<dyn ScanStore>, clock: Arc<dyn Clock>) -> Self {
-        Self { scanner, store, clock, price_list: None }
+        Self { scanner, store, clock, price_list: None, runs: None, digest: None }
+    }
+
+    /// The runs bucket: where `list_due_accounts` writes the Map's items and `finish_run` reads
+    /// its results.
+    pub fn with_run_objects(mut self, runs: Arc<dyn RunObjects>) -> Self {
+        self.runs = Some(runs);
+        self
+    }
+
+    fn runs(&self) -> Result<&dyn RunObjects, TaskError> {
+        self.runs.as_deref().ok_or_else(|| invalid("this function was built without a runs bucket"))
+    }
+
+    /// What sends the `digest` task's digests.
+    pub fn with_digest(mut self, digest: Arc<crate::digest::DigestService>) -> Self {
+        self.digest = Some(digest);
+        self
+    }
+
+    /// Sends every tenant's due digest; returns the [`crate::digest::DigestRun`]'s counts. A
+    /// tenant's failure is counted there; only listing the tenants fails the task (Transient).
+    pub async fn digest(&self) -> Result<Value, TaskError> {
+        let svc = self.digest.as_deref().ok_or_else(|| invalid("digest: built without a notifier"))?;
+        let run = svc.run_all(self.clock.now()).await?;
+        Ok(serde_json::to_value(run).expect("the counts serialise"))
     }
 
     /// Where `refresh_price_list` reads rates.
@@ -145,8 +195,10 @@ impl ScanTasks {
             ScanTask::ScanAccount(p) => {
                 serde_json::to_value(self.scan_account(&p.run_id, &p.tenant_id, &p.account_id).await?)
             }
-            ScanTask::FinishRun(p) => serde_json::to_value(self.finish_run(&p.run_id, p.results).await?),
+            ScanTask::FinishRun(p) => serde_json::to_value(self.finish_run(&p.run_id, &p.results).await?),
             ScanTask::RefreshPriceList(p) => serde_json::to_value(self.refresh_price_list(p.regions).await?),
+            ScanTask::Digest(DigestInput {}) => Ok(self.digest().await?),
+            ScanTask::IndexDueAccounts(IndexDueAccountsInput {}) => Ok(self.index_due_accounts().await?),
         };
         Ok(out.expect("task outputs serialise"))
     }
@@ -175,28 +227,72 @@ impl ScanTasks {
         Ok(serde_json::to_value(report).expect("the report serialises"))
     }
 
-    /// Active accounts of active tenants whose next scan time has passed, longest overdue
-    /// first (never scanned before all), at most [`MAX_ACCOUNTS_PER_RUN`].
+    /// Active accounts of active tenants whose next scan time has passed, read from the due
+    /// index ([`DUE_SHARDS`] Queries plus one per page, no Scan), ordered round-robin across
+    /// tenants ([`runs::round_robin`]; within a tenant, never scanned first, then the longest
+    /// overdue), at most [`MAX_ACCOUNTS_PER_RUN`], written to `runs/<run_id>/accounts.jsonl`.
     pub async fn list_due_accounts(&self, run: &str) -> Result<DueAccounts, TaskError> {
         run_id(run)?;
+        let objects = self.runs()?;
         let now = self.clock.now();
         let mut due = Vec::new();
-        let mut tenants = PageRequest::first(100);
+        for shard in 0..DUE_SHARDS {
+            let mut req = PageRequest::first(MAX_PAGE);
+            loop {
+                let page = self.store.list_due_accounts(shard, now, &req).await?;
+                due.extend(
+                    page.items
+                        .into_iter()
+                        .filter(|a| a.is_usable())
+                        .map(|a| (a.next_scan_at, DueAccount { tenant_id: a.tenant_id, account_id: a.account_id })),
+                );
+                match page.next_cursor {
+                    Some(c) => req.cursor = Some(c),
+                    None => break,
+                }
+            }
+        }
+        // None (never scanned) sorts before any time.
+        due.sort_by(|a, b| (a.0, &a.1.tenant_id, &a.1.account_id).cmp(&(b.0, &b.1.tenant_id, &b.1.account_id)));
+        let due = self.of_active_tenants(due.into_iter().map(|(_, a)| a).collect()).await?;
+        let mut accounts = runs::round_robin(due);
+        let deferred = accounts.len().saturating_sub(MAX_ACCOUNTS_PER_RUN);
+        if deferred > 0 {
+            tracing::warn!(deferred, "more accounts are due than one run takes; the rest are due at the next run");
+            accounts.truncate(MAX_ACCOUNTS_PER_RUN);
+        }
+        let key = runs::accounts_key(run);
+        objects.put(&key, runs::to_jsonl(&accounts)).await.map_err(|e| TaskError::Transient(e.to_string()))?;
+        Ok(DueAccounts {
+            run_id: run.to_owned(),
+            bucket: objects.bucket().to_owned(),
+            key,
+            results_prefix: runs::results_prefix(run),
+            count: accounts.len(),
+            deferred,
+        })
+    }
+
+    /// Re-saves every active account of every tenant, so that `save_account` writes its
+    /// due-index entry (`keys::due_index_keys`): the one-off backfill for accounts saved before
+    /// the index existed, which `list_due_accounts` cannot see. Idempotent; one read and one
+    /// write per account. Returns `{"indexed": n}`.
+    pub async fn index_due_accounts(&self) -> Result<Value, TaskError> {
+        let mut indexed = 0u64;
+        let mut tenants = PageRequest::first(MAX_PAGE);
         loop {
             let page = self.store.list_tenants(&tenants).await?;
-            for t in page.items.iter().filter(|t| t.status == TenantStatus::Active) {
-                let mut req = PageRequest::first(100);
+            for t in &page.items {
+                let mut req = PageRequest::first(MAX_PAGE);
                 loop {
                     let p = self.store.list_accounts(&t.id, &req).await?;
-                    due.extend(
-                        p.items
-                            .iter()
-                            .filter(|a| a.status == AccountStatus::Active && a.next_scan_at.is_none_or(|n| n <= now))
-                            .map(|a| {
-                                let account = DueAccount { tenant_id: t.id.clone(), account_id: a.account_id.clone() };
-                                (a.next_scan_at, account)
-                            }),
-                    );
+                    for mut a in p.items.into_iter().filter(|a| a.is_usable()) {
+                        match self.store.save_account(&mut a, crate::store::Claim::Keep).await {
+                            // Saved meanwhile by another path, which wrote the entry.
+                            Ok(()) | Err(StoreError::VersionConflict) => indexed += 1,
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
                     match p.next_cursor {
                         Some(c) => req.cursor = Some(c),
                         None => break,
@@ -208,14 +304,28 @@ impl ScanTasks {
                 None => break,
             }
         }
-        // None (never scanned) sorts before any time.
-        due.sort_by(|a, b| (a.0, &a.1.tenant_id, &a.1.account_id).cmp(&(b.0, &b.1.tenant_id, &b.1.account_id)));
-        let deferred = due.len().saturating_sub(MAX_ACCOUNTS_PER_RUN);
-        if deferred > 0 {
-            tracing::warn!(deferred, "more accounts are due than one run takes; the rest are due at the next run");
+        Ok(serde_json::json!({ "indexed": indexed }))
+    }
+
+    /// Keeps the accounts whose tenant is active: one read per tenant.
+    async fn of_active_tenants(&self, due: Vec<DueAccount>) -> Result<Vec<DueAccount>, TaskError> {
+        let mut active: BTreeMap<TenantId, bool> = BTreeMap::new();
+        let mut out = Vec::with_capacity(due.len());
+        for a in due {
+            let ok = match active.get(&a.tenant_id) {
+                Some(ok) => *ok,
+                None => {
+                    let t = self.store.get_tenant(&a.tenant_id).await?;
+                    let ok = t.is_some_and(|t| t.status == TenantStatus::Active);
+                    active.insert(a.tenant_id.clone(), ok);
+                    ok
+                }
+            };
+            if ok {
+                out.push(a);
+            }
         }
-        let accounts = due.into_iter().take(MAX_ACCOUNTS_PER_RUN).map(|(_, a)| a).collect();
-        Ok(DueAccounts { run_id: run.to_owned(), accounts, deferred })
+        Ok(out)
     }
 
     /// Scans one account and schedules its next scan. AccessDenied on AssumeRole marks the
@@ -297,8 +407,17 @@ impl ScanTasks {
         Err(TaskError::Transient("the account kept changing while its next scan was scheduled".into()))
     }
 
-    /// Writes one run record per tenant and returns the run's totals.
-    pub async fn finish_run(&self, run: &str, results: Vec<AccountRun>) -> Result<RunTotals, TaskError> {
+    /// Reads the distributed Map's results (its manifest and result files in the runs bucket,
+    /// [`results::read_results`]), writes one run record per tenant and returns the run's
+    /// totals.
+    pub async fn finish_run(&self, run: &str, manifest: &ResultWriterDetails) -> Result<RunTotals, TaskError> {
+        run_id(run)?;
+        let results = results::read_results(self.runs()?, run, manifest).await?;
+        self.record_run(run, results).await
+    }
+
+    /// Writes one run record per tenant from the accounts' results; returns the run's totals.
+    pub async fn record_run(&self, run: &str, results: Vec<AccountRun>) -> Result<RunTotals, TaskError> {
         run_id(run)?;
         let mut by_tenant: BTreeMap<TenantId, Vec<AccountRun>> = BTreeMap::new();
         for r in results {
@@ -320,7 +439,7 @@ impl ScanTasks {
         let mut athena_cost = rust_decimal::Decimal::ZERO;
         for (tenant, accounts) in by_tenant {
             let record = fit(RunRecord::new(run, &tenant, accounts, now));
-            totals.accounts += record.accounts.len() as u32;
+            totals.accounts += record.complete + record.partial + record.failed;
             totals.complete += record.complete;
             totals.partial += record.partial;
             totals.failed += record.failed;
@@ -337,7 +456,10 @@ impl ScanTasks {
 }
 
 /// Keeps the record under the item size limit: region details of complete accounts go first
-/// (their counts stay), then all region details.
+/// (their counts stay), then all region details, then notes (about 130 bytes an account remain:
+/// 2,000 accounts of one tenant in one run fit). Past that, the entries of complete accounts go
+/// (the record's counts stay; every account's full output stays in the run's result files in
+/// the runs bucket for their retention).
 fn fit(r: RunRecord) -> RunRecord {
     shrink(
         r,
@@ -345,12 +467,14 @@ fn fit(r: RunRecord) -> RunRecord {
         &[
             |r| r.accounts.iter_mut().filter(|a| a.status == ScanStatus::Complete).for_each(|a| a.regions.clear()),
             |r| r.accounts.iter_mut().for_each(|a| a.regions.clear()),
+            |r| r.accounts.iter_mut().for_each(|a| a.notes.clear()),
+            |r| r.accounts.retain(|a| a.status != ScanStatus::Complete),
         ],
     )
 }
 
-/// Keeps one account's output within [`MAX_ACCOUNT_RUN_BYTES`] so the Map's results fit the
-/// execution state: error messages go first (action and code stay), then the region details of
+/// Keeps one account's output within [`MAX_ACCOUNT_RUN_BYTES`] so the run record can hold many:
+/// error messages go first (action and code stay), then the region details of
 /// complete regions, then all region details; the counts and the status always stay. What was
 /// cut is in the function's log.
 fn fit_account(a: AccountRun) -> AccountRun {
@@ -383,7 +507,7 @@ fn shrink<T: Serialize>(mut v: T, max: usize, steps: &[fn(&mut T)]) -> T {
     v
 }
 
-fn failed_run(tenant: &TenantId, account: &AccountId, error_type: &str, message: &str) -> AccountRun {
+pub(crate) fn failed_run(tenant: &TenantId, account: &AccountId, error_type: &str, message: &str) -> AccountRun {
     AccountRun {
         tenant_id: tenant.clone(),
         account_id: account.clone(),
@@ -516,8 +640,14 @@ mod tests {
                 }),
             ),
             (
-                json!({"task": "finish_run", "run_id": "run-1", "results": []}),
-                ScanTask::FinishRun(FinishRunInput { run_id: run("run-1"), results: vec![] }),
+                json!({"task": "finish_run", "run_id": "run-1", "results": {"Bucket": "b", "Key": "runs/run-1/results/m/manifest.json"}}),
+                ScanTask::FinishRun(FinishRunInput {
+                    run_id: run("run-1"),
+                    results: ResultWriterDetails {
+                        bucket: "b".into(),
+                        key: "runs/run-1/results/m/manifest.json".into(),
+                    },
+                }),
             ),
             (
                 json!({"task": "refresh_price_list"}),
@@ -527,20 +657,22 @@ mod tests {
                 json!({"task": "refresh_price_list", "regions": ["us-east-1"]}),
                 ScanTask::RefreshPriceList(RefreshPriceListInput { regions: Some(vec!["us-east-1".into()]) }),
             ),
+            (json!({"task": "digest"}), ScanTask::Digest(DigestInput {})),
+            (json!({"task": "index_due_accounts"}), ScanTask::IndexDueAccounts(IndexDueAccountsInput {})),
         ];
         for (payload, task) in cases {
             assert_eq!(ScanTask::parse(&payload).unwrap(), task, "{payload}");
             assert_eq!(serde_json::to_value(&task).unwrap(), payload);
         }
-        // A Map item as finish_run gets it: a scan output, or a caught failure (Step Functions'
-        // `Error` and `Cause`).
+        // A Map item's output as finish_run reads it from a result file: a scan output, or a
+        // caught failure (Step Functions' `Error` and `Cause`).
         let scanned = account(vec![region("us-east-1", ScanStatus::Partial, 1)]);
-        let payload = json!({"task": "finish_run", "run_id": "run-1", "results": [scanned,
+        let items: Vec<AccountRun> = serde_json::from_value(json!([scanned,
             {"tenant_id": "t-aaaaaaaaaaaaaaaa", "account_id": "444455556666", "status": "failed",
-             "error": {"Error": "AccountRevoked", "Cause": "denied"}}]});
-        let ScanTask::FinishRun(p) = ScanTask::parse(&payload).unwrap() else { panic!("not finish_run") };
-        assert_eq!(p.results[0], scanned);
-        assert_eq!(p.results[1].error.as_ref().unwrap().error_type, "AccountRevoked");
+             "error": {"Error": "AccountRevoked", "Cause": "denied"}}]))
+        .unwrap();
+        assert_eq!(items[0], scanned);
+        assert_eq!(items[1].error.as_ref().unwrap().error_type, "AccountRevoked");
     }
 
     #[test]
@@ -552,11 +684,6 @@ mod tests {
             p
         };
         let finish = |results: Value| json!({"task": "finish_run", "run_id": "r1", "results": results});
-        let result = json!({"tenant_id": "t-aaaaaaaaaaaaaaaa", "account_id": "111122223333", "status": "complete",
-            "regions": [{"region": "us-east-1", "status": "complete", "api_calls": 1, "errors": [],
-                "duration_ms": 5, "findings_opened": 0, "findings_resolved": 0}]});
-        let mut extra_in_region = result.clone();
-        extra_in_region["regions"][0]["cost"] = json!(1);
         for (payload, says) in [
             // Not an object: serde would read an array as the fields in order.
             (json!(null), "body: a JSON object"),
@@ -577,9 +704,9 @@ mod tests {
             (json!({"task": "list_due_accounts", "run_id": "r1", "extra": 1}), "extra: unknown field `extra`"),
             (with("acount_id", json!("x")), "acount_id: unknown field `acount_id`"),
             (with("task2", json!("finish_run")), "task2: unknown field `task2`"),
-            (json!({"task": "finish_run", "run_id": "r1", "results": [], "force": true}), "force: unknown field"),
+            (json!({"task": "finish_run", "run_id": "r1", "results": {"Bucket": "b", "Key": "k"}, "force": true}), "force: unknown field"),
             (json!({"task": "refresh_price_list", "regions": null, "force": true}), "force: unknown field"),
-            (finish(json!([extra_in_region])), "results[0].regions[0].cost: unknown field `cost`"),
+            (finish(json!({"Bucket": "b", "Key": "k", "MapRunArn": "x"})), "results: unknown field `MapRunArn`"),
             // A missing field or one of the wrong type.
             (json!({"task": "list_due_accounts"}), "run_id: missing field `run_id`"),
             (json!({"task": "finish_run", "run_id": "r1"}), "results: missing field `results`"),
@@ -590,13 +717,16 @@ mod tests {
             // Ids are parsed where they enter: a malformed one never reaches the store.
             (with("tenant_id", json!("t-1")), "tenant_id: a tenant id is 't-' followed by 16"),
             (with("account_id", json!("1111-2222-3333")), "account_id: an AWS account id is exactly 12 digits"),
-            (finish(json!([{"tenant_id": "t-aaaaaaaaaaaaaaaa", "account_id": "TENANT#x", "status": "failed"}])), "results[0].account_id: an AWS account id"),
-            (finish(json!({})), "results: invalid type: map, expected a sequence"),
-            (finish(json!([result, {"tenant_id": "t-aaaaaaaaaaaaaaaa", "account_id": "111122223333", "status": "great"}])), "results[1].status: unknown variant `great`"),
-            (finish(json!([{"tenant_id": "t-aaaaaaaaaaaaaaaa", "account_id": "111122223333"}])), "results[0].status: missing field `status`"),
-            (finish(json!([{"tenant_id": "t-aaaaaaaaaaaaaaaa", "account_id": "111122223333", "status": "failed", "findings_opened": -1}])), "results[0].findings_opened: invalid value: integer `-1`"),
+            (finish(json!({})), "results.Bucket: missing field `Bucket`"),
+            (finish(json!([])), "results: invalid type: sequence, expected an object {\"Bucket\", \"Key\"}"),
+            (finish(json!(["b", "runs/r1/results/m/manifest.json"])), "results: invalid type: sequence"),
+            (finish(json!({"Bucket": "b"})), "results.Key: missing field `Key`"),
+            (finish(json!({"Bucket": "b", "Key": 7})), "results.Key: invalid type: integer `7`"),
+            (finish(json!({"bucket": "b", "key": "k"})), "results: unknown field `bucket`"),
             (json!({"task": "refresh_price_list", "regions": "us-east-1"}), "regions: invalid type: string \"us-east-1\", expected a sequence"),
             (json!({"task": "refresh_price_list", "regions": [1]}), "regions[0]: invalid type: integer `1`"),
+            (json!({"task": "digest", "tenant_id": "t-aaaaaaaaaaaaaaaa"}), "tenant_id: unknown field `tenant_id`"),
+            (json!({"task": "digest", "dry_run": true}), "dry_run: unknown field `dry_run`"),
         ] {
             let message = refused(&payload.to_string(), &payload);
             assert!(message.starts_with(says), "{payload}: {message}");
@@ -609,7 +739,9 @@ mod tests {
         let bounded = |m: &str| m.chars().count() <= MAX_PATH_CHARS + MAX_ERROR_CHARS + 100;
         let m = refused("huge task", &json!({"task": huge, "run_id": "r1"}));
         assert!(bounded(&m) && m.starts_with("task: unknown variant `éé"), "{m}");
-        assert!(m.ends_with("expected one of `list_due_accounts`, `scan_account`, `finish_run`, `refresh_price_list`"));
+        let tasks =
+            "`list_due_accounts`, `scan_account`, `finish_run`, `refresh_price_list`, `digest`, `index_due_accounts`";
+        assert!(m.ends_with(&format!("expected one of {tasks}")));
         let mut field = json!({"task": "list_due_accounts", "run_id": "r1"});
         field[&huge] = json!(1);
         let m = refused("huge field name", &field);
@@ -624,9 +756,8 @@ mod tests {
         for _ in 0..100 {
             deep = json!([deep]);
         }
-        assert!(
-            refused("deep", &json!({"task": "finish_run", "run_id": "r1", "results": deep})).starts_with("results[0]")
-        );
+        assert!(refused("deep", &json!({"task": "finish_run", "run_id": "r1", "results": {"Bucket": deep}}))
+            .starts_with("results.Bucket: invalid type: sequence"));
         // A huge value of the right type parses; the task's own check refuses it.
         let ScanTask::ListDueAccounts(p) =
             ScanTask::parse(&json!({"task": "list_due_accounts", "run_id": huge})).unwrap()
@@ -637,12 +768,33 @@ mod tests {
     }
 
     #[test]
-    fn the_budget_leaves_room_for_a_full_run_in_the_execution_state() {
-        // Each Map item: the account output plus the CUR part and JSON punctuation.
-        let cur = serde_json::json!({"cur": {"run_id": "x".repeat(80), "tenant_id": "t-".to_owned() + &"x".repeat(26),
-            "account_id": "111122223333", "anomalies": 99, "findings": 999, "findings_opened": 999,
-            "findings_resolved": 999, "rates": 9999, "bytes_scanned": 99_999_999_999u64, "query_cost_usd": "99.999999"}});
-        let item = MAX_ACCOUNT_RUN_BYTES + cur.to_string().len() + 2;
-        assert!(MAX_ACCOUNTS_PER_RUN * item < 240 * 1024, "{} bytes", MAX_ACCOUNTS_PER_RUN * item);
+    fn two_thousand_accounts_of_one_tenant_fit_one_run_record_with_every_account() {
+        let tenant = TenantId::parse("t-aaaaaaaaaaaaaaaa").unwrap();
+        let accounts: Vec<AccountRun> = (0..2_000u64)
+            .map(|i| {
+                let mut a = account(REGIONS.iter().map(|r| region(r, ScanStatus::Complete, 0)).collect());
+                a.account_id = AccountId::parse(&format!("{:012}", 100_000_000_000 + i)).unwrap();
+                a.notes = vec!["Compute Optimizer is not enrolled".into()];
+                a
+            })
+            .collect();
+        let record = fit(RunRecord::new("run-1", &tenant, accounts, Utc::now()));
+        assert_eq!(record.accounts.len(), 2_000, "every account keeps its entry");
+        assert!(json_len(&record) <= MAX_RUN_RECORD_BYTES, "{} bytes", json_len(&record));
+        assert_eq!(record.complete, 2_000);
+        // Past what fits, complete accounts' entries go; the counts and the others stay.
+        let many: Vec<AccountRun> = (0..4_000u64)
+            .map(|i| {
+                let mut a = account(vec![region("us-east-1", ScanStatus::Complete, 0)]);
+                a.account_id = AccountId::parse(&format!("{:012}", 100_000_000_000 + i)).unwrap();
+                if i % 100 == 0 {
+                    a.status = ScanStatus::Failed;
+                }
+                a
+            })
+            .collect();
+        let record = fit(RunRecord::new("run-1", &tenant, many, Utc::now()));
+        assert!(json_len(&record) <= MAX_RUN_RECORD_BYTES);
+        assert_eq!((record.complete, record.failed, record.accounts.len()), (3_960, 40, 40));
     }
 }

@@ -105,6 +105,13 @@ pub fn saving_sk(month: &str, key: &str) -> String {
     format!("{SAVING_PREFIX}{month}#{key}")
 }
 
+/// A digest's marker (`crate::digest`): `DIGEST#<period>`, written once per tenant and period.
+pub const DIGEST_PREFIX: &str = "DIGEST#";
+
+pub fn digest_sk(period: &str) -> String {
+    format!("{DIGEST_PREFIX}{period}")
+}
+
 // ---- The indexes of people's views (schema::GSI1 by time, schema::GSI2 by saving). Their
 // partitions are per tenant and per collection, so a query can never leave the tenant it names.
 
@@ -216,4 +223,206 @@ fn decode_cursor_within<T>(max: usize, cursor: &str, parse: impl Fn(&str) -> Opt
         base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| StoreError::InvalidCursor)?;
     let s = String::from_utf8(bytes).map_err(|_| StoreError::InvalidCursor)?;
     parse(&s).ok_or(StoreError::InvalidCursor)
+}
+
+// ---- Write sharding of a tenant's high-volume items (issue #20). One partition key takes about
+// 1,000 write units a second; an event that opens a finding is a transaction (2 units per KB
+// per item). At the target of 1,000 events/s from one tenant, one event item of up to 1 KB and
+// a finding of up to 1 KB, in one partition that is up to 4,000 units/s: four times the
+// ceiling. Events, findings, remembered instances and observations therefore go to one of
+// [`SHARDS`] partitions `TENANT#<id>#S<n>`, picked by a stable hash of their own sort key, so
+// a get or update by key computes its shard; 4,000 / 8 = 500 units/s per shard at the target,
+// 250 for an event without a finding. Everything else (the request ledger, runs, rates,
+// suppressions, a finding's history, the savings ledger, the outbox) stays in `TENANT#<id>`:
+// people or scans write those, a few a second at most. Reads that list a sharded family
+// query every shard (S Queries, bounded) and merge; the cursors stay one sort-key value.
+// `TENANT#<id>#S<n>` still starts with `TENANT#`, so IAM's `dynamodb:LeadingKeys` pattern
+// `TENANT#*` covers it and the receiver's role still cannot reach `REGISTRY#`.
+
+/// How many partitions a tenant's events, findings, instances and observations spread over.
+pub const SHARDS: u32 = 8;
+
+/// The shard of an item: FNV-1a (32 bits) of its sort key, modulo [`SHARDS`]. Stable across
+/// builds and platforms (no `std` hasher, whose seed may change).
+pub fn shard_of(sort_key: &str) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in sort_key.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h % SHARDS
+}
+
+/// The partition of shard `shard` of a tenant: `TENANT#<id>#S<n>`.
+pub fn shard_pk(t: &TenantId, shard: u32) -> String {
+    format!("{}#S{shard}", tenant_pk(t))
+}
+
+/// Every shard partition of a tenant, in shard order.
+pub fn shard_pks(t: &TenantId) -> Vec<String> {
+    (0..SHARDS).map(|i| shard_pk(t, i)).collect()
+}
+
+/// The partition of the event `event_id`.
+pub fn event_pk(t: &TenantId, event_id: &str) -> String {
+    shard_pk(t, shard_of(&event_sk(event_id)))
+}
+
+/// The partition of the finding `key`.
+pub fn finding_pk(t: &TenantId, key: &str) -> String {
+    shard_pk(t, shard_of(&finding_sk(key)))
+}
+
+/// The partition of what the receiver remembers of one instance.
+pub fn instance_pk(t: &TenantId, account: &AccountId, instance_id: &str) -> String {
+    shard_pk(t, shard_of(&instance_sk(account, instance_id)))
+}
+
+/// The partition of one (account, region, condition)'s observations: the whole group in one
+/// shard, so that `observe` stays one Query.
+pub fn observations_pk(t: &TenantId, account: &AccountId, region: &str, condition: &str) -> String {
+    shard_pk(t, shard_of(&observations_prefix(account, region, condition)))
+}
+
+/// The index partitions of people's views take one write per event or finding write too, so
+/// they are sharded the same way: `TENANT#<id>#EVENTS#S<n>` and `TENANT#<id>#FINDINGS#S<n>`,
+/// the shard of the item's own sort key. A page reads the [`SHARDS`] partitions (one Query
+/// each) and merges them: the index sort keys are unique across shards (`<time>#<id>`,
+/// `<cents>#<key>`), so a cursor stays one sort-key value, a position in every shard.
+pub fn event_index_pk(t: &TenantId, event_id: &str) -> String {
+    format!("{}#S{}", events_index_pk(t), shard_of(&event_sk(event_id)))
+}
+
+/// The GSI1 and GSI2 partition of the finding `key`.
+pub fn finding_index_pk(t: &TenantId, key: &str) -> String {
+    format!("{}#S{}", findings_index_pk(t), shard_of(&finding_sk(key)))
+}
+
+/// Every events index partition of a tenant, in shard order.
+pub fn events_index_pks(t: &TenantId) -> Vec<String> {
+    (0..SHARDS).map(|i| format!("{}#S{i}", events_index_pk(t))).collect()
+}
+
+/// Every findings index partition of a tenant, in shard order.
+pub fn findings_index_pks(t: &TenantId) -> Vec<String> {
+    (0..SHARDS).map(|i| format!("{}#S{i}", findings_index_pk(t))).collect()
+}
+
+#[cfg(test)]
+mod shard_tests {
+    use super::*;
+
+    #[test]
+    fn shards_are_stable_and_spread() {
+        // FNV-1a's published test vector: "a" hashes to 0xe40c292c.
+        assert_eq!(shard_of("a"), 0xe40c_292c % SHARDS);
+        let t = TenantId::parse("t-0123456789abcdef").unwrap();
+        let mut per_shard = [0u32; SHARDS as usize];
+        for i in 0..8_000 {
+            let pk = event_pk(&t, &format!("{i:08x}-0000-4000-8000-000000000000"));
+            let n: usize = pk.rsplit_once("#S").unwrap().1.parse().unwrap();
+            per_shard[n] += 1;
+        }
+        // 1,000 expected per shard; a uniform hash stays well within 15%.
+        assert!(per_shard.iter().all(|&c| (850..=1150).contains(&c)), "{per_shard:?}");
+        assert_eq!(shard_pks(&t).len(), SHARDS as usize);
+        assert!(shard_pks(&t).iter().all(|p| p.starts_with(&tenant_pk(&t))));
+        // An item's index partition is one of the listed ones, in the same shard as the item.
+        let key = "123456789012#ebs.gp2#vol-1";
+        assert!(findings_index_pks(&t).contains(&finding_index_pk(&t, key)));
+        assert!(events_index_pks(&t).contains(&event_index_pk(&t, "e-1")));
+        assert!(finding_index_pk(&t, key).ends_with(finding_pk(&t, key).rsplit_once('#').unwrap().1));
+    }
+}
+
+// ---- The due index (issue #20): which accounts are due for a scan, without reading every
+// tenant. An active account's item carries GSI1 keys `DUE#<n>` / `<next due>#<tenant>#<account>`
+// (`store::due_index_keys`, written by both adapters' `save_account` from the account itself, so
+// every path that saves an account keeps it right: registration, activation, a finished scan,
+// a revocation or a disconnection, which drops it). `list_due_accounts` queries the
+// [`DUE_SHARDS`] partitions with `sort key < due_index_bound(now)`: no Scan, and never a tenant's
+// other items. GSI1 is shared by design (`schema::GSI2`'s note): a new collection, a new
+// partition, and no new index for CloudFormation to add.
+
+/// How many GSI1 partitions the due index spreads over. A scan run reads them all once an hour
+/// (tiny), but every finished scan rewrites its account's entry: at 2,000 accounts finishing
+/// within minutes that is a few hundred index writes a second into one partition at worst; 16
+/// partitions keep each well under the 1,000 writes a second a partition takes, with room for
+/// 10x the accounts, while one run still costs only 16 Queries plus one per 100 due accounts.
+pub const DUE_SHARDS: u32 = 16;
+pub const DUE_PREFIX: &str = "DUE#";
+
+/// The due-index shard of an account: FNV-1a ([`shard_of`]) of `<tenant>#<account>`.
+pub fn due_shard(t: &TenantId, a: &AccountId) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in format!("{t}#{a}").bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h % DUE_SHARDS
+}
+
+/// The GSI1 keys of an account's due-index entry: present while the account is active.
+pub fn due_index_keys(a: &crate::domain::Account) -> Option<(String, String)> {
+    a.is_usable().then(|| {
+        (
+            due_index_pk(due_shard(&a.tenant_id, &a.account_id)),
+            due_index_sk(a.next_scan_at, &a.tenant_id, &a.account_id),
+        )
+    })
+}
+
+/// GSI1 partition of one due-index shard: `DUE#<n>`.
+pub fn due_index_pk(shard: u32) -> String {
+    format!("{DUE_PREFIX}{shard}")
+}
+
+/// GSI1 sort key of an active account: `<next due>#<tenant>#<account>`; never scanned is due
+/// since the epoch, so it sorts first.
+pub fn due_index_sk(next_due: Option<DateTime<Utc>>, t: &TenantId, a: &AccountId) -> String {
+    format!("{}#{t}#{a}", sortable_time(next_due.unwrap_or(DateTime::UNIX_EPOCH)))
+}
+
+/// Every sort key of an account due at or before `now` is below this: the fixed-width time, then
+/// `$` (just above the `#` that follows the time in [`due_index_sk`]).
+pub fn due_index_bound(now: DateTime<Utc>) -> String {
+    format!("{}$", sortable_time(now))
+}
+
+/// The tenant and account of a due-index sort key (a cursor's content), checking its shape.
+pub fn parse_due_index_sk(sk: &str) -> Option<(TenantId, AccountId)> {
+    let (_, rest) = split_index_sk(sk, false)?;
+    let (t, a) = rest.split_once('#')?;
+    Some((TenantId::parse(t).ok()?, AccountId::parse(a).ok()?))
+}
+
+#[cfg(test)]
+mod due_tests {
+    use super::*;
+
+    #[test]
+    fn due_keys_order_by_time_and_round_trip() {
+        let t = TenantId::parse("t-0123456789abcdef").unwrap();
+        let a = AccountId::parse("111122223333").unwrap();
+        let now = DateTime::parse_from_rfc3339("2026-12-06T10:00:00Z").unwrap().with_timezone(&Utc);
+        let due = due_index_sk(Some(now), &t, &a);
+        assert!(due < due_index_bound(now), "due at now is due");
+        assert!(due_index_sk(None, &t, &a) < due_index_bound(now), "never scanned is due");
+        let later = due_index_sk(Some(now + chrono::Duration::microseconds(1)), &t, &a);
+        assert!(later > due_index_bound(now), "a microsecond later is not due yet");
+        assert_eq!(parse_due_index_sk(&due), Some((t.clone(), a.clone())));
+        for bad in [
+            "",
+            "x#y",
+            "2026-12-06T10:00:00.000000Z#t-1#111122223333",
+            "2026-12-06T10:00:00.000000Z#t-0123456789abcdef",
+        ] {
+            assert_eq!(parse_due_index_sk(bad), None, "{bad}");
+        }
+        assert!(due_shard(&t, &a) < DUE_SHARDS);
+        let spread: std::collections::BTreeSet<u32> = (0..400)
+            .map(|i| due_shard(&t, &AccountId::parse(&format!("{:012}", 100_000_000_000u64 + i)).unwrap()))
+            .collect();
+        assert_eq!(spread.len(), DUE_SHARDS as usize, "400 accounts reach every shard");
+    }
 }

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 
+mod digest;
 mod findings;
 mod triage;
 
@@ -216,6 +217,35 @@ impl AccountStore for MemoryStore {
             let a: Account = from_body(&item.body)?;
             all.push((a.account_id.to_string(), a));
         }
+        Ok(page(all, limit, encode_cursor))
+    }
+
+    async fn list_due_accounts(
+        &self,
+        shard: u32,
+        now: DateTime<Utc>,
+        req: &PageRequest,
+    ) -> Result<Page<Account>, StoreError> {
+        let limit = req.limit().map_err(|_| StoreError::InvalidCursor)?;
+        let after = req
+            .cursor
+            .as_deref()
+            .map(|c| decode_cursor(c, |s| parse_due_index_sk(s).map(|_| s.to_owned())))
+            .transpose()?;
+        let (pk, bound) = (due_index_pk(shard), due_index_bound(now));
+        let items = self.guard()?;
+        let mut all = Vec::new();
+        for ((_, sk), item) in items.iter() {
+            if !sk.starts_with(ACCOUNT_PREFIX) {
+                continue;
+            }
+            let a: Account = from_body(&item.body)?;
+            match due_index_keys(&a) {
+                Some((p, s)) if p == pk && s < bound && after.as_ref().is_none_or(|c| &s > c) => all.push((s, a)),
+                _ => {}
+            }
+        }
+        all.sort_by(|x, y| x.0.cmp(&y.0));
         Ok(page(all, limit, encode_cursor))
     }
 }

@@ -9,6 +9,7 @@
 //! stored version is still `n`, else [`StoreError::VersionConflict`]. On success the adapter
 //! sets the caller's copy to the stored version.
 
+pub mod digest;
 pub mod findings;
 pub mod keys;
 pub mod memory;
@@ -22,6 +23,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{Account, AccountId, InvalidInput, Tenant, TenantId};
 
+pub use digest::DigestLedger;
 pub use findings::{valid_run_id, FindingStore, ObservationStore, ResolveScope, RunStore, UpsertSummary};
 pub use memory::MemoryStore;
 pub use triage::{EventFilter, FindingFilter, FindingSort, FindingUpdate, OpenSaving, TriageStore};
@@ -106,6 +108,17 @@ pub trait AccountStore: Send + Sync {
     async fn save_account(&self, account: &mut Account, claim: Claim) -> Result<(), StoreError>;
     async fn get_account(&self, tenant: &TenantId, account: &AccountId) -> Result<Option<Account>, StoreError>;
     async fn list_accounts(&self, tenant: &TenantId, page: &PageRequest) -> Result<Page<Account>, StoreError>;
+    /// Active accounts of every tenant whose next scan time is at or before `now`, in one shard
+    /// of the due index (`keys::DUE_SHARDS`; the entry is `keys::due_index_keys`, which
+    /// `save_account` writes), soonest due first: one Query of GSI1 a page, never a Scan. The
+    /// index is eventually consistent: an account saved a moment ago may still show its old
+    /// entry. The cursor is the last entry's sort key.
+    async fn list_due_accounts(
+        &self,
+        shard: u32,
+        now: DateTime<Utc>,
+        page: &PageRequest,
+    ) -> Result<Page<Account>, StoreError>;
 }
 
 /// What the ledger knows about a custom-resource request id.
@@ -168,6 +181,7 @@ pub trait EventStore: Send + Sync {
     ) -> Result<Recorded, StoreError>;
     async fn get_event(&self, tenant: &TenantId, event_id: &str) -> Result<Option<serde_json::Value>, StoreError>;
     /// The tenant's events, newest `received_at` first, with `filter`: one Query of GSI1 a page
+    /// per index shard (`keys::SHARDS`, merged)
     /// (the filter is applied to the `limit` events read, so a page may hold fewer and still
     /// have a cursor). An event is listed if it carries `received_at` (the receiver's do).
     async fn list_events(
@@ -263,6 +277,10 @@ impl<T: TenantStore + AccountStore + FindingStore + ObservationStore + RunStore 
 /// Everything the findings API needs.
 pub trait FindingsApiStore: TenantStore + EventStore + FindingStore + RunStore + TriageStore {}
 impl<T: TenantStore + EventStore + FindingStore + RunStore + TriageStore> FindingsApiStore for T {}
+
+/// Everything the digest needs (`crate::digest`).
+pub trait DigestStore: TenantStore + AccountStore + TriageStore + DigestLedger {}
+impl<T: TenantStore + AccountStore + TriageStore + DigestLedger> DigestStore for T {}
 
 /// Everything the receiver needs.
 pub trait ReceiverStore: TenantStore + AccountStore + EventStore + NotificationOutbox + RateStore {}

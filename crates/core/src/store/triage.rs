@@ -10,6 +10,10 @@
 //!
 //! Events (`TENANT#<id>#EVENTS`, by `received_at`) and run records (`TENANT#<id>#RUNS`, by
 //! `finished_at`) have GSI1 keys too. Both adapters build them with the functions of [`keys`].
+//!
+//! Findings' and events' index partitions are write-sharded (`keys::finding_index_pk`,
+//! `keys::event_index_pk`: `...#S<n>`, 8 shards): the DynamoDB adapter's page is one Query per
+//! shard, merged, with the same cursor (docs/scale.md).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
