@@ -37,7 +37,9 @@ def main() -> None:
     users = []
 
     def user(name: str, role: str, attributes: list) -> None:
-        password = "Cr-" + secrets.token_urlsafe(12)
+        # Every class the pool's policy asks for, whatever the random part holds (an upper and a
+        # lower case letter, a digit, a symbol), then 96 random bits.
+        password = "Cr-7" + secrets.token_urlsafe(12)
         idp.admin_create_user(UserPoolId=pool, Username=name, UserAttributes=attributes, MessageAction="SUPPRESS")
         idp.admin_set_user_password(UserPoolId=pool, Username=name, Password=password, Permanent=True)
         users.append({"username": name, "password": password, "role": role})
