@@ -11,12 +11,11 @@ pub const ANSWER_MARGIN: Duration = Duration::from_millis(1500);
 /// The `Retry-After` (seconds) of a 503: throttling passes within seconds.
 pub const RETRY_AFTER_SECONDS: u32 = 5;
 
-/// Until when the request's store calls may wait out throttling: the invocation's deadline
-/// less [`ANSWER_MARGIN`]; now when there is no deadline (nothing to wait with).
-pub fn budget(req: &Request, now: SystemTime) -> Instant {
+/// How long the request's store calls may wait out throttling: the invocation's deadline less
+/// [`ANSWER_MARGIN`], from `now`; nothing when there is no deadline (nothing to wait with).
+pub fn time_left(req: &Request, now: SystemTime) -> Duration {
     let deadline = req.lambda_context_ref().map(|c| c.deadline()).unwrap_or(now);
-    let left = deadline.duration_since(now).unwrap_or_default().saturating_sub(ANSWER_MARGIN);
-    Instant::now() + left
+    deadline.duration_since(now).unwrap_or_default().saturating_sub(ANSWER_MARGIN)
 }
 
 /// [`handle`] with the store's throttling retries bounded by the invocation's deadline.
@@ -25,7 +24,7 @@ pub async fn handle_within(
     write_budget: &WriteBudget,
     req: Request,
 ) -> Result<Response<Body>, std::convert::Infallible> {
-    write_budget.until(budget(&req, SystemTime::now()));
+    write_budget.until(Instant::now() + time_left(&req, SystemTime::now()));
     let resp = handle(receiver, req).await;
     write_budget.clear();
     resp
@@ -108,17 +107,18 @@ mod tests {
         let now = std::time::SystemTime::now();
         let req = function_url_request("t-0123456789abcdef", "crt_x", &json!({}));
         // No invocation context: no time to wait.
-        assert!(budget(&req, now) <= Instant::now());
+        assert_eq!(time_left(&req, now), Duration::ZERO);
         let mut ctx = lambda_http::Context::default();
         let in_10s = now + Duration::from_secs(10);
         ctx.deadline = in_10s.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
-        let b = budget(&req.with_lambda_context(ctx.clone()), now);
-        let left = b.duration_since(Instant::now());
-        assert!(left <= Duration::from_millis(8500) && left > Duration::from_millis(8000), "{left:?}");
+        let left = time_left(&req.with_lambda_context(ctx.clone()), now);
+        // The deadline is whole milliseconds: 10 s less the margin, less under 1 ms.
+        assert!(left <= Duration::from_secs(10) - ANSWER_MARGIN, "{left:?}");
+        assert!(left > Duration::from_secs(10) - ANSWER_MARGIN - Duration::from_millis(1), "{left:?}");
         // A deadline already past (or inside the margin): none.
         ctx.deadline = now.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64 + 1000;
         let req = function_url_request("t-0123456789abcdef", "crt_x", &json!({}));
-        assert!(budget(&req.with_lambda_context(ctx), now) <= Instant::now());
+        assert_eq!(time_left(&req.with_lambda_context(ctx), now), Duration::ZERO);
     }
 
     /// A store that stays unavailable (throttled past the budget) is a 503 with Retry-After,
